@@ -1,0 +1,95 @@
+/*
+ * diag.c: the two tiers of failure.
+ *
+ * Bad input gets `file:line:col: error: message`, the source line and a caret
+ * under the offending token (`^~~~`), then exit status 1.  A broken
+ * invariant is the generator's bug: it names the C file and line and aborts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg.h"
+
+static void (*exit_hook)(void);
+
+void diag_set_exit_hook(void (*hook)(void))
+{
+	exit_hook = hook;
+}
+
+/* Prints the source line holding loc and a caret line under its token. */
+static void show_line(Loc loc)
+{
+	const Source *s = loc.src;
+	if (!s || !s->text || loc.line < 1)
+		return;
+	const char *p = s->text, *end = s->text + s->len;
+	for (int l = 1; l < loc.line && p < end; p++)
+		if (*p == '\n')
+			l++;
+	const char *q = p;
+	while (q < end && *q != '\n')
+		q++;
+	if (q > p && q[-1] == '\r')
+		q--;
+	fprintf(stderr, "%.*s\n", (int)(q - p), p);
+	/* Tabs are kept so the caret lines up in a terminal. */
+	for (int i = 1; i < loc.col && p + i - 1 < q; i++)
+		fputc(p[i - 1] == '\t' ? '\t' : ' ', stderr);
+	fputc('^', stderr);
+	for (int i = 1; i < loc.len; i++)
+		fputc('~', stderr);
+	fputc('\n', stderr);
+}
+
+static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
+{
+	if (loc.src)
+		fprintf(stderr, "%s:%d:%d: %s: ", loc.src->path, loc.line, loc.col, kind);
+	else
+		fprintf(stderr, "symgrad: %s: ", kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	show_line(loc);
+}
+
+SG_NORETURN static void die(void)
+{
+	if (exit_hook)
+		exit_hook();
+	exit(1);
+}
+
+void diag_error(Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "error", fmt, ap);
+	va_end(ap);
+	die();
+}
+
+void diag_warning(Loc loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(loc, "warning", fmt, ap);
+	va_end(ap);
+}
+
+void diag_fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("symgrad: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	die();
+}
+
+void diag_internal(const char *file, int line, const char *msg)
+{
+	fprintf(stderr, "symgrad: internal error at %s:%d: %s\n", file, line, msg);
+	abort();
+}

@@ -1,0 +1,423 @@
+/*
+ * main.c: the symgrad command line, and the pipeline in one place.
+ *
+ *   symgrad                      train the built-in lecture-4 model
+ *   symgrad gen MODEL.sg ...     write NAME_grad.c / NAME_grad.h
+ *   symgrad train|predict|eval MODEL.sg ...   compile at run time and run
+ *
+ * The passes run in order: lex, parse, dag, diff, sched, template, emit;
+ * --dump=STAGE prints the IR after a stage and stops.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sg.h"
+#include "symgrad.h"
+
+const char sg_version[] = SG_VERSION;
+
+static const char usage_text[] =
+	"usage: symgrad [COMMAND] [MODEL.sg] [OPTIONS]\n"
+	"\n"
+	"commands:\n"
+	"  (none)             train the built-in lecture-4 model and print its trace\n"
+	"  gen MODEL.sg       generate NAME_grad.c and NAME_grad.h\n"
+	"  train MODEL.sg     compile the model with the system C compiler and train it\n"
+	"  predict MODEL.sg   print the outputs for each data row\n"
+	"  eval MODEL.sg      print loss and gradient at one point (--at x=1,w=2)\n"
+	"\n"
+	"gen options:\n"
+	"  -o FILE            write the C source to FILE (default: standard output)\n"
+	"  --header FILE      write the header to FILE (default: FILE.c -> FILE.h)\n"
+	"  --dtype double|float  the C type of every value (default double)\n"
+	"  --template T       c (default), latex, or a Lua template file\n"
+	"  --stats            print operation counts of forward and backward code\n"
+	"  --dump=STAGE       print the IR after STAGE and stop:\n"
+	"                     tokens, ast, dag, grad, prog\n"
+	"  --depfile FILE     write a Makefile depfile (for build systems)\n"
+	"  --help, --version\n"
+	"\n"
+	"train, predict and eval options: see README.md, or symgrad train --help\n";
+
+static void usage(int status)
+{
+	fputs(usage_text, status ? stderr : stdout);
+	exit(status);
+}
+
+typedef struct GenOpts {
+	const char *model_path;
+	const char *out, *header, *depfile;
+	const char *template_arg;
+	bool stats;
+	Compile c;
+} GenOpts;
+
+/* ---- the pipeline ---- */
+
+void sg_read_source(Compile *c, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		diag_fatal("cannot open '%s': %s", path, strerror(errno));
+	Buf b = {0};
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		buf_put(&b, chunk, n);
+		if (b.len > SG_MAX_FILE) {
+			buf_free(&b);
+			diag_fatal("'%s' is larger than %u MiB (limit)", path, SG_MAX_FILE >> 20);
+		}
+	}
+	bool bad = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (bad)
+		diag_fatal("cannot read '%s': %s", path, strerror(errno));
+	c->src.path = strcmp(path, "-") ? path : "<stdin>";
+	c->src.text = arena_strndup(c->arena, b.data ? b.data : "", b.len);
+	c->src.len = b.len;
+	buf_free(&b);
+}
+
+static void dump_tokens(const Token *t)
+{
+	for (; t->kind != TK_EOF; t++) {
+		if (t->kind == TK_NEWLINE)
+			printf("%d:%d NEWLINE\n", t->loc.line, t->loc.col);
+		else
+			printf("%d:%d %s '%.*s'\n", t->loc.line, t->loc.col,
+			       t->kind == TK_NUM ? "NUM" : t->kind == TK_IDENT ? "IDENT" : "PUNCT",
+			       t->len, t->text);
+	}
+}
+
+static bool stop_at(const Compile *c, const char *stage)
+{
+	return c->dump && !strcmp(c->dump, stage);
+}
+
+bool sg_compile(Compile *c)
+{
+	int n;
+	Token *toks = lex_tokenize(c->arena, &c->src, &n);
+	if (stop_at(c, "tokens"))
+		return dump_tokens(toks), false;
+	c->model = parse_model(c->arena, &c->src, toks);
+	if (stop_at(c, "ast"))
+		return parse_dump(stdout, c->model), false;
+	c->dag = dag_new(c->arena, c->dtype);
+	dag_build(c->dag, c->model);
+	if (stop_at(c, "dag"))
+		return dag_dump(stdout, c->dag, c->model), false;
+	c->grad = diff_reverse(c->dag, c->model);
+	if (stop_at(c, "grad"))
+		return diff_dump(stdout, c->dag, c->model, c->grad), false;
+	c->prog = sched_build(c->arena, c->dag, c->model, c->grad);
+	if (stop_at(c, "prog"))
+		return sched_dump(stdout, c->prog), false;
+	return true;
+}
+
+/* ---- options ---- */
+
+static Dtype parse_dtype(const char *s)
+{
+	if (!strcmp(s, "double") || !strcmp(s, "float64"))
+		return DT_DOUBLE;
+	if (!strcmp(s, "float") || !strcmp(s, "float32"))
+		return DT_FLOAT;
+	diag_fatal("--dtype must be double or float, not '%s'", s);
+}
+
+static const char *need_value(int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc)
+		diag_fatal("option %s needs a value", argv[*i]);
+	return argv[++*i];
+}
+
+static const char *const stages[] = {"tokens", "ast", "dag", "grad", "prog", NULL};
+
+static void parse_gen_args(GenOpts *o, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-o"))
+			o->out = need_value(argc, argv, &i);
+		else if (!strcmp(a, "--header"))
+			o->header = need_value(argc, argv, &i);
+		else if (!strcmp(a, "--depfile"))
+			o->depfile = need_value(argc, argv, &i);
+		else if (!strcmp(a, "--dtype"))
+			o->c.dtype = parse_dtype(need_value(argc, argv, &i));
+		else if (!strcmp(a, "--template"))
+			o->template_arg = need_value(argc, argv, &i);
+		else if (!strcmp(a, "--stats"))
+			o->stats = true;
+		else if (!strncmp(a, "--dump=", 7)) {
+			o->c.dump = a + 7;
+			int k = 0;
+			while (stages[k] && strcmp(stages[k], o->c.dump))
+				k++;
+			if (!stages[k])
+				diag_fatal("unknown stage '%s' (tokens, ast, dag, grad, prog)", o->c.dump);
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+			usage(0);
+		else if (a[0] == '-' && a[1])
+			diag_fatal("unknown option '%s' (see symgrad --help)", a);
+		else if (o->model_path)
+			diag_fatal("more than one model file given ('%s' and '%s')", o->model_path, a);
+		else
+			o->model_path = a;
+	}
+	if (!o->model_path)
+		diag_fatal("no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])");
+}
+
+/* ---- templates ---- */
+
+typedef struct Template {
+	const char *name;
+	const char *src;
+	size_t len;
+	char *owned;
+	bool is_file;
+} Template;
+
+static Template load_template(Arena *a, const char *arg)
+{
+	Template t = {0};
+	const char *name = arg ? arg : "c";
+	if (!strchr(name, '/') && !strstr(name, ".lua")) {
+		t.src = tmpl_builtin(arena_printf(a, "%s.lua", name), &t.len);
+		if (!t.src)
+			diag_fatal("unknown template '%s' (built in: c, latex; or a .lua file)", name);
+		t.name = arena_printf(a, "templates/%s.lua", name);
+		return t;
+	}
+	Compile tmp = {.arena = a};
+	sg_read_source(&tmp, name);
+	t.name = name;
+	t.src = tmp.src.text;
+	t.len = tmp.src.len;
+	t.is_file = true;
+	return t;
+}
+
+/* ---- gen ---- */
+
+/* FILE.c -> FILE.h, or FILE -> FILE.h */
+static const char *sibling(Arena *a, const char *path, const char *suffix)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+	return arena_printf(a, "%.*s%s", (int)stem, path, suffix);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static void write_depfile(const GenOpts *o, const Template *t, const char *target)
+{
+	Buf b = {0};
+	buf_printf(&b, "%s: %s", target, o->model_path);
+	if (t->is_file)
+		buf_printf(&b, " %s", t->name);
+	buf_puts(&b, "\n");
+	bool ok = emit_write_atomic(o->depfile, b.data, b.len);
+	buf_free(&b);
+	if (!ok)
+		diag_fatal("cannot write '%s': %s", o->depfile, strerror(errno));
+}
+
+static void free_files(TmplFile *files, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(files[i].suffix), free(files[i].text);
+	free(files);
+}
+
+/* Writes the rendered files: the first to -o or stdout, the others beside it. */
+static void write_outputs(const GenOpts *o, TmplFile *files, int n)
+{
+	Arena *a = o->c.arena;
+	const char **paths = arena_alloc(a, (size_t)(n + 1) * sizeof *paths);
+	for (int i = 0; i < n; i++) {
+		if (i == 0)
+			paths[i] = o->out;
+		else if (!strcmp(files[i].suffix, ".h") && o->header)
+			paths[i] = o->header;
+		else if (o->out)
+			paths[i] = sibling(a, o->out, files[i].suffix);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!paths[i]) {
+			if (i == 0)
+				fwrite(files[i].text, 1, files[i].len, stdout);
+			continue;
+		}
+		if (!emit_write_atomic(paths[i], files[i].text, files[i].len))
+			diag_fatal("cannot write '%s': %s", paths[i], strerror(errno));
+	}
+	if (!paths[0] && fflush(stdout) != 0)
+		diag_fatal("cannot write the output: %s", strerror(errno));
+}
+
+static void print_stats(const Prog *p)
+{
+	const Func *b = &p->backward;
+	double ratio = b->n_fwd_ops ? (double)b->n_bwd_ops / b->n_fwd_ops : 0;
+	fprintf(stderr, "%s: %d params, %d inputs, %d outputs, %d DAG nodes\n",
+		p->model->name, p->model->n_params, p->model->n_inputs, p->model->n_outputs,
+		p->dag->n);
+	fprintf(stderr, "forward:  %d operations\n", p->forward.n_fwd_ops);
+	fprintf(stderr, "backward: %d operations (forward %d + gradient %d), "
+			"gradient/forward = %.2f\n",
+		b->n_fwd_ops + b->n_bwd_ops, b->n_fwd_ops, b->n_bwd_ops, ratio);
+}
+
+/* Renders a compiled model through a template into files; exits on error. */
+static int render(Compile *c, const Template *t, const char *header, const char *model_path,
+		  TmplFile **files)
+{
+	TmplOpts to = {t->name, t->src, t->len, header, model_path};
+	int n = tmpl_render(c->prog, &to, files);
+	if (n < 0)
+		exit(1);
+	if (n == 0)
+		diag_fatal("template '%s' produced no files", t->name);
+	return n;
+}
+
+static int cmd_gen(Arena *a, int argc, char **argv)
+{
+	GenOpts o = {0};
+	o.c.arena = a;
+	parse_gen_args(&o, argc, argv);
+	Template t = load_template(a, o.template_arg);
+	sg_read_source(&o.c, o.model_path);
+	if (!sg_compile(&o.c))
+		return 0;
+	if (o.stats)
+		print_stats(o.c.prog);
+	const char *header = o.header ? base_name(o.header)
+			     : o.out ? base_name(sibling(a, o.out, ".h"))
+				     : arena_printf(a, "%s_grad.h", o.c.model->name);
+	TmplFile *files;
+	int n = render(&o.c, &t, header, o.model_path, &files);
+	write_outputs(&o, files, n);
+	if (o.depfile)
+		write_depfile(&o, &t, o.out ? o.out : "-");
+	free_files(files, n);
+	return 0;
+}
+
+/* ---- train, predict, eval ---- */
+
+/* Compiles the model to C in memory, loads it through the JIT, runs cmd. */
+static int run_model(Arena *a, const char *path, const char *text, int argc, char **argv,
+		     int (*cmd)(const sg_model *, int, char **))
+{
+	Compile c = {.arena = a};
+	/* --dtype belongs to the generator; everything else to the runtime */
+	char **rest = arena_alloc(a, (size_t)(argc + 1) * sizeof *rest);
+	int nrest = 0, first = 1;
+	if (!path && argc > 1 && argv[1][0] != '-')
+		path = argv[first++];
+	rest[nrest++] = argv[0];
+	for (int i = first; i < argc; i++) {
+		if (!strcmp(argv[i], "--dtype"))
+			c.dtype = parse_dtype(need_value(argc, argv, &i));
+		else
+			rest[nrest++] = argv[i];
+	}
+	if (!path) {
+		if (nrest > 1 && (!strcmp(rest[1], "--help") || !strcmp(rest[1], "-h")))
+			return cmd(NULL, nrest, rest);
+		diag_fatal("no model file given (usage: symgrad %s MODEL.sg ...)", argv[0]);
+	}
+	if (text) {
+		c.src = (Source){path, text, strlen(text)};
+	} else {
+		sg_read_source(&c, path);
+	}
+	sg_compile(&c);
+	Template t = load_template(a, "c");
+	const char *header = arena_printf(a, "%s_grad.h", c.model->name);
+	TmplFile *files;
+	int n = render(&c, &t, header, path, &files);
+	sg_check(n == 2);
+	sg_error err = {{0}};
+	sg_jit *jit = sg_jit_open(c.model->name, files[0].text, files[1].text, &err);
+	free_files(files, n);
+	if (!jit) {
+		fprintf(stderr, "symgrad: error: %s\n", err.msg);
+		return 1;
+	}
+	int status = cmd(sg_jit_model(jit), nrest, rest);
+	sg_jit_close(jit);
+	return status;
+}
+
+/* The main job: the lecture's model and data, trained as the lecture does. */
+static int run_default(Arena *a)
+{
+	size_t len;
+	const char *model = tmpl_builtin("lecture04.sg", &len);
+	const char *data = tmpl_builtin("lecture04.csv", &len);
+	char path[] = "/tmp/symgrad-lecture04-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) != 0)
+		diag_fatal("cannot write a temporary data file: %s", strerror(errno));
+	char *argv[] = {"train", "--data", path, "--lr", "0.01", "--epochs", "10",
+			"--batch", "1", "--dtype", "float", "--trace", "lecture",
+			"--predict", "x=4", "--quiet", NULL};
+	int status = run_model(a, "examples/lecture04/linear.sg", model, 16, argv, sg_cmd_train);
+	unlink(path);
+	return status;
+}
+
+static Arena *the_arena;
+
+static void cleanup(void)
+{
+	arena_free(the_arena);
+	the_arena = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	the_arena = arena_new();
+	diag_set_exit_hook(cleanup);
+	int status;
+	if (argc < 2) {
+		status = run_default(the_arena);
+	} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+		   !strcmp(argv[1], "help")) {
+		usage(0);
+	} else if (!strcmp(argv[1], "--version")) {
+		printf("symgrad %s\n", sg_version);
+		status = 0;
+	} else if (!strcmp(argv[1], "gen")) {
+		status = cmd_gen(the_arena, argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "train")) {
+		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_train);
+	} else if (!strcmp(argv[1], "predict")) {
+		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_predict);
+	} else if (!strcmp(argv[1], "eval")) {
+		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_eval);
+	} else {
+		fprintf(stderr, "symgrad: error: unknown command '%s'\n", argv[1]);
+		usage(2);
+	}
+	cleanup();
+	return status;
+}

@@ -1,0 +1,454 @@
+/*
+ * sched.c: the DAG as straight-line programs, with names and comments.
+ *
+ * Three functions are scheduled from the same DAG: forward (loss and
+ * outputs), backward (loss and dloss/dparam) and predict (outputs only).
+ * Each computes exactly the nodes its results need, in id order, which is a
+ * topological order with the forward pass first.
+ *
+ * Names: a binding keeps its model name (yhat); the adjoint of a named node
+ * is d_<name> (d_yhat); other values are t1, t2, ... in order.  A model name
+ * that is a C keyword, a <math.h> identifier or a name the generated code
+ * uses itself gets a trailing underscore (int -> int_), and every name is
+ * checked against all others, so the output is always valid C.
+ *
+ * Comments: a forward statement names its source line; a backward statement
+ * states its chain-rule step, "dloss/dw = dloss/dyhat * dyhat/dw".
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg.h"
+
+/* ---- numbers ---- */
+
+void fmt_shortest(char *buf, size_t n, double v, Dtype dt)
+{
+	if (isnan(v)) {
+		snprintf(buf, n, "nan");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(buf, n, v < 0 ? "-inf" : "inf");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		double back = dt == DT_FLOAT ? (double)strtof(buf, NULL) : strtod(buf, NULL);
+		if (back == v && signbit(back) == signbit(v))
+			break;
+	}
+	if (!strpbrk(buf, ".en"))
+		strncat(buf, ".0", n - strlen(buf) - 1);
+}
+
+void fmt_c_literal(char *buf, size_t n, double v, Dtype dt)
+{
+	const char *f = dt == DT_FLOAT ? "F" : "";
+	if (isnan(v)) {
+		snprintf(buf, n, "NAN");
+	} else if (isinf(v)) {
+		snprintf(buf, n, "%sHUGE_VAL%s%s", v < 0 ? "(-" : "", f, v < 0 ? ")" : "");
+	} else {
+		char tmp[48];
+		fmt_shortest(tmp, sizeof tmp, v, dt);
+		snprintf(buf, n, "%s%s%s%s", v < 0 || signbit(v) ? "(" : "", tmp,
+			 dt == DT_FLOAT ? "f" : "", v < 0 || signbit(v) ? ")" : "");
+	}
+}
+
+/* ---- reserved names ---- */
+
+static const char *const reserved[] = {
+	/* C keywords, C89 to C23, and C++ words a header may meet */
+	"auto", "break", "case", "char", "const", "continue", "default", "do",
+	"double", "else", "enum", "extern", "float", "for", "goto", "if", "inline",
+	"int", "long", "register", "restrict", "return", "short", "signed",
+	"sizeof", "static", "struct", "switch", "typedef", "union", "unsigned",
+	"void", "volatile", "while", "bool", "true", "false", "nullptr", "alignas",
+	"alignof", "static_assert", "thread_local", "typeof", "typeof_unqual",
+	"constexpr", "asm", "fortran", "main", "errno", "NULL",
+	/* <math.h> macros and types */
+	"NAN", "INFINITY", "HUGE_VAL", "HUGE_VALF", "HUGE_VALL", "FP_NAN",
+	"FP_INFINITE", "FP_ZERO", "FP_SUBNORMAL", "FP_NORMAL", "FP_FAST_FMA",
+	"FP_FAST_FMAF", "FP_FAST_FMAL", "FP_ILOGB0", "FP_ILOGBNAN", "MATH_ERRNO",
+	"MATH_ERREXCEPT", "math_errhandling", "float_t", "double_t", "isnan",
+	"isinf", "isfinite", "isnormal", "signbit", "fpclassify", "isgreater",
+	"isgreaterequal", "isless", "islessequal", "islessgreater", "isunordered",
+	"M_E", "M_LOG2E", "M_LOG10E", "M_LN2", "M_LN10", "M_PI", "M_PI_2", "M_PI_4",
+	"M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2", "DOMAIN", "SING",
+	"OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "HUGE", "X_TLOSS",
+	/* names the generated code uses */
+	"params", "inputs", "outputs", "grad", "n", "i", "r", "loss_sum", "row",
+	NULL};
+
+/* <math.h> functions; each also with an f or l suffix */
+static const char *const math_funcs[] = {
+	"acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh",
+	"atanh", "cosh", "sinh", "tanh", "exp", "exp2", "expm1", "frexp", "ilogb",
+	"ldexp", "log", "log10", "log1p", "log2", "logb", "modf", "scalbn",
+	"scalbln", "cbrt", "fabs", "hypot", "pow", "sqrt", "erf", "erfc", "lgamma",
+	"tgamma", "ceil", "floor", "nearbyint", "rint", "lrint", "llrint", "round",
+	"lround", "llround", "trunc", "fmod", "remainder", "remquo", "copysign",
+	"nan", "nextafter", "nexttoward", "fdim", "fmax", "fmin", "fma", "j0", "j1",
+	"jn", "y0", "y1", "yn", "gamma", "drem", "finite", "significand", "scalb",
+	"exp10", "pow10", "sincos", "isinf", "isnan", NULL};
+
+bool sched_is_reserved(const char *name)
+{
+	for (int i = 0; reserved[i]; i++)
+		if (!strcmp(name, reserved[i]))
+			return true;
+	size_t len = strlen(name);
+	for (int i = 0; math_funcs[i]; i++) {
+		size_t k = strlen(math_funcs[i]);
+		if (!strncmp(name, math_funcs[i], k) &&
+		    (len == k || (len == k + 1 && (name[k] == 'f' || name[k] == 'l'))))
+			return true;
+	}
+	return false;
+}
+
+/* ---- a set of taken names ---- */
+
+typedef struct NameSet {
+	const char **slot;
+	int cap, n;
+} NameSet;
+
+static uint32_t str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static bool set_has(const NameSet *s, const char *name)
+{
+	if (!s->cap)
+		return false;
+	for (uint32_t i = str_hash(name) & (uint32_t)(s->cap - 1); s->slot[i];
+	     i = (i + 1) & (uint32_t)(s->cap - 1))
+		if (!strcmp(s->slot[i], name))
+			return true;
+	return false;
+}
+
+static void set_add(Arena *a, NameSet *s, const char *name)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		NameSet old = *s;
+		s->cap = old.cap ? old.cap * 2 : 256;
+		s->slot = arena_alloc(a, (size_t)s->cap * sizeof *s->slot);
+		s->n = 0;
+		for (int i = 0; i < old.cap; i++)
+			if (old.slot[i])
+				set_add(a, s, old.slot[i]);
+	}
+	uint32_t i = str_hash(name) & (uint32_t)(s->cap - 1);
+	while (s->slot[i])
+		i = (i + 1) & (uint32_t)(s->cap - 1);
+	s->slot[i] = name;
+	s->n++;
+}
+
+/* Takes `want`, or `want_`, `want__`, ... if taken or reserved. */
+static const char *take(Arena *a, NameSet *s, const char *want)
+{
+	const char *name = want;
+	while (set_has(s, name) || sched_is_reserved(name))
+		name = arena_printf(a, "%s_", name);
+	set_add(a, s, name);
+	return name;
+}
+
+/* ---- naming ---- */
+
+typedef struct Namer {
+	Arena *arena;
+	Prog *p;
+	NameSet taken;
+	int temp;
+} Namer;
+
+static bool named_leaf(const Node *n)
+{
+	return n->op == OP_INPUT || n->op == OP_PARAM;
+}
+
+/* The model name a forward node carries: a leaf's or a binding's. */
+static const char *user_name(const Node *n, const char **user)
+{
+	return user[n->id] ? user[n->id] : named_leaf(n) ? n->sym->name : NULL;
+}
+
+static void name_nodes(Namer *nm, const char **user)
+{
+	Prog *p = nm->p;
+	Dag *d = p->dag;
+	Grad *g = p->grad;
+	/* Model names first, so they win over everything generated. */
+	for (int i = 0; i < d->n; i++) {
+		const char *u = user_name(d->nodes[i], user);
+		if (u)
+			p->names[i] = take(nm->arena, &nm->taken, u);
+	}
+	/* Adjoints of named nodes: d_<name>, nearest the params first. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = g->n_forward - 1; i >= 0; i--) {
+			Node *a = g->adj[i];
+			if (!a || a->id < g->n_forward || p->names[a->id] || a->nargs == 0)
+				continue;
+			bool user_named = user_name(d->nodes[i], user) != NULL;
+			if (pass == 0 && !user_named)
+				continue;
+			if (pass == 1 && !p->names[i])
+				continue;
+			p->names[a->id] = take(nm->arena, &nm->taken,
+					       arena_printf(nm->arena, "d_%s", p->names[i]));
+		}
+		/* Forward temporaries are numbered before the second pass. */
+		if (pass == 0)
+			for (int i = 0; i < g->n_forward; i++)
+				if (!p->names[i] && d->nodes[i]->nargs > 0)
+					p->names[i] = take(nm->arena, &nm->taken,
+							   arena_printf(nm->arena, "t%d", ++nm->temp));
+	}
+	for (int i = g->n_forward; i < d->n; i++)
+		if (!p->names[i] && d->nodes[i]->nargs > 0)
+			p->names[i] = take(nm->arena, &nm->taken,
+					   arena_printf(nm->arena, "t%d", ++nm->temp));
+}
+
+/* ---- operands and expressions ---- */
+
+const char *sched_operand(const Prog *p, const Node *n)
+{
+	if (n->op == OP_CONST) {
+		char b[64];
+		fmt_c_literal(b, sizeof b, n->value, p->dag->dtype);
+		return arena_strndup(p->dag->arena, b, strlen(b));
+	}
+	sg_check(p->names[n->id]);
+	return p->names[n->id];
+}
+
+/* Fills an op's C spelling with its operands. */
+static const char *cexpr(const Prog *p, const Node *n)
+{
+	const OpInfo *o = &op_info[n->op];
+	const char *fmt = p->dag->dtype == DT_FLOAT ? o->c_float : o->c_double;
+	Buf b = {0};
+	for (const char *s = fmt; *s; s++) {
+		if (s[0] == '%' && (s[1] == '0' || s[1] == '1')) {
+			buf_puts(&b, sched_operand(p, n->args[s[1] - '0']));
+			s++;
+		} else {
+			buf_put(&b, s, 1);
+		}
+	}
+	const char *r = arena_strndup(p->dag->arena, b.data, b.len);
+	buf_free(&b);
+	return r;
+}
+
+/* ---- comments ---- */
+
+/* Removes comment delimiters from text that goes into a C comment. */
+static const char *comment_safe(Arena *a, const char *s)
+{
+	Buf b = {0};
+	for (; *s; s++) {
+		buf_put(&b, s, 1);
+		if ((s[0] == '*' && s[1] == '/') || (s[0] == '/' && s[1] == '*'))
+			buf_put(&b, " ", 1);
+	}
+	const char *r = arena_strndup(a, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return r;
+}
+
+/* "dloss/dP * dP/dC", or "d(expr)/dC" when P is the loss itself. */
+static const char *step_text(const Prog *p, const Contrib *c)
+{
+	Arena *a = p->dag->arena;
+	const char *loss = p->model->loss->name;
+	const char *cn = p->names[c->child->id];
+	if (c->parent == p->model->loss->node)
+		return arena_printf(a, "d(%s)/d%s", cexpr(p, c->parent), cn);
+	const char *pn = p->names[c->parent->id];
+	return arena_printf(a, "d%s/d%s * d%s/d%s", loss, pn, pn, cn);
+}
+
+/* The chain-rule comment of an adjoint: dloss/dC = sum of its steps. */
+static const char *adjoint_text(const Prog *p, const Node *child)
+{
+	Arena *a = p->dag->arena;
+	Buf b = {0};
+	buf_printf(&b, "d%s/d%s = ", p->model->loss->name, p->names[child->id]);
+	/* contribs are newest first; print them in the order they were made */
+	const Contrib *list[64];
+	int n = 0;
+	for (const Contrib *c = p->grad->contribs[child->id]; c; c = c->next)
+		if (n < 64)
+			list[n++] = c;
+	bool first = true;
+	for (int i = n - 1; i >= 0; i--) {
+		/* x*x gives two terms from one parent: d(x*x)/dx is their sum */
+		if (i < n - 1 && list[i]->parent == list[i + 1]->parent)
+			continue;
+		buf_printf(&b, "%s%s", first ? "" : " + ", step_text(p, list[i]));
+		first = false;
+	}
+	if (n == 64)
+		buf_puts(&b, " + ...");
+	const char *r = arena_strndup(a, b.data, b.len);
+	buf_free(&b);
+	return r;
+}
+
+static void comment_forward(Prog *p)
+{
+	Model *m = p->model;
+	Dag *d = p->dag;
+	/* Each forward node belongs to the first binding that reaches it. */
+	Node **stack = xrealloc(NULL, (size_t)d->n * sizeof *stack);
+	for (int k = 0; k < m->n_lets; k++) {
+		Symbol *s = m->lets[k];
+		int top = 0;
+		if (!p->lines[s->node->id])
+			stack[top++] = s->node;
+		while (top) {
+			Node *n = stack[--top];
+			if (n->nargs == 0 || p->lines[n->id])
+				continue;
+			p->lines[n->id] = s->loc.line;
+			p->comments[n->id] = comment_safe(d->arena, s->stmt->text);
+			for (int i = 0; i < n->nargs; i++)
+				stack[top++] = n->args[i];
+		}
+	}
+	free(stack);
+}
+
+static void comment_backward(Prog *p)
+{
+	Grad *g = p->grad;
+	Arena *a = p->dag->arena;
+	for (int s = 0; s < g->n_steps; s++) {
+		const Contrib *c = g->steps[s];
+		for (int id = c->first; id < c->end; id++)
+			p->comments[id] = arena_printf(a, "part of %s", step_text(p, c));
+		if (c->term->id >= g->n_forward)
+			p->comments[c->term->id] = step_text(p, c);
+	}
+	/* Adjoints last: their role is the one a student looks for. */
+	for (int i = g->n_forward - 1; i >= 0; i--) {
+		Node *adj = g->adj[i];
+		if (!adj || adj->id < g->n_forward || !p->names[i])
+			continue;
+		const char *text = adjoint_text(p, p->dag->nodes[i]);
+		const char *old = p->comments[adj->id];
+		bool had = old && strncmp(old, "part of", 7) && strstr(old, " = ");
+		p->comments[adj->id] = had ? arena_printf(a, "%s; %s", old, text) : text;
+	}
+	for (int i = g->n_forward; i < p->dag->n; i++)
+		if (p->comments[i])
+			p->comments[i] = comment_safe(a, p->comments[i]);
+}
+
+/* ---- functions ---- */
+
+/* Schedules the nodes roots need, in id order. */
+static void build_func(Prog *p, Func *f, Node **roots, int n_roots)
+{
+	Dag *d = p->dag;
+	Arena *a = d->arena;
+	bool *need = xrealloc(NULL, (size_t)d->n);
+	memset(need, 0, (size_t)d->n);
+	for (int i = 0; i < n_roots; i++)
+		need[roots[i]->id] = true;
+	for (int i = d->n - 1; i >= 0; i--)
+		if (need[i])
+			for (int k = 0; k < d->nodes[i]->nargs; k++)
+				need[d->nodes[i]->args[k]->id] = true;
+	int count = 0, loads = 0;
+	for (int i = 0; i < d->n; i++) {
+		count += need[i] && d->nodes[i]->nargs > 0;
+		loads += need[i] && named_leaf(d->nodes[i]);
+	}
+	f->stmts = arena_alloc(a, (size_t)count * sizeof *f->stmts);
+	f->loads = arena_alloc(a, (size_t)loads * sizeof *f->loads);
+	for (int i = 0; i < d->n; i++) {
+		Node *n = d->nodes[i];
+		if (!need[i])
+			continue;
+		if (named_leaf(n)) {
+			f->loads[f->n_loads++] = n;
+			continue;
+		}
+		if (n->nargs == 0)
+			continue;
+		bool bw = i >= p->grad->n_forward;
+		f->stmts[f->n++] = (PStmt){n, p->names[i], cexpr(p, n),
+					   p->comments[i] ? p->comments[i] : "", p->lines[i], bw};
+		if (bw)
+			f->n_bwd_ops++;
+		else
+			f->n_fwd_ops++;
+	}
+	free(need);
+}
+
+Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
+{
+	Prog *p = arena_alloc(a, sizeof *p);
+	p->model = m;
+	p->dag = d;
+	p->grad = g;
+	p->names = arena_alloc(a, (size_t)d->n * sizeof *p->names);
+	p->comments = arena_alloc(a, (size_t)d->n * sizeof *p->comments);
+	p->lines = arena_alloc(a, (size_t)d->n * sizeof *p->lines);
+
+	/* A binding names its node unless an earlier binding or a leaf did. */
+	const char **user = arena_alloc(a, (size_t)d->n * sizeof *user);
+	for (int k = 0; k < m->n_lets; k++) {
+		Node *n = m->lets[k]->node;
+		if (n->nargs > 0 && !user[n->id])
+			user[n->id] = m->lets[k]->name;
+	}
+	Namer nm = {a, p, {0}, 0};
+	name_nodes(&nm, user);
+	comment_forward(p);
+	comment_backward(p);
+
+	int nr = 1 + m->n_params + m->n_outputs;
+	Node **roots = arena_alloc(a, (size_t)nr * sizeof *roots);
+	roots[0] = m->loss->node;
+	for (int i = 0; i < m->n_outputs; i++)
+		roots[1 + i] = m->outputs[i]->node;
+	build_func(p, &p->forward, roots, 1 + m->n_outputs);
+	build_func(p, &p->predict, roots + 1, m->n_outputs);
+	for (int i = 0; i < m->n_params; i++)
+		roots[1 + i] = g->param_grad[i];
+	build_func(p, &p->backward, roots, 1 + m->n_params);
+	return p;
+}
+
+void sched_dump(FILE *out, const Prog *p)
+{
+	const Func *f = &p->backward;
+	fprintf(out, "# backward: %d forward + %d backward operations\n", f->n_fwd_ops,
+		f->n_bwd_ops);
+	for (int i = 0; i < f->n_loads; i++)
+		fprintf(out, "%s = %s %s\n", p->names[f->loads[i]->id],
+			f->loads[i]->op == OP_PARAM ? "param" : "input", f->loads[i]->sym->name);
+	for (int i = 0; i < f->n; i++)
+		fprintf(out, "%s = %s    # %s\n", f->stmts[i].name, f->stmts[i].expr,
+			f->stmts[i].comment);
+	for (int i = 0; i < p->model->n_params; i++)
+		fprintf(out, "grad[%s] = %s\n", p->model->params[i]->name,
+			sched_operand(p, p->grad->param_grad[i]));
+}

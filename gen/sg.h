@@ -1,0 +1,346 @@
+/*
+ * sg.h: the generator's one internal header.
+ *
+ * The pipeline (main.c runs it in this order, --dump=STAGE prints the IR
+ * after each stage):
+ *
+ *   lex.c    source bytes      -> tokens
+ *   parse.c  tokens            -> AST statements + symbol table
+ *   dag.c    AST               -> hash-consed expression DAG (forward)
+ *   diff.c   forward DAG       -> adjoint nodes (reverse mode, same DAG)
+ *   simp.c   smart constructors: the exact IEEE identities, folded as nodes
+ *            are made, so every stage sees simplified nodes
+ *   sched.c  DAG               -> straight-line program, names, comments
+ *   tmpl.c   program           -> Lua tables -> sandboxed template -> text
+ *   emit.c   text              -> files, written atomically
+ *
+ * Memory: one arena per compilation (arena.c), freed at exit.
+ * Errors: diag_error() for bad input (file:line:col, source line, caret,
+ * exit 1), unreachable()/internal_error() for broken invariants (abort).
+ */
+#ifndef SG_H
+#define SG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define SG_NORETURN __attribute__((noreturn))
+#define SG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SG_NORETURN
+#define SG_PRINTF(f, a)
+#endif
+
+/* Limits on input, each reported as an error naming it (README "Limits"). */
+#define SG_MAX_IDENT 63          /* C99's significant characters */
+#define SG_MAX_DEPTH 1000        /* expression nesting */
+#define SG_MAX_FILE (64u << 20)  /* bytes of a model file */
+#define SG_MAX_NODES 10000000    /* DAG nodes */
+
+typedef struct Arena Arena;
+typedef struct Source Source;
+typedef struct Token Token;
+typedef struct Expr Expr;
+typedef struct Stmt Stmt;
+typedef struct Symbol Symbol;
+typedef struct Model Model;
+typedef struct Node Node;
+typedef struct Dag Dag;
+typedef struct Prog Prog;
+
+/* ---- arena.c: one allocator for the whole compilation ---- */
+Arena *arena_new(void);
+void arena_free(Arena *a);
+void *arena_alloc(Arena *a, size_t n);     /* zeroed, aligned */
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) SG_PRINTF(2, 3);
+void *xrealloc(void *p, size_t n);         /* growable arrays outside arenas */
+
+/* A growable string for building text. */
+typedef struct Buf {
+	char *data;
+	size_t len, cap;
+} Buf;
+void buf_put(Buf *b, const char *s, size_t n);
+void buf_puts(Buf *b, const char *s);
+void buf_printf(Buf *b, const char *fmt, ...) SG_PRINTF(2, 3);
+void buf_free(Buf *b);
+
+/* ---- diag.c: diagnostics ---- */
+struct Source {
+	const char *path;   /* as given on the command line */
+	const char *text;   /* NUL-terminated contents */
+	size_t len;
+};
+
+typedef struct Loc {
+	const Source *src;
+	int line, col;      /* 1-based; col counts bytes */
+	int len;            /* bytes under the caret, >= 1 */
+} Loc;
+
+SG_NORETURN void diag_error(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
+void diag_warning(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
+SG_NORETURN void diag_fatal(const char *fmt, ...) SG_PRINTF(1, 2);
+SG_NORETURN void diag_internal(const char *file, int line, const char *msg);
+void diag_set_exit_hook(void (*hook)(void)); /* cleanup before exit(1) */
+#define unreachable() diag_internal(__FILE__, __LINE__, "unreachable")
+#define sg_check(c) ((c) ? (void)0 : diag_internal(__FILE__, __LINE__, #c))
+
+/* ---- ops.h: the operator table ---- */
+typedef enum { K_LEAF, K_INFIX, K_PREFIX, K_FUNC, K_AUX } OpKind;
+typedef enum {
+#define OP(id, sp, ar, k, cd, cf) OP_##id,
+#include "ops.h"
+#undef OP
+	OP_COUNT
+} Op;
+typedef struct OpInfo {
+	const char *name;     /* "ADD" */
+	const char *spelling; /* "+" or "exp" */
+	int arity;
+	OpKind kind;
+	const char *c_double, *c_float;
+} OpInfo;
+extern const OpInfo op_info[OP_COUNT];
+bool op_lookup_func(const char *name, size_t len, Op *op); /* K_FUNC by name */
+
+/* ---- lex.c ---- */
+typedef enum {
+	TK_IDENT, TK_NUM, TK_PUNCT, TK_NEWLINE, TK_EOF
+} TokenKind;
+
+struct Token {
+	TokenKind kind;
+	const char *text;   /* points into the source */
+	int len;
+	double num;         /* TK_NUM */
+	Loc loc;
+};
+
+/* Tokenizes a whole source; the array ends with TK_EOF. */
+Token *lex_tokenize(Arena *a, const Source *src, int *count);
+bool lex_is(const Token *t, const char *s);
+
+/* ---- parse.c: AST and symbol table ---- */
+typedef enum { E_NUM, E_NAME, E_UNARY, E_BINARY, E_CALL } ExprKind;
+
+/* A shape: rank 0 for scalars.  Vectors and matrices (later) add dims. */
+typedef struct Shape {
+	int rank;
+	int dim[2];
+} Shape;
+
+struct Expr {
+	ExprKind kind;
+	Op op;              /* E_UNARY, E_BINARY, E_CALL */
+	double num;         /* E_NUM */
+	Symbol *sym;        /* E_NAME, resolved by the parser */
+	Expr **args;
+	int nargs;
+	Loc loc;            /* the operator or name token */
+	Shape shape;
+};
+
+typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET } SymKind;
+
+struct Symbol {
+	SymKind kind;
+	const char *name;
+	Loc loc;            /* where it is defined */
+	Shape shape;
+	int index;          /* SYM_INPUT/SYM_PARAM: position in its array */
+	double init;        /* SYM_PARAM: initial value */
+	Expr *value;        /* SYM_LET */
+	Stmt *stmt;         /* SYM_LET: its statement */
+	Node *node;         /* set by dag_build */
+	bool used;
+};
+
+struct Stmt {
+	Symbol *sym;        /* the binding */
+	Loc loc;            /* the whole line, for comments */
+	const char *text;   /* the source line, trimmed */
+};
+
+struct Model {
+	const Source *src;
+	const char *name;   /* C prefix */
+	Loc name_loc;
+	Symbol **inputs, **params, **lets, **outputs;
+	int n_inputs, n_params, n_lets, n_outputs;
+	Symbol *loss;
+	/* symbol table: open hashing over names */
+	Symbol **table;
+	int table_cap, n_syms;
+};
+
+Model *parse_model(Arena *a, const Source *src, const Token *toks);
+Symbol *parse_lookup(const Model *m, const char *name, size_t len);
+/* Parses a single expression from tokens (symgrad check); stops at NEWLINE. */
+Expr *parse_expr_at(Arena *a, Model *m, const Token **pos);
+void parse_dump(FILE *out, const Model *m);
+
+/* ---- dag.c: hash-consed DAG ---- */
+typedef enum { DT_DOUBLE, DT_FLOAT } Dtype;
+
+struct Node {
+	Op op;
+	int id;             /* creation order: a topological order */
+	int nargs;
+	Node *args[2];
+	double value;       /* OP_CONST, rounded to the dtype */
+	Symbol *sym;        /* OP_INPUT/OP_PARAM; a binding's first node */
+	uint32_t hash;
+	Node *next;         /* hash chain */
+	/* filled by later stages */
+	bool needs_grad;    /* diff: depends on some param */
+	int uses;           /* sched */
+	int slot;           /* sched: index into the program */
+};
+
+struct Dag {
+	Arena *arena;
+	Dtype dtype;
+	Node **buckets;
+	int nbuckets;
+	Node **nodes;       /* by id */
+	int n, cap;
+	Node *one, *zero;   /* constants 1 and 0 */
+	int first_backward; /* ids from here on were made by diff */
+};
+
+Dag *dag_new(Arena *a, Dtype dt);
+Node *dag_const(Dag *d, double v);
+Node *dag_leaf(Dag *d, Op op, Symbol *sym);
+/* The raw constructor: hash-consed, no simplification. */
+Node *dag_make(Dag *d, Op op, Node *a, Node *b);
+void dag_build(Dag *d, Model *m);          /* lowers the AST */
+Node *dag_lower(Dag *d, Expr *e);          /* one expression */
+void dag_dump(FILE *out, const Dag *d, const Model *m);
+double dag_round(const Dag *d, double v);  /* to the dtype */
+
+/* ---- simp.c: simplifying constructors (only exact IEEE identities) ---- */
+Node *simp_make(Dag *d, Op op, Node *a, Node *b);
+Node *simp_add(Dag *d, Node *a, Node *b);
+Node *simp_sub(Dag *d, Node *a, Node *b);
+Node *simp_mul(Dag *d, Node *a, Node *b);
+Node *simp_div(Dag *d, Node *a, Node *b);
+Node *simp_neg(Dag *d, Node *a);
+Node *simp_pow(Dag *d, Node *a, Node *b);
+bool simp_fold(Dtype dt, Op op, double a, double b, double *out);
+
+/* ---- diff.c: symbolic reverse mode ---- */
+/* Role of an adjoint contribution, kept for comments. */
+typedef struct Contrib {
+	Node *parent;       /* forward node whose adjoint flows down */
+	Node *child;        /* forward node receiving it */
+	Node *term;         /* adj(parent) * d parent / d child */
+	struct Contrib *next;
+	int first, end;     /* ids of the nodes this step made */
+} Contrib;
+
+typedef struct Grad {
+	Node **param_grad;  /* per param: dloss/dparam node */
+	Node **adj;         /* per forward node id: dloss/dnode, or NULL */
+	Contrib **contribs; /* per forward node id: incoming terms, newest first */
+	Contrib **steps;    /* every term in the order made */
+	int n_steps;
+	int n_forward;      /* ids below this are forward nodes */
+} Grad;
+
+Grad *diff_reverse(Dag *d, Model *m);
+void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g);
+double dag_apply(Dtype dt, Op op, double a, double b); /* one operation */
+/* Evaluates every node: vals[id], in the dtype's arithmetic, as the emitted C does. */
+void dag_eval(const Dag *d, const double *params, const double *inputs,
+	       double *vals);
+
+/* ---- sched.c: straight-line program ---- */
+typedef struct PStmt {
+	Node *node;
+	const char *name;    /* C identifier */
+	const char *expr;    /* C expression over operand names and literals */
+	const char *comment; /* source line or chain-rule step; no comment markers */
+	int line;            /* source line, 0 when none */
+	bool backward;       /* made by the differentiator */
+} PStmt;
+
+typedef struct Func {
+	PStmt *stmts;
+	int n;
+	Node **loads;       /* params and inputs read, in source order */
+	int n_loads;
+	int n_fwd_ops, n_bwd_ops;
+} Func;
+
+struct Prog {
+	Model *model;
+	Dag *dag;
+	Grad *grad;
+	const char **names;    /* by node id: C name, or NULL */
+	const char **comments; /* by node id */
+	int *lines;            /* by node id: source line */
+	Func forward;          /* loss and outputs */
+	Func backward;         /* loss and gradient */
+	Func predict;          /* outputs only */
+};
+
+Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g);
+/* The C text of an operand: a name or a literal. */
+const char *sched_operand(const Prog *p, const Node *n);
+void sched_dump(FILE *out, const Prog *p);
+/* Shortest decimal that reads back to the same double (or float), as C. */
+void fmt_shortest(char *buf, size_t n, double v, Dtype dt);
+void fmt_c_literal(char *buf, size_t n, double v, Dtype dt);
+bool sched_is_reserved(const char *name);
+
+/* ---- tmpl.c: sandboxed Lua templates ---- */
+typedef struct TmplFile {
+	char *suffix;       /* ".c", ".h", ".md" */
+	char *text;
+	size_t len;
+} TmplFile;
+
+typedef struct TmplOpts {
+	const char *template_name; /* for messages: a path or "builtin:c" */
+	const char *template_src;
+	size_t template_len;
+	const char *header_name;   /* what the .c includes */
+	const char *model_path;
+} TmplOpts;
+
+/* Renders p; returns the number of files or -1 after printing an error. */
+int tmpl_render(const Prog *p, const TmplOpts *o, TmplFile **files);
+/* Built-in files (templates, the default model), embedded at build time. */
+const char *tmpl_builtin(const char *name, size_t *len);
+
+/* ---- emit.c: output files ---- */
+/* Writes text to path atomically (temp file, fsync, rename). */
+bool emit_write_atomic(const char *path, const char *text, size_t len);
+
+/* ---- main.c ---- */
+extern const char sg_version[];
+
+/* What one compilation needs and makes. */
+typedef struct Compile {
+	Arena *arena;
+	Source src;
+	Dtype dtype;
+	const char *dump;   /* --dump=STAGE, or NULL */
+	Model *model;
+	Dag *dag;
+	Grad *grad;
+	Prog *prog;
+} Compile;
+
+/* Runs lex..sched on c->src; false when --dump stopped it early. */
+bool sg_compile(Compile *c);
+/* Reads a whole file ("-" is stdin) into c->src, or exits with an error. */
+void sg_read_source(Compile *c, const char *path);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * tmpl.c: rendering the program through a sandboxed Lua 5.4 template.
+ *
+ * The sandbox: only the base, string, table, math and utf8 libraries, with
+ * dofile, loadfile, load, require, collectgarbage, print, string.dump,
+ * math.random and math.randomseed removed (no I/O, no code loading, nothing
+ * that varies from run to run); the string metatable is locked; templates are
+ * loaded in text mode only, so bytecode is refused.  A count hook stops a
+ * template after SG_TMPL_MAX_STEPS VM instructions and the allocator refuses
+ * to grow past SG_TMPL_MAX_MEM bytes.  The generator does all file I/O.
+ *
+ * A template is a chunk that returns a function render(model) (or a table
+ * with such a field) returning an array of {suffix = ".c", text = "..."}.
+ * The model table is described in README "Templates"; every list in it is an
+ * array, so ipairs gives a deterministic order.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg.h"
+
+#define SG_TMPL_MAX_STEPS 2000000000L /* VM instructions */
+#define SG_TMPL_MAX_MEM ((size_t)512 << 20)
+#define HOOK_EVERY 10000
+
+typedef struct Sandbox {
+	size_t used, limit;
+	long steps;
+	bool out_of_memory;
+} Sandbox;
+
+/* The capped allocator: refuses to grow past the limit. */
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	Sandbox *sb = ud;
+	if (!ptr)
+		osize = 0;
+	if (nsize == 0) {
+		free(ptr);
+		sb->used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && sb->used + (nsize - osize) > sb->limit) {
+		sb->out_of_memory = true;
+		return NULL;
+	}
+	void *p = realloc(ptr, nsize);
+	if (p)
+		sb->used += nsize - osize;
+	return p;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	Sandbox *sb;
+	lua_getallocf(L, (void **)&sb);
+	sb->steps += HOOK_EVERY;
+	if (sb->steps > SG_TMPL_MAX_STEPS)
+		luaL_error(L, "template exceeded the limit of %d instructions",
+			   (int)SG_TMPL_MAX_STEPS);
+}
+
+static void open_lib(lua_State *L, const char *name, lua_CFunction f)
+{
+	luaL_requiref(L, name, f, 1);
+	lua_pop(L, 1);
+}
+
+static void remove_field(lua_State *L, const char *table, const char *field)
+{
+	if (table) {
+		lua_getglobal(L, table);
+		lua_pushnil(L);
+		lua_setfield(L, -2, field);
+		lua_pop(L, 1);
+	} else {
+		lua_pushnil(L);
+		lua_setglobal(L, field);
+	}
+}
+
+static lua_State *sandbox_new(Sandbox *sb)
+{
+	lua_State *L = lua_newstate(sandbox_alloc, sb);
+	if (!L)
+		diag_fatal("cannot create the Lua state for the template");
+	open_lib(L, LUA_GNAME, luaopen_base);
+	open_lib(L, LUA_STRLIBNAME, luaopen_string);
+	open_lib(L, LUA_TABLIBNAME, luaopen_table);
+	open_lib(L, LUA_MATHLIBNAME, luaopen_math);
+	open_lib(L, LUA_UTF8LIBNAME, luaopen_utf8);
+	static const char *const base[] = {"dofile", "loadfile", "load", "require",
+					   "collectgarbage", "print", NULL};
+	for (int i = 0; base[i]; i++)
+		remove_field(L, NULL, base[i]);
+	remove_field(L, "string", "dump");
+	remove_field(L, "math", "random");
+	remove_field(L, "math", "randomseed");
+	/* Lock the string metatable: getmetatable("") returns false. */
+	lua_pushliteral(L, "");
+	lua_getmetatable(L, -1);
+	lua_pushboolean(L, 0);
+	lua_setfield(L, -2, "__metatable");
+	lua_pop(L, 2);
+	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	return L;
+}
+
+/* ---- the model as Lua tables ---- */
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_int(lua_State *L, const char *k, long v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, bool v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n)
+{
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		Symbol *s = syms[i];
+		lua_createtable(L, 0, 6);
+		set_str(L, "name", s->name);
+		set_int(L, "index", s->index);
+		set_int(L, "line", s->loc.line);
+		if (s->kind == SYM_LET || (s->node && s->node->nargs == 0))
+			set_str(L, "value", sched_operand(p, s->node));
+		if (s->node && s->node->op != OP_CONST && p->names[s->node->id])
+			set_str(L, "cname", p->names[s->node->id]);
+		if (s->kind == SYM_PARAM) {
+			char b[64];
+			fmt_c_literal(b, sizeof b, s->init, DT_DOUBLE);
+			set_str(L, "init", b);
+			fmt_shortest(b, sizeof b, s->init, DT_DOUBLE);
+			set_str(L, "init_text", b);
+		}
+		lua_rawseti(L, -2, i + 1);
+	}
+}
+
+static void push_func(lua_State *L, const Prog *p, const Func *f)
+{
+	lua_createtable(L, 0, 4);
+	lua_createtable(L, f->n_loads, 0);
+	for (int i = 0; i < f->n_loads; i++) {
+		const Node *n = f->loads[i];
+		lua_createtable(L, 0, 4);
+		set_str(L, "cname", p->names[n->id]);
+		set_str(L, "name", n->sym->name);
+		set_str(L, "kind", n->op == OP_PARAM ? "param" : "input");
+		set_int(L, "index", n->sym->index);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "loads");
+	lua_createtable(L, f->n, 0);
+	for (int i = 0; i < f->n; i++) {
+		const PStmt *s = &f->stmts[i];
+		lua_createtable(L, 0, 7);
+		set_str(L, "name", s->name);
+		set_str(L, "op", op_info[s->node->op].name);
+		set_str(L, "expr", s->expr);
+		set_str(L, "comment", s->comment);
+		set_int(L, "line", s->line);
+		set_bool(L, "backward", s->backward);
+		lua_createtable(L, s->node->nargs, 0);
+		for (int k = 0; k < s->node->nargs; k++) {
+			lua_pushstring(L, sched_operand(p, s->node->args[k]));
+			lua_rawseti(L, -2, k + 1);
+		}
+		lua_setfield(L, -2, "args");
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "stmts");
+	set_int(L, "forward_ops", f->n_fwd_ops);
+	set_int(L, "backward_ops", f->n_bwd_ops);
+}
+
+static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, const char *key)
+{
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_pushstring(L, sched_operand(p, nodes[i]));
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, key);
+}
+
+static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
+{
+	const Model *m = p->model;
+	Arena *a = p->dag->arena;
+	lua_createtable(L, 0, 24);
+	set_str(L, "name", m->name);
+	char *upper = arena_strndup(a, m->name, strlen(m->name));
+	for (char *c = upper; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	set_str(L, "NAME", upper);
+	set_str(L, "source", o->model_path);
+	set_str(L, "version", sg_version);
+	set_str(L, "header", o->header_name);
+	bool f = p->dag->dtype == DT_FLOAT;
+	set_str(L, "dtype", f ? "float" : "double");
+	set_str(L, "real", f ? "float" : "double");
+	set_str(L, "lit_suffix", f ? "f" : "");
+	set_str(L, "loss_name", m->loss->name);
+	set_str(L, "loss", sched_operand(p, m->loss->node));
+	push_symbols(L, p, m->params, m->n_params);
+	lua_setfield(L, -2, "params");
+	push_symbols(L, p, m->inputs, m->n_inputs);
+	lua_setfield(L, -2, "inputs");
+	push_symbols(L, p, m->outputs, m->n_outputs);
+	lua_setfield(L, -2, "outputs");
+	push_symbols(L, p, m->lets, m->n_lets);
+	lua_setfield(L, -2, "bindings");
+	/* the model's statements, for header comments */
+	lua_createtable(L, m->n_lets, 0);
+	for (int i = 0; i < m->n_lets; i++) {
+		lua_pushstring(L, m->lets[i]->stmt->text);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "statements");
+	push_func(L, p, &p->forward);
+	lua_setfield(L, -2, "forward");
+	push_func(L, p, &p->backward);
+	push_operands(L, p, p->grad->param_grad, m->n_params, "grads");
+	lua_setfield(L, -2, "backward");
+	push_func(L, p, &p->predict);
+	lua_setfield(L, -2, "predict");
+	Node **outs = arena_alloc(a, (size_t)(m->n_outputs + 1) * sizeof *outs);
+	for (int i = 0; i < m->n_outputs; i++)
+		outs[i] = m->outputs[i]->node;
+	push_operands(L, p, outs, m->n_outputs, "output_values");
+}
+
+/* ---- running ---- */
+
+static int render_call(lua_State *L)
+{
+	/* 1: the chunk's result, 2: the model */
+	if (lua_istable(L, 1)) {
+		lua_getfield(L, 1, "render");
+		lua_replace(L, 1);
+	}
+	if (!lua_isfunction(L, 1))
+		return luaL_error(L, "the template must return a function render(model) "
+				     "or a table with one");
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+static bool collect(lua_State *L, const char *name, TmplFile **files, int *n)
+{
+	if (!lua_istable(L, -1)) {
+		fprintf(stderr, "%s: error: render() must return an array of "
+				"{suffix = ..., text = ...}\n", name);
+		return false;
+	}
+	int count = (int)luaL_len(L, -1);
+	*files = xrealloc(NULL, (size_t)(count ? count : 1) * sizeof **files);
+	for (int i = 0; i < count; i++) {
+		lua_rawgeti(L, -1, i + 1);
+		lua_getfield(L, -1, "suffix");
+		lua_getfield(L, -2, "text");
+		if (!lua_isstring(L, -2) || lua_type(L, -1) != LUA_TSTRING) {
+			fprintf(stderr, "%s: error: render() result %d needs a string suffix "
+					"and text\n", name, i + 1);
+			*n = i;
+			return false;
+		}
+		size_t len;
+		const char *text = lua_tolstring(L, -1, &len);
+		TmplFile *tf = &(*files)[i];
+		tf->suffix = strdup(lua_tostring(L, -2));
+		tf->text = xrealloc(NULL, len + 1);
+		memcpy(tf->text, text, len + 1);
+		tf->len = len;
+		*n = i + 1;
+		lua_pop(L, 3);
+	}
+	return true;
+}
+
+int tmpl_render(const Prog *p, const TmplOpts *o, TmplFile **files)
+{
+	Sandbox sb = {0, SG_TMPL_MAX_MEM, 0, false};
+	lua_State *L = sandbox_new(&sb);
+	char *chunk = arena_printf(p->dag->arena, "@%s", o->template_name);
+	int n = 0;
+	*files = NULL;
+	int rc = luaL_loadbufferx(L, o->template_src, o->template_len, chunk, "t");
+	if (rc == LUA_OK)
+		rc = lua_pcall(L, 0, 1, 0);
+	if (rc == LUA_OK) {
+		lua_pushcfunction(L, render_call);
+		lua_insert(L, -2);
+		push_model(L, p, o);
+		rc = lua_pcall(L, 2, 1, 0);
+	}
+	bool ok = rc == LUA_OK && collect(L, o->template_name, files, &n);
+	if (rc != LUA_OK) {
+		const char *msg = lua_tostring(L, -1);
+		if (sb.out_of_memory)
+			fprintf(stderr, "%s: error: template exceeded the memory limit of %zu MiB\n",
+				o->template_name, SG_TMPL_MAX_MEM >> 20);
+		else
+			fprintf(stderr, "%s\n", msg ? msg : "template error");
+	}
+	lua_close(L);
+	if (!ok) {
+		for (int i = 0; i < n; i++)
+			free((*files)[i].suffix), free((*files)[i].text);
+		free(*files);
+		*files = NULL;
+		return -1;
+	}
+	return n;
+}

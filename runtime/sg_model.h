@@ -1,0 +1,46 @@
+/*
+ * sg_model.h: the descriptor every generated model exports.
+ *
+ * This is the whole contract between code that symgrad generates and the
+ * runtime that trains it.  A generated NAME_grad.h carries a copy of this
+ * definition under the same guard, so generated code depends on nothing but
+ * <math.h>; the runtime includes this file.  Any change to the layout bumps
+ * SG_MODEL_ABI.
+ *
+ * A generated model exports exactly one object, `const sg_model NAME_model`,
+ * which the runtime finds with dlsym() after dlopen().  Arrays are indexed by
+ * the NAME_PARAM_x / NAME_INPUT_x / NAME_OUTPUT_x constants of the header.
+ * Exactly one function set is non-NULL: the _d set when real_size is
+ * sizeof(double), the _f set when it is sizeof(float).
+ */
+#ifndef SG_MODEL_ABI
+#define SG_MODEL_ABI 1
+
+typedef struct sg_model {
+	int abi;                 /* SG_MODEL_ABI of the generator */
+	const char *name;        /* model name: the C prefix */
+	const char *source;      /* model file it was generated from */
+	const char *version;     /* symgrad version that generated it */
+	int real_size;           /* sizeof(double) or sizeof(float) */
+	int n_params, n_inputs, n_outputs;
+	const char *const *param_names;
+	const char *const *input_names;
+	const char *const *output_names;
+	const double *param_init; /* initial values from the model file */
+
+	/* loss; outputs (may be NULL) get the model's outputs */
+	double (*forward_d)(const double *params, const double *inputs, double *outputs);
+	/* loss; grad[i] = dloss/dparams[i] */
+	double (*backward_d)(const double *params, const double *inputs, double *grad);
+	/* outputs only; inputs the outputs do not depend on are not read */
+	void (*predict_d)(const double *params, const double *inputs, double *outputs);
+	/* summed loss over n rows (row-major, n_inputs each); grad = summed gradient */
+	double (*backward_batch_d)(int n, const double *params, const double *inputs, double *grad);
+
+	float (*forward_f)(const float *params, const float *inputs, float *outputs);
+	float (*backward_f)(const float *params, const float *inputs, float *grad);
+	void (*predict_f)(const float *params, const float *inputs, float *outputs);
+	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
+} sg_model;
+
+#endif

@@ -1,0 +1,1 @@
+return function(model) return {{suffix = ".md", text = "TODO"}} end
