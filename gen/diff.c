@@ -244,7 +244,7 @@ Grad *diff_reverse(Dag *d, Model *m)
 			Node *term = rule(d, n, k, adj[i]);
 			adj[arg->id] = adj[arg->id] ? simp_add(d, adj[arg->id], term) : term;
 			Contrib *c = arena_alloc(a, sizeof *c);
-			*c = (Contrib){n, arg, term, g->contribs[arg->id], first, d->n};
+			*c = (Contrib){n, arg, term, adj[arg->id], g->contribs[arg->id], first, d->n};
 			g->contribs[arg->id] = c;
 			push_step(a, g, c);
 		}

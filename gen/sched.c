@@ -184,7 +184,7 @@ static const char *user_name(const Node *n, const char **user)
 	return user[n->id] ? user[n->id] : named_leaf(n) ? n->sym->name : NULL;
 }
 
-static void name_nodes(Namer *nm, const char **user)
+static void name_nodes(Namer *nm, const char **user, const bool *live)
 {
 	Prog *p = nm->p;
 	Dag *d = p->dag;
@@ -199,7 +199,7 @@ static void name_nodes(Namer *nm, const char **user)
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = g->n_forward - 1; i >= 0; i--) {
 			Node *a = g->adj[i];
-			if (!a || a->id < g->n_forward || p->names[a->id] || a->nargs == 0)
+			if (!a || a->id < g->n_forward || p->names[a->id] || !live[a->id])
 				continue;
 			bool user_named = user_name(d->nodes[i], user) != NULL;
 			if (pass == 0 && !user_named)
@@ -212,12 +212,12 @@ static void name_nodes(Namer *nm, const char **user)
 		/* Forward temporaries are numbered before the second pass. */
 		if (pass == 0)
 			for (int i = 0; i < g->n_forward; i++)
-				if (!p->names[i] && d->nodes[i]->nargs > 0)
+				if (!p->names[i] && d->nodes[i]->nargs > 0 && live[i])
 					p->names[i] = take(nm->arena, &nm->taken,
 							   arena_printf(nm->arena, "t%d", ++nm->temp));
 	}
 	for (int i = g->n_forward; i < d->n; i++)
-		if (!p->names[i] && d->nodes[i]->nargs > 0)
+		if (!p->names[i] && d->nodes[i]->nargs > 0 && live[i])
 			p->names[i] = take(nm->arena, &nm->taken,
 					   arena_printf(nm->arena, "t%d", ++nm->temp));
 }
@@ -337,22 +337,34 @@ static void comment_backward(Prog *p)
 {
 	Grad *g = p->grad;
 	Arena *a = p->dag->arena;
+	const char *loss = p->model->loss->name;
 	for (int s = 0; s < g->n_steps; s++) {
 		const Contrib *c = g->steps[s];
 		for (int id = c->first; id < c->end; id++)
-			p->comments[id] = arena_printf(a, "part of %s", step_text(p, c));
+			if (!p->comments[id])
+				p->comments[id] = arena_printf(a, "part of %s", step_text(p, c));
 		if (c->term->id >= g->n_forward)
 			p->comments[c->term->id] = step_text(p, c);
+		if (c->sum != c->term && c->sum->id >= c->first)
+			p->comments[c->sum->id] = arena_printf(a, "d%s/d%s so far, + %s", loss,
+							       p->names[c->child->id], step_text(p, c));
 	}
-	/* Adjoints last: their role is the one a student looks for. */
+	/* An adjoint shared by several values (every + passes its adjoint on
+	 * unchanged) names the step that made it and the value it is named for. */
+	const char **made = arena_alloc(a, (size_t)p->dag->n * sizeof *made);
 	for (int i = g->n_forward - 1; i >= 0; i--) {
 		Node *adj = g->adj[i];
 		if (!adj || adj->id < g->n_forward || !p->names[i])
 			continue;
 		const char *text = adjoint_text(p, p->dag->nodes[i]);
-		const char *old = p->comments[adj->id];
-		bool had = old && strncmp(old, "part of", 7) && strstr(old, " = ");
-		p->comments[adj->id] = had ? arena_printf(a, "%s; %s", old, text) : text;
+		if (!made[adj->id])
+			made[adj->id] = text;
+		const char *name = p->names[adj->id];
+		bool named_here = name && !strncmp(name, "d_", 2) && !strcmp(name + 2, p->names[i]);
+		if (named_here && made[adj->id] != text)
+			p->comments[adj->id] = arena_printf(a, "%s, so %s", made[adj->id], text);
+		else if (named_here || made[adj->id] == text)
+			p->comments[adj->id] = text;
 	}
 	for (int i = g->n_forward; i < p->dag->n; i++)
 		if (p->comments[i])
@@ -419,8 +431,19 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
 		if (n->nargs > 0 && !user[n->id])
 			user[n->id] = m->lets[k]->name;
 	}
+	/* Only values some function computes get a temporary's name. */
+	bool *live = arena_alloc(a, (size_t)d->n);
+	live[m->loss->node->id] = true;
+	for (int i = 0; i < m->n_outputs; i++)
+		live[m->outputs[i]->node->id] = true;
+	for (int i = 0; i < m->n_params; i++)
+		live[g->param_grad[i]->id] = true;
+	for (int i = d->n - 1; i >= 0; i--)
+		if (live[i])
+			for (int k = 0; k < d->nodes[i]->nargs; k++)
+				live[d->nodes[i]->args[k]->id] = true;
 	Namer nm = {a, p, {0}, 0};
-	name_nodes(&nm, user);
+	name_nodes(&nm, user, live);
 	comment_forward(p);
 	comment_backward(p);
 

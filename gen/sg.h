@@ -240,6 +240,7 @@ typedef struct Contrib {
 	Node *parent;       /* forward node whose adjoint flows down */
 	Node *child;        /* forward node receiving it */
 	Node *term;         /* adj(parent) * d parent / d child */
+	Node *sum;          /* the child's adjoint after adding term */
 	struct Contrib *next;
 	int first, end;     /* ids of the nodes this step made */
 } Contrib;
