@@ -185,6 +185,12 @@ static Rule *rule_for(Op op)
 	}
 }
 
+Node *diff_local(Dag *d, Node *n, int k)
+{
+	Rule *rule = rule_for(n->op);
+	return rule ? rule(d, n, k, d->one) : d->zero;
+}
+
 /* Marks the forward nodes the loss reads, and which depend on a param. */
 static void mark(Dag *d, Node *loss, bool *reach)
 {

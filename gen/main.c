@@ -27,6 +27,9 @@ static const char usage_text[] =
 	"  train MODEL.sg     compile the model with the system C compiler and train it\n"
 	"  predict MODEL.sg   print the outputs for each data row\n"
 	"  eval MODEL.sg      print loss and gradient at one point (--at x=1,w=2)\n"
+	"  check MODEL.sg     check hand derivations: --hand FILE or --hand-c FILE.c[:FUNC]\n"
+	"  explain MODEL.sg   the forward and backward pass at a point (--at x=2,y=4,w=1)\n"
+	"  graph MODEL.sg     the computational graph: -o FILE.dot|svg|png [--at ...]\n"
 	"\n"
 	"gen options:\n"
 	"  -o FILE            write the C source to FILE (default: standard output)\n"
@@ -408,6 +411,12 @@ int main(int argc, char **argv)
 		status = 0;
 	} else if (!strcmp(argv[1], "gen")) {
 		status = cmd_gen(the_arena, argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "explain")) {
+		status = cmd_explain(the_arena, argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "graph")) {
+		status = cmd_graph(the_arena, argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "check")) {
+		status = cmd_check(the_arena, argc - 1, argv + 1);
 	} else if (!strcmp(argv[1], "train")) {
 		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_train);
 	} else if (!strcmp(argv[1], "predict")) {

@@ -261,6 +261,17 @@ double dag_apply(Dtype dt, Op op, double a, double b); /* one operation */
 void dag_eval(const Dag *d, const double *params, const double *inputs,
 	       double *vals);
 
+/* The local derivative d n / d n->args[k] as a node (the rule with adj 1). */
+Node *diff_local(Dag *d, Node *n, int k);
+
+/* ---- canon.c: canonical forms (sums of monomials) ---- */
+typedef struct Canon Canon;
+/* NULL when the form would be too large to expand. */
+Canon *canon_of(Arena *a, Dag *d, const Node *n);
+Canon *canon_sub(Arena *a, const Canon *x, const Canon *y);
+bool canon_equal(Arena *a, const Canon *x, const Canon *y);
+const char *canon_text(Arena *a, const Canon *p, bool latex);
+
 /* ---- sched.c: straight-line program ---- */
 typedef struct PStmt {
 	Node *node;
@@ -323,6 +334,16 @@ const char *tmpl_builtin(const char *name, size_t *len);
 /* ---- emit.c: output files ---- */
 /* Writes text to path atomically (temp file, fsync, rename). */
 bool emit_write_atomic(const char *path, const char *text, size_t len);
+
+/* ---- explain.c: explain and graph ---- */
+const char *fmt_num(Arena *a, double v);  /* shortest, no ".0" */
+void at_parse(const Model *m, const char *spec, double *params, double *inputs);
+const char *explain_expr(const Prog *p, const Node *n, int depth);
+int cmd_explain(Arena *a, int argc, char **argv);
+int cmd_graph(Arena *a, int argc, char **argv);
+
+/* ---- check.c: checking hand derivations ---- */
+int cmd_check(Arena *a, int argc, char **argv);
 
 /* ---- main.c ---- */
 extern const char sg_version[];

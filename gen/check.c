@@ -1,0 +1,301 @@
+/*
+ * check.c: checking derivations by hand against symgrad's own.
+ *
+ *   symgrad check MODEL.sg --hand HAND.txt
+ *   symgrad check MODEL.sg --hand-c FILE.c[:FUNCTION]
+ *
+ * A hand file has one derivation per line, in the model language:
+ *
+ *   hand  = { [line] NEWLINE }
+ *   line  = "d" LOSS "/" "d" PARAM "=" expr  |  "dLOSS" "/" "dPARAM" "=" expr
+ *
+ * Each is compared with symgrad's derivative, first symbolically (both sides
+ * in canonical form, canon.c), then, when the forms differ, numerically at
+ * random points spread over signs and magnitudes: a randomized identity
+ * test.  Points where either side is undefined are skipped and counted.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sg.h"
+
+#define CHECK_POINTS 200
+#define CHECK_TOL 1e-7     /* relative difference that counts as disagreeing */
+#define CHECK_MAX_BAD 0.02 /* share of disagreeing points still called a match */
+
+typedef struct HandLine {
+	Symbol *param;
+	Node *node;
+	Loc loc;
+} HandLine;
+
+/* ---- random points ---- */
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s)
+{
+	return (double)(splitmix(s) >> 11) * 0x1p-53;
+}
+
+/* A value with a random sign and a magnitude between 1e-2 and 1e2. */
+static double spread(uint64_t *s)
+{
+	double mag = pow(10.0, -2.0 + 4.0 * uniform(s));
+	return splitmix(s) & 1 ? -mag : mag;
+}
+
+void check_point(uint64_t *seed, const Model *m, double *params, double *inputs)
+{
+	for (int i = 0; i < m->n_inputs; i++)
+		inputs[i] = spread(seed);
+	for (int i = 0; i < m->n_params; i++)
+		params[i] = spread(seed);
+}
+
+double check_reldiff(double a, double b)
+{
+	double scale = fmax(fabs(a), fabs(b));
+	return scale == 0 ? 0 : fabs(a - b) / scale;
+}
+
+/* ---- the hand file ---- */
+
+/* Accepts "d loss / d w" and "dloss / dw"; returns the param's token. */
+static Loc derivative_head(const Model *m, const Token *t, const Token **after,
+			   const char **name, size_t *len)
+{
+	const char *L = m->loss->name;
+	size_t ln = strlen(L);
+	const Token *num = t, *den;
+	if (lex_is(t, "d") && t[1].kind == TK_IDENT) {
+		num = t + 1;
+		if (!lex_is(num, L))
+			diag_error(num->loc, "expected d %s / d PARAM (the model's loss is '%s')", L, L);
+		t += 2;
+	} else if (t->kind == TK_IDENT && (size_t)t->len == ln + 1 && t->text[0] == 'd' &&
+		   !memcmp(t->text + 1, L, ln)) {
+		t += 1;
+	} else {
+		diag_error(t->loc, "expected a derivation: d %s / d PARAM = expression", L);
+	}
+	if (!lex_is(t, "/"))
+		diag_error(t->loc, "expected '/' in d %s / d PARAM", L);
+	t++;
+	if (lex_is(t, "d") && t[1].kind == TK_IDENT) {
+		den = t + 1;
+		*name = den->text;
+		*len = (size_t)den->len;
+		t += 2;
+	} else if (t->kind == TK_IDENT && t->len > 1 && t->text[0] == 'd') {
+		den = t;
+		*name = den->text + 1;
+		*len = (size_t)den->len - 1;
+		t += 1;
+	} else {
+		diag_error(t->loc, "expected d PARAM after '/'");
+	}
+	if (!lex_is(t, "="))
+		diag_error(t->loc, "expected '=' after the derivative");
+	*after = t + 1;
+	(void)num;
+	return den->loc;
+}
+
+/* Reads every line of the hand file into the model's DAG. */
+static HandLine *read_hand(Compile *c, const Source *src, int *count)
+{
+	int n;
+	Token *toks = lex_tokenize(c->arena, src, &n);
+	HandLine *lines = arena_alloc(c->arena, (size_t)(n + 1) * sizeof *lines);
+	int k = 0;
+	for (const Token *t = toks; t->kind != TK_EOF;) {
+		if (t->kind == TK_NEWLINE) {
+			t++;
+			continue;
+		}
+		const Token *after;
+		const char *name;
+		size_t len;
+		Loc loc = derivative_head(c->model, t, &after, &name, &len);
+		Symbol *sym = parse_lookup(c->model, name, len);
+		Expr *e = parse_expr_at(c->arena, c->model, &after);
+		if (after->kind != TK_NEWLINE && after->kind != TK_EOF)
+			diag_error(after->loc, "unexpected '%.*s' after the expression", after->len,
+				   after->text);
+		if (!sym || sym->kind != SYM_PARAM)
+			diag_error(loc, "'%.*s' is not a param of model '%s'", (int)len, name,
+				   c->model->name);
+		for (int i = 0; i < k; i++)
+			if (lines[i].param == sym)
+				diag_error(loc, "a second derivation of d%s/d%s (the first is on line %d)",
+					   c->model->loss->name, sym->name, lines[i].loc.line);
+		lines[k++] = (HandLine){sym, dag_lower(c->dag, e), loc};
+		t = after;
+	}
+	*count = k;
+	return lines;
+}
+
+/* ---- comparing ---- */
+
+typedef struct Verdict {
+	bool match, symbolic;
+	int points, skipped, bad;
+	double max_rel;
+	int first_bad;      /* index of the first disagreeing point, or -1 */
+	double hand_v, ours_v;
+	double *at_params, *at_inputs;
+} Verdict;
+
+static Verdict compare(Compile *c, Node *hand, Node *ours)
+{
+	Arena *a = c->arena;
+	Model *m = c->model;
+	Verdict v = {0};
+	v.first_bad = -1;
+	Canon *ch = canon_of(a, c->dag, hand), *co = canon_of(a, c->dag, ours);
+	if (ch && co && canon_equal(a, ch, co)) {
+		v.match = v.symbolic = true;
+		return v;
+	}
+	double *vals = xrealloc(NULL, (size_t)c->dag->n * sizeof *vals);
+	double *params = arena_alloc(a, (size_t)(m->n_params + 1) * sizeof *params);
+	double *inputs = arena_alloc(a, (size_t)(m->n_inputs + 1) * sizeof *inputs);
+	v.at_params = arena_alloc(a, (size_t)(m->n_params + 1) * sizeof *params);
+	v.at_inputs = arena_alloc(a, (size_t)(m->n_inputs + 1) * sizeof *inputs);
+	uint64_t seed = 0x5EED;
+	for (int i = 0; i < CHECK_POINTS; i++) {
+		check_point(&seed, m, params, inputs);
+		dag_eval(c->dag, params, inputs, vals);
+		double h = vals[hand->id], o = vals[ours->id];
+		if (!isfinite(h) || !isfinite(o)) {
+			v.skipped++;
+			continue;
+		}
+		v.points++;
+		double r = check_reldiff(h, o);
+		if (r > CHECK_TOL && v.bad++ == 0) {
+			v.first_bad = i;
+			v.hand_v = h, v.ours_v = o;
+			memcpy(v.at_params, params, (size_t)m->n_params * sizeof *params);
+			memcpy(v.at_inputs, inputs, (size_t)m->n_inputs * sizeof *inputs);
+		}
+		if (r <= CHECK_TOL && r > v.max_rel)
+			v.max_rel = r;
+	}
+	free(vals);
+	v.match = v.points > 0 && v.bad <= CHECK_MAX_BAD * v.points;
+	return v;
+}
+
+static void print_point(Compile *c, const Verdict *v)
+{
+	Model *m = c->model;
+	for (int i = 0; i < m->n_inputs; i++)
+		printf("%s%s = %s", i ? ", " : "", m->inputs[i]->name,
+		       fmt_num(c->arena, v->at_inputs[i]));
+	for (int i = 0; i < m->n_params; i++)
+		printf("%s%s = %s", i || m->n_inputs ? ", " : "", m->params[i]->name,
+		       fmt_num(c->arena, v->at_params[i]));
+}
+
+/* Prints one derivative's verdict; returns whether it matched. */
+static bool report(Compile *c, const HandLine *h, Node *ours)
+{
+	const char *L = c->model->loss->name;
+	Verdict v = compare(c, h->node, ours);
+	printf("d%s/d%s: ", L, h->param->name);
+	if (v.symbolic) {
+		printf("match (symbolic)\n");
+	} else if (v.match) {
+		printf("match (numeric: %d points, max relative difference %.3g", v.points, v.max_rel);
+		if (v.bad)
+			printf("; %d points differ by more than %g, from cancellation", v.bad, CHECK_TOL);
+		if (v.skipped)
+			printf("; %d points skipped where a side is undefined", v.skipped);
+		printf(")\n");
+	} else if (v.points == 0) {
+		printf("MISMATCH: cannot compare, a side is undefined at all %d points\n", v.skipped);
+	} else {
+		printf("MISMATCH at ");
+		print_point(c, &v);
+		printf(":\n    hand %s, symgrad %s\n", fmt_num(c->arena, v.hand_v),
+		       fmt_num(c->arena, v.ours_v));
+		Canon *ch = canon_of(c->arena, c->dag, h->node);
+		Canon *co = canon_of(c->arena, c->dag, ours);
+		if (ch && co)
+			printf("    hand - symgrad = %s\n", canon_text(c->arena, canon_sub(c->arena, ch, co), false));
+		printf("    (%d of %d points disagree", v.bad, v.points);
+		if (v.skipped)
+			printf("; %d skipped where a side is undefined", v.skipped);
+		printf(")\n");
+	}
+	return v.match;
+}
+
+/* ---- command ---- */
+
+int check_hand_c(Compile *c, const char *spec);
+
+int cmd_check(Arena *a, int argc, char **argv)
+{
+	const char *model = NULL, *hand = NULL, *hand_c = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--hand") && i + 1 < argc)
+			hand = argv[++i];
+		else if (!strcmp(argv[i], "--hand-c") && i + 1 < argc)
+			hand_c = argv[++i];
+		else if (argv[i][0] == '-' && argv[i][1])
+			diag_fatal("unknown or incomplete option '%s' for check", argv[i]);
+		else if (!model)
+			model = argv[i];
+		else
+			diag_fatal("more than one model file given");
+	}
+	if (!model || (!hand && !hand_c))
+		diag_fatal("usage: symgrad check MODEL.sg --hand HAND.txt | --hand-c FILE.c[:FUNCTION]");
+	Compile c = {.arena = a};
+	sg_read_source(&c, model);
+	sg_compile(&c);
+	if (hand_c)
+		return check_hand_c(&c, hand_c);
+
+	Compile h = {.arena = a};
+	sg_read_source(&h, hand);
+	int n;
+	HandLine *lines = read_hand(&c, &h.src, &n);
+	Model *m = c.model;
+	printf("checking %s against %s (%d params)\n", hand, model, m->n_params);
+	int ok = 0, missing = 0;
+	for (int i = 0; i < n; i++) {
+		printf("  ");
+		ok += report(&c, &lines[i], c.grad->param_grad[lines[i].param->index]);
+	}
+	for (int p = 0; p < m->n_params; p++) {
+		bool found = false;
+		for (int i = 0; i < n; i++)
+			found |= lines[i].param == m->params[p];
+		if (!found) {
+			printf("  d%s/d%s: missing (no derivation in %s)\n", m->loss->name,
+			       m->params[p]->name, hand);
+			missing++;
+		}
+	}
+	bool pass = ok == n && missing == 0;
+	printf("%s: %d of %d derivatives match\n", pass ? "OK" : "FAILED", ok, m->n_params);
+	return pass ? 0 : 1;
+}
+
+int check_hand_c(Compile *c, const char *spec)
+{
+	(void)c;
+	diag_fatal("--hand-c %s: not implemented yet", spec);
+}

@@ -1,0 +1,518 @@
+/*
+ * explain.c: the chain rule shown the way lecture 4 teaches it.
+ *
+ *   symgrad explain MODEL.sg --at x=2,y=4,w=1 [--format text|json]
+ *   symgrad graph MODEL.sg [--at ...] -o FILE.dot|FILE.svg|FILE.png
+ *
+ * explain prints the forward pass (each node and its value) and the backward
+ * pass (each node's given dloss/dnode, its local gradients and what each
+ * adds to its operands' adjoints), ending with every dloss/dparam.  graph
+ * writes the computational graph in Graphviz DOT, with values, local
+ * gradients and adjoints when --at is given.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sg.h"
+
+/* ---- values at a point ---- */
+
+/* A number for people: shortest round-trip text, no ".0" on integers. */
+const char *fmt_num(Arena *a, double v)
+{
+	char b[48];
+	fmt_shortest(b, sizeof b, v, DT_DOUBLE);
+	size_t n = strlen(b);
+	if (n > 2 && !strcmp(b + n - 2, ".0"))
+		b[n - 2] = '\0';
+	return arena_strndup(a, b, strlen(b));
+}
+
+/* A number for JSON: non-finite values have no JSON spelling and are null. */
+static const char *json_num(Arena *a, double v)
+{
+	return isfinite(v) ? fmt_num(a, v) : "null";
+}
+
+/* Parses "x=2,y=4,w=1" into params and inputs; params default to init. */
+void at_parse(const Model *m, const char *spec, double *params, double *inputs)
+{
+	bool *given = xrealloc(NULL, (size_t)m->n_inputs + 1);
+	memset(given, 0, (size_t)m->n_inputs + 1);
+	for (int i = 0; i < m->n_params; i++)
+		params[i] = m->params[i]->init;
+	const char *s = spec ? spec : "";
+	while (*s) {
+		const char *eq = strchr(s, '=');
+		const char *end = s + strcspn(s, ",");
+		if (!eq || eq > end)
+			diag_fatal("--at expects name=value pairs separated by commas, got '%.*s'",
+				   (int)(end - s), s);
+		Symbol *sym = parse_lookup(m, s, (size_t)(eq - s));
+		if (!sym || sym->kind == SYM_LET)
+			diag_fatal("--at: '%.*s' is not an input or param of model '%s'",
+				   (int)(eq - s), s, m->name);
+		char *num_end;
+		double v = strtod(eq + 1, &num_end);
+		if (num_end != end || num_end == eq + 1)
+			diag_fatal("--at: '%.*s' is not a number", (int)(end - eq - 1), eq + 1);
+		if (sym->kind == SYM_PARAM)
+			params[sym->index] = v;
+		else
+			inputs[sym->index] = v, given[sym->index] = true;
+		s = *end ? end + 1 : end;
+	}
+	for (int i = 0; i < m->n_inputs; i++)
+		if (!given[i])
+			diag_fatal("--at: no value for input '%s'", m->inputs[i]->name);
+	free(given);
+}
+
+/* ---- node text ---- */
+
+/* An operand: its name, or its value when it is a constant. */
+static const char *operand(const Prog *p, const Node *n, int depth);
+
+/* A node as the model language writes it, over its operands' names. */
+const char *explain_expr(const Prog *p, const Node *n, int depth)
+{
+	Arena *a = p->dag->arena;
+	const OpInfo *o = &op_info[n->op];
+	const char *x = n->nargs > 0 ? operand(p, n->args[0], depth + 1) : "";
+	const char *y = n->nargs > 1 ? operand(p, n->args[1], depth + 1) : "";
+	switch (o->kind) {
+	case K_INFIX: return arena_printf(a, "%s %s %s", x, o->spelling, y);
+	case K_PREFIX: return arena_printf(a, "-%s", x);
+	case K_LEAF: return operand(p, n, depth);
+	default:
+		return n->nargs == 1 ? arena_printf(a, "%s(%s)", o->spelling, x)
+				     : arena_printf(a, "%s(%s, %s)", o->spelling, x, y);
+	}
+}
+
+static const char *operand(const Prog *p, const Node *n, int depth)
+{
+	if (n->op == OP_CONST)
+		return fmt_num(p->dag->arena, n->value);
+	if (n->op == OP_INPUT || n->op == OP_PARAM)
+		return n->sym->name;
+	if (p->names[n->id] && n->id < p->grad->n_forward)
+		return p->names[n->id];
+	if (depth > 3)
+		return "...";
+	return arena_printf(p->dag->arena, "(%s)", explain_expr(p, n, depth));
+}
+
+/* A value's text: its name when it has one, else its expression. */
+static const char *explain_value(const Prog *p, const Node *n)
+{
+	const char *s = operand(p, n, 0);
+	size_t len = strlen(s);
+	if (s[0] == '(' && s[len - 1] == ')')
+		return explain_expr(p, n, 0);
+	return s;
+}
+
+/* ---- a text table ---- */
+
+typedef struct Table {
+	const char **cell;
+	int rows, cols, cap;
+} Table;
+
+static void table_row(Table *t, const char **cells)
+{
+	if (t->rows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->cell = xrealloc(t->cell, (size_t)t->cap * (size_t)t->cols * sizeof *t->cell);
+	}
+	memcpy(t->cell + (size_t)t->rows++ * (size_t)t->cols, cells,
+	       (size_t)t->cols * sizeof *cells);
+}
+
+/* Display width: code points, so ∂ counts as one column. */
+static int width(const char *s)
+{
+	int w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xC0) != 0x80;
+	return w;
+}
+
+static void table_print(FILE *out, Table *t, const char *indent)
+{
+	int *w = xrealloc(NULL, (size_t)t->cols * sizeof *w);
+	for (int c = 0; c < t->cols; c++) {
+		w[c] = 0;
+		for (int r = 0; r < t->rows; r++) {
+			int k = width(t->cell[r * t->cols + c]);
+			w[c] = k > w[c] ? k : w[c];
+		}
+	}
+	for (int r = 0; r < t->rows; r++) {
+		fputs(indent, out);
+		int last = t->cols - 1;
+		while (last > 0 && !*t->cell[r * t->cols + last])
+			last--;
+		for (int c = 0; c <= last; c++) {
+			const char *s = t->cell[r * t->cols + c];
+			fputs(s, out);
+			if (c < last)
+				fprintf(out, "%*s", w[c] - width(s) + 3, "");
+		}
+		fputc('\n', out);
+	}
+	free(w);
+	free(t->cell);
+	t->cell = NULL;
+	t->rows = t->cap = 0;
+}
+
+/* ---- the walk shared by text and JSON ---- */
+
+typedef struct Step {
+	Node *parent, *child;
+	Node *local;       /* d parent / d child through this operand */
+	const Contrib *ct; /* diff's step: its term and running sum */
+	double given;      /* dloss/dparent */
+	double local_v;    /* the local gradient's value */
+	double adds;       /* given * local */
+	double running;    /* dloss/dchild after this step */
+} Step;
+
+typedef struct Walk {
+	Compile *c;
+	double *vals;      /* by node id */
+	double *params, *inputs;
+	Step *steps;
+	int n_steps;
+	double *running;   /* by forward node id */
+} Walk;
+
+/* Evaluates the model at --at and lists every chain-rule step in order. */
+static void walk(Walk *w, const char *at)
+{
+	Compile *c = w->c;
+	Model *m = c->model;
+	Dag *d = c->dag;
+	Grad *g = c->grad;
+	w->params = arena_alloc(c->arena, (size_t)(m->n_params + 1) * sizeof(double));
+	w->inputs = arena_alloc(c->arena, (size_t)(m->n_inputs + 1) * sizeof(double));
+	at_parse(m, at, w->params, w->inputs);
+	int n_fwd = g->n_forward;
+	w->steps = arena_alloc(c->arena, (size_t)(g->n_steps + 1) * sizeof *w->steps);
+	/* diff's steps, in order, with their local gradients as nodes */
+	int *k_used = arena_alloc(c->arena, (size_t)n_fwd * sizeof *k_used);
+	for (int s = 0; s < g->n_steps; s++) {
+		const Contrib *ct = g->steps[s];
+		Node *p = ct->parent;
+		int k = ct->child == p->args[0] && !(p->nargs > 1 && p->args[1] == ct->child &&
+						      k_used[p->id] & 1) ? 0 : 1;
+		k_used[p->id] |= 1 << k;
+		w->steps[w->n_steps++] = (Step){p, ct->child, diff_local(d, p, k), ct, 0, 0, 0, 0};
+	}
+	w->vals = arena_alloc(c->arena, (size_t)d->n * sizeof(double));
+	dag_eval(d, w->params, w->inputs, w->vals);
+	/* The values the generated code computes: adjoints, terms, sums. */
+	w->running = arena_alloc(c->arena, (size_t)n_fwd * sizeof(double));
+	for (int i = 0; i < n_fwd; i++)
+		w->running[i] = g->adj[i] ? w->vals[g->adj[i]->id] : 0;
+	for (int s = 0; s < w->n_steps; s++) {
+		Step *st = &w->steps[s];
+		st->given = w->vals[g->adj[st->parent->id]->id];
+		st->local_v = w->vals[st->local->id];
+		st->adds = w->vals[st->ct->term->id];
+		st->running = w->vals[st->ct->sum->id];
+	}
+}
+
+/* The name of a forward node, for dloss/dname. */
+static const char *fwd_name(const Prog *p, const Node *n)
+{
+	if (n->op == OP_INPUT || n->op == OP_PARAM)
+		return n->sym->name;
+	return p->names[n->id] ? p->names[n->id] : "?";
+}
+
+static void explain_text(Walk *w)
+{
+	Compile *c = w->c;
+	Prog *p = c->prog;
+	Model *m = c->model;
+	Arena *a = c->arena;
+	const char *L = m->loss->name;
+	printf("Forward pass at ");
+	for (int i = 0; i < m->n_inputs; i++)
+		printf("%s%s = %s", i ? ", " : "", m->inputs[i]->name, fmt_num(a, w->inputs[i]));
+	for (int i = 0; i < m->n_params; i++)
+		printf(", %s = %s", m->params[i]->name, fmt_num(a, w->params[i]));
+	printf(":\n");
+	Table t = {NULL, 0, 3, 0};
+	for (int i = 0; i < p->forward.n; i++) {
+		const PStmt *s = &p->forward.stmts[i];
+		const char *row[] = {arena_printf(a, "%s = %s", s->name, explain_expr(p, s->node, 0)),
+				     arena_printf(a, "= %s", fmt_num(a, w->vals[s->node->id])),
+				     s->line ? arena_printf(a, "(line %d)", s->line) : ""};
+		table_row(&t, row);
+	}
+	table_print(stdout, &t, "  ");
+
+	printf("\nBackward pass, from the given ∂%s/∂%s = 1:\n", L, L);
+	t.cols = 4;
+	const Node *last_parent = NULL;
+	for (int s = 0; s < w->n_steps; s++) {
+		const Step *st = &w->steps[s];
+		const char *pn = fwd_name(p, st->parent), *cn = fwd_name(p, st->child);
+		bool first = st->parent != last_parent;
+		last_parent = st->parent;
+		const char *local = explain_value(p, st->local);
+		const char *lv = fmt_num(a, st->local_v);
+		const char *row[] = {
+			first ? arena_printf(a, "%s = %s", pn, explain_expr(p, st->parent, 0)) : "",
+			first ? arena_printf(a, "given ∂%s/∂%s = %s", L, pn, fmt_num(a, st->given)) : "",
+			!strcmp(local, lv) ? arena_printf(a, "local gradient ∂%s/∂%s = %s", pn, cn, lv)
+					   : arena_printf(a, "local gradient ∂%s/∂%s = %s = %s", pn, cn,
+							  local, lv),
+			arena_printf(a, "∂%s/∂%s += %s · %s = %s", L, cn, fmt_num(a, st->given), lv,
+				     fmt_num(a, st->running))};
+		table_row(&t, row);
+	}
+	table_print(stdout, &t, "  ");
+	printf("\nSo, by the chain rule:\n");
+	for (int i = 0; i < m->n_params; i++)
+		printf("  ∂%s/∂%s = %s\n", L, m->params[i]->name,
+		       fmt_num(a, w->vals[c->grad->param_grad[i]->id]));
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void explain_json(Walk *w)
+{
+	Compile *c = w->c;
+	Prog *p = c->prog;
+	Model *m = c->model;
+	Arena *a = c->arena;
+	printf("{\"model\": ");
+	json_string(m->name);
+	printf(", \"at\": {");
+	for (int i = 0; i < m->n_inputs; i++)
+		printf("%s\"%s\": %s", i ? ", " : "", m->inputs[i]->name, json_num(a, w->inputs[i]));
+	for (int i = 0; i < m->n_params; i++)
+		printf(", \"%s\": %s", m->params[i]->name, json_num(a, w->params[i]));
+	printf("},\n \"forward\": [");
+	for (int i = 0; i < p->forward.n; i++) {
+		const PStmt *s = &p->forward.stmts[i];
+		printf("%s\n  {\"name\": \"%s\", \"expr\": ", i ? "," : "", s->name);
+		json_string(explain_expr(p, s->node, 0));
+		printf(", \"value\": %s, \"line\": %d}", json_num(a, w->vals[s->node->id]), s->line);
+	}
+	printf("],\n \"backward\": [");
+	for (int s = 0; s < w->n_steps; s++) {
+		const Step *st = &w->steps[s];
+		printf("%s\n  {\"node\": \"%s\", \"wrt\": \"%s\", \"given\": %s, \"local\": ",
+		       s ? "," : "", fwd_name(p, st->parent), fwd_name(p, st->child),
+		       json_num(a, st->given));
+		json_string(explain_value(p, st->local));
+		printf(", \"local_value\": %s, \"adds\": %s, \"adjoint\": %s}",
+		       json_num(a, st->local_v), json_num(a, st->adds), json_num(a, st->running));
+	}
+	printf("],\n \"loss\": %s,\n \"grad\": {", json_num(a, w->vals[m->loss->node->id]));
+	for (int i = 0; i < m->n_params; i++)
+		printf("%s\"%s\": %s", i ? ", " : "", m->params[i]->name,
+		       json_num(a, w->vals[c->grad->param_grad[i]->id]));
+	printf("}}\n");
+}
+
+/* ---- command line ---- */
+
+typedef struct ExplainOpts {
+	const char *model, *at, *format, *out;
+	Dtype dtype;
+} ExplainOpts;
+
+static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		bool has = i + 1 < argc;
+		if (!strcmp(s, "--at") && has)
+			o->at = argv[++i];
+		else if (!strncmp(s, "--at=", 5))
+			o->at = s + 5;
+		else if (!strcmp(s, "--format") && has && !graph)
+			o->format = argv[++i];
+		else if (!strcmp(s, "-o") && has && graph)
+			o->out = argv[++i];
+		else if (!strcmp(s, "--dtype") && has)
+			o->dtype = !strcmp(argv[++i], "float") ? DT_FLOAT : DT_DOUBLE;
+		else if (s[0] == '-' && s[1])
+			diag_fatal("unknown or incomplete option '%s' for %s", s, argv[0]);
+		else if (!o->model)
+			o->model = s;
+		else
+			diag_fatal("more than one model file given");
+	}
+	if (!o->model)
+		diag_fatal("usage: symgrad %s MODEL.sg %s", argv[0],
+			   graph ? "[--at x=1,w=2] -o FILE.dot|svg|png" : "--at x=1,w=2 [--format json]");
+}
+
+static void compile_model(Compile *c, const ExplainOpts *o)
+{
+	c->dtype = o->dtype;
+	sg_read_source(c, o->model);
+	sg_compile(c);
+}
+
+int cmd_explain(Arena *a, int argc, char **argv)
+{
+	ExplainOpts o = {0};
+	parse_opts(&o, argc, argv, false);
+	if (!o.at)
+		diag_fatal("explain needs a point: --at x=2,y=4,w=1");
+	if (o.format && strcmp(o.format, "text") && strcmp(o.format, "json"))
+		diag_fatal("--format must be text or json, not '%s'", o.format);
+	Compile c = {.arena = a};
+	compile_model(&c, &o);
+	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
+	walk(&w, o.at);
+	if (o.format && !strcmp(o.format, "json"))
+		explain_json(&w);
+	else
+		explain_text(&w);
+	return fflush(stdout) ? 1 : 0;
+}
+
+/* ---- graph ---- */
+
+static void dot_node(Buf *b, const Walk *w, const Prog *p, const Node *n)
+{
+	Arena *a = p->dag->arena;
+	const char *L = p->model->loss->name;
+	const char *name = fwd_name(p, n);
+	bool leaf = n->op == OP_INPUT || n->op == OP_PARAM;
+	buf_printf(b, "  n%d [label=\"%s", n->id,
+		   leaf ? arena_printf(a, "%s (%s)", name, n->op == OP_PARAM ? "param" : "input")
+			: arena_printf(a, "%s = %s", name, explain_expr(p, n, 0)));
+	if (w) {
+		buf_printf(b, "\\n= %s", fmt_num(a, w->vals[n->id]));
+		if (n->needs_grad)
+			buf_printf(b, "\\n∂%s/∂%s = %s", L, name, fmt_num(a, w->running[n->id]));
+	}
+	buf_printf(b, "\"%s];\n", n->op == OP_PARAM ? ", shape=ellipse, style=bold"
+				  : leaf ? ", shape=ellipse" : "");
+}
+
+/* The DOT text of the forward graph; edges carry local gradients at --at. */
+static char *dot_text(Compile *c, Walk *w)
+{
+	Prog *p = c->prog;
+	Dag *d = c->dag;
+	Arena *a = c->arena;
+	Buf b = {0};
+	buf_printf(&b, "digraph \"%s\" {\n  rankdir=LR;\n", c->model->name);
+	buf_puts(&b, "  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+	buf_puts(&b, "  edge [fontname=\"Helvetica\", fontsize=10];\n");
+	const Func *f = &p->forward;
+	for (int i = 0; i < f->n_loads; i++)
+		dot_node(&b, w, p, f->loads[i]);
+	for (int i = 0; i < f->n; i++)
+		dot_node(&b, w, p, f->stmts[i].node);
+	for (int i = 0; i < f->n; i++) {
+		const Node *n = f->stmts[i].node;
+		for (int k = 0; k < n->nargs; k++) {
+			const Node *arg = n->args[k];
+			if (arg->op == OP_CONST)
+				continue;
+			buf_printf(&b, "  n%d -> n%d", arg->id, n->id);
+			const Step *st = NULL;
+			for (int s = 0; w && s < w->n_steps; s++)
+				if (w->steps[s].parent == n && w->steps[s].child == arg)
+					st = &w->steps[s];
+			if (st)
+				buf_printf(&b, " [label=\"∂%s/∂%s = %s\"]", fwd_name(p, n), fwd_name(p, arg),
+					   fmt_num(a, st->local_v));
+			buf_puts(&b, ";\n");
+		}
+	}
+	buf_puts(&b, "}\n");
+	(void)d;
+	return b.data;
+}
+
+/* Runs Graphviz's dot to render text into path; false if dot is missing. */
+static bool render_dot(const char *text, const char *format, const char *path)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		diag_fatal("pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		diag_fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		close(fds[0]);
+		close(fds[1]);
+		char fmt[16];
+		snprintf(fmt, sizeof fmt, "-T%s", format);
+		execlp("dot", "dot", fmt, "-o", path, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	size_t len = strlen(text);
+	bool wrote = write(fds[1], text, len) == (ssize_t)len;
+	close(fds[1]);
+	int status;
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return false;
+	if (!wrote || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		diag_fatal("Graphviz's dot failed to render '%s'", path);
+	return true;
+}
+
+int cmd_graph(Arena *a, int argc, char **argv)
+{
+	ExplainOpts o = {0};
+	parse_opts(&o, argc, argv, true);
+	if (!o.out)
+		diag_fatal("graph needs an output file: -o FILE.dot, FILE.svg or FILE.png");
+	const char *ext = strrchr(o.out, '.');
+	ext = ext ? ext + 1 : "";
+	if (strcmp(ext, "dot") && strcmp(ext, "gv") && strcmp(ext, "svg") && strcmp(ext, "png"))
+		diag_fatal("-o: the file must end in .dot, .svg or .png, not '%s'", o.out);
+	Compile c = {.arena = a};
+	compile_model(&c, &o);
+	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
+	if (o.at)
+		walk(&w, o.at);
+	char *text = dot_text(&c, o.at ? &w : NULL);
+	bool ok = true;
+	if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {
+		ok = emit_write_atomic(o.out, text, strlen(text));
+		if (!ok)
+			fprintf(stderr, "symgrad: error: cannot write '%s': %s\n", o.out, strerror(errno));
+	} else if (!render_dot(text, ext, o.out)) {
+		fprintf(stderr, "symgrad: error: rendering .%s needs Graphviz's 'dot', which is not "
+				"installed (apt-get install graphviz), or write -o FILE.dot\n", ext);
+		ok = false;
+	}
+	free(text);
+	return ok ? 0 : 1;
+}
