@@ -201,6 +201,60 @@ static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, cons
 	lua_setfield(L, -2, key);
 }
 
+/* The chain rule as data: per adjoint, the parents it sums over. */
+static void push_adjoints(lua_State *L, const Prog *p)
+{
+	const Grad *g = p->grad;
+	const Dag *d = p->dag;
+	lua_newtable(L);
+	int k = 0;
+	for (int i = g->n_forward - 1; i >= 0; i--) {
+		const Node *n = d->nodes[i];
+		if (!g->adj[i] || !p->names[i] || n->op == OP_CONST)
+			continue;
+		lua_createtable(L, 0, 4);
+		set_str(L, "name", p->names[i]);
+		set_str(L, "value", sched_operand(p, g->adj[i]));
+		set_bool(L, "param", n->op == OP_PARAM);
+		lua_newtable(L);
+		int t = 0;
+		const Node *last = NULL;
+		const Contrib *list[256];
+		int nl = 0;
+		for (const Contrib *c = g->contribs[i]; c && nl < 256; c = c->next)
+			list[nl++] = c;
+		for (int j = nl - 1; j >= 0; j--) {
+			if (list[j]->parent == last)
+				continue;
+			last = list[j]->parent;
+			lua_createtable(L, 0, 3);
+			set_str(L, "parent", p->names[last->id] ? p->names[last->id] : "?");
+			set_bool(L, "is_loss", last == p->model->loss->node);
+			set_str(L, "local_expr", explain_expr(p, last, 0));
+			lua_rawseti(L, -2, ++t);
+		}
+		lua_setfield(L, -2, "terms");
+		lua_rawseti(L, -2, ++k);
+	}
+}
+
+/* model.canonical(i): dloss/dparam[i] expanded to canonical form, as text
+ * and as LaTeX (nil when too large).  A function, so only templates that
+ * ask pay for the expansion. */
+static int lua_canonical(lua_State *L)
+{
+	const Prog *p = lua_touserdata(L, lua_upvalueindex(1));
+	lua_Integer i = luaL_checkinteger(L, 1);
+	luaL_argcheck(L, i >= 1 && i <= p->model->n_params, 1, "no such param");
+	Arena *a = p->dag->arena;
+	Canon *c = canon_of(a, p->dag, p->grad->param_grad[i - 1]);
+	if (!c)
+		return 0;
+	lua_pushstring(L, canon_text(a, c, false));
+	lua_pushstring(L, canon_text(a, c, true));
+	return 2;
+}
+
 static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 {
 	const Model *m = p->model;
@@ -247,6 +301,11 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 	for (int i = 0; i < m->n_outputs; i++)
 		outs[i] = m->outputs[i]->node;
 	push_operands(L, p, outs, m->n_outputs, "output_values");
+	push_adjoints(L, p);
+	lua_setfield(L, -2, "adjoints");
+	lua_pushlightuserdata(L, (void *)p);
+	lua_pushcclosure(L, lua_canonical, 1);
+	lua_setfield(L, -2, "canonical");
 }
 
 /* ---- running ---- */
