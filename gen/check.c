@@ -14,9 +14,13 @@
  * random points spread over signs and magnitudes: a randomized identity
  * test.  Points where either side is undefined are skipped and counted.
  */
+#include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sg.h"
 
@@ -294,8 +298,139 @@ int cmd_check(Arena *a, int argc, char **argv)
 	return pass ? 0 : 1;
 }
 
+
+/* ---- hand-written C ---- */
+
+typedef double HandFn(const double *params, const double *inputs, double *grad);
+
+/* Runs argv (no shell); returns the exit status, 127 when it cannot start. */
+static int run(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		diag_fatal("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Compiles the user's file beside the generated header into a shared object. */
+static void *compile_hand(Compile *c, const char *file, char *dir)
+{
+	Arena *a = c->arena;
+	size_t len;
+	const char *src = tmpl_builtin("c.lua", &len);
+	const char *header = arena_printf(a, "%s_grad.h", c->model->name);
+	TmplOpts o = {"templates/c.lua", src, len, header, c->src.path};
+	TmplFile *files;
+	int n = tmpl_render(c->prog, &o, &files);
+	if (n < 2)
+		exit(1);
+	const char *hpath = arena_printf(a, "%s/%s", dir, header);
+	bool ok = emit_write_atomic(hpath, files[1].text, files[1].len);
+	for (int i = 0; i < n; i++)
+		free(files[i].suffix), free(files[i].text);
+	free(files);
+	if (!ok)
+		diag_fatal("cannot write '%s': %s", hpath, strerror(errno));
+	const char *cc = getenv("CC");
+	char *so = arena_printf(a, "%s/hand.so", dir);
+	char *inc = arena_printf(a, "-I%s", dir);
+	char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-std=c99", "-O1", "-shared", "-fPIC",
+			"-ffp-contract=off", inc, "-o", so, (char *)file, "-lm", NULL};
+	int status = run(argv);
+	unlink(hpath);
+	if (status == 127)
+		diag_fatal("no C compiler found to compile '%s' (set CC or install gcc)", file);
+	if (status != 0)
+		diag_fatal("'%s' did not compile (the compiler's messages are above)", file);
+	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	unlink(so);
+	if (!h)
+		diag_fatal("cannot load the compiled '%s': %s", file, dlerror());
+	return h;
+}
+
 int check_hand_c(Compile *c, const char *spec)
 {
-	(void)c;
-	diag_fatal("--hand-c %s: not implemented yet", spec);
+	Arena *a = c->arena;
+	Model *m = c->model;
+	const char *colon = strrchr(spec, ':');
+	const char *file = colon ? arena_strndup(a, spec, (size_t)(colon - spec)) : spec;
+	const char *fn = colon ? colon + 1 : arena_printf(a, "%s_backward", m->name);
+	if (access(file, R_OK) != 0)
+		diag_fatal("cannot read '%s': %s", file, strerror(errno));
+	char dir[] = "/tmp/symgrad-check-XXXXXX";
+	if (!mkdtemp(dir))
+		diag_fatal("cannot make a temporary directory: %s", strerror(errno));
+	void *h = compile_hand(c, file, dir);
+	rmdir(dir);
+	HandFn *hand;
+	*(void **)&hand = dlsym(h, fn);
+	if (!hand)
+		diag_fatal("'%s' has no function '%s' (name it with %s:FUNCTION)", file, fn, file);
+
+	int np = m->n_params;
+	double *vals = xrealloc(NULL, (size_t)c->dag->n * sizeof *vals);
+	double *params = arena_alloc(a, (size_t)(np + 1) * sizeof *params);
+	double *inputs = arena_alloc(a, (size_t)(m->n_inputs + 1) * sizeof *inputs);
+	double *grad = arena_alloc(a, (size_t)(np + 1) * sizeof *grad);
+	Verdict *v = arena_alloc(a, (size_t)(np + 1) * sizeof *v);
+	for (int k = 0; k < np; k++) {
+		v[k].first_bad = -1;
+		v[k].at_params = arena_alloc(a, (size_t)(np + 1) * sizeof(double));
+		v[k].at_inputs = arena_alloc(a, (size_t)(m->n_inputs + 1) * sizeof(double));
+	}
+	uint64_t seed = 0x5EED;
+	for (int i = 0; i < CHECK_POINTS; i++) {
+		check_point(&seed, m, params, inputs);
+		dag_eval(c->dag, params, inputs, vals);
+		for (int k = 0; k < np; k++)
+			grad[k] = NAN;
+		hand(params, inputs, grad);
+		for (int k = 0; k < np; k++) {
+			double o = vals[c->grad->param_grad[k]->id], hv = grad[k];
+			if (!isfinite(o) || !isfinite(hv)) {
+				v[k].skipped++;
+				continue;
+			}
+			v[k].points++;
+			double r = check_reldiff(hv, o);
+			if (r > CHECK_TOL && v[k].bad++ == 0) {
+				v[k].hand_v = hv, v[k].ours_v = o;
+				memcpy(v[k].at_params, params, (size_t)np * sizeof *params);
+				memcpy(v[k].at_inputs, inputs, (size_t)m->n_inputs * sizeof *inputs);
+			}
+			if (r <= CHECK_TOL && r > v[k].max_rel)
+				v[k].max_rel = r;
+		}
+	}
+	free(vals);
+	printf("checking %s:%s against %s (%d params)\n", file, fn, c->src.path, np);
+	int ok = 0;
+	for (int k = 0; k < np; k++) {
+		printf("  d%s/d%s: ", m->loss->name, m->params[k]->name);
+		if (v[k].bad == 0 && v[k].points > 0) {
+			ok++;
+			printf("match (%d points, max relative difference %.3g", v[k].points, v[k].max_rel);
+			if (v[k].skipped)
+				printf("; %d skipped where a side is not finite", v[k].skipped);
+			printf(")\n");
+		} else if (v[k].points == 0) {
+			printf("MISMATCH: not finite at all %d points\n", v[k].skipped);
+		} else {
+			printf("MISMATCH at ");
+			print_point(c, &v[k]);
+			printf(":\n    hand %s, symgrad %s (%d of %d points disagree)\n",
+			       fmt_num(a, v[k].hand_v), fmt_num(a, v[k].ours_v), v[k].bad, v[k].points);
+		}
+	}
+	dlclose(h);
+	printf("%s: %d of %d gradient components match\n", ok == np ? "OK" : "FAILED", ok, np);
+	return ok == np ? 0 : 1;
 }

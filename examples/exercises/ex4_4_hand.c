@@ -1,0 +1,18 @@
+/*
+ * Exercise 4-4 derived by hand, as an engineer would write it in C, with the
+ * signature of the generated ex4_4_backward.  Check it with
+ *   symgrad check examples/exercises/ex4_4.sg --hand-c examples/exercises/ex4_4_hand.c
+ */
+#include "ex4_4_grad.h"
+
+double ex4_4_backward(const double *params, const double *inputs, double *grad)
+{
+	double x = inputs[EX4_4_INPUT_x], y = inputs[EX4_4_INPUT_y];
+	double w2 = params[EX4_4_PARAM_w2], w1 = params[EX4_4_PARAM_w1], b = params[EX4_4_PARAM_b];
+	double yhat = x * x * w2 + x * w1 + b;
+	double dyhat = 2 * (yhat - y); /* dloss/dyhat */
+	grad[EX4_4_PARAM_w2] = dyhat * x * x;
+	grad[EX4_4_PARAM_w1] = dyhat * x;
+	grad[EX4_4_PARAM_b] = dyhat;
+	return (yhat - y) * (yhat - y);
+}
