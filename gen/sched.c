@@ -314,7 +314,7 @@ static void comment_forward(Prog *p)
 	Model *m = p->model;
 	Dag *d = p->dag;
 	/* Each forward node belongs to the first binding that reaches it. */
-	Node **stack = xrealloc(NULL, (size_t)d->n * sizeof *stack);
+	Node **stack = xrealloc(NULL, (size_t)(2 * d->n + 1) * sizeof *stack);
 	for (int k = 0; k < m->n_lets; k++) {
 		Symbol *s = m->lets[k];
 		int top = 0;

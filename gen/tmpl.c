@@ -310,9 +310,18 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 
 /* ---- running ---- */
 
+typedef struct RenderArgs {
+	const Prog *p;
+	const TmplOpts *o;
+} RenderArgs;
+
+/* In protected mode: builds the model table and calls render(model). */
 static int render_call(lua_State *L)
 {
-	/* 1: the chunk's result, 2: the model */
+	/* 1: the chunk's result, 2: RenderArgs */
+	RenderArgs *ra = lua_touserdata(L, 2);
+	lua_pop(L, 1);
+	push_model(L, ra->p, ra->o);
 	if (lua_istable(L, 1)) {
 		lua_getfield(L, 1, "render");
 		lua_replace(L, 1);
@@ -320,7 +329,7 @@ static int render_call(lua_State *L)
 	if (!lua_isfunction(L, 1))
 		return luaL_error(L, "the template must return a function render(model) "
 				     "or a table with one");
-	lua_call(L, 1, 1);
+	lua_call(L, 1, 1); /* render(model) */
 	return 1;
 }
 
@@ -366,10 +375,11 @@ int tmpl_render(const Prog *p, const TmplOpts *o, TmplFile **files)
 	int rc = luaL_loadbufferx(L, o->template_src, o->template_len, chunk, "t");
 	if (rc == LUA_OK)
 		rc = lua_pcall(L, 0, 1, 0);
+	RenderArgs ra = {p, o};
 	if (rc == LUA_OK) {
 		lua_pushcfunction(L, render_call);
 		lua_insert(L, -2);
-		push_model(L, p, o);
+		lua_pushlightuserdata(L, &ra);
 		rc = lua_pcall(L, 2, 1, 0);
 	}
 	bool ok = rc == LUA_OK && collect(L, o->template_name, files, &n);
