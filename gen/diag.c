@@ -5,12 +5,19 @@
  * under the offending token (`^~~~`), then exit status 1.  A broken
  * invariant is the generator's bug: it names the C file and line and aborts.
  */
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sg.h"
 
 static void (*exit_hook)(void);
+static jmp_buf *recover;
+
+void diag_set_recover(jmp_buf *jb)
+{
+	recover = jb;
+}
 
 void diag_set_exit_hook(void (*hook)(void))
 {
@@ -53,8 +60,12 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
 	show_line(loc);
 }
 
+/* Ends the compilation: back to the fuzz harness when one set a recovery
+ * point, otherwise exit 1 after the cleanup hook. */
 SG_NORETURN static void die(void)
 {
+	if (recover)
+		longjmp(*recover, 1);
 	if (exit_hook)
 		exit_hook();
 	exit(1);

@@ -41,7 +41,10 @@ static Token *push(Lexer *lx, TokenKind kind, const char *text, int len)
 {
 	if (lx->n == lx->cap) {
 		lx->cap = lx->cap ? lx->cap * 2 : 256;
-		lx->toks = xrealloc(lx->toks, (size_t)lx->cap * sizeof *lx->toks);
+		Token *grown = arena_alloc(lx->arena, (size_t)lx->cap * sizeof *lx->toks);
+		if (lx->n)
+			memcpy(grown, lx->toks, (size_t)lx->n * sizeof *lx->toks);
+		lx->toks = grown;
 	}
 	Token *t = &lx->toks[lx->n++];
 	*t = (Token){kind, text, len, 0, loc_at(lx, text, len)};
@@ -198,10 +201,6 @@ Token *lex_tokenize(Arena *a, const Source *src, int *count)
 	if (lx.n && lx.toks[lx.n - 1].kind != TK_NEWLINE)
 		push(&lx, TK_NEWLINE, lx.p, 1);
 	push(&lx, TK_EOF, lx.p, 1);
-	/* Move the array into the arena so the caller has one owner. */
-	Token *out = arena_alloc(a, (size_t)lx.n * sizeof *out);
-	memcpy(out, lx.toks, (size_t)lx.n * sizeof *out);
-	free(lx.toks);
 	*count = lx.n;
-	return out;
+	return lx.toks;
 }

@@ -16,7 +16,6 @@
 #include "sg.h"
 #include "symgrad.h"
 
-const char sg_version[] = SG_VERSION;
 
 static const char usage_text[] =
 	"usage: symgrad [COMMAND] [MODEL.sg] [OPTIONS]\n"
@@ -57,73 +56,6 @@ typedef struct GenOpts {
 	bool stats;
 	Compile c;
 } GenOpts;
-
-/* ---- the pipeline ---- */
-
-void sg_read_source(Compile *c, const char *path)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		diag_fatal("cannot open '%s': %s", path, strerror(errno));
-	Buf b = {0};
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		buf_put(&b, chunk, n);
-		if (b.len > SG_MAX_FILE) {
-			buf_free(&b);
-			diag_fatal("'%s' is larger than %u MiB (limit)", path, SG_MAX_FILE >> 20);
-		}
-	}
-	bool bad = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	if (bad)
-		diag_fatal("cannot read '%s': %s", path, strerror(errno));
-	c->src.path = strcmp(path, "-") ? path : "<stdin>";
-	c->src.text = arena_strndup(c->arena, b.data ? b.data : "", b.len);
-	c->src.len = b.len;
-	buf_free(&b);
-}
-
-static void dump_tokens(const Token *t)
-{
-	for (; t->kind != TK_EOF; t++) {
-		if (t->kind == TK_NEWLINE)
-			printf("%d:%d NEWLINE\n", t->loc.line, t->loc.col);
-		else
-			printf("%d:%d %s '%.*s'\n", t->loc.line, t->loc.col,
-			       t->kind == TK_NUM ? "NUM" : t->kind == TK_IDENT ? "IDENT" : "PUNCT",
-			       t->len, t->text);
-	}
-}
-
-static bool stop_at(const Compile *c, const char *stage)
-{
-	return c->dump && !strcmp(c->dump, stage);
-}
-
-bool sg_compile(Compile *c)
-{
-	int n;
-	Token *toks = lex_tokenize(c->arena, &c->src, &n);
-	if (stop_at(c, "tokens"))
-		return dump_tokens(toks), false;
-	c->model = parse_model(c->arena, &c->src, toks);
-	if (stop_at(c, "ast"))
-		return parse_dump(stdout, c->model), false;
-	c->dag = dag_new(c->arena, c->dtype);
-	dag_build(c->dag, c->model);
-	if (stop_at(c, "dag"))
-		return dag_dump(stdout, c->dag, c->model), false;
-	c->grad = diff_reverse(c->dag, c->model);
-	if (stop_at(c, "grad"))
-		return diff_dump(stdout, c->dag, c->model, c->grad), false;
-	c->prog = sched_build(c->arena, c->dag, c->model, c->grad);
-	if (stop_at(c, "prog"))
-		return sched_dump(stdout, c->prog), false;
-	return true;
-}
 
 /* ---- options ---- */
 

@@ -391,7 +391,10 @@ static void stmt_output(Parser *p)
 		const Token *t = expect_ident(p, "an output name");
 		if (p->n_out == p->cap_out) {
 			p->cap_out = p->cap_out ? p->cap_out * 2 : 8;
-			p->out_toks = xrealloc(p->out_toks, (size_t)p->cap_out * sizeof *p->out_toks);
+			const Token **grown = arena_alloc(p->arena, (size_t)p->cap_out * sizeof *grown);
+			if (p->n_out)
+				memcpy(grown, p->out_toks, (size_t)p->n_out * sizeof *grown);
+			p->out_toks = grown;
 		}
 		p->out_toks[p->n_out++] = t;
 	} while (accept(p, ","));
@@ -503,7 +506,6 @@ static void resolve_outputs(Parser *p)
 		s->used = true;
 		list_push(p->arena, &p->m->outputs, &p->m->n_outputs, s);
 	}
-	free(p->out_toks);
 }
 
 Model *parse_model(Arena *a, const Source *src, const Token *toks)

@@ -154,11 +154,12 @@ static void set_add(Arena *a, NameSet *s, const char *name)
 	s->n++;
 }
 
-/* Takes `want`, or `want_`, `want__`, ... if taken or reserved. */
+/* Takes `want`, or `want_`, `want__`, ... if taken or reserved (the set
+ * starts with every reserved name, see name_nodes). */
 static const char *take(Arena *a, NameSet *s, const char *want)
 {
 	const char *name = want;
-	while (set_has(s, name) || sched_is_reserved(name))
+	while (set_has(s, name))
 		name = arena_printf(a, "%s_", name);
 	set_add(a, s, name);
 	return name;
@@ -189,6 +190,13 @@ static void name_nodes(Namer *nm, const char **user, const bool *live)
 	Prog *p = nm->p;
 	Dag *d = p->dag;
 	Grad *g = p->grad;
+	for (int i = 0; reserved[i]; i++)
+		set_add(nm->arena, &nm->taken, reserved[i]);
+	for (int i = 0; math_funcs[i]; i++) {
+		set_add(nm->arena, &nm->taken, math_funcs[i]);
+		set_add(nm->arena, &nm->taken, arena_printf(nm->arena, "%sf", math_funcs[i]));
+		set_add(nm->arena, &nm->taken, arena_printf(nm->arena, "%sl", math_funcs[i]));
+	}
 	/* Model names first, so they win over everything generated. */
 	for (int i = 0; i < d->n; i++) {
 		const char *u = user_name(d->nodes[i], user);
@@ -235,15 +243,33 @@ const char *sched_operand(const Prog *p, const Node *n)
 	return p->names[n->id];
 }
 
+static const char *cexpr_with(const Prog *p, const Node *n,
+			      const char *(*operand)(const Prog *, const Node *));
+
+/* A value that may not be computed by any function (an adjoint the
+ * simplifier folded into its uses): its name, or its expression. */
+const char *sched_value_text(const Prog *p, const Node *n)
+{
+	if (n->op == OP_CONST || p->names[n->id])
+		return sched_operand(p, n);
+	return arena_printf(p->dag->arena, "(%s)", cexpr_with(p, n, sched_value_text));
+}
+
 /* Fills an op's C spelling with its operands. */
 static const char *cexpr(const Prog *p, const Node *n)
+{
+	return cexpr_with(p, n, sched_operand);
+}
+
+static const char *cexpr_with(const Prog *p, const Node *n,
+			      const char *(*operand)(const Prog *, const Node *))
 {
 	const OpInfo *o = &op_info[n->op];
 	const char *fmt = p->dag->dtype == DT_FLOAT ? o->c_float : o->c_double;
 	Buf b = {0};
 	for (const char *s = fmt; *s; s++) {
 		if (s[0] == '%' && (s[1] == '0' || s[1] == '1')) {
-			buf_puts(&b, sched_operand(p, n->args[s[1] - '0']));
+			buf_puts(&b, operand(p, n->args[s[1] - '0']));
 			s++;
 		} else {
 			buf_put(&b, s, 1);

@@ -88,6 +88,10 @@ void diag_warning(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
 SG_NORETURN void diag_fatal(const char *fmt, ...) SG_PRINTF(1, 2);
 SG_NORETURN void diag_internal(const char *file, int line, const char *msg);
 void diag_set_exit_hook(void (*hook)(void)); /* cleanup before exit(1) */
+/* With jb set, errors longjmp(*jb, 1) instead of exiting (fuzzing); every
+ * allocation on the error paths is in the compilation's arena. */
+#include <setjmp.h>
+void diag_set_recover(jmp_buf *jb);
 #define unreachable() diag_internal(__FILE__, __LINE__, "unreachable")
 #define sg_check(c) ((c) ? (void)0 : diag_internal(__FILE__, __LINE__, #c))
 
@@ -305,6 +309,7 @@ struct Prog {
 Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g);
 /* The C text of an operand: a name or a literal. */
 const char *sched_operand(const Prog *p, const Node *n);
+const char *sched_value_text(const Prog *p, const Node *n); /* never aborts */
 void sched_dump(FILE *out, const Prog *p);
 /* Shortest decimal that reads back to the same double (or float), as C. */
 void fmt_shortest(char *buf, size_t n, double v, Dtype dt);

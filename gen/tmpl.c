@@ -107,6 +107,9 @@ static lua_State *sandbox_new(Sandbox *sb)
 	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 2);
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+	/* Templates make many short-lived strings: the generational collector
+	 * frees them young. */
+	lua_gc(L, LUA_GCGEN, 0, 0);
 	return L;
 }
 
@@ -214,7 +217,7 @@ static void push_adjoints(lua_State *L, const Prog *p)
 			continue;
 		lua_createtable(L, 0, 4);
 		set_str(L, "name", p->names[i]);
-		set_str(L, "value", sched_operand(p, g->adj[i]));
+		set_str(L, "value", sched_value_text(p, g->adj[i]));
 		set_bool(L, "param", n->op == OP_PARAM);
 		lua_newtable(L);
 		int t = 0;
