@@ -19,14 +19,23 @@ local function cstring(s)
   end) .. '"'
 end
 
--- Appends a line to an output buffer.
+-- Appends a line to an output buffer: put(a, b, c) adds a .. b .. c.
 local function emitter()
-  local out = {}
-  local function put(...)
-    out[#out + 1] = concat({...})
+  local out, n = {}, 0
+  local function put(a, b, c, d, e, f, g, h, ...)
+    n = n + 1
+    if ... ~= nil then
+      out[n] = concat({a, b, c, d, e, f, g, h, ...})
+    else
+      out[n] = (a or "") .. (b or "") .. (c or "") .. (d or "") .. (e or "") .. (f or "")
+               .. (g or "") .. (h or "")
+    end
   end
   return out, put
 end
+
+local spaces = {}
+for i = 1, 64 do spaces[i] = rep(" ", i) end
 
 -- "name = value" lines padded so the comments line up.
 local function padded(code, comment, width)
@@ -35,7 +44,7 @@ local function padded(code, comment, width)
   end
   local pad = width - #code
   if pad < 1 then pad = 1 end
-  return code .. rep(" ", pad) .. "/* " .. comment .. " */"
+  return code .. (spaces[pad] or rep(" ", pad)) .. "/* " .. comment .. " */"
 end
 
 local function enum_block(put, items)
@@ -178,7 +187,7 @@ local function body(put, m, f, sections)
     if not s.backward and s.line > 0 then
       comment = format("line %d: %s", s.line, comment)
     end
-    put(padded(format("\tconst %s %s = %s;", r, s.name, s.expr), comment, width))
+    put(padded("\tconst " .. r .. " " .. s.name .. " = " .. s.expr .. ";", comment, width))
   end
   return used
 end
