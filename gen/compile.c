@@ -63,7 +63,7 @@ bool sg_compile(Compile *c)
 	Token *toks = lex_tokenize(c->arena, &c->src, &n);
 	if (stop_at(c, "tokens"))
 		return dump_tokens(toks), false;
-	c->model = parse_model(c->arena, &c->src, toks);
+	c->model = parse_model(c->arena, &c->src, toks, c->seed);
 	if (stop_at(c, "ast"))
 		return parse_dump(stdout, c->model), false;
 	c->dag = dag_new(c->arena, c->dtype);

@@ -176,6 +176,8 @@ static double apply_double(Op op, double a, double b)
 	case OP_SIGN: return (double)((a > 0.0) - (a < 0.0));
 	case OP_GT: return a > b ? 1.0 : 0.0;
 	case OP_NGT: return a > b ? 0.0 : 1.0;
+	case OP_EQ: return a == b ? 1.0 : 0.0;
+	case OP_DETACH: return a;
 	default: unreachable();
 	}
 }
@@ -205,6 +207,8 @@ static float apply_float(Op op, float a, float b)
 	case OP_SIGN: return (float)((a > 0.0f) - (a < 0.0f));
 	case OP_GT: return a > b ? 1.0f : 0.0f;
 	case OP_NGT: return a > b ? 0.0f : 1.0f;
+	case OP_EQ: return a == b ? 1.0f : 0.0f;
+	case OP_DETACH: return a;
 	default: unreachable();
 	}
 }
@@ -233,23 +237,187 @@ void dag_eval(const Dag *d, const double *params, const double *inputs, double *
 
 /* ---- lowering the AST ---- */
 
-Node *dag_lower(Dag *d, Expr *e)
+/* Every expression lowers to its elements, row-major: one node for a scalar. */
+static Node **lower(Dag *d, const Expr *e);
+
+static Node **nodes_new(Dag *d, int n)
 {
-	switch (e->kind) {
-	case E_NUM:
-		return dag_const(d, e->num);
-	case E_NAME:
-		return e->sym->node;
-	case E_UNARY:
-		return simp_neg(d, dag_lower(d, e->args[0]));
-	case E_BINARY:
-	case E_CALL: {
-		Node *a = dag_lower(d, e->args[0]);
-		Node *b = e->nargs > 1 ? dag_lower(d, e->args[1]) : NULL;
-		return simp_make(d, e->op, a, b);
+	return arena_alloc(d->arena, (size_t)(n ? n : 1) * sizeof(Node *));
+}
+
+/* a0 + a1 + ... in order, as PyTorch's sequential reductions do */
+static Node *sum_of(Dag *d, Node **v, int n)
+{
+	Node *acc = v[0];
+	for (int i = 1; i < n; i++)
+		acc = simp_add(d, acc, v[i]);
+	return acc;
+}
+
+/* The largest element, held constant for the gradient: softmax and
+ * logsumexp are shift-invariant, so the shift's derivative is exactly 0. */
+static Node *detached_max(Dag *d, Node **v, int n)
+{
+	Node *m = v[0];
+	for (int i = 1; i < n; i++)
+		m = simp_make(d, OP_MAX, m, v[i]);
+	return simp_make(d, OP_DETACH, m, NULL);
+}
+
+static Node **lower_elementwise(Dag *d, const Expr *e)
+{
+	int n = shape_size(e->shape);
+	Node **out = nodes_new(d, n);
+	Node **a = lower(d, e->args[0]);
+	Node **b = e->nargs > 1 ? lower(d, e->args[1]) : NULL;
+	int sa = shape_size(e->args[0]->shape);
+	int sb = e->nargs > 1 ? shape_size(e->args[1]->shape) : 1;
+	for (int i = 0; i < n; i++)
+		out[i] = simp_make(d, e->op, a[sa == 1 ? 0 : i], b ? b[sb == 1 ? 0 : i] : NULL);
+	return out;
+}
+
+/* A @ B over row-major elements; vectors act as a row or a column. */
+static Node **lower_matmul(Dag *d, const Expr *e)
+{
+	const Expr *x = e->args[0], *y = e->args[1];
+	Node **a = lower(d, x), **b = lower(d, y);
+	int m = x->shape.rank == 2 ? x->shape.dim[0] : 1;
+	int k = x->shape.dim[x->shape.rank - 1];
+	int n = y->shape.rank == 2 ? y->shape.dim[1] : 1;
+	Node **out = nodes_new(d, m * n);
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < n; j++) {
+			Node *acc = simp_mul(d, a[i * k], b[j]);
+			for (int t = 1; t < k; t++)
+				acc = simp_add(d, acc, simp_mul(d, a[i * k + t], b[t * n + j]));
+			out[i * n + j] = acc;
+		}
+	return out;
+}
+
+static Node **lower_index(Dag *d, const Expr *e)
+{
+	const Expr *base = e->args[0];
+	Node **v = lower(d, base);
+	int cols = base->shape.rank == 2 ? base->shape.dim[1] : 1;
+	if (e->nidx == base->shape.rank) {
+		Node **out = nodes_new(d, 1);
+		out[0] = v[e->nidx == 2 ? e->idx[0] * cols + e->idx[1] : e->idx[0]];
+		return out;
 	}
+	return v + e->idx[0] * cols; /* a matrix's row */
+}
+
+/* PyTorch's BCELoss per element: (y - 1) * max(log(1 - p), -100) - y * max(log(p), -100) */
+static Node *bce_term(Dag *d, Node *p, Node *y)
+{
+	Node *floor100 = dag_const(d, -100.0);
+	Node *log_p = simp_make(d, OP_MAX, simp_make(d, OP_LOG, p, NULL), floor100);
+	Node *log_q = simp_make(d, OP_MAX, simp_make(d, OP_LOG, simp_sub(d, d->one, p), NULL),
+				floor100);
+	return simp_sub(d, simp_mul(d, simp_sub(d, y, d->one), log_q), simp_mul(d, y, log_p));
+}
+
+static Node **lower_builtin(Dag *d, const Expr *e)
+{
+	Node **x = lower(d, e->args[0]);
+	Node **y = e->nargs > 1 ? lower(d, e->args[1]) : NULL;
+	int n = shape_size(e->args[0]->shape);
+	Node **out = nodes_new(d, n);
+	Node **tmp = nodes_new(d, n);
+	switch (e->builtin) {
+	case B_SUM:
+		out[0] = sum_of(d, x, n);
+		return out;
+	case B_MEAN:
+		out[0] = simp_div(d, sum_of(d, x, n), dag_const(d, n));
+		return out;
+	case B_DOT:
+		for (int i = 0; i < n; i++)
+			tmp[i] = simp_mul(d, x[i], y[i]);
+		out[0] = sum_of(d, tmp, n);
+		return out;
+	case B_SOFTMAX:
+	case B_LOGSUMEXP: {
+		Node *m = detached_max(d, x, n);
+		for (int i = 0; i < n; i++)
+			tmp[i] = simp_make(d, OP_EXP, simp_sub(d, x[i], m), NULL);
+		Node *s = sum_of(d, tmp, n);
+		if (e->builtin == B_LOGSUMEXP) {
+			out[0] = simp_add(d, m, simp_make(d, OP_LOG, s, NULL));
+			return out;
+		}
+		for (int i = 0; i < n; i++)
+			out[i] = simp_div(d, tmp[i], s);
+		return out;
+	}
+	case B_MSE:
+		for (int i = 0; i < n; i++) {
+			Node *r = simp_sub(d, x[i], y[i]);
+			tmp[i] = simp_mul(d, r, r);
+		}
+		out[0] = simp_div(d, sum_of(d, tmp, n), dag_const(d, n));
+		return out;
+	case B_BCE:
+	case B_BCE_LOGITS:
+		for (int i = 0; i < n; i++)
+			tmp[i] = e->builtin == B_BCE
+					 ? bce_term(d, x[i], y[i])
+					 : simp_sub(d, simp_make(d, OP_SOFTPLUS, x[i], NULL),
+						    simp_mul(d, y[i], x[i]));
+		out[0] = n == 1 ? tmp[0] : simp_div(d, sum_of(d, tmp, n), dag_const(d, n));
+		return out;
+	case B_CROSS_ENTROPY: {
+		/* logsumexp(z) - z[class], with z[class] = sum of (class == i) * z[i] */
+		Node *m = detached_max(d, x, n);
+		for (int i = 0; i < n; i++)
+			tmp[i] = simp_make(d, OP_EXP, simp_sub(d, x[i], m), NULL);
+		Node *lse = simp_add(d, m, simp_make(d, OP_LOG, sum_of(d, tmp, n), NULL));
+		for (int i = 0; i < n; i++)
+			tmp[i] = simp_mul(d, simp_make(d, OP_EQ, y[0], dag_const(d, i)), x[i]);
+		out[0] = simp_sub(d, lse, sum_of(d, tmp, n));
+		return out;
+	}
+	case B_COUNT:
+		break;
 	}
 	unreachable();
+}
+
+static Node **lower(Dag *d, const Expr *e)
+{
+	Node **out;
+	switch (e->kind) {
+	case E_NUM:
+		out = nodes_new(d, 1);
+		out[0] = dag_const(d, e->num);
+		return out;
+	case E_NAME:
+		if (!e->sym->elems)
+			return &e->sym->node;
+		out = nodes_new(d, e->sym->size);
+		for (int i = 0; i < e->sym->size; i++)
+			out[i] = e->sym->elems[i]->node;
+		return out;
+	case E_UNARY:
+	case E_BINARY:
+	case E_CALL:
+		return lower_elementwise(d, e);
+	case E_MATMUL:
+		return lower_matmul(d, e);
+	case E_INDEX:
+		return lower_index(d, e);
+	case E_BUILTIN:
+		return lower_builtin(d, e);
+	}
+	unreachable();
+}
+
+Node *dag_lower(Dag *d, Expr *e)
+{
+	sg_check(e->shape.rank == 0);
+	return lower(d, e)[0];
 }
 
 /* Leaves are made in declaration order so ids follow the source. */
@@ -268,7 +436,13 @@ void dag_build(Dag *d, Model *m)
 	}
 	for (int k = 0; k < m->n_lets; k++) {
 		Symbol *s = m->lets[k];
-		s->node = dag_lower(d, s->value);
+		if (!s->tensor) {
+			s->node = dag_lower(d, s->value);
+		} else if (s->tensor->elems[0] == s) {
+			Node **v = lower(d, s->tensor->value);
+			for (int e = 0; e < s->tensor->size; e++)
+				s->tensor->elems[e]->node = v[e];
+		}
 	}
 }
 

@@ -181,7 +181,7 @@ static Rule *rule_for(Op op)
 	case OP_ABS: return d_abs;
 	case OP_MIN: return d_min;
 	case OP_MAX: return d_max;
-	default: return NULL; /* leaves; sign/gt/ngt are piecewise constant */
+	default: return NULL; /* leaves; sign/gt/ngt/eq are piecewise constant; detach */
 	}
 }
 
@@ -207,7 +207,7 @@ static void mark(Dag *d, Node *loss, bool *reach)
 		n->needs_grad = n->op == OP_PARAM;
 		for (int k = 0; k < n->nargs; k++)
 			n->needs_grad |= n->args[k]->needs_grad;
-		n->needs_grad &= reach[i];
+		n->needs_grad &= reach[i] && n->op != OP_DETACH;
 	}
 }
 

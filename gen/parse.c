@@ -92,6 +92,20 @@ static void list_push(Arena *a, Symbol ***list, int *n, Symbol *s)
 	(*list)[(*n)++] = s;
 }
 
+/* ---- built-in functions over vectors ---- */
+
+const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "logsumexp",
+					   "mse", "bce", "bce_logits", "cross_entropy"};
+const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2};
+
+static int builtin_lookup(const char *name, int len)
+{
+	for (int i = 0; i < B_COUNT; i++)
+		if ((int)strlen(builtin_names[i]) == len && !memcmp(builtin_names[i], name, (size_t)len))
+			return i;
+	return -1;
+}
+
 /* ---- helpers ---- */
 
 static const char *tok_desc(Parser *p, const Token *t)
@@ -140,9 +154,14 @@ static Symbol *declare(Parser *p, const Token *t, SymKind kind)
 	Op op;
 	if (is_keyword(t))
 		diag_error(t->loc, "'%.*s' is a keyword and cannot be a name", t->len, t->text);
-	if (op_lookup_func(t->text, (size_t)t->len, &op))
+	if (op_lookup_func(t->text, (size_t)t->len, &op) || builtin_lookup(t->text, t->len) >= 0)
 		diag_error(t->loc, "'%.*s' is a built-in function and cannot be a name",
 			   t->len, t->text);
+	bool dunder = false;
+	for (int i = 1; i < t->len; i++)
+		dunder |= t->text[i - 1] == '_' && t->text[i] == '_';
+	if (t->text[0] == '_' || dunder)
+		diag_error(t->loc, "names may not start with '_' or contain '__' (reserved in C)");
 	Symbol *old = parse_lookup(p->m, t->text, (size_t)t->len);
 	if (old)
 		diag_error(t->loc, "redefinition of '%s' (first defined at line %d)",
@@ -150,9 +169,69 @@ static Symbol *declare(Parser *p, const Token *t, SymKind kind)
 	Symbol *s = arena_alloc(p->arena, sizeof *s);
 	s->kind = kind;
 	s->name = arena_strndup(p->arena, t->text, (size_t)t->len);
+	s->ident = s->name;
 	s->loc = t->loc;
+	s->size = 1;
 	table_insert(p->arena, p->m, s);
 	return s;
+}
+
+/* ---- shapes ---- */
+
+int shape_size(Shape s)
+{
+	int n = 1;
+	for (int i = 0; i < s.rank; i++)
+		n *= s.dim[i];
+	return n;
+}
+
+const char *shape_text(Arena *a, Shape s)
+{
+	switch (s.rank) {
+	case 0: return "scalar";
+	case 1: return arena_printf(a, "[%d]", s.dim[0]);
+	default: return arena_printf(a, "[%d, %d]", s.dim[0], s.dim[1]);
+	}
+}
+
+static bool same_shape(Shape a, Shape b)
+{
+	if (a.rank != b.rank)
+		return false;
+	for (int i = 0; i < a.rank; i++)
+		if (a.dim[i] != b.dim[i])
+			return false;
+	return true;
+}
+
+/* Elementwise operands broadcast a scalar; otherwise shapes must agree. */
+static Shape broadcast(Parser *p, Loc at, const char *what, Shape a, Shape b)
+{
+	if (a.rank == 0)
+		return b;
+	if (b.rank == 0 || same_shape(a, b))
+		return a;
+	diag_error(at, "shapes %s and %s do not match for %s", shape_text(p->arena, a),
+		   shape_text(p->arena, b), what);
+}
+
+/* [m,n] @ [n] -> [m], [m,n] @ [n,p] -> [m,p], [n] @ [n,p] -> [p], [n] @ [n] -> scalar */
+static Shape matmul_shape(Parser *p, Loc at, Shape a, Shape b)
+{
+	if (a.rank == 0 || b.rank == 0)
+		diag_error(at, "'@' multiplies vectors and matrices, not a scalar (%s @ %s): use '*'",
+			   shape_text(p->arena, a), shape_text(p->arena, b));
+	int inner_a = a.dim[a.rank - 1], inner_b = b.dim[0];
+	if (inner_a != inner_b)
+		diag_error(at, "shapes %s and %s do not match for '@': inner dimensions %d and %d differ",
+			   shape_text(p->arena, a), shape_text(p->arena, b), inner_a, inner_b);
+	Shape r = {0, {0, 0}};
+	if (a.rank == 2)
+		r.dim[r.rank++] = a.dim[0];
+	if (b.rank == 2)
+		r.dim[r.rank++] = b.dim[1];
+	return r;
 }
 
 /* ---- expressions ---- */
@@ -166,14 +245,71 @@ static void enter(Parser *p)
 			   SG_MAX_DEPTH);
 }
 
+static Expr *binary(Parser *p, Op op, const Token *t, Expr *a, Expr *b)
+{
+	Expr *e = new_expr(p, E_BINARY, t->loc);
+	e->op = op;
+	e->nargs = 2;
+	e->args = arena_alloc(p->arena, 2 * sizeof *e->args);
+	e->args[0] = a;
+	e->args[1] = b;
+	e->shape = broadcast(p, t->loc, arena_printf(p->arena, "'%.*s'", t->len, t->text),
+			     a->shape, b->shape);
+	return e;
+}
+
+/* The shape a built-in function gives its arguments, or a shape error. */
+static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
+{
+	Arena *a = p->arena;
+	Shape x = args[0]->shape, y = builtin_arity[b] > 1 ? args[1]->shape : x;
+	Shape scalar = {0, {0, 0}};
+	const char *fn = builtin_names[b];
+	switch (b) {
+	case B_SUM:
+	case B_MEAN:
+		return scalar;
+	case B_SOFTMAX:
+	case B_LOGSUMEXP:
+		if (x.rank != 1)
+			diag_error(args[0]->loc, "%s needs a vector, not %s", fn, shape_text(a, x));
+		return b == B_SOFTMAX ? x : scalar;
+	case B_DOT:
+		if (x.rank != 1 || !same_shape(x, y))
+			diag_error(name->loc, "dot needs two vectors of one length, not %s and %s",
+				   shape_text(a, x), shape_text(a, y));
+		return scalar;
+	case B_MSE:
+	case B_BCE:
+	case B_BCE_LOGITS:
+		if (!same_shape(x, y))
+			diag_error(name->loc, "shapes %s and %s do not match for %s", shape_text(a, x),
+				   shape_text(a, y), fn);
+		return scalar;
+	case B_CROSS_ENTROPY:
+		if (x.rank != 1 || y.rank != 0)
+			diag_error(name->loc, "cross_entropy(logits, class) needs a vector of logits "
+					      "and a scalar class index, not %s and %s",
+				   shape_text(a, x), shape_text(a, y));
+		return scalar;
+	case B_COUNT:
+		break;
+	}
+	unreachable();
+}
+
 /* call = IDENT "(" expr { "," expr } ")" */
 static Expr *call(Parser *p, const Token *name)
 {
-	Op op;
-	if (!op_lookup_func(name->text, (size_t)name->len, &op))
+	Op op = OP_CONST;
+	int b = builtin_lookup(name->text, name->len);
+	if (b < 0 && !op_lookup_func(name->text, (size_t)name->len, &op))
 		diag_error(name->loc, "unknown function '%.*s'", name->len, name->text);
-	Expr *e = new_expr(p, E_CALL, name->loc);
+	int arity = b >= 0 ? builtin_arity[b] : op_info[op].arity;
+	const char *spelling = b >= 0 ? builtin_names[b] : op_info[op].spelling;
+	Expr *e = new_expr(p, b >= 0 ? E_BUILTIN : E_CALL, name->loc);
 	e->op = op;
+	e->builtin = (Builtin)(b >= 0 ? b : 0);
 	const Token *open = p->tok - 1;
 	Expr *args[8];
 	int n = 0;
@@ -185,72 +321,104 @@ static Expr *call(Parser *p, const Token *name)
 			n++;
 		} while (accept(p, ","));
 	}
-	if (!lex_is(p->tok, ")"))
-		diag_error(p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE ? open->loc : p->tok->loc,
-			   p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE
-				   ? "unbalanced parentheses: '(' is never closed%s"
-				   : "expected ',' or ')' in call%s", "");
+	if (!lex_is(p->tok, ")")) {
+		if (p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE)
+			diag_error(open->loc, "unbalanced parentheses: '(' is never closed");
+		diag_error(p->tok->loc, "expected ',' or ')' in the call, found %s",
+			   tok_desc(p, p->tok));
+	}
 	const Token *close = p->tok++;
-	if (n != op_info[op].arity) {
+	if (n != arity) {
 		Loc l = name->loc;
 		l.len = (int)(close->text + 1 - name->text);
-		diag_error(l, "function '%s' takes %d argument%s, but %d %s given",
-			   op_info[op].spelling, op_info[op].arity,
-			   op_info[op].arity == 1 ? "" : "s", n, n == 1 ? "was" : "were");
+		diag_error(l, "function '%s' takes %d argument%s, but %d %s given", spelling, arity,
+			   arity == 1 ? "" : "s", n, n == 1 ? "was" : "were");
 	}
 	e->nargs = n;
 	e->args = arena_alloc(p->arena, (size_t)n * sizeof *e->args);
 	memcpy(e->args, args, (size_t)n * sizeof *args);
+	if (b >= 0)
+		e->shape = builtin_shape(p, name, (Builtin)b, e->args);
+	else
+		e->shape = n == 1 ? args[0]->shape
+				  : broadcast(p, name->loc, arena_printf(p->arena, "'%s'", spelling),
+					      args[0]->shape, args[1]->shape);
 	return e;
 }
 
-/* primary = NUM | IDENT | call | "(" expr ")" */
+/* index = "[" NUM { "," NUM } "]": constant indices into a vector or matrix */
+static Expr *index_expr(Parser *p, Expr *base)
+{
+	const Token *open = p->tok - 1;
+	Expr *e = new_expr(p, E_INDEX, open->loc);
+	e->nargs = 1;
+	e->args = arena_alloc(p->arena, sizeof *e->args);
+	e->args[0] = base;
+	do {
+		const Token *t = p->tok;
+		if (t->kind != TK_NUM || t->num != floor(t->num) || memchr(t->text, '.', (size_t)t->len) ||
+		    memchr(t->text, 'e', (size_t)t->len))
+			diag_error(t->loc, "an index must be a whole number like 0 or 3");
+		if (e->nidx == 2 || e->nidx >= base->shape.rank)
+			diag_error(t->loc, "too many indices for %s", shape_text(p->arena, base->shape));
+		if (t->num >= base->shape.dim[e->nidx])
+			diag_error(t->loc, "index %.0f is out of range for dimension %d of %s", t->num,
+				   e->nidx + 1, shape_text(p->arena, base->shape));
+		e->idx[e->nidx++] = (int)t->num;
+		p->tok++;
+	} while (accept(p, ","));
+	if (!accept(p, "]"))
+		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
+	e->shape.rank = base->shape.rank - e->nidx;
+	if (e->shape.rank == 1)
+		e->shape.dim[0] = base->shape.dim[1];
+	return e;
+}
+
+/* primary = NUM | IDENT | call | "(" expr ")", then any [indices] */
 static Expr *primary(Parser *p)
 {
 	const Token *t = p->tok;
+	Expr *e;
 	if (t->kind == TK_NUM) {
 		p->tok++;
-		Expr *e = new_expr(p, E_NUM, t->loc);
+		e = new_expr(p, E_NUM, t->loc);
 		e->num = t->num;
-		return e;
-	}
-	if (t->kind == TK_IDENT) {
+	} else if (t->kind == TK_IDENT) {
 		p->tok++;
-		if (accept(p, "("))
-			return call(p, t);
-		Op op;
-		if (op_lookup_func(t->text, (size_t)t->len, &op))
-			diag_error(t->loc, "function '%.*s' needs arguments: %.*s(...)",
-				   t->len, t->text, t->len, t->text);
-		Symbol *s = parse_lookup(p->m, t->text, (size_t)t->len);
-		if (!s)
-			diag_error(t->loc, "unknown name '%.*s'", t->len, t->text);
-		s->used = true;
-		Expr *e = new_expr(p, E_NAME, t->loc);
-		e->sym = s;
-		return e;
-	}
-	if (accept(p, "(")) {
-		Expr *e = expr(p);
+		if (accept(p, "(")) {
+			e = call(p, t);
+		} else {
+			Op op;
+			if (op_lookup_func(t->text, (size_t)t->len, &op) ||
+			    builtin_lookup(t->text, t->len) >= 0)
+				diag_error(t->loc, "function '%.*s' needs arguments: %.*s(...)",
+					   t->len, t->text, t->len, t->text);
+			Symbol *s = parse_lookup(p->m, t->text, (size_t)t->len);
+			if (!s)
+				diag_error(t->loc, "unknown name '%.*s'", t->len, t->text);
+			s->used = true;
+			e = new_expr(p, E_NAME, t->loc);
+			e->sym = s;
+			e->shape = s->shape;
+		}
+	} else if (accept(p, "(")) {
+		e = expr(p);
 		if (!lex_is(p->tok, ")")) {
 			if (p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE)
 				diag_error(t->loc, "unbalanced parentheses: '(' is never closed");
 			diag_error(p->tok->loc, "expected ')', found %s", tok_desc(p, p->tok));
 		}
 		p->tok++;
-		return e;
+	} else {
+		diag_error(t->loc, "expected an expression, found %s", tok_desc(p, t));
 	}
-	diag_error(t->loc, "expected an expression, found %s", tok_desc(p, t));
-}
-
-static Expr *binary(Parser *p, Op op, const Token *t, Expr *a, Expr *b)
-{
-	Expr *e = new_expr(p, E_BINARY, t->loc);
-	e->op = op;
-	e->nargs = 2;
-	e->args = arena_alloc(p->arena, 2 * sizeof *e->args);
-	e->args[0] = a;
-	e->args[1] = b;
+	while (lex_is(p->tok, "[")) {
+		if (e->shape.rank == 0)
+			diag_error(p->tok->loc, "a scalar cannot be indexed");
+		p->tok++;
+		e = index_expr(p, e);
+	}
 	return e;
 }
 
@@ -278,6 +446,7 @@ static Expr *unary(Parser *p)
 		e->nargs = 1;
 		e->args = arena_alloc(p->arena, sizeof *e->args);
 		e->args[0] = unary(p);
+		e->shape = e->args[0]->shape;
 	} else {
 		e = power(p);
 	}
@@ -285,18 +454,27 @@ static Expr *unary(Parser *p)
 	return e;
 }
 
-/* term = unary { ("*" | "/") unary } */
+/* term = unary { ("*" | "/" | "@") unary } */
 static Expr *term(Parser *p)
 {
 	Expr *e = unary(p);
 	for (;;) {
 		const Token *t = p->tok;
-		if (accept(p, "*"))
+		if (accept(p, "*")) {
 			e = binary(p, OP_MUL, t, e, unary(p));
-		else if (accept(p, "/"))
+		} else if (accept(p, "/")) {
 			e = binary(p, OP_DIV, t, e, unary(p));
-		else
+		} else if (accept(p, "@")) {
+			Expr *m = new_expr(p, E_MATMUL, t->loc);
+			m->nargs = 2;
+			m->args = arena_alloc(p->arena, 2 * sizeof *m->args);
+			m->args[0] = e;
+			m->args[1] = unary(p);
+			m->shape = matmul_shape(p, t->loc, e->shape, m->args[1]->shape);
+			e = m;
+		} else {
 			return e;
+		}
 	}
 }
 
@@ -328,7 +506,7 @@ Expr *parse_expr_at(Arena *a, Model *m, const Token **pos)
 
 /* ---- statements ---- */
 
-/* Evaluates a parameter's initializer, which may only use numbers. */
+/* Evaluates a constant expression: numbers and arithmetic only. */
 static double const_value(const Expr *e)
 {
 	switch (e->kind) {
@@ -342,46 +520,174 @@ static double const_value(const Expr *e)
 			r = pow(a, b);
 		return r;
 	}
-	case E_NAME:
-	case E_CALL:
+	default:
 		break;
 	}
 	diag_error(e->loc, "an initial value must be a number");
 }
 
-/* decl = IDENT [ "[" NUM { "," NUM } "]" ] */
-static Symbol *decl(Parser *p, SymKind kind)
+/* The elements of a tensor symbol: x[0], x[1], ... or W[0,0], W[0,1], ... */
+static void make_elems(Parser *p, Symbol *t)
+{
+	t->size = shape_size(t->shape);
+	t->elems = arena_alloc(p->arena, (size_t)t->size * sizeof *t->elems);
+	int cols = t->shape.rank == 2 ? t->shape.dim[1] : 1;
+	for (int i = 0; i < t->size; i++) {
+		Symbol *e = arena_alloc(p->arena, sizeof *e);
+		*e = *t;
+		e->elems = NULL;
+		e->tensor = t;
+		e->size = 1;
+		e->shape = (Shape){0, {0, 0}};
+		if (t->shape.rank == 1) {
+			e->name = arena_printf(p->arena, "%s[%d]", t->name, i);
+			e->ident = arena_printf(p->arena, "%s_%d", t->name, i);
+		} else {
+			e->name = arena_printf(p->arena, "%s[%d,%d]", t->name, i / cols, i % cols);
+			e->ident = arena_printf(p->arena, "%s_%d_%d", t->name, i / cols, i % cols);
+		}
+		t->elems[i] = e;
+	}
+}
+
+/* dims = "[" NUM { "," NUM } "]" after a declared name */
+static Shape dims(Parser *p)
+{
+	Shape s = {0, {0, 0}};
+	const Token *open = p->tok;
+	if (!accept(p, "["))
+		return s;
+	long total = 1;
+	do {
+		const Token *t = p->tok;
+		if (t->kind != TK_NUM || t->num != floor(t->num) || t->num < 1 ||
+		    memchr(t->text, '.', (size_t)t->len) || memchr(t->text, 'e', (size_t)t->len))
+			diag_error(t->loc, "a dimension must be a whole number of at least 1");
+		if (s.rank == 2)
+			diag_error(t->loc, "at most two dimensions (a vector or a matrix)");
+		if (t->num > SG_MAX_DIM)
+			diag_error(t->loc, "dimension %.0f is larger than %d (limit)", t->num, SG_MAX_DIM);
+		s.dim[s.rank++] = (int)t->num;
+		total *= (long)t->num;
+		p->tok++;
+	} while (accept(p, ","));
+	if (!accept(p, "]"))
+		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
+	if (total > SG_MAX_ELEMS)
+		diag_error(open->loc, "%ld elements is more than %d (limit)", total, SG_MAX_ELEMS);
+	return s;
+}
+
+/* decl = IDENT [ dims ]; a tensor's elements join the flat list */
+static Symbol *decl(Parser *p, SymKind kind, Symbol ***list, int *n)
 {
 	const Token *t = expect_ident(p, "a name");
 	Symbol *s = declare(p, t, kind);
-	if (lex_is(p->tok, "["))
-		diag_error(p->tok->loc, "vector and matrix shapes are not supported yet");
+	s->shape = dims(p);
+	s->index = *n;
+	list_push(p->arena, &p->m->tensors, &p->m->n_tensors, s);
+	if (s->shape.rank == 0) {
+		list_push(p->arena, list, n, s);
+		return s;
+	}
+	make_elems(p, s);
+	for (int i = 0; i < s->size; i++) {
+		s->elems[i]->index = *n;
+		list_push(p->arena, list, n, s->elems[i]);
+	}
 	return s;
 }
 
 static void stmt_input(Parser *p)
 {
-	do {
-		Symbol *s = decl(p, SYM_INPUT);
-		s->index = p->m->n_inputs;
-		list_push(p->arena, &p->m->inputs, &p->m->n_inputs, s);
-	} while (accept(p, ","));
+	do
+		decl(p, SYM_INPUT, &p->m->inputs, &p->m->n_inputs);
+	while (accept(p, ","));
+}
+
+/* ---- random initial values ---- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15u);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+static double rng_uniform(uint64_t *s, double lo, double hi)
+{
+	return lo + (hi - lo) * ((double)(rng_next(s) >> 11) * 0x1p-53);
+}
+
+/* Box-Muller; one value per call, so the sequence does not depend on pairs. */
+static double rng_normal(uint64_t *s, double mean, double std)
+{
+	double u = 1.0 - rng_uniform(s, 0, 1), v = rng_uniform(s, 0, 1);
+	return mean + std * sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* init = "=" number-expr | "~" dist [ "(" number-expr { "," number-expr } ")" ] */
+static void initializer(Parser *p, Symbol *s)
+{
+	double *vals = arena_alloc(p->arena, (size_t)s->size * sizeof *vals);
+	if (accept(p, "=")) {
+		const Token *at = p->tok;
+		double v = const_value(expr(p));
+		if (!isfinite(v))
+			diag_error(at->loc, "initial value of '%s' is not finite", s->name);
+		for (int i = 0; i < s->size; i++)
+			vals[i] = v;
+	} else if (accept(p, "~")) {
+		const Token *d = expect_ident(p, "a distribution: uniform, normal or linear");
+		double arg[2] = {0, 0};
+		int n = 0;
+		if (accept(p, "(")) {
+			do {
+				const Token *at = p->tok;
+				if (n == 2)
+					diag_error(at->loc, "too many arguments for '%.*s'", d->len, d->text);
+				arg[n++] = const_value(expr(p));
+			} while (accept(p, ","));
+			if (!accept(p, ")"))
+				diag_error(p->tok->loc, "expected ')', found %s", tok_desc(p, p->tok));
+		}
+		uint64_t *rs = &p->m->seed;
+		if (lex_is(d, "uniform") && n == 2) {
+			for (int i = 0; i < s->size; i++)
+				vals[i] = rng_uniform(rs, arg[0], arg[1]);
+		} else if (lex_is(d, "normal") && n == 2) {
+			for (int i = 0; i < s->size; i++)
+				vals[i] = rng_normal(rs, arg[0], arg[1]);
+		} else if (lex_is(d, "linear") && (n == 1 || (n == 0 && s->shape.rank == 2))) {
+			/* PyTorch's nn.Linear: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+			double fan_in = n == 1 ? arg[0] : s->shape.dim[1];
+			if (!(fan_in >= 1))
+				diag_error(d->loc, "linear(fan_in) needs fan_in >= 1");
+			double bound = 1.0 / sqrt(fan_in);
+			for (int i = 0; i < s->size; i++)
+				vals[i] = rng_uniform(rs, -bound, bound);
+		} else {
+			diag_error(d->loc, "unknown initializer '%.*s' with %d argument%s: use "
+					   "uniform(a, b), normal(mean, std), linear (for a matrix) or "
+					   "linear(fan_in)", d->len, d->text, n, n == 1 ? "" : "s");
+		}
+	} else {
+		diag_error(p->tok->loc, "parameter '%s' needs an initial value: param %s = 0.5 or "
+					"param %s ~ uniform(-0.1, 0.1)", s->name, s->name, s->name);
+	}
+	if (s->elems)
+		for (int i = 0; i < s->size; i++)
+			s->elems[i]->init = vals[i];
+	else
+		s->init = vals[0];
 }
 
 static void stmt_param(Parser *p)
 {
 	do {
-		Symbol *s = decl(p, SYM_PARAM);
-		if (!lex_is(p->tok, "="))
-			diag_error(p->tok->loc, "parameter '%s' needs an initial value: param %s = 0.5",
-				   s->name, s->name);
-		p->tok++;
-		const Token *at = p->tok;
-		s->init = const_value(expr(p));
-		if (!isfinite(s->init))
-			diag_error(at->loc, "initial value of '%s' is not finite", s->name);
-		s->index = p->m->n_params;
-		list_push(p->arena, &p->m->params, &p->m->n_params, s);
+		Symbol *s = decl(p, SYM_PARAM, &p->m->params, &p->m->n_params);
+		initializer(p, s);
 	} while (accept(p, ","));
 }
 
@@ -440,14 +746,25 @@ static void stmt_let(Parser *p, const Token *name)
 	Expr *value = expr(p);
 	Symbol *s = declare(p, name, SYM_LET); /* after the value: no self-reference */
 	s->value = value;
+	s->shape = value->shape;
 	Stmt *st = arena_alloc(p->arena, sizeof *st);
 	st->sym = s;
 	st->loc = name->loc;
 	st->text = line_text(p, name);
 	s->stmt = st;
-	list_push(p->arena, &p->m->lets, &p->m->n_lets, s);
-	if (!strcmp(s->name, "loss"))
+	if (s->shape.rank == 0) {
+		list_push(p->arena, &p->m->lets, &p->m->n_lets, s);
+	} else {
+		make_elems(p, s);
+		for (int i = 0; i < s->size; i++)
+			list_push(p->arena, &p->m->lets, &p->m->n_lets, s->elems[i]);
+	}
+	if (!strcmp(s->name, "loss")) {
+		if (s->shape.rank != 0)
+			diag_error(name->loc, "the loss must be a scalar, not %s: use sum(...) or "
+					      "mean(...)", shape_text(p->arena, s->shape));
 		p->m->loss = s;
+	}
 }
 
 static void statement(Parser *p)
@@ -501,17 +818,21 @@ static void resolve_outputs(Parser *p)
 		if (!s)
 			diag_error(t->loc, "unknown name '%.*s' in output", t->len, t->text);
 		for (int j = 0; j < p->m->n_outputs; j++)
-			if (p->m->outputs[j] == s)
+			if (p->m->outputs[j] == s || p->m->outputs[j]->tensor == s)
 				diag_error(t->loc, "'%s' is already an output", s->name);
 		s->used = true;
-		list_push(p->arena, &p->m->outputs, &p->m->n_outputs, s);
+		if (!s->elems)
+			list_push(p->arena, &p->m->outputs, &p->m->n_outputs, s);
+		for (int k = 0; s->elems && k < s->size; k++)
+			list_push(p->arena, &p->m->outputs, &p->m->n_outputs, s->elems[k]);
 	}
 }
 
-Model *parse_model(Arena *a, const Source *src, const Token *toks)
+Model *parse_model(Arena *a, const Source *src, const Token *toks, uint64_t seed)
 {
 	Model *m = arena_alloc(a, sizeof *m);
 	m->src = src;
+	m->seed = seed;
 	Parser p = {a, m, toks, 0, NULL, 0, 0};
 	while (p.tok->kind != TK_EOF) {
 		if (p.tok->kind != TK_NEWLINE)
@@ -547,8 +868,13 @@ static void dump_expr(FILE *out, const Expr *e)
 	case E_NAME:
 		fputs(e->sym->name, out);
 		return;
+	case E_INDEX:
+		dump_expr(out, e->args[0]);
+		fprintf(out, e->nidx == 2 ? "[%d,%d]" : "[%d]", e->idx[0], e->idx[1]);
+		return;
 	default:
-		fprintf(out, "(%s", op_info[e->op].spelling);
+		fprintf(out, "(%s", e->kind == E_MATMUL ? "@" : e->kind == E_BUILTIN
+				      ? builtin_names[e->builtin] : op_info[e->op].spelling);
 		for (int i = 0; i < e->nargs; i++) {
 			fputc(' ', out);
 			dump_expr(out, e->args[i]);
@@ -568,9 +894,16 @@ void parse_dump(FILE *out, const Model *m)
 		fprintf(out, "param %s = %s  # index %d\n", m->params[i]->name, b, i);
 	}
 	for (int i = 0; i < m->n_lets; i++) {
-		fprintf(out, "%s = ", m->lets[i]->name);
-		dump_expr(out, m->lets[i]->value);
-		fprintf(out, "  # line %d\n", m->lets[i]->loc.line);
+		const Symbol *s = m->lets[i]->tensor ? m->lets[i]->tensor : m->lets[i];
+		if (s->elems && s->elems[0] != m->lets[i])
+			continue;
+		fprintf(out, "%s", s->name);
+		if (s->elems)
+			fprintf(out, s->shape.rank == 2 ? "[%d, %d]" : "[%d]", s->shape.dim[0],
+				s->shape.dim[1]);
+		fprintf(out, " = ");
+		dump_expr(out, s->value);
+		fprintf(out, "  # line %d\n", s->loc.line);
 	}
 	for (int i = 0; i < m->n_outputs; i++)
 		fprintf(out, "output %s\n", m->outputs[i]->name);

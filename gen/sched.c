@@ -182,7 +182,7 @@ static bool named_leaf(const Node *n)
 /* The model name a forward node carries: a leaf's or a binding's. */
 static const char *user_name(const Node *n, const char **user)
 {
-	return user[n->id] ? user[n->id] : named_leaf(n) ? n->sym->name : NULL;
+	return user[n->id] ? user[n->id] : named_leaf(n) ? n->sym->ident : NULL;
 }
 
 static void name_nodes(Namer *nm, const char **user, const bool *live)
@@ -455,7 +455,7 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
 	for (int k = 0; k < m->n_lets; k++) {
 		Node *n = m->lets[k]->node;
 		if (n->nargs > 0 && !user[n->id])
-			user[n->id] = m->lets[k]->name;
+			user[n->id] = m->lets[k]->ident;
 	}
 	/* Only values some function computes get a temporary's name. */
 	bool *live = arena_alloc(a, (size_t)d->n);

@@ -131,13 +131,30 @@ Token *lex_tokenize(Arena *a, const Source *src, int *count);
 bool lex_is(const Token *t, const char *s);
 
 /* ---- parse.c: AST and symbol table ---- */
-typedef enum { E_NUM, E_NAME, E_UNARY, E_BINARY, E_CALL } ExprKind;
+typedef enum {
+	E_NUM, E_NAME, E_UNARY, E_BINARY, E_CALL, /* elementwise, DAG operators */
+	E_MATMUL,                                 /* a @ b */
+	E_INDEX,                                  /* v[i], m[i, j], m[i] */
+	E_BUILTIN                                 /* sum, softmax, mse, ... */
+} ExprKind;
 
-/* A shape: rank 0 for scalars.  Vectors and matrices (later) add dims. */
+/* Functions over whole vectors, lowered to scalar nodes by dag.c. */
+typedef enum {
+	B_SUM, B_MEAN, B_DOT, B_SOFTMAX, B_LOGSUMEXP, B_MSE, B_BCE, B_BCE_LOGITS,
+	B_CROSS_ENTROPY, B_COUNT
+} Builtin;
+extern const char *const builtin_names[B_COUNT];
+extern const int builtin_arity[B_COUNT];
+
+/* A shape: rank 0 for scalars, 1 for vectors, 2 for matrices. */
 typedef struct Shape {
 	int rank;
 	int dim[2];
 } Shape;
+int shape_size(Shape s);
+const char *shape_text(Arena *a, Shape s); /* "[6, 8]", "scalar" */
+#define SG_MAX_DIM 1000000       /* one dimension */
+#define SG_MAX_ELEMS 10000000    /* elements of one tensor */
 
 struct Expr {
 	ExprKind kind;
@@ -147,16 +164,27 @@ struct Expr {
 	Expr **args;
 	int nargs;
 	Loc loc;            /* the operator or name token */
-	Shape shape;
+	Shape shape;        /* inferred by the parser */
+	Builtin builtin;    /* E_BUILTIN */
+	int idx[2], nidx;   /* E_INDEX: constant indices */
 };
 
 typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET } SymKind;
 
+/*
+ * A tensor name (input x[8]) is a Symbol with shape and elems, its scalar
+ * elements (x[0] ... x[7]), which are what the model's flat input, param and
+ * binding lists hold: everything after the parser sees scalars only.
+ */
 struct Symbol {
 	SymKind kind;
-	const char *name;
+	const char *name;   /* "w", or an element's "W1[2,3]" */
+	const char *ident;  /* as a C identifier: "w", "W1_2_3" */
 	Loc loc;            /* where it is defined */
 	Shape shape;
+	int size;           /* elements: 1 for scalars */
+	Symbol **elems;     /* a tensor's elements, row-major; NULL for scalars */
+	Symbol *tensor;     /* an element's tensor, or NULL */
 	int index;          /* SYM_INPUT/SYM_PARAM: position in its array */
 	double init;        /* SYM_PARAM: initial value */
 	Expr *value;        /* SYM_LET */
@@ -175,15 +203,18 @@ struct Model {
 	const Source *src;
 	const char *name;   /* C prefix */
 	Loc name_loc;
-	Symbol **inputs, **params, **lets, **outputs;
+	Symbol **inputs, **params, **lets, **outputs; /* scalars, flat */
 	int n_inputs, n_params, n_lets, n_outputs;
+	Symbol **tensors;   /* inputs and params as declared (scalar or tensor) */
+	int n_tensors;
+	uint64_t seed;      /* for random initial values */
 	Symbol *loss;
 	/* symbol table: open hashing over names */
 	Symbol **table;
 	int table_cap, n_syms;
 };
 
-Model *parse_model(Arena *a, const Source *src, const Token *toks);
+Model *parse_model(Arena *a, const Source *src, const Token *toks, uint64_t seed);
 Symbol *parse_lookup(const Model *m, const char *name, size_t len);
 /* Parses a single expression from tokens (symgrad check); stops at NEWLINE. */
 Expr *parse_expr_at(Arena *a, Model *m, const Token **pos);
@@ -358,6 +389,7 @@ typedef struct Compile {
 	Arena *arena;
 	Source src;
 	Dtype dtype;
+	uint64_t seed;      /* --seed: random initial values */
 	const char *dump;   /* --dump=STAGE, or NULL */
 	Model *model;
 	Dag *dag;

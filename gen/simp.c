@@ -47,7 +47,7 @@ bool simp_fold(Dtype dt, Op op, double a, double b, double *out)
 	switch (op) {
 	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_NEG:
 	case OP_SQRT: case OP_ABS: case OP_RELU: case OP_MIN: case OP_MAX:
-	case OP_SIGN: case OP_GT: case OP_NGT:
+	case OP_SIGN: case OP_GT: case OP_NGT: case OP_EQ: case OP_DETACH:
 		*out = dag_apply(dt, op, a, b);
 		return true;
 	default:

@@ -133,16 +133,27 @@ static void set_bool(lua_State *L, const char *k, bool v)
 	lua_setfield(L, -2, k);
 }
 
-static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n)
+/* Scalars, flat: params, inputs, outputs or bindings.  An element of a
+ * tensor also names its tensor and its offset in it. */
+static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n, bool outputs)
 {
 	lua_createtable(L, n, 0);
 	for (int i = 0; i < n; i++) {
 		Symbol *s = syms[i];
-		lua_createtable(L, 0, 6);
+		int index = outputs ? i : s->index;
+		lua_createtable(L, 0, 8);
 		set_str(L, "name", s->name);
-		set_int(L, "index", s->index);
+		set_str(L, "ident", s->ident);
+		set_int(L, "index", index);
 		set_int(L, "line", s->loc.line);
-		if (s->kind == SYM_LET || (s->node && s->node->nargs == 0))
+		if (s->tensor) {
+			set_str(L, "tensor", s->tensor->ident);
+			int first = 0;
+			while (s->tensor->elems[first] != s)
+				first++;
+			set_int(L, "offset", first);
+		}
+		if (s->node && (s->kind == SYM_LET || s->node->nargs == 0))
 			set_str(L, "value", sched_operand(p, s->node));
 		if (s->node && s->node->op != OP_CONST && p->names[s->node->id])
 			set_str(L, "cname", p->names[s->node->id]);
@@ -157,17 +168,46 @@ static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n)
 	}
 }
 
+/* Names as declared, scalar or tensor, each with its first index and size:
+ * what the header's NAME_PARAM_x constants name. */
+static void push_groups(lua_State *L, Symbol **flat, int n)
+{
+	lua_newtable(L);
+	int k = 0;
+	for (int i = 0; i < n;) {
+		Symbol *t = flat[i]->tensor ? flat[i]->tensor : flat[i];
+		lua_createtable(L, 0, 5);
+		set_str(L, "name", t->ident);
+		set_int(L, "index", i);
+		set_int(L, "size", t->size);
+		set_int(L, "rank", t->shape.rank);
+		lua_createtable(L, t->shape.rank, 0);
+		for (int r = 0; r < t->shape.rank; r++) {
+			lua_pushinteger(L, t->shape.dim[r]);
+			lua_rawseti(L, -2, r + 1);
+		}
+		lua_setfield(L, -2, "dims");
+		lua_rawseti(L, -2, ++k);
+		i += t->size;
+	}
+}
+
 static void push_func(lua_State *L, const Prog *p, const Func *f)
 {
 	lua_createtable(L, 0, 4);
 	lua_createtable(L, f->n_loads, 0);
 	for (int i = 0; i < f->n_loads; i++) {
 		const Node *n = f->loads[i];
-		lua_createtable(L, 0, 4);
+		lua_createtable(L, 0, 6);
 		set_str(L, "cname", p->names[n->id]);
 		set_str(L, "name", n->sym->name);
+		set_str(L, "ident", n->sym->ident);
 		set_str(L, "kind", n->op == OP_PARAM ? "param" : "input");
 		set_int(L, "index", n->sym->index);
+		if (n->sym->tensor) {
+			set_str(L, "tensor", n->sym->tensor->ident);
+			set_int(L, "offset", n->sym->index - n->sym->tensor->index);
+		}
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "loads");
@@ -278,14 +318,20 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 	set_str(L, "lit_suffix", f ? "f" : "");
 	set_str(L, "loss_name", m->loss->name);
 	set_str(L, "loss", sched_operand(p, m->loss->node));
-	push_symbols(L, p, m->params, m->n_params);
+	push_symbols(L, p, m->params, m->n_params, false);
 	lua_setfield(L, -2, "params");
-	push_symbols(L, p, m->inputs, m->n_inputs);
+	push_symbols(L, p, m->inputs, m->n_inputs, false);
 	lua_setfield(L, -2, "inputs");
-	push_symbols(L, p, m->outputs, m->n_outputs);
+	push_symbols(L, p, m->outputs, m->n_outputs, true);
 	lua_setfield(L, -2, "outputs");
-	push_symbols(L, p, m->lets, m->n_lets);
+	push_symbols(L, p, m->lets, m->n_lets, false);
 	lua_setfield(L, -2, "bindings");
+	push_groups(L, m->params, m->n_params);
+	lua_setfield(L, -2, "param_groups");
+	push_groups(L, m->inputs, m->n_inputs);
+	lua_setfield(L, -2, "input_groups");
+	push_groups(L, m->outputs, m->n_outputs);
+	lua_setfield(L, -2, "output_groups");
 	/* the model's statements, for header comments */
 	lua_createtable(L, m->n_lets, 0);
 	for (int i = 0; i < m->n_lets; i++) {

@@ -126,10 +126,15 @@ local function render_header(m)
   put("/* Array sizes, and the index of each name in its array. */")
   enum_block(put, {N .. "_N_PARAMS = " .. #m.params, N .. "_N_INPUTS = " .. #m.inputs,
                    N .. "_N_OUTPUTS = " .. #m.outputs})
-  for _, group in ipairs({{"PARAM", m.params}, {"INPUT", m.inputs}, {"OUTPUT", m.outputs}}) do
+  -- a tensor's constant is its first index; NAME_N_PARAM_W is its size
+  for _, group in ipairs({{"PARAM", m.param_groups}, {"INPUT", m.input_groups},
+                          {"OUTPUT", m.output_groups}}) do
     local items = {}
-    for i, s in ipairs(group[2]) do
-      items[i] = format("%s_%s_%s = %d", N, group[1], s.name, s.index)
+    for _, g in ipairs(group[2]) do
+      items[#items + 1] = format("%s_%s_%s = %d", N, group[1], g.name, g.index)
+      if g.rank > 0 then
+        items[#items + 1] = format("%s_N_%s_%s = %d", N, group[1], g.name, g.size)
+      end
     end
     enum_block(put, items)
   end
@@ -157,6 +162,16 @@ end
 
 -- ---- source ----
 
+-- NAME_OUTPUT_y, or NAME_OUTPUT_probs + 3 for an element of a vector.
+local function array_index(m, what, s)
+  if s.tensor then
+    return m.NAME .. "_" .. what .. "_" .. s.tensor .. " + " .. s.offset
+  end
+  return m.NAME .. "_" .. what .. "_" .. s.ident
+end
+
+local function output_index(m, o) return array_index(m, "OUTPUT", o) end
+
 -- The body shared by forward, backward and predict.
 local function body(put, m, f, sections)
   local r = m.real
@@ -167,8 +182,9 @@ local function body(put, m, f, sections)
   for _, l in ipairs(f.loads) do
     local array = l.kind == "param" and "params" or "inputs"
     used[array] = true
-    put("\tconst ", r, " ", l.cname, " = ", array, "[", m.NAME, "_", l.kind:upper(), "_",
-        l.name, "];")
+    local at = m.NAME .. "_" .. l.kind:upper() .. "_" .. (l.tensor or l.name)
+    if l.tensor then at = at .. " + " .. l.offset end
+    put("\tconst ", r, " ", l.cname, " = ", array, "[", at, "];")
   end
   local width = 0
   for _, s in ipairs(f.stmts) do
@@ -219,7 +235,7 @@ local function render_source(m)
     put("")
     put("\tif (outputs) {")
     for i, o in ipairs(m.outputs) do
-      put("\t\toutputs[", N, "_OUTPUT_", o.name, "] = ", m.output_values[i], ";")
+      put("\t\toutputs[", output_index(m, o), "] = ", m.output_values[i], ";")
     end
     put("\t}")
   else
@@ -237,7 +253,7 @@ local function render_source(m)
   unused(put, used, {"params", "inputs"})
   put("")
   for i, p in ipairs(m.params) do
-    put("\tgrad[", N, "_PARAM_", p.name, "] = ", m.backward.grads[i], ";")
+    put("\tgrad[", array_index(m, "PARAM", p), "] = ", m.backward.grads[i], ";")
   end
   put("\treturn ", m.loss, ";")
   put("}")
@@ -251,7 +267,7 @@ local function render_source(m)
   unused(put, used, {"params", "inputs"})
   if #m.outputs == 0 then put("\t(void)outputs;") end
   for i, o in ipairs(m.outputs) do
-    put("\toutputs[", N, "_OUTPUT_", o.name, "] = ", m.output_values[i], ";")
+    put("\toutputs[", output_index(m, o), "] = ", m.output_values[i], ";")
   end
   put("}")
   put("")
