@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sg.h"
 
@@ -57,25 +58,37 @@ static bool stop_at(const Compile *c, const char *stage)
 	return c->dump && !strcmp(c->dump, stage);
 }
 
+double sg_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 bool sg_compile(Compile *c)
 {
 	int n;
+	c->time[0] = sg_seconds();
 	Token *toks = lex_tokenize(c->arena, &c->src, &n);
 	if (stop_at(c, "tokens"))
 		return dump_tokens(toks), false;
 	c->model = parse_model(c->arena, &c->src, toks, c->seed);
 	if (stop_at(c, "ast"))
 		return parse_dump(stdout, c->model), false;
+	c->time[1] = sg_seconds();
 	c->dag = dag_new(c->arena, c->dtype);
 	dag_build(c->dag, c->model);
 	if (stop_at(c, "dag"))
 		return dag_dump(stdout, c->dag, c->model), false;
+	c->time[2] = sg_seconds();
 	c->grad = diff_reverse(c->dag, c->model);
 	if (stop_at(c, "grad"))
 		return diff_dump(stdout, c->dag, c->model, c->grad), false;
+	c->time[3] = sg_seconds();
 	c->prog = sched_build(c->arena, c->dag, c->model, c->grad);
 	if (stop_at(c, "prog"))
 		return sched_dump(stdout, c->prog), false;
+	c->time[4] = sg_seconds();
 	return true;
 }
 

@@ -248,6 +248,13 @@ static int cmd_gen(Arena *a, int argc, char **argv)
 				     : arena_printf(a, "%s_grad.h", o.c.model->name);
 	TmplFile *files;
 	int n = render(&o.c, &t, header, o.model_path, &files);
+	o.c.time[5] = sg_seconds();
+	if (o.stats) {
+		const double *t = o.c.time;
+		fprintf(stderr, "time: parse %.3f s, dag %.3f s, diff %.3f s, schedule %.3f s, "
+				"template %.3f s, total %.3f s\n", t[1] - t[0], t[2] - t[1],
+			t[3] - t[2], t[4] - t[3], t[5] - t[4], t[5] - t[0]);
+	}
 	write_outputs(&o, files, n);
 	if (o.depfile)
 		write_depfile(&o, &t, o.out ? o.out : "-");

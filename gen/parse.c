@@ -537,6 +537,7 @@ static void make_elems(Parser *p, Symbol *t)
 		*e = *t;
 		e->elems = NULL;
 		e->tensor = t;
+		e->offset = i;
 		e->size = 1;
 		e->shape = (Shape){0, {0, 0}};
 		if (t->shape.rank == 1) {

@@ -33,12 +33,19 @@ void fmt_shortest(char *buf, size_t n, double v, Dtype dt)
 		snprintf(buf, n, v < 0 ? "-inf" : "inf");
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, n, "%.*g", prec, v);
+	/* Reading back is exact at 17 digits (9 for float), and a precision
+	 * that reads back stays exact at every larger one: bisect for the least. */
+	int lo = 1, hi = dt == DT_FLOAT ? 9 : 17;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		snprintf(buf, n, "%.*g", mid, v);
 		double back = dt == DT_FLOAT ? (double)strtof(buf, NULL) : strtod(buf, NULL);
-		if (back == v && signbit(back) == signbit(v))
-			break;
+		if (back == v)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
+	snprintf(buf, n, "%.*g", lo, v);
 	if (!strpbrk(buf, ".en"))
 		strncat(buf, ".0", n - strlen(buf) - 1);
 }

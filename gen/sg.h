@@ -185,6 +185,7 @@ struct Symbol {
 	int size;           /* elements: 1 for scalars */
 	Symbol **elems;     /* a tensor's elements, row-major; NULL for scalars */
 	Symbol *tensor;     /* an element's tensor, or NULL */
+	int offset;         /* an element's position in its tensor */
 	int index;          /* SYM_INPUT/SYM_PARAM: position in its array */
 	double init;        /* SYM_PARAM: initial value */
 	Expr *value;        /* SYM_LET */
@@ -395,7 +396,10 @@ typedef struct Compile {
 	Dag *dag;
 	Grad *grad;
 	Prog *prog;
+	double time[6];     /* when each stage ended, for --stats */
 } Compile;
+
+double sg_seconds(void); /* a monotonic clock */
 
 /* Runs lex..sched on c->src; false when --dump stopped it early. */
 bool sg_compile(Compile *c);

@@ -148,10 +148,7 @@ static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n, bool
 		set_int(L, "line", s->loc.line);
 		if (s->tensor) {
 			set_str(L, "tensor", s->tensor->ident);
-			int first = 0;
-			while (s->tensor->elems[first] != s)
-				first++;
-			set_int(L, "offset", first);
+			set_int(L, "offset", s->offset);
 		}
 		if (s->node && (s->kind == SYM_LET || s->node->nargs == 0))
 			set_str(L, "value", sched_operand(p, s->node));
@@ -206,7 +203,7 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		set_int(L, "index", n->sym->index);
 		if (n->sym->tensor) {
 			set_str(L, "tensor", n->sym->tensor->ident);
-			set_int(L, "offset", n->sym->index - n->sym->tensor->index);
+			set_int(L, "offset", n->sym->offset);
 		}
 		lua_rawseti(L, -2, i + 1);
 	}
