@@ -492,9 +492,9 @@ int cmd_graph(Arena *a, int argc, char **argv)
 	ExplainOpts o = {0};
 	parse_opts(&o, argc, argv, true);
 	if (!o.out)
-		diag_fatal("graph needs an output file: -o FILE.dot, FILE.svg or FILE.png");
+		diag_fatal("graph needs an output file: -o FILE.dot, FILE.svg, FILE.png or - (DOT to stdout)");
 	const char *ext = strrchr(o.out, '.');
-	ext = ext ? ext + 1 : "";
+	ext = !strcmp(o.out, "-") ? "dot" : ext ? ext + 1 : "";
 	if (strcmp(ext, "dot") && strcmp(ext, "gv") && strcmp(ext, "svg") && strcmp(ext, "png"))
 		diag_fatal("-o: the file must end in .dot, .svg or .png, not '%s'", o.out);
 	Compile c = {.arena = a};
@@ -504,7 +504,9 @@ int cmd_graph(Arena *a, int argc, char **argv)
 		walk(&w, o.at);
 	char *text = dot_text(&c, o.at ? &w : NULL);
 	bool ok = true;
-	if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {
+	if (!strcmp(o.out, "-")) {
+		ok = fputs(text, stdout) >= 0 && fflush(stdout) == 0;
+	} else if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {
 		ok = emit_write_atomic(o.out, text, strlen(text));
 		if (!ok)
 			fprintf(stderr, "symgrad: error: cannot write '%s': %s\n", o.out, strerror(errno));
