@@ -34,6 +34,7 @@ static const char usage_text[] =
 	"  -o FILE            write the C source to FILE (default: standard output)\n"
 	"  --header FILE      write the header to FILE (default: FILE.c -> FILE.h)\n"
 	"  --dtype double|float  the C type of every value (default double)\n"
+	"  --seed N           seed of random initial values (param W[4,3] ~ uniform(-1, 1))\n"
 	"  --template T       c (default), latex, or a Lua template file\n"
 	"  --stats            print operation counts of forward and backward code\n"
 	"  --dump=STAGE       print the IR after STAGE and stop:\n"
@@ -75,6 +76,17 @@ static const char *need_value(int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
+/* --seed N: a decimal 64-bit number. */
+static uint64_t parse_seed(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-')
+		diag_fatal("--seed must be a whole number, not '%s'", s);
+	return (uint64_t)v;
+}
+
 static const char *const stages[] = {"tokens", "ast", "dag", "grad", "prog", NULL};
 
 static void parse_gen_args(GenOpts *o, int argc, char **argv)
@@ -93,6 +105,8 @@ static void parse_gen_args(GenOpts *o, int argc, char **argv)
 			o->template_arg = need_value(argc, argv, &i);
 		else if (!strcmp(a, "--stats"))
 			o->stats = true;
+		else if (!strcmp(a, "--seed"))
+			o->c.seed = parse_seed(need_value(argc, argv, &i));
 		else if (!strncmp(a, "--dump=", 7)) {
 			o->c.dump = a + 7;
 			int k = 0;
@@ -276,10 +290,14 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 		path = argv[first++];
 	rest[nrest++] = argv[0];
 	for (int i = first; i < argc; i++) {
-		if (!strcmp(argv[i], "--dtype"))
+		if (!strcmp(argv[i], "--dtype")) {
 			c.dtype = parse_dtype(need_value(argc, argv, &i));
-		else
-			rest[nrest++] = argv[i];
+			continue;
+		}
+		/* --seed is shared: random initial values here, shuffling in the runtime */
+		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			c.seed = parse_seed(argv[i + 1]);
+		rest[nrest++] = argv[i];
 	}
 	if (!path) {
 		if (nrest > 1 && (!strcmp(rest[1], "--help") || !strcmp(rest[1], "-h")))

@@ -300,7 +300,7 @@ local function render_source(m)
   local inn = names(m.inputs, "input")
   local on = names(m.outputs, "output")
   local init = {}
-  for i, p in ipairs(m.params) do init[i] = p.init end
+  for i, p in ipairs(m.params) do init[i] = p.init_text end
   put("static const double ", P, "_param_init[] = {", concat(init, ", "), "};")
   put("")
   local fns = format("%s_forward, %s_backward, %s_predict, %s_backward_batch", P, P, P, P)
