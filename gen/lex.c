@@ -57,7 +57,7 @@ static int utf8_len(const unsigned char *p, const unsigned char *end)
 	if (p[0] < 0x80)
 		return 1;
 	int n = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
-	if (n == 0 || (p[0] >= 0xF8) || end - p < n)
+	if (n == 0 || p[0] >= 0xF5 || end - p < n)
 		return 0;
 	for (int i = 1; i < n; i++)
 		if ((p[i] & 0xC0) != 0x80)
