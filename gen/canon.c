@@ -17,6 +17,7 @@
 #include "sg.h"
 
 #define CANON_MAX_TERMS 4096 /* beyond this, give up: the caller tests numerically */
+#define CANON_MAX_TEXT 4096  /* longest atom text, e.g. tanh(tanh(...)) */
 
 typedef struct Factor {
 	const char *atom;
@@ -195,7 +196,9 @@ static Canon *opaque(CanonCtx *c, const Node *n)
 	for (int k = 0; k < n->nargs; k++)
 		buf_printf(&b, "%s%s", k ? ", " : "", canon_text(c->a, canon(c, n->args[k]), false));
 	buf_puts(&b, ")");
-	Canon *p = poly_atom(c->a, arena_strndup(c->a, b.data, b.len), 1);
+	if (b.len > CANON_MAX_TEXT)
+		c->failed = true;
+	Canon *p = poly_atom(c->a, c->failed ? "?" : arena_strndup(c->a, b.data, b.len), 1);
 	buf_free(&b);
 	return p;
 }
@@ -220,21 +223,31 @@ static Canon *canon_op(CanonCtx *c, const Node *n)
 	}
 }
 
+/* An operand's form: canon_of computes every node's before its users'. */
 static Canon *canon(CanonCtx *c, const Node *n)
 {
-	if (n->id < c->memo_n && c->memo[n->id])
-		return c->memo[n->id];
-	Canon *p = canon_op(c, n);
-	if (n->id < c->memo_n)
-		c->memo[n->id] = p;
-	return p;
+	sg_check(c->memo[n->id]);
+	return c->memo[n->id];
 }
 
+/* Without recursion: deep DAGs (a chain of 10^5 bindings) must not
+ * exhaust the stack.  Ids are a topological order, so one ascending pass
+ * over the nodes n depends on computes each operand first. */
 Canon *canon_of(Arena *a, Dag *d, const Node *n)
 {
 	CanonCtx c = {a, d, arena_alloc(a, (size_t)d->n * sizeof(Canon *)), d->n, false};
-	Canon *p = canon(&c, n);
-	return c.failed ? NULL : p;
+	bool *need = xrealloc(NULL, (size_t)n->id + 1);
+	memset(need, 0, (size_t)n->id + 1);
+	need[n->id] = true;
+	for (int i = n->id; i >= 0; i--)
+		if (need[i])
+			for (int k = 0; k < d->nodes[i]->nargs; k++)
+				need[d->nodes[i]->args[k]->id] = true;
+	for (int i = 0; i <= n->id && !c.failed; i++)
+		if (need[i])
+			c.memo[i] = canon_op(&c, d->nodes[i]);
+	free(need);
+	return c.failed ? NULL : c.memo[n->id];
 }
 
 Canon *canon_sub(Arena *a, const Canon *x, const Canon *y)

@@ -148,6 +148,19 @@ static Expr *new_expr(Parser *p, ExprKind kind, Loc loc)
 	return e;
 }
 
+/* Sets e's height from its operands: a + b + c + ... builds a deep tree
+ * without nesting, and every later pass recurses on the tree. */
+static Expr *grown(Expr *e)
+{
+	for (int i = 0; i < e->nargs; i++)
+		if (e->args[i]->height + 1 > e->height)
+			e->height = e->args[i]->height + 1;
+	if (e->height > SG_MAX_CHAIN)
+		diag_error(e->loc, "expression has a chain of more than %d operations (limit): "
+				   "split it into named steps", SG_MAX_CHAIN);
+	return e;
+}
+
 /* Declares a new name; redefinitions and reserved words are errors. */
 static Symbol *declare(Parser *p, const Token *t, SymKind kind)
 {
@@ -255,7 +268,7 @@ static Expr *binary(Parser *p, Op op, const Token *t, Expr *a, Expr *b)
 	e->args[1] = b;
 	e->shape = broadcast(p, t->loc, arena_printf(p->arena, "'%.*s'", t->len, t->text),
 			     a->shape, b->shape);
-	return e;
+	return grown(e);
 }
 
 /* The shape a built-in function gives its arguments, or a shape error. */
@@ -343,7 +356,7 @@ static Expr *call(Parser *p, const Token *name)
 		e->shape = n == 1 ? args[0]->shape
 				  : broadcast(p, name->loc, arena_printf(p->arena, "'%s'", spelling),
 					      args[0]->shape, args[1]->shape);
-	return e;
+	return grown(e);
 }
 
 /* index = "[" NUM { "," NUM } "]": constant indices into a vector or matrix */
@@ -372,7 +385,7 @@ static Expr *index_expr(Parser *p, Expr *base)
 	e->shape.rank = base->shape.rank - e->nidx;
 	if (e->shape.rank == 1)
 		e->shape.dim[0] = base->shape.dim[1];
-	return e;
+	return grown(e);
 }
 
 /* primary = NUM | IDENT | call | "(" expr ")", then any [indices] */
@@ -447,6 +460,7 @@ static Expr *unary(Parser *p)
 		e->args = arena_alloc(p->arena, sizeof *e->args);
 		e->args[0] = unary(p);
 		e->shape = e->args[0]->shape;
+		grown(e);
 	} else {
 		e = power(p);
 	}
@@ -471,7 +485,7 @@ static Expr *term(Parser *p)
 			m->args[0] = e;
 			m->args[1] = unary(p);
 			m->shape = matmul_shape(p, t->loc, e->shape, m->args[1]->shape);
-			e = m;
+			e = grown(m);
 		} else {
 			return e;
 		}

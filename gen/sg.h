@@ -37,9 +37,10 @@
 
 /* Limits on input, each reported as an error naming it (README "Limits"). */
 #define SG_MAX_IDENT 63          /* C99's significant characters */
-#define SG_MAX_DEPTH 1000        /* expression nesting */
+#define SG_MAX_DEPTH 1000        /* expression nesting: parentheses, calls */
+#define SG_MAX_CHAIN 10000       /* operators in one expression's longest path */
 #define SG_MAX_FILE (64u << 20)  /* bytes of a model file */
-#define SG_MAX_NODES 10000000    /* DAG nodes */
+#define SG_MAX_NODES 4000000     /* DAG nodes, forward and backward */
 
 typedef struct Arena Arena;
 typedef struct Source Source;
@@ -167,6 +168,7 @@ struct Expr {
 	Shape shape;        /* inferred by the parser */
 	Builtin builtin;    /* E_BUILTIN */
 	int idx[2], nidx;   /* E_INDEX: constant indices */
+	int height;         /* longest path to a leaf: bounds recursion on the tree */
 };
 
 typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET } SymKind;
