@@ -5,18 +5,217 @@
  * optimizers, prints traces, reads and writes parameter files, and compiles
  * generated C at run time (sg_jit).  It has no global state; every object
  * comes from a _new/_open and goes back through the matching _free/_close.
+ *
+ * Sections follow the source files: fmt.c, error.c, rng.c, data.c,
+ * params.c, optim.c, train.c, cmd.c, jit.c.
  */
 #ifndef SYMGRAD_H
 #define SYMGRAD_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "sg_model.h"
 
-/* An error message filled in by a failing call. */
+#if defined(__GNUC__)
+#define SG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SG_PRINTF(f, a)
+#endif
+
+/* ---- error.c: error messages ---- */
+
+/* An error message filled in by a failing call.  Messages carry no
+ * "symgrad: error:" prefix; sg_error_print adds it. */
 typedef struct sg_error {
 	char msg[1024];
 } sg_error;
+
+/* Formats a message into *err (when err is not NULL); returns -1 so callers
+ * can `return sg_errorf(...)`. */
+int sg_errorf(sg_error *err, const char *fmt, ...) SG_PRINTF(2, 3);
+
+/* Prints "symgrad: error: MSG" and a newline to stderr. */
+void sg_error_print(const sg_error *err);
+
+/* FNV-1a 64-bit hash of n bytes, continuing from h (start with
+ * SG_FNV_INIT). */
+#define SG_FNV_INIT 0xcbf29ce484222325u
+uint64_t sg_fnv1a(uint64_t h, const void *data, size_t n);
+
+/* ---- fmt.c: number formatting ---- */
+
+/* Enough for any sg_fmt_repr result and its terminating NUL. */
+#define SG_REPR_MAX 32
+
+/* Writes Python's repr(float) of v: the shortest digits that read back to v,
+ * fixed notation for 1e-4 <= |v| < 1e16 (with ".0" when integral), else
+ * "1e-05"/"1.5e+16" form; "inf", "-inf", "nan", "-0.0".  Returns the length
+ * (like snprintf: the output is truncated when n is too small). */
+int sg_fmt_repr(char *buf, size_t n, double v);
+
+/* Writes sg_fmt_repr(v) to f; returns what fputs returned. */
+int sg_print_repr(FILE *f, double v);
+
+/* ---- rng.c: seeded portable random numbers (xoshiro256**) ---- */
+
+/* Generator state; a plain value, seeded by sg_rng_seed. */
+typedef struct sg_rng {
+	uint64_t s[4];
+} sg_rng;
+
+/* Seeds with splitmix64(seed): the same seed gives the same stream on
+ * every platform. */
+void sg_rng_seed(sg_rng *r, uint64_t seed);
+/* Next 64 random bits. */
+uint64_t sg_rng_next(sg_rng *r);
+/* Uniform integer in [0, n) without modulo bias; n > 0. */
+uint64_t sg_rng_below(sg_rng *r, uint64_t n);
+/* Uniform double in [0, 1) with 53 random bits. */
+double sg_rng_double(sg_rng *r);
+/* Fisher-Yates shuffle of idx[0..n). */
+void sg_rng_shuffle(sg_rng *r, size_t *idx, size_t n);
+
+/* ---- data.c: training data ---- */
+
+/* A table of model inputs: n_rows rows of n_cols doubles, row-major, the
+ * columns in model input order.  line[i] is the 1-based line of row i in
+ * its file (for messages). */
+typedef struct sg_data {
+	size_t n_rows;
+	int n_cols;
+	double *x;
+	long *line;
+	char *source; /* file name as given, "<stdin>" for "-" */
+} sg_data;
+
+/* Flags for sg_data_read_csv_ex. */
+enum {
+	/* with a header, a missing input column is filled with NaN instead of
+	 * being an error (for predict, where the target is not needed) */
+	SG_CSV_ALLOW_MISSING = 1
+};
+
+/* Reads a CSV file ("-" = stdin) of model inputs; NULL and *err filled
+ * ("file:row:col: error: ...") on failure.  See data.c for the rules. */
+sg_data *sg_data_read_csv(const char *path, const sg_model *m, sg_error *err);
+sg_data *sg_data_read_csv_ex(const char *path, const sg_model *m,
+			     unsigned flags, sg_error *err);
+/* Reads CSV from an open stream; name is used in messages. */
+sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
+			     unsigned flags, sg_error *err);
+/* An empty table (rows zeroed) of n_rows rows and n_cols columns. */
+sg_data *sg_data_new(size_t n_rows, int n_cols, const char *source);
+/* Row i (n_cols doubles). */
+const double *sg_data_row(const sg_data *d, size_t i);
+void sg_data_free(sg_data *d);
+
+/* ---- params.c: parameter files ---- */
+
+/* Writes the n_params values p to path atomically (temp file, fsync,
+ * rename); on failure the old file is untouched and -1 is returned. */
+int sg_params_save(const char *path, const sg_model *m, const double *p,
+		   sg_error *err);
+/* Reads a parameter file written by sg_params_save into p (n_params
+ * values); -1 and "file:line: error: ..." on any defect. */
+int sg_params_load(const char *path, const sg_model *m, double *p,
+		   sg_error *err);
+
+/* ---- optim.c: optimizers with PyTorch's definitions ---- */
+
+typedef enum sg_optim_kind {
+	SG_OPTIM_SGD,      /* p -= lr*g */
+	SG_OPTIM_MOMENTUM, /* buf = momentum*buf + g (first buf = g); p -= lr*buf */
+	SG_OPTIM_ADAM      /* torch.optim.Adam, no weight decay, no amsgrad */
+} sg_optim_kind;
+
+typedef struct sg_optim_opts {
+	sg_optim_kind kind;
+	double lr;       /* 0.01 */
+	double momentum; /* 0.9 */
+	double beta1;    /* 0.9 */
+	double beta2;    /* 0.999 */
+	double eps;      /* 1e-8 */
+} sg_optim_opts;
+
+typedef struct sg_optim sg_optim;
+
+/* The defaults above (plain SGD). */
+sg_optim_opts sg_optim_defaults(void);
+/* Parses "sgd", "momentum" or "adam"; -1 if unknown. */
+int sg_optim_parse_kind(const char *s, sg_optim_kind *kind);
+/* An optimizer for n parameters stored as real_size-byte reals
+ * (sizeof(double) or sizeof(float)); NULL and *err on failure. */
+sg_optim *sg_optim_new(const sg_optim_opts *o, int n, int real_size,
+		       sg_error *err);
+/* One update of p by gradient g; the _f form rounds every operation to
+ * float exactly like PyTorch on float32 tensors. */
+void sg_optim_step_d(sg_optim *o, double *p, const double *g);
+void sg_optim_step_f(sg_optim *o, float *p, const float *g);
+/* Forgets the state (momentum buffers, Adam moments, step count). */
+void sg_optim_reset(sg_optim *o);
+void sg_optim_free(sg_optim *o);
+
+/* ---- train.c: the training loop ---- */
+
+typedef struct sg_trainer sg_trainer;
+
+/* What a step hook sees: the step's rows and the loss before the update. */
+typedef struct sg_step_info {
+	long epoch;         /* 0-based */
+	size_t first;       /* position of the step's first row in the epoch */
+	size_t n;           /* rows in the step */
+	const size_t *rows; /* their indices into the data */
+	double loss;        /* summed loss of the step's rows */
+} sg_step_info;
+
+typedef struct sg_train_opts {
+	sg_optim_opts optim;
+	long epochs;   /* 10 */
+	size_t batch;  /* rows per step: 1 (default), 0 = the whole data */
+	int shuffle;   /* reshuffle the rows before each epoch */
+	uint64_t seed; /* shuffle seed */
+	/* called after each step's gradient, before the update (may be NULL) */
+	void (*on_step)(void *ctx, const sg_trainer *t, const sg_step_info *s);
+	/* called after each epoch with its mean per-sample loss (may be NULL);
+	 * last_loss is the last step's loss before its update */
+	void (*on_epoch)(void *ctx, const sg_trainer *t, long epoch,
+			 double mean_loss, double last_loss);
+	void *ctx;
+} sg_train_opts;
+
+/* The defaults above. */
+sg_train_opts sg_train_defaults(void);
+/* A trainer for model m starting from m->param_init; NULL and *err on a
+ * bad model or options. */
+sg_trainer *sg_trainer_new(const sg_model *m, const sg_train_opts *o,
+			   sg_error *err);
+void sg_trainer_free(sg_trainer *t);
+const sg_model *sg_trainer_model(const sg_trainer *t);
+/* Sets the parameters from doubles (rounded to float for float models). */
+void sg_trainer_set_params(sg_trainer *t, const double *p);
+/* Copies the parameters, widened to double, into p. */
+void sg_trainer_get_params(const sg_trainer *t, double *p);
+/* The current gradient of parameter i (of the last step), widened. */
+double sg_trainer_grad(const sg_trainer *t, int i);
+/* Trains for opts.epochs epochs on d.  Returns 0, or -1 with *err filled
+ * when a loss or gradient was not finite (the parameters are then the last
+ * finite ones) or d does not fit the model. */
+int sg_trainer_run(sg_trainer *t, const sg_data *d, sg_error *err);
+/* Runs one epoch (number epoch, 0-based); *mean_loss gets the mean
+ * per-sample loss.  Same failures as sg_trainer_run. */
+int sg_trainer_epoch(sg_trainer *t, const sg_data *d, long epoch,
+		     double *mean_loss, sg_error *err);
+/* Evaluates the model's outputs at inputs (n_inputs doubles) with the
+ * current parameters, widened into out (n_outputs doubles). */
+void sg_trainer_predict(sg_trainer *t, const double *inputs,
+			double *out);
+
+/* ---- cmd.c: the train / predict / eval subcommands on a loaded model ---- */
+/* argv[0] is the subcommand name; returns the process exit status. */
+int sg_cmd_train(const sg_model *m, int argc, char **argv);
+int sg_cmd_predict(const sg_model *m, int argc, char **argv);
+int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 
 /* ---- jit.c: compile generated C with the system compiler and dlopen it ---- */
 typedef struct sg_jit sg_jit;
@@ -29,11 +228,5 @@ const sg_model *sg_jit_model(const sg_jit *j);
 int sg_jit_was_cached(const sg_jit *j); /* 1 when no compiler ran */
 const char *sg_jit_path(const sg_jit *j);
 void sg_jit_close(sg_jit *j);
-
-/* ---- cmd.c: the train / predict / eval subcommands on a loaded model ---- */
-/* argv[0] is the subcommand name; returns the process exit status. */
-int sg_cmd_train(const sg_model *m, int argc, char **argv);
-int sg_cmd_predict(const sg_model *m, int argc, char **argv);
-int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 
 #endif

@@ -7,15 +7,23 @@ committed header, never this script.
 """
 import torch
 
-P0 = [1.0, -0.5, 2.0, 0.001]
-STEPS = 6
+P0 = [1.0, -0.5, 2.0, 0.001, 3.25, -7.0, 0.125, 1e-3, 42.0, -0.3]
+STEPS = 25
 
 def grad(t, i):
     # deterministic, sign-changing, varied magnitudes
-    return ((-1.0) ** (t + i)) * (0.1 * (i + 1) + 0.37 * t) + 0.013 * i * t
+    return ((-1.0) ** (t * i + t // 3)) * (0.1 * (i + 1) + 0.37 * t) + 0.013 * i * t - 0.7 / (1 + t + i)
+
+class LectureSGD:
+    """The lecture's update, w.data = w.data - lr * w.grad.data."""
+    def __init__(self, p, lr):
+        self.p, self.lr = p, lr
+    def step(self):
+        self.p.data = self.p.data - self.lr * self.p.grad.data
 
 CASES = [
-    ("sgd", lambda p: torch.optim.SGD([p], lr=0.01)),
+    ("sgd", lambda p: LectureSGD(p, 0.01)),
+    ("torch_sgd", lambda p: torch.optim.SGD([p], lr=0.01)),
     ("momentum", lambda p: torch.optim.SGD([p], lr=0.01, momentum=0.9)),
     ("adam", lambda p: torch.optim.Adam([p], lr=0.01)),
 ]

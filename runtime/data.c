@@ -1,0 +1,396 @@
+/*
+ * data.c: reading training data from CSV.
+ *
+ * Rules (the file format users see):
+ *  - Cells are separated by commas; spaces and tabs around a cell are
+ *    trimmed; a cell may be wrapped in double quotes (a doubled "" inside
+ *    stands for one quote).  CRLF line ends and a UTF-8 byte-order mark are
+ *    accepted; blank lines are skipped.
+ *  - The first non-blank line is a header when any of its cells is neither
+ *    empty nor a number.  Header cells name columns; each model input takes
+ *    the column of the same name, other columns are ignored.  Without a
+ *    header the columns are the model inputs in order, exactly n_inputs.
+ *  - Every row has as many cells as the first line.  Used cells are numbers
+ *    as strtod reads them (decimal or hex), whole cell, finite: "inf" and
+ *    "nan" are rejected, since no training data wants them.
+ *  - Errors read "FILE:LINE:COL: error: message", COL being the 1-based
+ *    cell number; nothing is returned on any error.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symgrad.h"
+
+/* Reading state for one file. */
+typedef struct reader {
+	FILE *f;
+	const char *name;
+	const sg_model *m;
+	unsigned flags;
+	sg_error *err;
+	char *line;      /* getline buffer */
+	size_t line_cap;
+	long lineno;
+	char **cell;     /* cells of the current line */
+	int n_cell, cell_cap;
+	int n_first;     /* cells in the first line */
+	int *col;        /* col[i]: cell of model input i, -1 when missing */
+	sg_data *d;
+	size_t row_cap;
+} reader;
+
+/* An empty table with room for n_rows rows of n_cols columns. */
+sg_data *sg_data_new(size_t n_rows, int n_cols, const char *source)
+{
+	sg_data *d = calloc(1, sizeof *d);
+	size_t nx = n_rows * (size_t)n_cols;
+
+	if (!d)
+		return NULL;
+	d->n_rows = n_rows;
+	d->n_cols = n_cols;
+	d->x = calloc(nx ? nx : 1, sizeof *d->x);
+	d->line = calloc(n_rows ? n_rows : 1, sizeof *d->line);
+	d->source = strdup(source ? source : "");
+	if (!d->x || !d->line || !d->source) {
+		sg_data_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Frees d and its arrays; NULL is ignored. */
+void sg_data_free(sg_data *d)
+{
+	if (!d)
+		return;
+	free(d->x);
+	free(d->line);
+	free(d->source);
+	free(d);
+}
+
+/* Row i of d. */
+const double *sg_data_row(const sg_data *d, size_t i)
+{
+	return d->x + i * (size_t)d->n_cols;
+}
+
+/* Reports an error at cell col (1-based) of the current line. */
+static int fail(reader *r, int col, const char *what, const char *cell)
+{
+	if (cell)
+		return sg_errorf(r->err, "%s:%ld:%d: error: %s: '%s'", r->name,
+				 r->lineno, col, what, cell);
+	return sg_errorf(r->err, "%s:%ld:%d: error: %s", r->name, r->lineno,
+			 col, what);
+}
+
+/* Appends a cell pointer, growing the array; -1 when out of memory. */
+static int push_cell(reader *r, char *c)
+{
+	if (r->n_cell == r->cell_cap) {
+		int cap = r->cell_cap ? 2 * r->cell_cap : 16;
+		char **p = realloc(r->cell, (size_t)cap * sizeof *p);
+		if (!p)
+			return -1;
+		r->cell = p;
+		r->cell_cap = cap;
+	}
+	r->cell[r->n_cell++] = c;
+	return 0;
+}
+
+/* Skips spaces and tabs. */
+static char *skip_blank(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* Reads a quoted cell starting after its opening quote at *ps, unquoting
+ * in place; leaves *ps after the closing quote.  -1 if unterminated. */
+static int read_quoted(char **ps)
+{
+	char *s = *ps, *out = s;
+
+	for (;;) {
+		if (*s == '\0')
+			return -1;
+		if (*s == '"' && s[1] == '"') {
+			*out++ = '"';
+			s += 2;
+		} else if (*s == '"') {
+			s++;
+			break;
+		} else
+			*out++ = *s++;
+	}
+	*out = '\0';
+	*ps = s;
+	return 0;
+}
+
+/* Reads the cell at s, cutting it in place; *next gets the start of the
+ * next cell, NULL at the end of the line.  -1 (message filed) on a quoting
+ * error. */
+static int read_cell(reader *r, char *s, char **next)
+{
+	char *start = skip_blank(s), *end = NULL, *sep;
+	int col = r->n_cell + 1;
+
+	if (*start == '"') {
+		sep = ++start;
+		if (read_quoted(&sep) < 0)
+			return fail(r, col, "unterminated quote", NULL);
+		sep = skip_blank(sep);
+		if (*sep != ',' && *sep != '\0')
+			return fail(r, col, "text after closing quote", NULL);
+	} else {
+		sep = start + strcspn(start, ",");
+		end = sep;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+	}
+	*next = *sep == ',' ? sep + 1 : NULL;
+	*sep = '\0';
+	if (end)
+		*end = '\0';
+	return push_cell(r, start) < 0 ? sg_errorf(r->err, "out of memory") : 0;
+}
+
+/* Splits the current line into cells; -1 on a quoting error. */
+static int split_line(reader *r)
+{
+	char *s = r->line;
+
+	r->n_cell = 0;
+	while (s)
+		if (read_cell(r, s, &s) < 0)
+			return -1;
+	return 0;
+}
+
+/* Reads the next non-blank line (CR/LF stripped); 0 at end of file. */
+static int next_line(reader *r)
+{
+	ssize_t n;
+
+	while ((n = getline(&r->line, &r->line_cap, r->f)) >= 0) {
+		char *s = r->line;
+		r->lineno++;
+		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+			s[--n] = '\0';
+		if (r->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+			memmove(s, s + 3, (size_t)n - 2);
+		if (*skip_blank(s) != '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* Parses a whole cell as a number; 0 on success. */
+static int parse_number(const char *s, double *v)
+{
+	char *end;
+
+	if (*s == '\0')
+		return -1;
+	errno = 0;
+	*v = strtod(s, &end);
+	return *end == '\0' ? 0 : -1;
+}
+
+/* 1 when the current line has a cell that is neither empty nor numeric. */
+static int is_header(reader *r)
+{
+	double v;
+	int i;
+
+	for (i = 0; i < r->n_cell; i++)
+		if (r->cell[i][0] != '\0' && parse_number(r->cell[i], &v) < 0)
+			return 1;
+	return 0;
+}
+
+/* Maps model inputs to header cells; -1 (message filed) on a missing or
+ * doubled column. */
+static int map_header(reader *r)
+{
+	int i, j;
+
+	for (i = 0; i < r->m->n_inputs; i++) {
+		r->col[i] = -1;
+		for (j = 0; j < r->n_cell; j++) {
+			if (strcmp(r->cell[j], r->m->input_names[i]) != 0)
+				continue;
+			if (r->col[i] >= 0)
+				return fail(r, j + 1, "duplicate column",
+					    r->cell[j]);
+			r->col[i] = j;
+		}
+		if (r->col[i] < 0 && !(r->flags & SG_CSV_ALLOW_MISSING))
+			return sg_errorf(r->err,
+					 "%s:%ld:1: error: no column for model "
+					 "input '%s'",
+					 r->name, r->lineno,
+					 r->m->input_names[i]);
+	}
+	return 0;
+}
+
+/* Maps inputs to columns of a header-less file: exactly one per input. */
+static int map_plain(reader *r)
+{
+	int i, n = r->m->n_inputs;
+
+	if (r->n_cell != n) {
+		char what[128];
+		snprintf(what, sizeof what,
+			 "no header and %d columns, but the model has %d "
+			 "inputs",
+			 r->n_cell, n);
+		return fail(r, (r->n_cell < n ? r->n_cell : n) + 1, what, NULL);
+	}
+	for (i = 0; i < n; i++)
+		r->col[i] = i;
+	return 0;
+}
+
+/* Appends a zeroed row, growing the table; NULL when out of memory. */
+static double *push_row(reader *r)
+{
+	sg_data *d = r->d;
+	size_t nc = (size_t)d->n_cols;
+
+	if (d->n_rows == r->row_cap) {
+		size_t cap = r->row_cap ? 2 * r->row_cap : 64;
+		double *x = realloc(d->x, cap * (nc ? nc : 1) * sizeof *x);
+		long *l;
+		if (!x)
+			return NULL;
+		d->x = x;
+		l = realloc(d->line, cap * sizeof *l);
+		if (!l)
+			return NULL;
+		d->line = l;
+		r->row_cap = cap;
+	}
+	d->line[d->n_rows] = r->lineno;
+	return d->x + nc * d->n_rows++;
+}
+
+/* Converts the current line into a row; -1 (message filed) on a bad cell. */
+static int add_row(reader *r)
+{
+	double *row;
+	int i;
+
+	if (r->n_cell != r->n_first) {
+		char what[96];
+		snprintf(what, sizeof what, "row has %d cells, expected %d",
+			 r->n_cell, r->n_first);
+		return fail(r, (r->n_cell < r->n_first ? r->n_cell : r->n_first) + 1,
+			    what, NULL);
+	}
+	if (!(row = push_row(r)))
+		return sg_errorf(r->err, "out of memory");
+	for (i = 0; i < r->m->n_inputs; i++) {
+		int c = r->col[i];
+		if (c < 0) {
+			row[i] = NAN;
+			continue;
+		}
+		if (r->cell[c][0] == '\0')
+			return fail(r, c + 1, "empty cell", NULL);
+		if (parse_number(r->cell[c], &row[i]) < 0)
+			return fail(r, c + 1, "not a number", r->cell[c]);
+		if (!isfinite(row[i]))
+			return fail(r, c + 1, "not a finite number", r->cell[c]);
+	}
+	return 0;
+}
+
+/* Reads the first line and the rows; -1 (message filed) on any error. */
+static int read_all(reader *r)
+{
+	int header;
+
+	if (!next_line(r)) {
+		if (ferror(r->f))
+			return sg_errorf(r->err, "%s: error: read failed",
+					 r->name);
+		return sg_errorf(r->err, "%s:1:1: error: empty file", r->name);
+	}
+	if (split_line(r) < 0)
+		return -1;
+	r->n_first = r->n_cell;
+	header = is_header(r);
+	if ((header ? map_header(r) : map_plain(r)) < 0)
+		return -1;
+	if (!header && add_row(r) < 0)
+		return -1;
+	while (next_line(r))
+		if (split_line(r) < 0 || add_row(r) < 0)
+			return -1;
+	if (ferror(r->f))
+		return sg_errorf(r->err, "%s: error: read failed", r->name);
+	if (r->d->n_rows == 0)
+		return sg_errorf(r->err, "%s:%ld:1: error: no data rows",
+				 r->name, r->lineno + 1);
+	return 0;
+}
+
+/* Reads CSV from f (see the rules at the top). */
+sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
+			     unsigned flags, sg_error *err)
+{
+	reader r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	r.f = f;
+	r.name = name;
+	r.m = m;
+	r.flags = flags;
+	r.err = err;
+	r.d = sg_data_new(0, m->n_inputs, name);
+	r.col = malloc(((size_t)m->n_inputs + 1) * sizeof *r.col);
+	rc = r.d && r.col ? read_all(&r) : sg_errorf(err, "out of memory");
+	free(r.line);
+	free(r.cell);
+	free(r.col);
+	if (rc < 0) {
+		sg_data_free(r.d);
+		return NULL;
+	}
+	return r.d;
+}
+
+/* Reads CSV from path ("-" = stdin) with flags. */
+sg_data *sg_data_read_csv_ex(const char *path, const sg_model *m,
+			     unsigned flags, sg_error *err)
+{
+	sg_data *d;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return sg_data_read_stream(stdin, "<stdin>", m, flags, err);
+	if (!(f = fopen(path, "r"))) {
+		sg_errorf(err, "%s: error: cannot open: %s", path,
+			  strerror(errno));
+		return NULL;
+	}
+	d = sg_data_read_stream(f, path, m, flags, err);
+	fclose(f);
+	return d;
+}
+
+/* Reads CSV from path ("-" = stdin); every model input is required. */
+sg_data *sg_data_read_csv(const char *path, const sg_model *m, sg_error *err)
+{
+	return sg_data_read_csv_ex(path, m, 0, err);
+}

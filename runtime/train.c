@@ -1,0 +1,333 @@
+/*
+ * train.c: the training loop.
+ *
+ * A trainer owns the parameters (in the model's real type), the gradient
+ * buffers, the optimizer and the row order; everything a step touches is
+ * allocated by sg_trainer_new or when a new data table is first seen, so
+ * the per-sample path never allocates.  The arithmetic lives in
+ * train_tmpl.h, instantiated for double and float models.
+ *
+ * Steps: batch 1 is the lecture's per-sample SGD; a batch of k rows uses
+ * the summed gradient divided by k (model's backward_batch when present,
+ * else backward summed in row order); batch 0 is the whole table.  The
+ * epoch's loss is the mean over its rows of each row's loss computed
+ * before the update that uses it.  A non-finite loss or gradient stops
+ * training before the update; an update that makes a parameter non-finite
+ * is undone: the parameters are always the last finite ones.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symgrad.h"
+
+struct sg_trainer {
+	const sg_model *m;
+	sg_train_opts o;
+	sg_optim *opt;
+	int is_float;         /* real_size == sizeof(float) */
+	size_t rs;            /* real size in bytes */
+	void *p, *p_prev;     /* parameters, and before the last update */
+	void *g, *g_tmp;      /* step gradient, one row's gradient */
+	void *io;             /* n_inputs + n_outputs reals for predict */
+	const sg_data *d;     /* table the buffers below were made for */
+	size_t d_rows;
+	size_t *order;        /* row order of the epoch */
+	float *xf;            /* float copy of the table (float models) */
+	void *xb;             /* gathered rows of a shuffled batch */
+	sg_rng rng;
+	double last_loss;     /* last step's mean loss before its update */
+};
+
+static int report_nonfinite(const sg_trainer *t, const sg_data *d, long epoch,
+			    size_t row, double loss, int bad, double g,
+			    sg_error *err);
+static int report_diverged(const sg_trainer *t, const sg_data *d, long epoch,
+			   size_t row, int bad, double v, sg_error *err);
+static void step_hook(const sg_trainer *t, long epoch, size_t first, size_t k,
+		      double loss);
+
+/* The table in the trainer's real type. */
+static const void *data_of_d(const sg_trainer *t, const sg_data *d)
+{
+	(void)t;
+	return d->x;
+}
+
+static const void *data_of_f(const sg_trainer *t, const sg_data *d)
+{
+	(void)d;
+	return t->xf;
+}
+
+#define REAL double
+#define SFX d
+#define BACKWARD backward_d
+#define BATCH backward_batch_d
+#define PREDICT predict_d
+#define FORWARD forward_d
+#include "train_tmpl.h"
+#undef REAL
+#undef SFX
+#undef BACKWARD
+#undef BATCH
+#undef PREDICT
+#undef FORWARD
+
+#define REAL float
+#define SFX f
+#define BACKWARD backward_f
+#define BATCH backward_batch_f
+#define PREDICT predict_f
+#define FORWARD forward_f
+#include "train_tmpl.h"
+#undef REAL
+#undef SFX
+#undef BACKWARD
+#undef BATCH
+#undef PREDICT
+#undef FORWARD
+
+/* The defaults: SGD, lr 0.01, 10 epochs, batch 1, no shuffle. */
+sg_train_opts sg_train_defaults(void)
+{
+	sg_train_opts o;
+
+	memset(&o, 0, sizeof o);
+	o.optim = sg_optim_defaults();
+	o.epochs = 10;
+	o.batch = 1;
+	return o;
+}
+
+/* Checks that m is a model this runtime can train; -1 with *err if not. */
+static int check_model(const sg_model *m, sg_error *err)
+{
+	if (m->abi != SG_MODEL_ABI)
+		return sg_errorf(err, "model '%s' has ABI %d, runtime has %d",
+				 m->name, m->abi, SG_MODEL_ABI);
+	if (m->real_size == (int)sizeof(double) && m->backward_d)
+		return 0;
+	if (m->real_size == (int)sizeof(float) && m->backward_f)
+		return 0;
+	return sg_errorf(err, "model '%s': no backward function for real size %d",
+			 m->name, m->real_size);
+}
+
+/* Allocates n reals of t's type (zeroed); NULL when out of memory. */
+static void *reals(const sg_trainer *t, size_t n)
+{
+	return calloc(n ? n : 1, t->rs);
+}
+
+/* A trainer for m with options o, parameters from m->param_init. */
+sg_trainer *sg_trainer_new(const sg_model *m, const sg_train_opts *o,
+			   sg_error *err)
+{
+	sg_trainer *t;
+	size_t np = (size_t)m->n_params;
+
+	if (check_model(m, err) < 0)
+		return NULL;
+	if (!(t = calloc(1, sizeof *t))) {
+		sg_errorf(err, "out of memory");
+		return NULL;
+	}
+	t->m = m;
+	t->o = *o;
+	t->is_float = m->real_size == (int)sizeof(float);
+	t->rs = (size_t)m->real_size;
+	t->p = reals(t, np);
+	t->p_prev = reals(t, np);
+	t->g = reals(t, np);
+	t->g_tmp = reals(t, np);
+	t->io = reals(t, (size_t)m->n_inputs + (size_t)m->n_outputs);
+	t->opt = sg_optim_new(&o->optim, m->n_params, m->real_size, err);
+	if (!t->p || !t->p_prev || !t->g || !t->g_tmp || !t->io || !t->opt) {
+		if (t->opt)
+			sg_errorf(err, "out of memory");
+		sg_trainer_free(t);
+		return NULL;
+	}
+	sg_rng_seed(&t->rng, o->seed);
+	sg_trainer_set_params(t, m->param_init);
+	return t;
+}
+
+/* Frees t and everything it owns; NULL is ignored. */
+void sg_trainer_free(sg_trainer *t)
+{
+	if (!t)
+		return;
+	sg_optim_free(t->opt);
+	free(t->p);
+	free(t->p_prev);
+	free(t->g);
+	free(t->g_tmp);
+	free(t->io);
+	free(t->order);
+	free(t->xf);
+	free(t->xb);
+	free(t);
+}
+
+/* The model t trains. */
+const sg_model *sg_trainer_model(const sg_trainer *t)
+{
+	return t->m;
+}
+
+/* Sets the parameters from doubles (rounded to float for float models). */
+void sg_trainer_set_params(sg_trainer *t, const double *p)
+{
+	int i;
+
+	for (i = 0; i < t->m->n_params; i++)
+		if (t->is_float)
+			((float *)t->p)[i] = (float)p[i];
+		else
+			((double *)t->p)[i] = p[i];
+}
+
+/* Copies the parameters, widened, into p. */
+void sg_trainer_get_params(const sg_trainer *t, double *p)
+{
+	int i;
+
+	for (i = 0; i < t->m->n_params; i++)
+		p[i] = t->is_float ? (double)((const float *)t->p)[i]
+				   : ((const double *)t->p)[i];
+}
+
+/* Gradient of parameter i from the last step, widened. */
+double sg_trainer_grad(const sg_trainer *t, int i)
+{
+	return t->is_float ? (double)((const float *)t->g)[i]
+			   : ((const double *)t->g)[i];
+}
+
+/* Model outputs at inputs with the current parameters. */
+void sg_trainer_predict(sg_trainer *t, const double *inputs, double *out)
+{
+	if (t->is_float)
+		predict_f(t, inputs, out);
+	else
+		predict_d(t, inputs, out);
+}
+
+/* Makes the row order, float copy and batch buffer for table d; -1 with
+ * *err.  Does nothing when d was seen last time. */
+static int prepare(sg_trainer *t, const sg_data *d, sg_error *err)
+{
+	size_t n = d->n_rows, ni = (size_t)t->m->n_inputs, i;
+	size_t bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
+
+	if (d->n_cols != t->m->n_inputs)
+		return sg_errorf(err, "%s: error: %d columns, model '%s' has %d "
+				 "inputs", d->source, d->n_cols, t->m->name,
+				 t->m->n_inputs);
+	if (n == 0)
+		return sg_errorf(err, "%s: error: no data rows", d->source);
+	if (t->d == d && t->d_rows == n)
+		return 0;
+	free(t->order);
+	free(t->xf);
+	free(t->xb);
+	t->xf = NULL;
+	t->d = NULL;
+	t->order = malloc(n * sizeof *t->order);
+	t->xb = reals(t, bs * ni);
+	if (t->is_float)
+		t->xf = malloc(n * ni * sizeof *t->xf + 1);
+	if (!t->order || !t->xb || (t->is_float && !t->xf))
+		return sg_errorf(err, "out of memory");
+	for (i = 0; i < n; i++)
+		t->order[i] = i;
+	for (i = 0; t->is_float && i < n * ni; i++)
+		t->xf[i] = (float)d->x[i];
+	t->d = d;
+	t->d_rows = n;
+	return 0;
+}
+
+/* Runs epoch number `epoch` (0-based) over d. */
+int sg_trainer_epoch(sg_trainer *t, const sg_data *d, long epoch,
+		     double *mean_loss, sg_error *err)
+{
+	size_t i;
+
+	if (prepare(t, d, err) < 0)
+		return -1;
+	if (t->o.shuffle) {
+		for (i = 0; i < d->n_rows; i++)
+			t->order[i] = i;
+		sg_rng_shuffle(&t->rng, t->order, d->n_rows);
+	}
+	if (t->is_float)
+		return epoch_f(t, d, epoch, mean_loss, err);
+	return epoch_d(t, d, epoch, mean_loss, err);
+}
+
+/* Trains opts.epochs epochs on d, calling on_epoch after each. */
+int sg_trainer_run(sg_trainer *t, const sg_data *d, sg_error *err)
+{
+	double mean;
+	long e;
+
+	for (e = 0; e < t->o.epochs; e++) {
+		if (sg_trainer_epoch(t, d, e, &mean, err) < 0)
+			return -1;
+		if (t->o.on_epoch)
+			t->o.on_epoch(t->o.ctx, t, e, mean, t->last_loss);
+	}
+	return 0;
+}
+
+/* Calls the step hook for rows order[first..first+k). */
+static void step_hook(const sg_trainer *t, long epoch, size_t first, size_t k,
+		      double loss)
+{
+	sg_step_info s;
+
+	s.epoch = epoch;
+	s.first = first;
+	s.n = k;
+	s.rows = t->order + first;
+	s.loss = loss;
+	t->o.on_step(t->o.ctx, t, &s);
+}
+
+/* Reports a non-finite loss or gradient of data row `row`; -1. */
+static int report_nonfinite(const sg_trainer *t, const sg_data *d, long epoch,
+			    size_t row, double loss, int bad, double g,
+			    sg_error *err)
+{
+	char lbuf[SG_REPR_MAX], gbuf[SG_REPR_MAX];
+
+	sg_fmt_repr(lbuf, sizeof lbuf, loss);
+	if (bad < 0)
+		return sg_errorf(err,
+				 "non-finite loss at epoch %ld, row %zu (%s:%ld): "
+				 "loss = %s",
+				 epoch + 1, row + 1, d->source, d->line[row], lbuf);
+	sg_fmt_repr(gbuf, sizeof gbuf, g);
+	return sg_errorf(err,
+			 "non-finite gradient at epoch %ld, row %zu (%s:%ld): "
+			 "dloss/d%s = %s (loss = %s)",
+			 epoch + 1, row + 1, d->source, d->line[row],
+			 t->m->param_names[bad], gbuf, lbuf);
+}
+
+/* Reports an update that made parameter `bad` non-finite (value v); -1. */
+static int report_diverged(const sg_trainer *t, const sg_data *d, long epoch,
+			   size_t row, int bad, double v, sg_error *err)
+{
+	char vbuf[SG_REPR_MAX];
+
+	sg_fmt_repr(vbuf, sizeof vbuf, v);
+	return sg_errorf(err,
+			 "parameter %s became %s at epoch %ld, row %zu (%s:%ld) "
+			 "(learning rate too large?)",
+			 t->m->param_names[bad], vbuf, epoch + 1, row + 1,
+			 d->source, d->line[row]);
+}

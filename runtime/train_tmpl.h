@@ -1,0 +1,168 @@
+/*
+ * train_tmpl.h: the per-step training loop for one real type, included by
+ * train.c once per type with REAL, SFX (d or f) and the model's function
+ * names BACKWARD, BATCH, PREDICT, FORWARD.  Nothing here allocates.
+ */
+#define SG_CAT_(a, b) a##_##b
+#define SG_CAT(a, b) SG_CAT_(a, b)
+#define FN(name) SG_CAT(name, SFX)
+
+/* The training rows in REAL: the data itself, or its float copy. */
+static const REAL *FN(rows)(const sg_trainer *t, const sg_data *d)
+{
+	return (const REAL *)FN(data_of)(t, d);
+}
+
+/* Sums loss and gradient of the k rows at order[first..] into t->g,
+ * looping the one-row backward in row order; returns the summed loss. */
+static REAL FN(sum_rows)(sg_trainer *t, const REAL *x, size_t first, size_t k)
+{
+	const sg_model *m = t->m;
+	REAL *g = t->g, *gt = t->g_tmp, loss = 0;
+	size_t r;
+	int i;
+
+	for (i = 0; i < m->n_params; i++)
+		g[i] = 0;
+	for (r = 0; r < k; r++) {
+		const REAL *row = x + t->order[first + r] * (size_t)m->n_inputs;
+		loss = loss + m->BACKWARD((const REAL *)t->p, row, gt);
+		for (i = 0; i < m->n_params; i++)
+			g[i] = g[i] + gt[i];
+	}
+	return loss;
+}
+
+/* Summed loss and gradient of the k rows at order[first..] through the
+ * model's batch function, gathering shuffled rows into t->xb. */
+static REAL FN(batch_rows)(sg_trainer *t, const REAL *x, size_t first, size_t k)
+{
+	const sg_model *m = t->m;
+	size_t ni = (size_t)m->n_inputs, r;
+	const REAL *rows = x + first * ni;
+
+	if (t->o.shuffle) {
+		REAL *xb = t->xb;
+		for (r = 0; r < k; r++)
+			memcpy(xb + r * ni, x + t->order[first + r] * ni,
+			       ni * sizeof *xb);
+		rows = xb;
+	}
+	return m->BATCH((int)k, (const REAL *)t->p, rows, (REAL *)t->g);
+}
+
+/* Loss of the step's k rows (summed) and their mean gradient in t->g. */
+static REAL FN(step_grad)(sg_trainer *t, const REAL *x, size_t first, size_t k)
+{
+	const sg_model *m = t->m;
+	REAL *g = t->g, loss, kr = (REAL)k;
+	int i;
+
+	if (k == 1)
+		return m->BACKWARD((const REAL *)t->p,
+				   x + t->order[first] * (size_t)m->n_inputs, g);
+	loss = m->BATCH ? FN(batch_rows)(t, x, first, k)
+			: FN(sum_rows)(t, x, first, k);
+	for (i = 0; i < m->n_params; i++)
+		g[i] = g[i] / kr;
+	return loss;
+}
+
+/* Index of the first non-finite value of v[0..n), or -1. */
+static int FN(first_bad)(const REAL *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return i;
+	return -1;
+}
+
+/* Finds the first of the step's rows whose own loss or gradient is not
+ * finite (using t->g_tmp) and reports it; -1. */
+static int FN(report_bad)(sg_trainer *t, const sg_data *d, long epoch,
+			  size_t first, size_t k, REAL step_loss, sg_error *err)
+{
+	const sg_model *m = t->m;
+	const REAL *x = FN(rows)(t, d);
+	REAL *gt = t->g_tmp, loss = 0;
+	size_t r, row = t->order[first];
+	int bad = -1;
+
+	for (r = 0; r < k; r++) {
+		row = t->order[first + r];
+		loss = m->BACKWARD((const REAL *)t->p,
+				   x + row * (size_t)m->n_inputs, gt);
+		bad = FN(first_bad)(gt, m->n_params);
+		if (bad >= 0 || !isfinite(loss))
+			break;
+	}
+	if (r == k) { /* only the sum overflowed: blame the step */
+		row = t->order[first];
+		loss = step_loss;
+		bad = FN(first_bad)((REAL *)t->g, m->n_params);
+		if (bad >= 0)
+			gt[bad] = ((REAL *)t->g)[bad];
+	}
+	return report_nonfinite(t, d, epoch, row, (double)loss, bad,
+				bad >= 0 ? (double)gt[bad] : 0.0, err);
+}
+
+/* Runs one epoch over the rows in t->order; see sg_trainer_epoch. */
+static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
+		     double *mean_loss, sg_error *err)
+{
+	const sg_model *m = t->m;
+	const REAL *x = FN(rows)(t, d);
+	REAL *p = t->p, *prev = t->p_prev;
+	size_t n = d->n_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
+	size_t first, k, np = (size_t)m->n_params;
+	double sum = 0, last = 0;
+	REAL loss;
+	int bad;
+
+	for (first = 0; first < n; first += k) {
+		k = n - first < bs ? n - first : bs;
+		loss = FN(step_grad)(t, x, first, k);
+		if (!isfinite(loss) || FN(first_bad)(t->g, m->n_params) >= 0)
+			return FN(report_bad)(t, d, epoch, first, k, loss,
+						 err);
+		sum += (double)loss;
+		last = (double)loss / (double)k;
+		if (t->o.on_step)
+			step_hook(t, epoch, first, k, (double)loss);
+		memcpy(prev, p, np * sizeof *p);
+		SG_CAT(sg_optim_step, SFX)(t->opt, p, t->g);
+		if ((bad = FN(first_bad)(p, m->n_params)) >= 0) {
+			double v = (double)p[bad];
+			memcpy(p, prev, np * sizeof *p);
+			return report_diverged(t, d, epoch, t->order[first + k - 1],
+					       bad, v, err);
+		}
+	}
+	*mean_loss = sum / (double)n;
+	t->last_loss = last;
+	return 0;
+}
+
+/* Outputs at inputs (doubles) with the current parameters, widened. */
+static void FN(predict)(sg_trainer *t, const double *in, double *out)
+{
+	const sg_model *m = t->m;
+	REAL *xi = t->io, *yo = xi + m->n_inputs;
+	int i;
+
+	for (i = 0; i < m->n_inputs; i++)
+		xi[i] = (REAL)in[i];
+	if (m->PREDICT)
+		m->PREDICT((const REAL *)t->p, xi, yo);
+	else
+		m->FORWARD((const REAL *)t->p, xi, yo);
+	for (i = 0; i < m->n_outputs; i++)
+		out[i] = (double)yo[i];
+}
+
+#undef FN
+#undef SG_CAT
+#undef SG_CAT_
