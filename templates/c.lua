@@ -173,19 +173,26 @@ end
 local function output_index(m, o) return array_index(m, "OUTPUT", o) end
 
 -- The body shared by forward, backward and predict.
-local function body(put, m, f, sections)
+-- Reads parameters and inputs into named constants.  opts.kind limits the
+-- loads to "param" or "input"; opts.array overrides the array read from.
+local function loads(put, m, f, indent, opts)
   local r = m.real
   local used = {}
-  if #f.loads > 0 then
-    put("\t/* ", sections.loads, " */")
-  end
   for _, l in ipairs(f.loads) do
-    local array = l.kind == "param" and "params" or "inputs"
-    used[array] = true
-    local at = m.NAME .. "_" .. l.kind:upper() .. "_" .. (l.tensor or l.name)
-    if l.tensor then at = at .. " + " .. l.offset end
-    put("\tconst ", r, " ", l.cname, " = ", array, "[", at, "];")
+    if not opts.kind or l.kind == opts.kind then
+      local array = opts.array or (l.kind == "param" and "params" or "inputs")
+      used[l.kind == "param" and "params" or "inputs"] = true
+      local at = m.NAME .. "_" .. l.kind:upper() .. "_" .. (l.tensor or l.name)
+      if l.tensor then at = at .. " + " .. l.offset end
+      put(indent, "const ", r, " ", l.cname, " = ", array, "[", at, "];")
+    end
   end
+  return used
+end
+
+-- The statements of f, one per line, commented unless opts.bare.
+local function statements(put, m, f, sections, indent, opts)
+  local r = m.real
   local width = 0
   for _, s in ipairs(f.stmts) do
     local n = #r + #s.name + #s.expr + 14
@@ -193,18 +200,32 @@ local function body(put, m, f, sections)
   end
   local section = nil
   for _, s in ipairs(f.stmts) do
-    local want = s.backward and "backward" or "forward"
-    if want ~= section then
-      section = want
-      put("")
-      put("\t/* ", sections[want], " */")
+    local code = indent .. "const " .. r .. " " .. s.name .. " = " .. s.expr .. ";"
+    if opts.bare then
+      put(code)
+    else
+      local want = s.backward and "backward" or "forward"
+      if want ~= section then
+        section = want
+        put("")
+        put(indent, "/* ", sections[want], " */")
+      end
+      local comment = s.comment
+      if not s.backward and s.line > 0 then
+        comment = format("line %d: %s", s.line, comment)
+      end
+      put(padded(code, comment, width))
     end
-    local comment = s.comment
-    if not s.backward and s.line > 0 then
-      comment = format("line %d: %s", s.line, comment)
-    end
-    put(padded("\tconst " .. r .. " " .. s.name .. " = " .. s.expr .. ";", comment, width))
   end
+end
+
+-- The body shared by forward, backward and predict.
+local function body(put, m, f, sections)
+  if #f.loads > 0 then
+    put("\t/* ", sections.loads, " */")
+  end
+  local used = loads(put, m, f, "\t", {})
+  statements(put, m, f, sections, "\t", {})
   return used
 end
 
@@ -272,17 +293,25 @@ local function render_source(m)
   put("}")
   put("")
 
-  -- batch
+  -- batch: the backward statements in a loop over rows, gradients summed
   put(sig.batch)
   put("{")
+  put("\t/* parameters, read once */")
+  local used = loads(put, m, m.backward, "\t", {kind = "param"})
+  unused(put, used, {"params"})
   put("\t", r, " loss_sum = 0;")
-  put("\t", r, " row[", N, "_N_PARAMS];")
   put("\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
   put("\t\tgrad[k] = 0;")
   put("\tfor (int i = 0; i < n; i++) {")
-  put("\t\tloss_sum += ", P, "_backward(params, inputs + (long)i * ", N, "_N_INPUTS, row);")
-  put("\t\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
-  put("\t\t\tgrad[k] += row[k];")
+  put("\t\tconst ", r, " *row = inputs + (long)i * ", N, "_N_INPUTS;")
+  put("\t\t/* the steps of ", P, "_backward, on row i */")
+  used = loads(put, m, m.backward, "\t\t", {kind = "input", array = "row"})
+  if not used.inputs then put("\t\t(void)row;") end
+  statements(put, m, m.backward, {}, "\t\t", {bare = true})
+  for i, p in ipairs(m.params) do
+    put("\t\tgrad[", array_index(m, "PARAM", p), "] += ", m.backward.grads[i], ";")
+  end
+  put("\t\tloss_sum += ", m.loss, ";")
   put("\t}")
   put("\treturn loss_sum;")
   put("}")
