@@ -2,6 +2,7 @@
 # Renders the lecture model's graph to SVG when Graphviz's dot is installed;
 # without dot, checks that symgrad fails with a message naming Graphviz.
 symgrad=$1
+case $symgrad in /*) ;; */*) symgrad=$PWD/$symgrad ;; esac
 cd "${MESON_SOURCE_ROOT:?}" || exit 1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

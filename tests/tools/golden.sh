@@ -8,6 +8,12 @@ expected=$1
 status=$2
 shift 2
 root=${MESON_SOURCE_ROOT:-$(dirname "$0")/../..}
+# meson passes programs relative to the build directory: make them absolute
+# before moving to the source root.
+cmd=$1
+shift
+case $cmd in /*) ;; */*) cmd=$PWD/$cmd ;; esac
+set -- "$cmd" "$@"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 (cd "$root" && "$@") >"$out"

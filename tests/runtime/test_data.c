@@ -1,0 +1,210 @@
+/*
+ * test_data.c: the CSV reader's accepted forms and its exact messages.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+#include "helpers.h"
+#include "linear_hand.h"
+#include "symgrad.h"
+
+/* Writes text to a temp file named name and reads it with flags; the
+ * file's path is left in *path (malloc'd) for messages. */
+static sg_data *read_text(const char *text, const char *name, unsigned flags,
+			  sg_error *err, char **path)
+{
+	char *dir = th_tmpdir();
+	sg_data *d;
+
+	*path = th_path(dir, name);
+	th_write_file(*path, text);
+	d = sg_data_read_csv_ex(*path, &linear_model, flags, err);
+	unlink(*path);
+	rmdir(dir);
+	free(dir);
+	return d;
+}
+
+/* Reads text expecting success with rows*2 values want. */
+static void expect_rows(const char *text, size_t rows, const double *want)
+{
+	sg_error err = {""};
+	char *path;
+	sg_data *d = read_text(text, "ok.csv", 0, &err, &path);
+	size_t i;
+
+	cr_assert(ne(ptr, d, NULL), "%s", err.msg);
+	cr_assert(eq(sz, d->n_rows, rows));
+	cr_assert(eq(int, d->n_cols, 2));
+	for (i = 0; i < 2 * rows; i++)
+		cr_assert(eq(dbl, d->x[i], want[i]), "value %zu", i);
+	sg_data_free(d);
+	free(path);
+}
+
+/* Reads text expecting failure with message "PATH:" + suffix. */
+static void expect_error(const char *text, const char *suffix)
+{
+	sg_error err = {""};
+	char *path, want[1024];
+	sg_data *d = read_text(text, "bad.csv", 0, &err, &path);
+
+	cr_assert(eq(ptr, d, NULL));
+	snprintf(want, sizeof want, "%s:%s", path, suffix);
+	cr_assert(eq(str, err.msg, want));
+	free(path);
+}
+
+static const double lecture[] = {1, 2, 2, 4, 3, 6};
+
+Test(data, header_in_model_order)
+{
+	expect_rows("x,y\n1,2\n2,4\n3,6\n", 3, lecture);
+}
+
+Test(data, header_reordered_with_extra_columns)
+{
+	expect_rows("id,y,note,x\n7,2,a,1\n8,4,b,2\n9,6,c,3\n", 3, lecture);
+}
+
+Test(data, no_header)
+{
+	expect_rows("1,2\n2,4\n3,6", 3, lecture); /* no final newline */
+}
+
+Test(data, spaces_quotes_crlf_bom_blank_lines)
+{
+	expect_rows("\xef\xbb\xbf \"x\" , y \r\n\r\n 1 ,\"2\"\r\n2,\t4 \n\n"
+		    "\"3\" , 6\n   \n",
+		    3, lecture);
+}
+
+Test(data, number_forms)
+{
+	static const double want[] = {0.5, -1e-3, 16, 2.5e10};
+
+	expect_rows("x,y\n.5,-1e-3\n0x10,+2.5E10\n", 2, want);
+}
+
+Test(data, line_numbers_and_source)
+{
+	sg_error err;
+	char *path;
+	sg_data *d = read_text("x,y\n\n1,2\n\n\n2,4\n", "l.csv", 0, &err, &path);
+
+	cr_assert(ne(ptr, d, NULL));
+	cr_assert(eq(long, d->line[0], 3));
+	cr_assert(eq(long, d->line[1], 6));
+	cr_assert(eq(str, d->source, path));
+	cr_assert(eq(dbl, sg_data_row(d, 1)[1], 4.0));
+	sg_data_free(d);
+	free(path);
+}
+
+Test(data, missing_column)
+{
+	expect_error("x,z\n1,2\n", "1:1: error: no column for model input 'y'");
+}
+
+Test(data, missing_column_allowed_for_predict)
+{
+	sg_error err;
+	char *path;
+	sg_data *d = read_text("x\n1\n2\n", "p.csv", SG_CSV_ALLOW_MISSING, &err,
+			       &path);
+
+	cr_assert(ne(ptr, d, NULL));
+	cr_assert(eq(sz, d->n_rows, 2));
+	cr_assert(eq(dbl, d->x[2], 2.0));
+	cr_assert(isnan(d->x[3]));
+	sg_data_free(d);
+	free(path);
+}
+
+Test(data, duplicate_column)
+{
+	expect_error("x,y,x\n1,2,3\n", "1:3: error: duplicate column: 'x'");
+}
+
+Test(data, non_numeric_cell)
+{
+	expect_error("x,y\n1,2\n2,four\n", "3:2: error: not a number: 'four'");
+}
+
+Test(data, trailing_garbage)
+{
+	expect_error("x,y\n1,2abc\n", "2:2: error: not a number: '2abc'");
+}
+
+Test(data, empty_cell)
+{
+	expect_error("x,y\n1,\n", "2:2: error: empty cell");
+}
+
+Test(data, non_finite_rejected)
+{
+	expect_error("x,y\n1,2\ninf,4\n", "3:1: error: not a finite number: 'inf'");
+	expect_error("x,y\nnan,4\n", "2:1: error: not a finite number: 'nan'");
+}
+
+Test(data, ragged_rows)
+{
+	expect_error("x,y\n1,2\n2,4,5\n", "3:3: error: row has 3 cells, expected 2");
+	expect_error("x,y\n1,2\n\n2\n", "4:2: error: row has 1 cells, expected 2");
+}
+
+Test(data, headerless_column_count)
+{
+	expect_error("1\n2\n",
+		     "1:2: error: no header and 1 columns, but the model has 2 inputs");
+	expect_error("1,2,3\n",
+		     "1:3: error: no header and 3 columns, but the model has 2 inputs");
+}
+
+Test(data, empty_file)
+{
+	expect_error("", "1:1: error: empty file");
+	expect_error("\n  \n", "1:1: error: empty file");
+}
+
+Test(data, no_data_rows)
+{
+	expect_error("x,y\n", "2:1: error: no data rows");
+}
+
+Test(data, bad_quotes)
+{
+	expect_error("x,y\n1,\"2\n", "2:2: error: unterminated quote");
+	expect_error("x,y\n\"1\"x,2\n", "2:1: error: text after closing quote");
+}
+
+Test(data, missing_file)
+{
+	sg_error err;
+
+	cr_assert(eq(ptr, sg_data_read_csv("/nonexistent/d.csv", &linear_model,
+					   &err), NULL));
+	cr_assert(eq(str, err.msg,
+		     "/nonexistent/d.csv: error: cannot open: No such file or directory"));
+}
+
+Test(data, stdin_dash)
+{
+	char *dir = th_tmpdir(), *path = th_path(dir, "in.csv");
+	sg_error err;
+	sg_data *d;
+
+	th_write_file(path, "x,y\n1,2\n2,oops\n");
+	cr_assert(ne(ptr, freopen(path, "r", stdin), NULL));
+	d = sg_data_read_csv("-", &linear_model, &err);
+	cr_assert(eq(ptr, d, NULL));
+	cr_assert(eq(str, err.msg, "<stdin>:3:2: error: not a number: 'oops'"));
+	th_rm_rf(dir);
+	free(dir);
+	free(path);
+}
