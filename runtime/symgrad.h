@@ -211,6 +211,12 @@ int sg_trainer_epoch(sg_trainer *t, const sg_data *d, long epoch,
 void sg_trainer_predict(sg_trainer *t, const double *inputs,
 			double *out);
 
+/* Evaluates m once at parameters p and inputs x: *loss, outputs out
+ * (n_outputs) and grad = dloss/dparams (n_params), all widened to double;
+ * float models compute in float.  -1 with *err on a bad model. */
+int sg_model_eval(const sg_model *m, const double *p, const double *x,
+		  double *loss, double *out, double *grad, sg_error *err);
+
 /* ---- cmd.c: the train / predict / eval subcommands on a loaded model ---- */
 /* argv[0] is the subcommand name; returns the process exit status. */
 int sg_cmd_train(const sg_model *m, int argc, char **argv);

@@ -331,3 +331,43 @@ static int report_diverged(const sg_trainer *t, const sg_data *d, long epoch,
 			 t->m->param_names[bad], vbuf, epoch + 1, row + 1,
 			 d->source, d->line[row]);
 }
+
+/* Evaluates m once at parameters p and inputs x (doubles): *loss, the
+ * outputs (n_outputs) and dloss/dparams (n_params), widened to double.
+ * Float models compute in float.  -1 with *err on a bad model or when out
+ * of memory. */
+int sg_model_eval(const sg_model *m, const double *p, const double *x,
+		  double *loss, double *out, double *grad, sg_error *err)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs;
+	size_t no = (size_t)m->n_outputs, i;
+	float *f;
+
+	if (check_model(m, err) < 0)
+		return -1;
+	if (m->real_size == (int)sizeof(double)) {
+		*loss = m->backward_d(p, x, grad);
+		if (m->predict_d)
+			m->predict_d(p, x, out);
+		else
+			m->forward_d(p, x, out);
+		return 0;
+	}
+	if (!(f = calloc(2 * np + ni + no + 1, sizeof *f)))
+		return sg_errorf(err, "out of memory");
+	for (i = 0; i < np; i++)
+		f[i] = (float)p[i];
+	for (i = 0; i < ni; i++)
+		f[np + i] = (float)x[i];
+	*loss = (double)m->backward_f(f, f + np, f + np + ni);
+	if (m->predict_f)
+		m->predict_f(f, f + np, f + 2 * np + ni);
+	else
+		m->forward_f(f, f + np, f + 2 * np + ni);
+	for (i = 0; i < np; i++)
+		grad[i] = (double)f[np + ni + i];
+	for (i = 0; i < no; i++)
+		out[i] = (double)f[2 * np + ni + i];
+	free(f);
+	return 0;
+}
