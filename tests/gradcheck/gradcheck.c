@@ -1,0 +1,90 @@
+/* gradcheck.c: see gradcheck.h. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+
+double uniform(Rng *r, double lo, double hi)
+{
+	r->s = r->s * 6364136223846793005ull + 1442695040888963407ull;
+	return lo + (hi - lo) * ((double)(r->s >> 11) * 0x1p-53);
+}
+
+/* The domain of one name in "w=0.5:3,x=-1:1", or -2:2. */
+static void domain_of(const char *spec, const char *name, double *lo, double *hi)
+{
+	*lo = -2, *hi = 2;
+	size_t n = strlen(name);
+	for (const char *s = spec; s && *s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL)
+		if (!strncmp(s, name, n) && s[n] == '=' && sscanf(s + n + 1, "%lf:%lf", lo, hi) != 2)
+			cr_fatal("bad domain '%s'", spec);
+}
+
+void random_point(const Case *c, Rng *r, Point *pt)
+{
+	const sg_model *m = c->m;
+	cr_assert(m->n_params <= MAXV && m->n_inputs <= MAXV && m->n_outputs <= MAXV);
+	for (int tries = 0; tries < 10000; tries++) {
+		double lo, hi;
+		for (int i = 0; i < m->n_params; i++) {
+			domain_of(c->domain, m->param_names[i], &lo, &hi);
+			pt->p[i] = uniform(r, lo, hi);
+		}
+		for (int i = 0; i < m->n_inputs; i++) {
+			domain_of(c->domain, m->input_names[i], &lo, &hi);
+			pt->in[i] = uniform(r, lo, hi);
+		}
+		if (!c->ok || c->ok(pt->p, pt->in))
+			return;
+	}
+	cr_fatal("%s: no acceptable point in the domain", m->name);
+}
+
+double central_difference(const sg_model *m, const Point *pt, int i)
+{
+	double p[MAXV];
+	memcpy(p, pt->p, sizeof p);
+	double h = 1e-6 * fmax(1.0, fabs(p[i]));
+	double up = pt->p[i] + h, down = pt->p[i] - h;
+	p[i] = up;
+	double fu = m->forward_d(p, pt->in, NULL);
+	p[i] = down;
+	double fd = m->forward_d(p, pt->in, NULL);
+	return (fu - fd) / (up - down);
+}
+
+const char *point_text(const sg_model *m, const Point *pt)
+{
+	static char buf[512];
+	int n = 0;
+	for (int i = 0; i < m->n_params && n < 400; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s=%.17g ", m->param_names[i], pt->p[i]);
+	for (int i = 0; i < m->n_inputs && n < 400; i++)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "%s=%.17g ", m->input_names[i], pt->in[i]);
+	return buf;
+}
+
+Reference *reference_new(const char *file, Dtype dt)
+{
+	Reference *r = calloc(1, sizeof *r);
+	r->c.arena = arena_new();
+	r->c.dtype = dt;
+	char *path = arena_printf(r->c.arena, "%s/%s", SOURCE_ROOT, file);
+	sg_read_source(&r->c, path);
+	/* a warning (an unused param) goes to stderr; the models have none */
+	cr_assert(sg_compile(&r->c), "%s did not compile", file);
+	r->n_params = r->c.model->n_params;
+	r->vals = calloc((size_t)r->c.dag->n, sizeof *r->vals);
+	return r;
+}
+
+double reference_eval(Reference *r, const double *p, const double *in, double *grad)
+{
+	dag_eval(r->c.dag, p, in, r->vals);
+	for (int i = 0; i < r->n_params; i++)
+		grad[i] = r->vals[r->c.grad->param_grad[i]->id];
+	return r->vals[r->c.model->loss->node->id];
+}

@@ -1,0 +1,50 @@
+/* gradcheck.h: random points, finite differences and the generator's own
+ * evaluator, shared by the double and float gradient checks. */
+#ifndef GRADCHECK_H
+#define GRADCHECK_H
+
+#include <stdbool.h>
+
+#include "sg.h"
+#include "sg_model.h"
+
+#define POINTS 24 /* random points per model */
+#define MAXV 8    /* params, inputs, outputs per model at most */
+
+/* A model under test: its descriptor, its file (from the source root), the
+ * domain "name=lo:hi,..." (default -2:2), and a test that keeps points away
+ * from kinks and poles (NULL: every point). */
+typedef struct Case {
+	const sg_model *m;
+	const char *file;
+	const char *domain;
+	bool (*ok)(const double *p, const double *in);
+} Case;
+
+typedef struct Rng {
+	unsigned long long s;
+} Rng;
+
+typedef struct Point {
+	double p[MAXV], in[MAXV], g[MAXV];
+} Point;
+
+double uniform(Rng *r, double lo, double hi);
+/* A point of c's domain that c->ok accepts. */
+void random_point(const Case *c, Rng *r, Point *pt);
+/* (f(p + h) - f(p - h)) / 2h for param i, h = 1e-6 max(1, |p_i|). */
+double central_difference(const sg_model *m, const Point *pt, int i);
+/* "w=0.5 v=... x=..." for messages. */
+const char *point_text(const sg_model *m, const Point *pt);
+
+/* The generator's view of a model: compiled in-process, evaluated by dag_eval. */
+typedef struct Reference {
+	Compile c;
+	int n_params;
+	double *vals;
+} Reference;
+Reference *reference_new(const char *file, Dtype dt);
+/* The loss, and the gradient into grad. */
+double reference_eval(Reference *r, const double *p, const double *in, double *grad);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * gradcheck_float_test.c: models generated with --dtype float.  Their
+ * gradient is checked bit for bit against the generator's evaluator in
+ * float arithmetic (dag_eval, DT_FLOAT), and against the same model's
+ * gradient in double (dag_eval, DT_DOUBLE, which gradcheck_test.c checks
+ * against finite differences and against the double C) within float
+ * accuracy.  Backward's loss is forward's, bit for bit.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+
+extern const sg_model linear_model, ex4_4_model, gc_sigmoid_model, gc_tanh_model,
+	gc_exp_model, gc_log_model, gc_relu_model, gc_div_model, gc_softplus_model;
+
+#define W p[0]
+#define V p[1]
+#define X in[0]
+static bool ok_div(const double *p, const double *in) { (void)in; return fabs(V) > 0.5; }
+static bool ok_relu(const double *p, const double *in)
+{
+	return fabs(W * X + V) > 0.05 && fabs(V - 1) > 0.05;
+}
+
+#define RULES "tests/gradcheck/models/"
+static const Case cases[] = {
+	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
+	{&ex4_4_model, "examples/exercises/ex4_4.sg", "", NULL},
+	{&gc_sigmoid_model, RULES "sigmoid.sg", "", NULL},
+	{&gc_tanh_model, RULES "tanh.sg", "", NULL},
+	{&gc_exp_model, RULES "exp.sg", "", NULL},
+	{&gc_log_model, RULES "log.sg", "w=0.5:3,v=0.5:3,x=0.5:3", NULL},
+	{&gc_relu_model, RULES "relu.sg", "", ok_relu},
+	{&gc_div_model, RULES "div.sg", "", ok_div},
+	{&gc_softplus_model, RULES "softplus.sg", "", NULL},
+};
+#define N_CASES (int)(sizeof cases / sizeof cases[0])
+
+static struct criterion_test_params indices(void)
+{
+	static int index[N_CASES];
+	for (int i = 0; i < N_CASES; i++)
+		index[i] = i;
+	return cr_make_param_array(int, index, N_CASES);
+}
+
+ParameterizedTestParameters(gradcheck_float, against_the_evaluator)
+{
+	return indices();
+}
+
+ParameterizedTest(int *ci, gradcheck_float, against_the_evaluator)
+{
+	const Case *c = &cases[*ci];
+	const sg_model *m = c->m;
+	cr_assert(eq(int, m->real_size, (int)sizeof(float)));
+	cr_assert(eq(ptr, (void *)m->backward_d, NULL));
+	Reference *rf = reference_new(c->file, DT_FLOAT), *rd = reference_new(c->file, DT_DOUBLE);
+	Rng rng = {2024};
+	Point pt;
+	for (int t = 0; t < POINTS; t++) {
+		random_point(c, &rng, &pt);
+		float p[MAXV], in[MAXV], g[MAXV], out[MAXV];
+		double pr[MAXV], inr[MAXV], want_f[MAXV], want_d[MAXV];
+		for (int i = 0; i < m->n_params; i++)
+			pr[i] = p[i] = (float)pt.p[i];
+		for (int i = 0; i < m->n_inputs; i++)
+			inr[i] = in[i] = (float)pt.in[i];
+		float loss = m->backward_f(p, in, g);
+		cr_assert(eq(flt, loss, m->forward_f(p, in, out)), "%s: backward's loss", m->name);
+		double lf = reference_eval(rf, pr, inr, want_f);
+		double ld = reference_eval(rd, pr, inr, want_d);
+		cr_assert(eq(dbl, (double)loss, lf), "%s: float loss at %s", m->name, point_text(m, &pt));
+		cr_assert(le(dbl, fabs(loss - ld), 1e-5 * fmax(1, fabs(ld))), "%s: loss %.9g vs double %.17g",
+			  m->name, loss, ld);
+		for (int i = 0; i < m->n_params; i++) {
+			cr_assert(eq(dbl, (double)g[i], want_f[i]), "%s: d/d%s at %s", m->name,
+				  m->param_names[i], point_text(m, &pt));
+			cr_expect(le(dbl, fabs(g[i] - want_d[i]), 1e-5 * fmax(1, fabs(want_d[i]))),
+				  "%s: d/d%s float %.9g, double %.17g at %s", m->name, m->param_names[i],
+				  g[i], want_d[i], point_text(m, &pt));
+		}
+	}
+}
+
+/* The lecture's first step in float, as PyTorch's float32 gives it. */
+Test(gradcheck_float, lecture_first_step)
+{
+	float p[1] = {1.0f}, in[2] = {1.0f, 2.0f}, g[1];
+	float loss = linear_model.backward_f(p, in, g);
+	cr_assert(eq(flt, loss, 1.0f));
+	cr_assert(eq(flt, g[0], -2.0f));
+	in[0] = 3.0f, in[1] = 6.0f, p[0] = 1.26f;
+	linear_model.backward_f(p, in, g);
+	float yhat = 3.0f * 1.26f;
+	cr_assert(eq(flt, g[0], 2 * (yhat - 6.0f) * 3.0f));
+}
