@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "symgrad.h"
 
@@ -19,10 +20,18 @@ int sg_errorf(sg_error *err, const char *fmt, ...)
 	return -1;
 }
 
-/* Prints "symgrad: error: MSG" to stderr. */
+/* Prints the message to stderr: as it is when it already says where
+ * ("file:line:col: error: ..." on its first line), else after
+ * "symgrad: error: ". */
 void sg_error_print(const sg_error *err)
 {
-	fprintf(stderr, "symgrad: error: %s\n", err->msg);
+	const char *at = strstr(err->msg, ": error: ");
+	const char *nl = strchr(err->msg, '\n');
+
+	if (at && (!nl || at < nl))
+		fprintf(stderr, "%s\n", err->msg);
+	else
+		fprintf(stderr, "symgrad: error: %s\n", err->msg);
 }
 
 /* FNV-1a 64 over n bytes, continuing from h. */

@@ -25,8 +25,9 @@
 
 /* ---- error.c: error messages ---- */
 
-/* An error message filled in by a failing call.  Messages carry no
- * "symgrad: error:" prefix; sg_error_print adds it. */
+/* An error message filled in by a failing call: either located,
+ * "FILE:LINE[:COL]: error: what", or plain "what" (sg_error_print then adds
+ * "symgrad: error: "). */
 typedef struct sg_error {
 	char msg[1024];
 } sg_error;
@@ -35,7 +36,8 @@ typedef struct sg_error {
  * can `return sg_errorf(...)`. */
 int sg_errorf(sg_error *err, const char *fmt, ...) SG_PRINTF(2, 3);
 
-/* Prints "symgrad: error: MSG" and a newline to stderr. */
+/* Prints the message and a newline to stderr, after "symgrad: error: "
+ * unless it is a located message. */
 void sg_error_print(const sg_error *err);
 
 /* FNV-1a 64-bit hash of n bytes, continuing from h (start with
