@@ -1,2 +1,154 @@
+/*
+ * test_cmd.c: the predict and eval subcommands.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include <criterion/criterion.h>
-Test(placeholder, none) {}
+#include <criterion/new/assert.h>
+
+#include "helpers.h"
+#include "linear_hand.h"
+#include "symgrad.h"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = th_tmpdir();
+}
+
+static void teardown(void)
+{
+	th_rm_rf(dir);
+	free(dir);
+}
+
+TestSuite(cmd, .init = setup, .fini = teardown);
+
+/* Runs cmd on m, expecting status rc, stdout out and stderr err (NULL:
+ * not checked). */
+static void expect(int (*cmd)(const sg_model *, int, char **), const sg_model *m,
+		   char **argv, int rc, const char *out, const char *err)
+{
+	char *o, *e;
+
+	cr_assert(eq(int, th_run(cmd, m, argv, &o, &e), rc), "stderr: %s", e);
+	if (out)
+		cr_assert(eq(str, o, (char *)out));
+	if (err)
+		cr_assert(eq(str, e, (char *)err));
+	free(o);
+	free(e);
+}
+
+Test(cmd, eval_text)
+{
+	char *argv[] = {"eval", "--at", "x=2,y=4,w=1", NULL};
+
+	expect(sg_cmd_eval, &linear_model, argv, 0,
+	       "loss = 4.0\nyhat = 2.0\ndloss/dw = -8.0\n", "");
+}
+
+Test(cmd, eval_json_default_params)
+{
+	char *argv[] = {"eval", "--at", "x=3,y=6", "--format", "json", NULL};
+
+	expect(sg_cmd_eval, &linear_model, argv, 0,
+	       "{\"loss\": 9.0, \"outputs\": {\"yhat\": 3.0}, \"grad\": {\"w\": -18.0}}\n",
+	       "");
+}
+
+Test(cmd, eval_float_model_prints_widened_floats)
+{
+	char *argv[] = {"eval", "--at=x=0.1,y=0.2", "--at", "w=3", NULL};
+
+	/* numpy.float32 gives the same: 0.1f*3 = 0.30000001192092896 ... */
+	expect(sg_cmd_eval, &linear_f_model, argv, 0,
+	       "loss = 0.010000001639127731\nyhat = 0.30000001192092896\n"
+	       "dloss/dw = 0.020000001415610313\n",
+	       "");
+}
+
+Test(cmd, eval_json_non_finite)
+{
+	char *argv[] = {"eval", "--at", "x=1e200,y=0", "--format=json", NULL};
+
+	expect(sg_cmd_eval, &linear_model, argv, 0,
+	       "{\"loss\": Infinity, \"outputs\": {\"yhat\": 1e+200}, \"grad\": "
+	       "{\"w\": Infinity}}\n",
+	       "");
+}
+
+Test(cmd, eval_errors)
+{
+	char *a1[] = {"eval", "--at", "x=1", NULL};
+	char *a2[] = {"eval", "--at", "x=1,y=2,q=3", NULL};
+	char *a3[] = {"eval", "--at", "x=1,y=two", NULL};
+	char *a4[] = {"eval", "--at", "x=1,y=2", "--format", "xml", NULL};
+	char *a5[] = {"eval", "--at", "x", NULL};
+	static const char usage[] =
+		"usage: symgrad MODEL eval --at NAME=V[,NAME=V...] [--format text|json]\n";
+	char want[512];
+
+	snprintf(want, sizeof want, "symgrad: error: --at: no value for input 'y'\n%s",
+		 usage);
+	expect(sg_cmd_eval, &linear_model, a1, 2, "", want);
+	snprintf(want, sizeof want,
+		 "symgrad: error: option --at: model 'linear' has no input or "
+		 "parameter 'q'\n%s", usage);
+	expect(sg_cmd_eval, &linear_model, a2, 2, "", want);
+	snprintf(want, sizeof want,
+		 "symgrad: error: option --at: bad number 'two' for 'y'\n%s", usage);
+	expect(sg_cmd_eval, &linear_model, a3, 2, "", want);
+	snprintf(want, sizeof want,
+		 "symgrad: error: unknown format 'xml' (text, json)\n%s", usage);
+	expect(sg_cmd_eval, &linear_model, a4, 2, "", want);
+	snprintf(want, sizeof want,
+		 "symgrad: error: option --at: expected NAME=VALUE, got 'x'\n%s", usage);
+	expect(sg_cmd_eval, &linear_model, a5, 2, "", want);
+}
+
+Test(cmd, predict_with_initial_params_and_no_target_column)
+{
+	char *csv = th_path(dir, "x.csv");
+	char *argv[] = {"predict", "--data", csv, NULL};
+
+	th_write_file(csv, "x\n1\n2.5\n-4\n");
+	expect(sg_cmd_predict, &linear_model, argv, 0, "yhat\n1.0\n2.5\n-4.0\n", "");
+	free(csv);
+}
+
+Test(cmd, predict_with_trained_params)
+{
+	char *csv = th_path(dir, "x.csv"), *p = th_path(dir, "p");
+	char *argv[] = {"predict", "--params", p, "--data", csv, NULL};
+	static const double w = 7.804864406585693 / 4;
+	sg_error err;
+
+	th_write_file(csv, "x,y\n4,0\n");
+	cr_assert(eq(int, sg_params_save(p, &linear_f_model, &w, &err), 0));
+	expect(sg_cmd_predict, &linear_f_model, argv, 0, "yhat\n7.804864406585693\n", "");
+	free(csv);
+	free(p);
+}
+
+Test(cmd, predict_errors)
+{
+	char *csv = th_path(dir, "x.csv");
+	char *a1[] = {"predict", NULL};
+	char *a2[] = {"predict", "--data", csv, "--params", "/nonexistent", NULL};
+	char *a3[] = {"predict", "--data", csv, "--lr", "1", NULL};
+	char want[512];
+
+	th_write_file(csv, "x\n1\n");
+	expect(sg_cmd_predict, &linear_model, a1, 2, "",
+	       "symgrad: error: predict needs --data FILE\n"
+	       "usage: symgrad MODEL predict --data FILE|- [--params P]\n");
+	expect(sg_cmd_predict, &linear_model, a2, 1, "",
+	       "/nonexistent: error: cannot open: No such file or directory\n");
+	snprintf(want, sizeof want, "symgrad: error: unknown option --lr\n"
+		 "usage: symgrad MODEL predict --data FILE|- [--params P]\n");
+	expect(sg_cmd_predict, &linear_model, a3, 2, "", want);
+	free(csv);
+}
