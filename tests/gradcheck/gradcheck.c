@@ -1,5 +1,6 @@
 /* gradcheck.c: see gradcheck.h. */
 #include <criterion/criterion.h>
+#include <criterion/new/assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

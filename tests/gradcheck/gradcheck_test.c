@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,11 +189,11 @@ Test(gradcheck, descriptors)
 	cr_assert(eq(int, linear_model.n_outputs, 1));
 	cr_assert(eq(str, (char *)linear_model.input_names[1], "y"));
 	cr_assert(eq(dbl, linear_model.param_init[0], 1.0));
-	cr_assert(eq(ptr, (void *)linear_model.forward_f, NULL));
+	cr_assert(linear_model.forward_f == NULL);
 	cr_assert(eq(dbl, ex4_2_model.param_init[1], 2.0));
 	cr_assert(eq(dbl, gc_add_model.param_init[1], 1.5));
 	for (int i = 0; i < N_CASES; i++)
-		cr_assert(ne(ptr, (void *)cases[i].m->backward_d, NULL));
+		cr_assert(cases[i].m->backward_d != NULL);
 }
 
 /* ---- the lecture's hand derivations, bit for bit ---- */
