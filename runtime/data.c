@@ -10,6 +10,8 @@
  *    empty nor a number.  Header cells name columns; each model input takes
  *    the column of the same name, other columns are ignored.  Without a
  *    header the columns are the model inputs in order, exactly n_inputs.
+ *    An element of a vector input, x[3], also takes a column named x3 or
+ *    x_3 (W[1,2]: W1_2 or W_1_2).
  *  - Every row has as many cells as the first line.  Used cells are numbers
  *    as strtod reads them (decimal or hex), whole cell, finite: "inf" and
  *    "nan" are rejected, since no training data wants them.
@@ -216,6 +218,30 @@ static int is_header(reader *r)
 	return 0;
 }
 
+/* Whether header cell names model input name.  An element of a vector or
+ * matrix input, "x[3]" or "W[1,2]", also takes the columns "x3" and "x_3",
+ * or "W1_2" and "W_1_2": the spellings of data files written elsewhere. */
+static int column_matches(const char *cell, const char *name)
+{
+	const char *open = strchr(name, '[');
+	size_t base, k = 0;
+	char alt[2][256];
+
+	if (strcmp(cell, name) == 0)
+		return 1;
+	if (!open || strlen(name) >= 200)
+		return 0;
+	base = (size_t)(open - name);
+	memcpy(alt[0], name, base);
+	memcpy(alt[1], name, base);
+	alt[1][base] = '_';
+	for (const char *p = open + 1; *p && *p != ']'; p++, k++)
+		alt[0][base + k] = alt[1][base + 1 + k] = *p == ',' ? '_' : *p;
+	alt[0][base + k] = '\0';
+	alt[1][base + 1 + k] = '\0';
+	return strcmp(cell, alt[0]) == 0 || strcmp(cell, alt[1]) == 0;
+}
+
 /* Maps model inputs to header cells; -1 (message filed) on a missing or
  * doubled column. */
 static int map_header(reader *r)
@@ -225,7 +251,7 @@ static int map_header(reader *r)
 	for (i = 0; i < r->m->n_inputs; i++) {
 		r->col[i] = -1;
 		for (j = 0; j < r->n_cell; j++) {
-			if (strcmp(r->cell[j], r->m->input_names[i]) != 0)
+			if (!column_matches(r->cell[j], r->m->input_names[i]))
 				continue;
 			if (r->col[i] >= 0)
 				return fail(r, j + 1, "duplicate column",
