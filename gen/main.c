@@ -237,8 +237,10 @@ static void print_stats(const Prog *p)
 static int render(Compile *c, const Template *t, const char *header, const char *model_path,
 		  TmplFile **files)
 {
-	TmplOpts to = {t->name, t->src, t->len, header, model_path};
+	TmplOpts to = {t->name, t->src, t->len, header, model_path, 0, 0};
 	int n = tmpl_render(c->prog, &to, files);
+	c->tmpl_steps = to.steps;
+	c->tmpl_memory = to.memory;
 	if (n < 0)
 		exit(1);
 	if (n == 0)
@@ -268,6 +270,8 @@ static int cmd_gen(Arena *a, int argc, char **argv)
 		fprintf(stderr, "time: parse %.3f s, dag %.3f s, diff %.3f s, schedule %.3f s, "
 				"template %.3f s, total %.3f s\n", t[1] - t[0], t[2] - t[1],
 			t[3] - t[2], t[4] - t[3], t[5] - t[4], t[5] - t[0]);
+		fprintf(stderr, "template: about %ld Lua instructions, %.1f MiB peak\n",
+			o.c.tmpl_steps, (double)o.c.tmpl_memory / (1 << 20));
 	}
 	write_outputs(&o, files, n);
 	if (o.depfile)

@@ -363,10 +363,12 @@ typedef struct TmplOpts {
 	size_t template_len;
 	const char *header_name;   /* what the .c includes */
 	const char *model_path;
+	long steps;                /* out: Lua VM instructions used (to 10^4) */
+	size_t memory;             /* out: peak bytes of the Lua state */
 } TmplOpts;
 
 /* Renders p; returns the number of files or -1 after printing an error. */
-int tmpl_render(const Prog *p, const TmplOpts *o, TmplFile **files);
+int tmpl_render(const Prog *p, TmplOpts *o, TmplFile **files);
 /* Built-in files (templates, the default model), embedded at build time. */
 const char *tmpl_builtin(const char *name, size_t *len);
 
@@ -399,6 +401,8 @@ typedef struct Compile {
 	Grad *grad;
 	Prog *prog;
 	double time[6];     /* when each stage ended, for --stats */
+	long tmpl_steps;    /* the template's Lua instructions, for --stats */
+	size_t tmpl_memory; /* and its peak memory */
 } Compile;
 
 double sg_seconds(void); /* a monotonic clock */

@@ -22,12 +22,12 @@
 
 #include "sg.h"
 
-#define SG_TMPL_MAX_STEPS 2000000000L /* VM instructions */
+#define SG_TMPL_MAX_STEPS 500000000L /* VM instructions: about 5 s */
 #define SG_TMPL_MAX_MEM ((size_t)512 << 20)
 #define HOOK_EVERY 10000
 
 typedef struct Sandbox {
-	size_t used, limit;
+	size_t used, limit, peak;
 	long steps;
 	bool out_of_memory;
 } Sandbox;
@@ -50,6 +50,8 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	void *p = realloc(ptr, nsize);
 	if (p)
 		sb->used += nsize - osize;
+	if (sb->used > sb->peak)
+		sb->peak = sb->used;
 	return p;
 }
 
@@ -411,9 +413,9 @@ static bool collect(lua_State *L, const char *name, TmplFile **files, int *n)
 	return true;
 }
 
-int tmpl_render(const Prog *p, const TmplOpts *o, TmplFile **files)
+int tmpl_render(const Prog *p, TmplOpts *o, TmplFile **files)
 {
-	Sandbox sb = {0, SG_TMPL_MAX_MEM, 0, false};
+	Sandbox sb = {0, SG_TMPL_MAX_MEM, 0, 0, false};
 	lua_State *L = sandbox_new(&sb);
 	char *chunk = arena_printf(p->dag->arena, "@%s", o->template_name);
 	int n = 0;
@@ -438,6 +440,8 @@ int tmpl_render(const Prog *p, const TmplOpts *o, TmplFile **files)
 			fprintf(stderr, "%s\n", msg ? msg : "template error");
 	}
 	lua_close(L);
+	o->steps = sb.steps;
+	o->memory = sb.peak;
 	if (!ok) {
 		for (int i = 0; i < n; i++)
 			free((*files)[i].suffix), free((*files)[i].text);
