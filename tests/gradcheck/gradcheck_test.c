@@ -22,6 +22,7 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_sin_model, gc_cos_model, gc_tan_model, gc_tanh_model, gc_sigmoid_model,
 	gc_softplus_model, gc_relu_model, gc_abs_model, gc_min_model, gc_max_model,
 	gc_ipow2_model, gc_ipow3_model, gc_ipow4_model, gc_ipowm1_model, gc_ipowm2_model,
+	gc_names_model,
 	linear_model, ex4_1_model, ex4_2_model, ex4_4_model;
 
 /* Kinks, avoided by a margin: p[0] = w, p[1] = v, in[0] = x in every rule model. */
@@ -64,6 +65,7 @@ static const Case cases[] = {
 	{&gc_ipow4_model, RULES "ipow4.sg", "", NULL},
 	{&gc_ipowm1_model, RULES "ipowm1.sg", "", ok_m1},
 	{&gc_ipowm2_model, RULES "ipowm2.sg", "", ok_m2},
+	{&gc_names_model, RULES "names.sg", "", NULL},
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},
@@ -114,42 +116,50 @@ ParameterizedTestParameters(gradcheck, functions_agree)
 	return indices();
 }
 
-/* forward, backward, predict and backward_batch agree bit for bit. */
+/* forward, backward, predict and backward_batch agree bit for bit, at
+ * several points (each with its own params and ROWS rows of inputs). */
 ParameterizedTest(int *ci, gradcheck, functions_agree)
 {
 	const Case *c = &cases[*ci];
 	const sg_model *m = c->m;
-	enum { ROWS = 7 };
+	enum { ROWS = 7, SETS = 6 };
 	Point pt;
 	Rng rng = {77};
-	double rows[ROWS][MAXV], sum_g[MAXV] = {0}, batch_g[MAXV], sum_loss = 0;
-	for (int r = 0; r < ROWS; r++) {
-		random_point(c, &rng, &pt); /* the params of the last row are used */
-		memcpy(rows[r], pt.in, sizeof pt.in);
-	}
-	double flat[ROWS * MAXV];
-	for (int r = 0; r < ROWS; r++)
-		memcpy(flat + r * m->n_inputs, rows[r], (size_t)m->n_inputs * sizeof(double));
-	for (int r = 0; r < ROWS; r++) {
-		double out_f[MAXV], out_p[MAXV], g[MAXV];
-		double loss = m->forward_d(pt.p, rows[r], out_f);
-		cr_assert(eq(dbl, loss, m->forward_d(pt.p, rows[r], NULL)));
-		cr_assert(eq(dbl, loss, m->backward_d(pt.p, rows[r], g)));
-		m->predict_d(pt.p, rows[r], out_p);
-		for (int k = 0; k < m->n_outputs; k++)
-			cr_assert(eq(dbl, out_f[k], out_p[k]), "%s: output %s", m->name, m->output_names[k]);
-		sum_loss += loss;
+	for (int set = 0; set < SETS; set++) {
+		double rows[ROWS][MAXV], flat[ROWS * MAXV];
+		double sum_g[MAXV] = {0}, batch_g[MAXV], sum_loss = 0;
+		for (int r = 0; r < ROWS; r++) {
+			random_point(c, &rng, &pt); /* the params of the last row are used */
+			memcpy(rows[r], pt.in, sizeof pt.in);
+			memcpy(flat + r * m->n_inputs, pt.in, (size_t)m->n_inputs * sizeof(double));
+		}
+		for (int r = 0; r < ROWS; r++) {
+			double out_f[MAXV], out_p[MAXV], g[MAXV];
+			double loss = m->forward_d(pt.p, rows[r], out_f);
+			cr_assert(eq(dbl, loss, m->forward_d(pt.p, rows[r], NULL)));
+			cr_assert(eq(dbl, loss, m->backward_d(pt.p, rows[r], g)));
+			m->predict_d(pt.p, rows[r], out_p);
+			for (int k = 0; k < m->n_outputs; k++)
+				cr_assert(eq(dbl, out_f[k], out_p[k]), "%s: output %s", m->name,
+					  m->output_names[k]);
+			sum_loss += loss;
+			for (int i = 0; i < m->n_params; i++)
+				sum_g[i] += g[i];
+		}
+		for (int i = 0; i < MAXV; i++)
+			batch_g[i] = NAN; /* backward_batch must set every gradient */
+		double batch_loss = m->backward_batch_d(ROWS, pt.p, flat, batch_g);
+		cr_assert(eq(dbl, batch_loss, sum_loss), "%s: batch loss", m->name);
 		for (int i = 0; i < m->n_params; i++)
-			sum_g[i] += g[i];
+			cr_assert(eq(dbl, batch_g[i], sum_g[i]), "%s: batch gradient %s at %s", m->name,
+				  m->param_names[i], point_text(m, &pt));
+		for (int i = 0; i < MAXV; i++)
+			batch_g[i] = NAN;
+		cr_assert(eq(dbl, m->backward_batch_d(0, pt.p, flat, batch_g), 0.0));
+		for (int i = 0; i < m->n_params; i++)
+			cr_assert(eq(dbl, batch_g[i], 0.0), "%s: batch of 0 rows, gradient %s", m->name,
+				  m->param_names[i]);
 	}
-	double batch_loss = m->backward_batch_d(ROWS, pt.p, flat, batch_g);
-	cr_assert(eq(dbl, batch_loss, sum_loss), "%s: batch loss", m->name);
-	for (int i = 0; i < m->n_params; i++)
-		cr_assert(eq(dbl, batch_g[i], sum_g[i]), "%s: batch gradient %s", m->name,
-			  m->param_names[i]);
-	cr_assert(eq(dbl, m->backward_batch_d(0, pt.p, flat, batch_g), 0.0));
-	for (int i = 0; i < m->n_params; i++)
-		cr_assert(eq(dbl, batch_g[i], 0.0));
 }
 
 ParameterizedTestParameters(gradcheck, c_matches_dag_eval)

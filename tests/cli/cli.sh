@@ -1,0 +1,263 @@
+#!/bin/sh
+# usage: cli.sh CASE SYMGRAD ROOT [ARG]
+# One check of symgrad's command line per CASE (see the case list at the
+# bottom, and meson.build).  Runs in a fresh temporary directory; the model
+# files come from the source root ROOT.  Exits 0 on success; on failure
+# prints what differed.
+set -u
+case=$1 symgrad=$2 root=$3
+arg=${4:-}
+case $symgrad in /*) ;; *) symgrad=$PWD/$symgrad ;; esac
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+linear=$root/examples/lecture04/linear.sg
+failed=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failed=1
+}
+
+# run CMD...: runs symgrad with the arguments, output in out, err, status
+run() {
+	"$symgrad" "$@" >out 2>err
+	status=$?
+}
+
+expect_status() {
+	[ "$status" -eq "$1" ] || { fail "exit status $status, expected $1"; cat err >&2; }
+}
+
+# expect_err TEXT: standard error is exactly TEXT and a newline
+expect_err() {
+	printf '%s\n' "$1" >want
+	cmp -s want err || { fail "standard error differs:"; diff want err >&2; }
+}
+
+expect_empty() {
+	[ ! -s "$1" ] || { fail "$1 is not empty:"; head -5 "$1" >&2; }
+}
+
+# only_files DIR NAME...: DIR holds exactly these files (no temporaries)
+only_files() {
+	dir=$1
+	shift
+	got=$(cd "$dir" && ls -A | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "$@" | sed '/^$/d' | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "$dir holds '$got', expected '$want'"
+}
+
+# strict_c FILE.c: compiles as strict C99 and uses no reserved identifier
+strict_c() {
+	${CC:-cc} -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$1" -o "$tmp/obj.o" 2>cc.err ||
+		{ fail "$1 does not compile:"; head -20 cc.err >&2; }
+	h=${1%.c}.h
+	# C99 7.1.3: __x and _X anywhere, _x at file scope, are the implementation's
+	reserved=$(sed 's/__cplusplus//g' "$1" "$h" | grep -oE '(^|[^A-Za-z0-9_])(_[A-Za-z_]|[A-Za-z0-9]+__)[A-Za-z0-9_]*' | sed -E 's/^[^A-Za-z0-9_]//' | sort -u | tr '\n' ' ')
+	[ -z "$reserved" ] || fail "$1 uses reserved identifiers: $reserved"
+}
+
+case $case in
+help)
+	for cmd in "--help" "-h" "help" "gen --help"; do
+		# shellcheck disable=SC2086
+		run $cmd
+		expect_status 0
+		expect_empty err
+		head -1 out | grep -q '^usage: symgrad' || fail "symgrad $cmd: no usage line"
+		grep -q -- '--dump=STAGE' out || fail "symgrad $cmd: the gen options are missing"
+	done
+	;;
+version)
+	run --version
+	expect_status 0
+	expect_empty err
+	printf 'symgrad %s\n' "$arg" >want
+	cmp -s want out || { fail "version:"; diff want out >&2; }
+	;;
+bad-options)
+	run gen "$linear" --bogus
+	expect_status 1
+	expect_err "symgrad: error: unknown option '--bogus' (see symgrad --help)"
+	expect_empty out
+	run gen "$linear" -o
+	expect_status 1
+	expect_err "symgrad: error: option -o needs a value"
+	run gen "$linear" --dtype half
+	expect_status 1
+	expect_err "symgrad: error: --dtype must be double or float, not 'half'"
+	run gen "$linear" --dump=everything
+	expect_status 1
+	expect_err "symgrad: error: unknown stage 'everything' (tokens, ast, dag, grad, prog)"
+	run gen
+	expect_status 1
+	expect_err "symgrad: error: no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])"
+	run gen "$linear" "$linear"
+	expect_status 1
+	expect_err "symgrad: error: more than one model file given ('$linear' and '$linear')"
+	run gen nothing-here.sg
+	expect_status 1
+	expect_err "symgrad: error: cannot open 'nothing-here.sg': No such file or directory"
+	run gen "$linear" --template nope
+	expect_status 1
+	expect_err "symgrad: error: unknown template 'nope' (built in: c, latex; or a .lua file)"
+	run frobnicate
+	expect_status 2
+	head -1 err | grep -qx "symgrad: error: unknown command 'frobnicate'" || fail "unknown command: $(head -1 err)"
+	grep -q '^usage: symgrad' err || fail "unknown command: no usage on standard error"
+	only_files . err out want
+	;;
+dump)
+	for stage in tokens ast dag grad prog; do
+		run gen "$linear" --dump=$stage -o model.c
+		expect_status 0
+		expect_empty err
+		[ -s out ] || fail "--dump=$stage printed nothing"
+		only_files . out err
+		case $stage in
+		tokens) want="5:1 IDENT 'yhat'" ;;
+		ast) want="yhat = (* x w)  # line 5" ;;
+		dag) want="%5 = MUL x w" ;;
+		grad) want="dloss/dw = %" ;;
+		prog) want="grad[w] = d_w" ;;
+		esac
+		grep -qF -- "$want" out || { fail "--dump=$stage has no line '$want':"; cat out >&2; }
+	done
+	;;
+output-files)
+	# -o: the C and the header beside it, nothing else
+	mkdir d
+	run gen "$linear" -o d/lin.c
+	expect_status 0
+	expect_empty err
+	expect_empty out
+	only_files d lin.c lin.h
+	grep -q '^#include "lin.h"$' d/lin.c || fail "lin.c does not include lin.h"
+	# the same C as standard output gives, with the default header name
+	run gen "$linear"
+	only_files . out err d
+	cp out stdout.c
+	"$symgrad" gen "$linear" -o d/linear_grad.c
+	cmp -s stdout.c d/linear_grad.c || fail "standard output differs from -o linear_grad.c"
+	# --header elsewhere: the C includes it by its base name
+	mkdir h
+	run gen "$linear" -o d/two.c --header h/other.h
+	expect_status 0
+	only_files h other.h
+	grep -q '^#include "other.h"$' d/two.c || fail "two.c does not include other.h"
+	# overwriting: the old files are replaced, permissions follow the umask
+	echo old >d/lin.c
+	chmod 600 d/lin.c
+	(umask 022 && "$symgrad" gen "$linear" -o d/lin.c) || fail "overwrite failed"
+	grep -q old d/lin.c && fail "d/lin.c was not replaced"
+	[ "$(ls -l d/lin.c | cut -c1-10)" = "-rw-r--r--" ] || fail "mode of d/lin.c: $(ls -l d/lin.c)"
+	only_files d lin.c lin.h linear_grad.c linear_grad.h two.c
+	# a model from standard input: the same C but for the path, "-"
+	"$symgrad" gen - <"$linear" >stdin.c 2>err || fail "gen - failed"
+	sed "s|$linear|-|" stdout.c >want
+	cmp -s want stdin.c || { fail "gen - differs from gen FILE (but for the path):"; diff want stdin.c >&2; }
+	;;
+dev-full)
+	run gen "$linear" -o /dev/full
+	expect_status 1
+	expect_err "symgrad: error: cannot write '/dev/full': No space left on device"
+	"$symgrad" gen "$linear" >/dev/full 2>err
+	status=$?
+	expect_status 1
+	expect_err "symgrad: error: cannot write the output: No space left on device"
+	only_files . err out want
+	;;
+dev-full-header)
+	# the header cannot be written: no C file may be left without it
+	mkdir d
+	run gen "$linear" -o d/lin.c --header /dev/full
+	expect_status 1
+	expect_err "symgrad: error: cannot write '/dev/full': No space left on device"
+	only_files d
+	;;
+failing-template)
+	mkdir d
+	run gen "$linear" -o d/lin.c
+	expect_status 0
+	cp d/lin.c lin.c.before
+	cp d/lin.h lin.h.before
+	printf 'return function(m)\n  error("template failure")\nend\n' >bad.lua
+	run gen "$linear" -o d/lin.c --template ./bad.lua
+	expect_status 1
+	expect_err "./bad.lua:2: template failure"
+	cmp -s lin.c.before d/lin.c || fail "d/lin.c changed after a failing template"
+	cmp -s lin.h.before d/lin.h || fail "d/lin.h changed after a failing template"
+	only_files d lin.c lin.h
+	# a template that returns nothing usable, and one that returns no file
+	printf 'return function(m) return 1 end\n' >bad2.lua
+	run gen "$linear" -o d/lin.c --template ./bad2.lua
+	expect_status 1
+	expect_err "./bad2.lua: error: render() must return an array of {suffix = ..., text = ...}"
+	printf 'return function(m) return {} end\n' >none.lua
+	run gen "$linear" -o d/lin.c --template ./none.lua
+	expect_status 1
+	expect_err "symgrad: error: template './none.lua' produced no files"
+	# a model with an error leaves the files too
+	printf 'input x\nparam w = 1\nloss = (x * w\n' >bad.sg
+	run gen bad.sg -o d/lin.c
+	expect_status 1
+	cmp -s lin.c.before d/lin.c || fail "d/lin.c changed after a model error"
+	only_files d lin.c lin.h
+	;;
+template-file)
+	# a template from a file: its files go beside -o with their suffixes
+	cat >t.lua <<'LUA'
+return function(m)
+  return {{suffix = ".txt", text = m.name .. " " .. #m.params .. "\n"},
+          {suffix = ".md", text = "# " .. m.loss_name .. "\n"}}
+end
+LUA
+	run gen "$linear" -o out.txt --template ./t.lua --depfile dep.d
+	expect_status 0
+	printf 'linear 1\n' >want
+	cmp -s want out.txt || fail "out.txt: $(cat out.txt)"
+	printf '# loss\n' >want
+	cmp -s want out.md || fail "out.md: $(cat out.md)"
+	printf 'out.txt: %s ./t.lua\n' "$linear" >want
+	cmp -s want dep.d || { fail "depfile:"; diff want dep.d >&2; }
+	only_files . out err want t.lua out.txt out.md dep.d
+	;;
+stdin)
+	printf 'input x\nparam w = 1\nloss = (x * v)^2\n' | "$symgrad" gen - >out 2>err
+	status=$?
+	expect_status 1
+	printf '%s\n' "<stdin>:3:13: error: unknown name 'v'" "loss = (x * v)^2" "            ^" >want
+	cmp -s want err || { fail "error from standard input:"; diff want err >&2; }
+	expect_empty out
+	;;
+depfile)
+	run gen "$linear" -o lin.c --depfile lin.d
+	expect_status 0
+	printf 'lin.c: %s\n' "$linear" >want
+	cmp -s want lin.d || { fail "depfile:"; diff want lin.d >&2; }
+	;;
+default-name)
+	# a file name with no letter or digit still gives a valid C prefix
+	cp "$linear" model.sg
+	sed '/^model /d' model.sg >'+.sg'
+	run gen '+.sg' -o plus.c
+	expect_status 0
+	strict_c plus.c
+	;;
+valid-c)
+	# ARG: a model in tests/cli/names; its C must compile, or symgrad must
+	# reject the model with an error
+	run gen "$root/tests/cli/names/$arg.sg" -o m.c
+	if [ $status -eq 0 ]; then
+		strict_c m.c
+	else
+		grep -q ': error: ' err || { fail "exit status $status without an error message"; cat err >&2; }
+		only_files . out err
+	fi
+	;;
+*)
+	fail "unknown case $case"
+	;;
+esac
+exit $failed
