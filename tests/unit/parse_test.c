@@ -205,6 +205,26 @@ Test(parse, default_model_name_from_path)
 	}
 }
 
+/* The default name is a C prefix: never empty, never starting with '_'. */
+Test(parse, default_model_name_is_a_c_prefix)
+{
+	static const char *const paths[] = {"+.sg", "dir/-.sg", "\xc3\xa9.sg", ".sg", "a-.sg"};
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		Arena *a = arena_new();
+		const char *text = HEAD "loss = w\n";
+		Source src = {paths[i], text, strlen(text)};
+		int n;
+		Token *t = lex_tokenize(a, &src, &n);
+		Model *m = parse_model(a, &src, t, 0);
+		const char *name = m->name;
+		size_t len = strlen(name);
+		cr_expect(gt(sz, len, 0), "path '%s' gives an empty name", paths[i]);
+		cr_expect(len == 0 || (name[0] != '_' && !strstr(name, "__") && name[len - 1] != '_'),
+			  "path '%s' gives the prefix '%s'", paths[i], name);
+		arena_free(a);
+	}
+}
+
 Test(parse, model_level_errors)
 {
 	cr_assert(eq(str, err_of(HEAD "yhat = w\n"), "t.sg:4:1: error: the model has no 'loss = ...' statement"));
