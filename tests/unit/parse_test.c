@@ -218,7 +218,7 @@ Test(parse, default_model_name_is_a_c_prefix)
 		Model *m = parse_model(a, &src, t, 0);
 		const char *name = m->name;
 		size_t len = strlen(name);
-		cr_expect(gt(sz, len, 0), "path '%s' gives an empty name", paths[i]);
+		cr_expect(lt(sz, 0, len), "path '%s' gives an empty name", paths[i]);
 		cr_expect(len == 0 || (name[0] != '_' && !strstr(name, "__") && name[len - 1] != '_'),
 			  "path '%s' gives the prefix '%s'", paths[i], name);
 		arena_free(a);
