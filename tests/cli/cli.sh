@@ -223,6 +223,23 @@ LUA
 	cmp -s want dep.d || { fail "depfile:"; diff want dep.d >&2; }
 	only_files . out err want t.lua out.txt out.md dep.d
 	;;
+file-size)
+	# README "Limits": 64 MiB of model file; one byte more is an error naming the limit
+	printf 'input x\nparam w = 1\nloss = (x * w)^2\n#' >big.sg
+	size=$((64 * 1024 * 1024))
+	head -c $((size - $(wc -c <big.sg))) /dev/zero | tr '\0' c >>big.sg
+	[ "$(wc -c <big.sg)" -eq $size ] || fail "big.sg is not 64 MiB"
+	run gen big.sg -o big.c
+	expect_status 0
+	expect_empty err
+	rm -f big.c big.h
+	printf 'c' >>big.sg
+	run gen big.sg -o big.c
+	expect_status 1
+	expect_err "symgrad: error: 'big.sg' is larger than 64 MiB (limit)"
+	rm -f big.sg
+	only_files . out err want
+	;;
 stdin)
 	printf 'input x\nparam w = 1\nloss = (x * v)^2\n' | "$symgrad" gen - >out 2>err
 	status=$?

@@ -276,3 +276,23 @@ Test(parse, deep_unary_chains_are_limited, .timeout = 10)
 	char *e = err_of(b.data);
 	cr_assert(not(eq(ptr, strstr(e, "nested deeper than 1000 levels"), NULL)), "%s", e);
 }
+
+Test(parse, diagnostics_with_crlf_and_tabs)
+{
+	Unit *u = unit_compile("input x\r\nparam w = 1\r\n\tloss = (x * v)^2\r\n", DT_DOUBLE);
+	cr_assert(u->failed);
+	/* the source line without its \r, the tab kept so the caret lines up */
+	cr_assert(eq(str, u->err, "t.sg:3:14: error: unknown name 'v'\n"
+				  "\tloss = (x * v)^2\n"
+				  "\t            ^\n"));
+}
+
+Test(parse, diagnostic_exits_with_status_1, .exit_code = 1)
+{
+	Arena *a = arena_new();
+	const char *text = "input x\nparam w\nloss = w\n";
+	Source src = {"t.sg", text, strlen(text)};
+	int n;
+	fclose(stderr);
+	parse_model(a, &src, lex_tokenize(a, &src, &n), 0);
+}
