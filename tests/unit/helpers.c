@@ -173,7 +173,12 @@ static void render(void *arg)
 int unit_render(Unit *u, const char *name, const char *src, size_t len, TmplFile **files,
 		char **err)
 {
-	RenderJob r = {u, {name, src, len, "t_grad.h", "t.sg"}, files, 0};
+	RenderJob r = {u, {0}, files, 0};
+	r.o.template_name = name;
+	r.o.template_src = src;
+	r.o.template_len = len;
+	r.o.header_name = "t_grad.h";
+	r.o.model_path = "t.sg";
 	*err = capture_stderr(render, &r);
 	return r.n;
 }
