@@ -68,6 +68,28 @@ static REAL FN(step_grad)(sg_trainer *t, const REAL *x, size_t first, size_t k)
 	return loss;
 }
 
+/* 1 when x and all of v[0..n) are finite: x - x is 0 for a finite x and
+ * NaN otherwise, so the sum is NaN exactly when something is not finite
+ * (one branch per step instead of one per value). */
+static int FN(all_finite)(REAL x, const REAL *v, int n)
+{
+	REAL acc = x - x;
+	int i;
+
+	for (i = 0; i < n; i++)
+		acc = acc + (v[i] - v[i]);
+	return acc == acc;
+}
+
+/* Copies n reals from src to dst (small n: no call to memcpy). */
+static void FN(copy)(REAL *dst, const REAL *src, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = src[i];
+}
+
 /* Index of the first non-finite value of v[0..n), or -1. */
 static int FN(first_bad)(const REAL *v, int n)
 {
@@ -117,26 +139,26 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 	const REAL *x = FN(rows)(t, d);
 	REAL *p = t->p, *prev = t->p_prev;
 	size_t n = d->n_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
-	size_t first, k, np = (size_t)m->n_params;
+	size_t first, k;
+	int np = m->n_params, bad;
 	double sum = 0, last = 0;
 	REAL loss;
-	int bad;
 
 	for (first = 0; first < n; first += k) {
 		k = n - first < bs ? n - first : bs;
 		loss = FN(step_grad)(t, x, first, k);
-		if (!isfinite(loss) || FN(first_bad)(t->g, m->n_params) >= 0)
+		if (!FN(all_finite)(loss, t->g, np))
 			return FN(report_bad)(t, d, epoch, first, k, loss,
 						 err);
 		sum += (double)loss;
 		last = (double)loss / (double)k;
 		if (t->o.on_step)
 			step_hook(t, epoch, first, k, (double)loss);
-		memcpy(prev, p, np * sizeof *p);
+		FN(copy)(prev, p, np);
 		SG_CAT(sg_optim_step, SFX)(t->opt, p, t->g);
-		if ((bad = FN(first_bad)(p, m->n_params)) >= 0) {
-			double v = (double)p[bad];
-			memcpy(p, prev, np * sizeof *p);
+		if (!FN(all_finite)(0, p, np)) {
+			double v = (double)p[bad = FN(first_bad)(p, np)];
+			FN(copy)(p, prev, np);
 			return report_diverged(t, d, epoch, t->order[first + k - 1],
 					       bad, v, err);
 		}

@@ -73,8 +73,8 @@ Test(train, reference_copies_match_shared)
 	int i;
 
 	for (i = 0; shared && i < 2; i++) {
-		char *ref = malloc(strlen(shared) + 64), *ours, *theirs;
-		sprintf(ref, "%s/reference/%s", shared, names[i]);
+		char ref[4096], *ours, *theirs;
+		snprintf(ref, sizeof ref, "%s/reference/%s", shared, names[i]);
 		if (access(ref, R_OK) == 0) {
 			char *mine = th_path(SG_TEST_DATA, names[i]);
 			ours = th_read_file(mine);
@@ -84,7 +84,6 @@ Test(train, reference_copies_match_shared)
 			free(theirs);
 			free(mine);
 		}
-		free(ref);
 	}
 }
 
