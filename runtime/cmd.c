@@ -27,6 +27,53 @@
 #define USAGE_EVAL \
 	"usage: symgrad MODEL eval --at NAME=V[,NAME=V...] [--format text|json]"
 
+#define HELP_TRAIN                                                           \
+	"Trains the model's parameters on a CSV file of its inputs.\n"       \
+	"  --data FILE|-        training data (a header row names columns)\n" \
+	"  --lr X               learning rate (0.01)\n"                       \
+	"  --epochs N           passes over the data (10)\n"                  \
+	"  --batch N|all        rows per step (1); gradients are averaged\n"  \
+	"  --optimizer NAME     sgd, momentum or adam (sgd)\n"                \
+	"  --momentum X         momentum factor (0.9)\n"                      \
+	"  --shuffle            shuffle the rows every epoch\n"               \
+	"  --seed N             shuffle seed (0)\n"                           \
+	"  --load P, --save P   parameter files to start from / write\n"      \
+	"  --log FILE           CSV log: epoch,loss,seconds\n"                \
+	"  --quiet              no per-epoch log on stderr\n"                 \
+	"  --trace lecture      print the lecture's trace on stdout\n"        \
+	"  --predict N=V,...    print the outputs there before and after\n"
+#define HELP_PREDICT                                                          \
+	"Prints the model's outputs for each row of a CSV file.\n"           \
+	"  --data FILE|-        inputs (columns the outputs do not use may be "\
+	"left out)\n"                                                          \
+	"  --params P           parameter file (default: the model's values)\n"
+#define HELP_EVAL                                                             \
+	"Prints loss, outputs and gradient at one point.\n"                  \
+	"  --at N=V,...         every input; parameters default to the "      \
+	"model's values\n"                                                    \
+	"  --format text|json   output format (text)\n"
+
+/* Handles --help/-h anywhere in argv: prints usage and help to stdout and
+ * sets *rc to 0.  Without --help, a NULL model is a usage error (*rc 2).
+ * Returns 1 when the command is finished. */
+static int help_or_no_model(const sg_model *m, int argc, char **argv,
+			    const char *usage, const char *help, int *rc)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s\n%s", usage, help);
+			*rc = fflush(stdout) == 0 ? 0 : 1;
+			return 1;
+		}
+	if (m)
+		return 0;
+	fprintf(stderr, "symgrad: error: no model given\n%s\n", usage);
+	*rc = 2;
+	return 1;
+}
+
 /* A command line being read: argv, position, usage text, error state. */
 typedef struct args {
 	int argc, i;
@@ -445,6 +492,8 @@ static void train_epoch(void *ctx, const sg_trainer *t, long epoch,
 		sg_print_repr(stdout, last_loss);
 		putchar('\n');
 	}
+	if (!r->log && r->c->quiet)
+		return; /* formatting costs more than an epoch of a small model */
 	sg_fmt_repr(buf, sizeof buf, mean_loss);
 	if (r->log)
 		fprintf(r->log, "%ld,%s,%.6f\n", epoch + 1, buf, now);
@@ -567,6 +616,8 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 	assign as;
 	int rc;
 
+	if (help_or_no_model(m, argc, argv, USAGE_TRAIN, HELP_TRAIN, &rc))
+		return rc;
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
 	if (assign_init(&as, m) < 0) {
@@ -634,6 +685,8 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 	sg_error err;
 	int rc;
 
+	if (help_or_no_model(m, argc, argv, USAGE_PREDICT, HELP_PREDICT, &rc))
+		return rc;
 	while ((rc = next_opt(&a)) > 0) {
 		slot = is_opt(&a, "data") ? &data
 		       : is_opt(&a, "params") ? &params : NULL;
@@ -765,6 +818,8 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 	assign as;
 	int json = 0, rc;
 
+	if (help_or_no_model(m, argc, argv, USAGE_EVAL, HELP_EVAL, &rc))
+		return rc;
 	if (assign_init(&as, m) < 0)
 		rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
 	else if ((rc = eval_args(m, &a, &as, &json)) == 0) {

@@ -152,3 +152,35 @@ Test(cmd, predict_errors)
 	expect(sg_cmd_predict, &linear_model, a3, 2, "", want);
 	free(csv);
 }
+
+Test(cmd, help_without_a_model)
+{
+	char *a1[] = {"train", "--help", NULL};
+	char *a2[] = {"predict", "-h", NULL};
+	char *a3[] = {"eval", "--at", "x=1", "--help", NULL};
+	char *o, *e;
+
+	cr_assert(eq(int, th_run(sg_cmd_train, NULL, a1, &o, &e), 0));
+	cr_assert(eq(int, strncmp(o, "usage: symgrad MODEL train --data", 33), 0), "%s", o);
+	cr_assert(ne(ptr, strstr(o, "  --lr X               learning rate (0.01)\n"), NULL));
+	cr_assert(eq(str, e, ""));
+	free(o);
+	free(e);
+	cr_assert(eq(int, th_run(sg_cmd_predict, NULL, a2, &o, &e), 0));
+	cr_assert(eq(int, strncmp(o, "usage: symgrad MODEL predict", 28), 0), "%s", o);
+	free(o);
+	free(e);
+	cr_assert(eq(int, th_run(sg_cmd_eval, NULL, a3, &o, &e), 0));
+	cr_assert(eq(int, strncmp(o, "usage: symgrad MODEL eval", 25), 0), "%s", o);
+	free(o);
+	free(e);
+}
+
+Test(cmd, no_model_is_a_usage_error)
+{
+	char *argv[] = {"eval", "--at", "x=1", NULL};
+
+	expect(sg_cmd_eval, NULL, argv, 2, "",
+	       "symgrad: error: no model given\n"
+	       "usage: symgrad MODEL eval --at NAME=V[,NAME=V...] [--format text|json]\n");
+}
