@@ -400,7 +400,9 @@ static Expr *primary(Parser *p)
 	} else if (t->kind == TK_IDENT) {
 		p->tok++;
 		if (accept(p, "(")) {
+			enter(p);
 			e = call(p, t);
+			p->depth--;
 		} else {
 			Op op;
 			if (op_lookup_func(t->text, (size_t)t->len, &op) ||
@@ -416,7 +418,9 @@ static Expr *primary(Parser *p)
 			e->shape = s->shape;
 		}
 	} else if (accept(p, "(")) {
+		enter(p);
 		e = expr(p);
+		p->depth--;
 		if (!lex_is(p->tok, ")")) {
 			if (p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE)
 				diag_error(t->loc, "unbalanced parentheses: '(' is never closed");
@@ -450,20 +454,17 @@ static Expr *power(Parser *p)
 /* unary = "-" unary | power */
 static Expr *unary(Parser *p)
 {
-	enter(p);
 	const Token *t = p->tok;
-	Expr *e;
-	if (accept(p, "-")) {
-		e = new_expr(p, E_UNARY, t->loc);
-		e->op = OP_NEG;
-		e->nargs = 1;
-		e->args = arena_alloc(p->arena, sizeof *e->args);
-		e->args[0] = unary(p);
-		e->shape = e->args[0]->shape;
-		grown(e);
-	} else {
-		e = power(p);
-	}
+	if (!accept(p, "-"))
+		return power(p);
+	enter(p);
+	Expr *e = new_expr(p, E_UNARY, t->loc);
+	e->op = OP_NEG;
+	e->nargs = 1;
+	e->args = arena_alloc(p->arena, sizeof *e->args);
+	e->args[0] = unary(p);
+	e->shape = e->args[0]->shape;
+	grown(e);
 	p->depth--;
 	return e;
 }
@@ -495,7 +496,6 @@ static Expr *term(Parser *p)
 /* expr = term { ("+" | "-") term } */
 static Expr *expr(Parser *p)
 {
-	enter(p);
 	Expr *e = term(p);
 	for (;;) {
 		const Token *t = p->tok;
@@ -506,7 +506,6 @@ static Expr *expr(Parser *p)
 		else
 			break;
 	}
-	p->depth--;
 	return e;
 }
 

@@ -61,9 +61,13 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 	Sandbox *sb;
 	lua_getallocf(L, (void **)&sb);
 	sb->steps += HOOK_EVERY;
-	if (sb->steps > SG_TMPL_MAX_STEPS)
-		luaL_error(L, "template exceeded the limit of %d instructions",
-			   (int)SG_TMPL_MAX_STEPS);
+	if (sb->steps > SG_TMPL_MAX_STEPS) {
+		luaL_where(L, 0); /* the running Lua function's line */
+		lua_pushfstring(L, "template exceeded the limit of %d instructions",
+				(int)SG_TMPL_MAX_STEPS);
+		lua_concat(L, 2);
+		lua_error(L);
+	}
 }
 
 static void open_lib(lua_State *L, const char *name, lua_CFunction f)
@@ -361,9 +365,44 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 typedef struct RenderArgs {
 	const Prog *p;
 	const TmplOpts *o;
+	TmplFile *files;    /* collected results, freed by the caller on error */
+	int n;
 } RenderArgs;
 
-/* In protected mode: builds the model table and calls render(model). */
+/* Copies render()'s array of {suffix, text} out of Lua, with raw accesses
+ * only: a result's metamethods never run. */
+static void collect(lua_State *L, RenderArgs *ra)
+{
+	if (!lua_istable(L, -1))
+		luaL_error(L, "render() must return an array of {suffix = ..., text = ...}");
+	lua_Unsigned count = lua_rawlen(L, -1);
+	if (count > 64)
+		luaL_error(L, "render() returned %d files; at most 64", (int)count);
+	ra->files = xrealloc(NULL, (size_t)(count ? count : 1) * sizeof *ra->files);
+	for (int i = 0; i < (int)count; i++) {
+		lua_rawgeti(L, -1, i + 1);
+		if (!lua_istable(L, -1))
+			luaL_error(L, "render() result %d is not a table {suffix = ..., text = ...}", i + 1);
+		lua_pushliteral(L, "suffix");
+		lua_rawget(L, -2);
+		lua_pushliteral(L, "text");
+		lua_rawget(L, -3);
+		if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+			luaL_error(L, "render() result %d needs a string suffix and a string text", i + 1);
+		size_t len;
+		const char *text = lua_tolstring(L, -1, &len);
+		TmplFile *tf = &ra->files[i];
+		tf->suffix = strdup(lua_tostring(L, -2));
+		tf->text = xrealloc(NULL, len + 1);
+		memcpy(tf->text, text, len + 1);
+		tf->len = len;
+		ra->n = i + 1;
+		lua_pop(L, 3);
+	}
+}
+
+/* In protected mode: builds the model table, calls render(model) and
+ * collects its result, so any Lua error ends as a message, never a panic. */
 static int render_call(lua_State *L)
 {
 	/* 1: the chunk's result, 2: RenderArgs */
@@ -371,83 +410,70 @@ static int render_call(lua_State *L)
 	lua_pop(L, 1);
 	push_model(L, ra->p, ra->o);
 	if (lua_istable(L, 1)) {
-		lua_getfield(L, 1, "render");
+		lua_pushliteral(L, "render");
+		lua_rawget(L, 1);
 		lua_replace(L, 1);
 	}
 	if (!lua_isfunction(L, 1))
-		return luaL_error(L, "the template must return a function render(model) "
-				     "or a table with one");
+		luaL_error(L, "the template must return a function render(model) or a table "
+			      "with one");
 	lua_call(L, 1, 1); /* render(model) */
-	return 1;
+	collect(L, ra);
+	return 0;
 }
 
-static bool collect(lua_State *L, const char *name, TmplFile **files, int *n)
+/* Lua's last resort: an error outside any protected call. */
+static int panic(lua_State *L)
 {
-	if (!lua_istable(L, -1)) {
-		fprintf(stderr, "%s: error: render() must return an array of "
-				"{suffix = ..., text = ...}\n", name);
-		return false;
-	}
-	int count = (int)luaL_len(L, -1);
-	*files = xrealloc(NULL, (size_t)(count ? count : 1) * sizeof **files);
-	for (int i = 0; i < count; i++) {
-		lua_rawgeti(L, -1, i + 1);
-		lua_getfield(L, -1, "suffix");
-		lua_getfield(L, -2, "text");
-		if (!lua_isstring(L, -2) || lua_type(L, -1) != LUA_TSTRING) {
-			fprintf(stderr, "%s: error: render() result %d needs a string suffix "
-					"and text\n", name, i + 1);
-			*n = i;
-			return false;
-		}
-		size_t len;
-		const char *text = lua_tolstring(L, -1, &len);
-		TmplFile *tf = &(*files)[i];
-		tf->suffix = strdup(lua_tostring(L, -2));
-		tf->text = xrealloc(NULL, len + 1);
-		memcpy(tf->text, text, len + 1);
-		tf->len = len;
-		*n = i + 1;
-		lua_pop(L, 3);
-	}
-	return true;
+	const char *msg = lua_tostring(L, -1);
+	fprintf(stderr, "symgrad: internal error: unprotected Lua error: %s\n",
+		msg ? msg : "?");
+	abort();
+}
+
+/* Prints a template error as "TEMPLATE:LINE: message", adding the
+ * template's name where Lua's message has no position. */
+static void report_error(lua_State *L, const Sandbox *sb, const TmplOpts *o)
+{
+	const char *msg = lua_tostring(L, -1);
+	size_t n = strlen(o->template_name);
+	if (sb->out_of_memory)
+		fprintf(stderr, "%s: error: template exceeded the memory limit of %zu MiB\n",
+			o->template_name, SG_TMPL_MAX_MEM >> 20);
+	else if (msg && !strncmp(msg, o->template_name, n) && msg[n] == ':')
+		fprintf(stderr, "%s\n", msg);
+	else
+		fprintf(stderr, "%s: error: %s\n", o->template_name, msg ? msg : "template error");
 }
 
 int tmpl_render(const Prog *p, TmplOpts *o, TmplFile **files)
 {
 	Sandbox sb = {0, SG_TMPL_MAX_MEM, 0, 0, false};
 	lua_State *L = sandbox_new(&sb);
+	lua_atpanic(L, panic);
 	char *chunk = arena_printf(p->dag->arena, "@%s", o->template_name);
-	int n = 0;
-	*files = NULL;
+	RenderArgs ra = {p, o, NULL, 0};
 	int rc = luaL_loadbufferx(L, o->template_src, o->template_len, chunk, "t");
 	if (rc == LUA_OK)
 		rc = lua_pcall(L, 0, 1, 0);
-	RenderArgs ra = {p, o};
 	if (rc == LUA_OK) {
 		lua_pushcfunction(L, render_call);
 		lua_insert(L, -2);
 		lua_pushlightuserdata(L, &ra);
-		rc = lua_pcall(L, 2, 1, 0);
+		rc = lua_pcall(L, 2, 0, 0);
 	}
-	bool ok = rc == LUA_OK && collect(L, o->template_name, files, &n);
-	if (rc != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-		if (sb.out_of_memory)
-			fprintf(stderr, "%s: error: template exceeded the memory limit of %zu MiB\n",
-				o->template_name, SG_TMPL_MAX_MEM >> 20);
-		else
-			fprintf(stderr, "%s\n", msg ? msg : "template error");
-	}
+	if (rc != LUA_OK)
+		report_error(L, &sb, o);
 	lua_close(L);
 	o->steps = sb.steps;
 	o->memory = sb.peak;
-	if (!ok) {
-		for (int i = 0; i < n; i++)
-			free((*files)[i].suffix), free((*files)[i].text);
-		free(*files);
+	if (rc != LUA_OK) {
+		for (int i = 0; i < ra.n; i++)
+			free(ra.files[i].suffix), free(ra.files[i].text);
+		free(ra.files);
 		*files = NULL;
 		return -1;
 	}
-	return n;
+	*files = ra.files;
+	return ra.n;
 }
