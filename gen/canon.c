@@ -235,7 +235,12 @@ static Canon *canon(CanonCtx *c, const Node *n)
  * over the nodes n depends on computes each operand first. */
 Canon *canon_of(Arena *a, Dag *d, const Node *n)
 {
-	CanonCtx c = {a, d, arena_alloc(a, (size_t)d->n * sizeof(Canon *)), d->n, false};
+	return canon_of_memo(a, d, n, arena_alloc(a, (size_t)d->n * sizeof(Canon *)));
+}
+
+Canon *canon_of_memo(Arena *a, Dag *d, const Node *n, Canon **memo)
+{
+	CanonCtx c = {a, d, memo, d->n, false};
 	bool *need = xrealloc(NULL, (size_t)n->id + 1);
 	memset(need, 0, (size_t)n->id + 1);
 	need[n->id] = true;
@@ -244,7 +249,7 @@ Canon *canon_of(Arena *a, Dag *d, const Node *n)
 			for (int k = 0; k < d->nodes[i]->nargs; k++)
 				need[d->nodes[i]->args[k]->id] = true;
 	for (int i = 0; i <= n->id && !c.failed; i++)
-		if (need[i])
+		if (need[i] && !c.memo[i])
 			c.memo[i] = canon_op(&c, d->nodes[i]);
 	free(need);
 	return c.failed ? NULL : c.memo[n->id];

@@ -390,6 +390,8 @@ static Node **lower(Dag *d, const Expr *e)
 	Node **out;
 	switch (e->kind) {
 	case E_NUM:
+		if (d->dtype == DT_FLOAT && (isinf((float)e->num) || ((float)e->num == 0) != (e->num == 0)))
+			diag_error(e->loc, "number %g is out of the range of a float (--dtype float)", e->num);
 		out = nodes_new(d, 1);
 		out[0] = dag_const(d, e->num);
 		return out;
@@ -429,10 +431,14 @@ void dag_build(Dag *d, Model *m)
 		Symbol *pa = j < m->n_params ? m->params[j] : NULL;
 		bool take_input = in && (!pa || in->loc.line < pa->loc.line ||
 					 (in->loc.line == pa->loc.line && in->loc.col < pa->loc.col));
-		if (take_input)
+		if (take_input) {
 			in->node = dag_leaf(d, OP_INPUT, in), i++;
-		else
-			pa->node = dag_leaf(d, OP_PARAM, pa), j++;
+			continue;
+		}
+		if (d->dtype == DT_FLOAT && isinf((float)pa->init))
+			diag_error(pa->loc, "initial value %g of '%s' overflows a float (--dtype float)",
+				   pa->init, pa->name);
+		pa->node = dag_leaf(d, OP_PARAM, pa), j++;
 	}
 	for (int k = 0; k < m->n_lets; k++) {
 		Symbol *s = m->lets[k];

@@ -39,18 +39,17 @@ static bool write_in_place(const char *path, const char *text, size_t len)
 	return close(fd) == 0 && ok;
 }
 
-bool emit_write_atomic(const char *path, const char *text, size_t len)
+/* Writes text to a new temporary file beside path, flushed to disk;
+ * returns its name (malloc'd) or NULL with errno set. */
+static char *write_temp(const char *path, const char *text, size_t len)
 {
-	struct stat st;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return write_in_place(path, text, len);
 	size_t n = strlen(path);
 	char *tmp = xrealloc(NULL, n + 16);
 	snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		free(tmp);
-		return false;
+		return NULL;
 	}
 	bool ok = write_all(fd, text, len) && fsync(fd) == 0;
 	int saved = errno;
@@ -59,12 +58,50 @@ bool emit_write_atomic(const char *path, const char *text, size_t len)
 	mode_t mask = umask(0);
 	umask(mask);
 	ok = ok && chmod(tmp, 0666 & ~mask) == 0;
-	ok = ok && rename(tmp, path) == 0;
 	if (!ok) {
 		saved = errno ? errno : saved;
 		unlink(tmp);
+		free(tmp);
 		errno = saved;
+		return NULL;
+	}
+	return tmp;
+}
+
+int emit_write_all(const char *const *paths, const char *const *texts, const size_t *lens,
+		   int n)
+{
+	char **tmp = xrealloc(NULL, (size_t)(n ? n : 1) * sizeof *tmp);
+	int failed = -1;
+	/* Phase 1: every file's bytes on disk, beside its target. */
+	for (int i = 0; i < n && failed < 0; i++) {
+		struct stat st;
+		tmp[i] = NULL;
+		if (stat(paths[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (!write_in_place(paths[i], texts[i], lens[i]))
+				failed = i;
+		} else if (!(tmp[i] = write_temp(paths[i], texts[i], lens[i]))) {
+			failed = i;
+		}
+	}
+	/* Phase 2: all of them in place, or none. */
+	for (int i = 0; i < n && failed < 0; i++)
+		if (tmp[i] && rename(tmp[i], paths[i]) != 0)
+			failed = i;
+	int saved = errno;
+	for (int i = 0; i < n; i++) {
+		if (i <= failed || failed < 0) {
+			if (failed >= 0 && tmp[i])
+				unlink(tmp[i]);
+			free(tmp[i]);
+		}
 	}
 	free(tmp);
-	return ok;
+	errno = saved;
+	return failed;
+}
+
+bool emit_write_atomic(const char *path, const char *text, size_t len)
+{
+	return emit_write_all(&path, &text, &len, 1) < 0;
 }

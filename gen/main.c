@@ -194,30 +194,33 @@ static void free_files(TmplFile *files, int n)
 	free(files);
 }
 
-/* Writes the rendered files: the first to -o or stdout, the others beside it. */
+/* Writes the rendered files: the first to -o or stdout, the others beside
+ * it; the files written are all replaced or none is. */
 static void write_outputs(const GenOpts *o, TmplFile *files, int n)
 {
 	Arena *a = o->c.arena;
 	const char **paths = arena_alloc(a, (size_t)(n + 1) * sizeof *paths);
+	const char **texts = arena_alloc(a, (size_t)(n + 1) * sizeof *texts);
+	size_t *lens = arena_alloc(a, (size_t)(n + 1) * sizeof *lens);
+	int k = 0;
 	for (int i = 0; i < n; i++) {
-		if (i == 0)
-			paths[i] = o->out;
-		else if (!strcmp(files[i].suffix, ".h") && o->header)
-			paths[i] = o->header;
-		else if (o->out)
-			paths[i] = sibling(a, o->out, files[i].suffix);
-	}
-	for (int i = 0; i < n; i++) {
-		if (!paths[i]) {
-			if (i == 0)
-				fwrite(files[i].text, 1, files[i].len, stdout);
+		const char *path = i == 0 ? o->out
+				   : !strcmp(files[i].suffix, ".h") && o->header ? o->header
+				   : o->out ? sibling(a, o->out, files[i].suffix)
+					    : NULL;
+		if (!path)
 			continue;
-		}
-		if (!emit_write_atomic(paths[i], files[i].text, files[i].len))
-			diag_fatal("cannot write '%s': %s", paths[i], strerror(errno));
+		paths[k] = path, texts[k] = files[i].text, lens[k] = files[i].len;
+		k++;
 	}
-	if (!paths[0] && fflush(stdout) != 0)
-		diag_fatal("cannot write the output: %s", strerror(errno));
+	int bad = emit_write_all(paths, texts, lens, k);
+	if (bad >= 0)
+		diag_fatal("cannot write '%s': %s", paths[bad], strerror(errno));
+	if (!o->out) {
+		fwrite(files[0].text, 1, files[0].len, stdout);
+		if (fflush(stdout) != 0)
+			diag_fatal("cannot write the output: %s", strerror(errno));
+	}
 }
 
 static void print_stats(const Prog *p)

@@ -730,9 +730,12 @@ static void stmt_model(Parser *p, const Token *kw)
 	bool dunder = false;
 	for (int i = 1; i < t->len; i++)
 		dunder |= t->text[i - 1] == '_' && t->text[i] == '_';
-	if (t->text[0] == '_' || dunder)
-		diag_error(t->loc, "model name '%.*s' may not start with '_' or contain '__'",
-			   t->len, t->text);
+	if (t->text[0] == '_' || dunder || t->text[t->len - 1] == '_')
+		diag_error(t->loc, "model name '%.*s' may not start or end with '_' or contain "
+				   "'__' (it prefixes C names: NAME_forward)", t->len, t->text);
+	if (lex_is(t, "sg"))
+		diag_error(t->loc, "model name 'sg' is reserved: its descriptor sg_model would "
+				   "clash with the type of the same name");
 	p->m->name = arena_strndup(p->arena, t->text, (size_t)t->len);
 	p->m->name_loc = t->loc;
 }
@@ -808,19 +811,23 @@ static const char *default_name(Arena *a, const char *path)
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	size_t n = strcspn(base, ".");
-	char *s = arena_alloc(a, n + 3);
+	char *s = arena_alloc(a, n + 8);
 	size_t k = 0;
-	if (n == 0 || (base[0] >= '0' && base[0] <= '9') || base[0] == '_')
-		s[k++] = 'm', s[k++] = '_';
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && k < SG_MAX_IDENT - 2; i++) {
 		char c = base[i];
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 		if (ok || (k && s[k - 1] != '_'))
 			s[k++] = ok ? c : '_';
 	}
-	if (k > SG_MAX_IDENT)
-		k = SG_MAX_IDENT;
+	while (k > 0 && s[k - 1] == '_')
+		k--;
 	s[k] = '\0';
+	if (k == 0)
+		return "model";
+	if (s[0] >= '0' && s[0] <= '9')
+		return arena_printf(a, "m%s", s);
+	if (!strcmp(s, "sg"))
+		return "sg_1";
 	return s;
 }
 
@@ -855,7 +862,13 @@ Model *parse_model(Arena *a, const Source *src, const Token *toks, uint64_t seed
 			p.tok++;
 	}
 	resolve_outputs(&p);
-	Loc end = p.tok->loc;
+	/* "no loss" points at the last token of the file, not past its end */
+	Loc end = p.tok > toks ? p.tok[-1].loc : p.tok->loc;
+	for (const Token *t = p.tok; t > toks; t--)
+		if (t[-1].kind != TK_NEWLINE) {
+			end = t[-1].loc;
+			break;
+		}
 	if (!m->n_lets && !m->n_params && !m->n_inputs)
 		diag_error((Loc){src, 1, 1, 1}, "empty model: expected inputs, params and a "
 						 "'loss = ...' statement");

@@ -87,8 +87,8 @@ static const char *const reserved[] = {
 	"M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2", "DOMAIN", "SING",
 	"OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "HUGE", "X_TLOSS",
 	/* names the generated code uses */
-	"params", "inputs", "outputs", "grad", "n", "i", "r", "loss_sum", "row",
-	NULL};
+	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row",
+	"sg_model", "SG_MODEL_ABI", NULL};
 
 /* <math.h> functions; each also with an f or l suffix */
 static const char *const math_funcs[] = {
@@ -161,13 +161,16 @@ static void set_add(Arena *a, NameSet *s, const char *name)
 	s->n++;
 }
 
-/* Takes `want`, or `want_`, `want__`, ... if taken or reserved (the set
- * starts with every reserved name, see name_nodes). */
+/* Takes `want`, or `want_`, `want_2`, `want_3`, ... (`x_` gives `x_1`,
+ * `x_2`, ...) when taken or reserved; the set starts with every reserved
+ * name (see reserve).  Never makes a "__", which C reserves. */
 static const char *take(Arena *a, NameSet *s, const char *want)
 {
 	const char *name = want;
-	while (set_has(s, name))
-		name = arena_printf(a, "%s_", name);
+	bool trailing = want[strlen(want) - 1] == '_';
+	for (int k = 1; set_has(s, name); k++)
+		name = k == 1 && !trailing ? arena_printf(a, "%s_", want)
+					   : arena_printf(a, "%s%s%d", want, trailing ? "" : "_", k);
 	set_add(a, s, name);
 	return name;
 }
@@ -192,11 +195,37 @@ static const char *user_name(const Node *n, const char **user)
 	return user[n->id] ? user[n->id] : named_leaf(n) ? n->sym->ident : NULL;
 }
 
-static void name_nodes(Namer *nm, const char **user, const bool *live)
+/* The names the generated header and file define for this model, which a
+ * local variable must not take (a local named like the header guard would
+ * expand to nothing; one named NAME_N_PARAMS would shadow the constant). */
+static void reserve_generated(Namer *nm, const Model *m)
 {
-	Prog *p = nm->p;
-	Dag *d = p->dag;
-	Grad *g = p->grad;
+	Arena *a = nm->arena;
+	char *up = arena_strndup(a, m->name, strlen(m->name));
+	for (char *c = up; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	static const char *const upper[] = {"GRAD_H", "N_PARAMS", "N_INPUTS", "N_OUTPUTS", NULL};
+	static const char *const lower[] = {"forward", "backward", "predict", "backward_batch",
+					    "model", "param_names", "input_names",
+					    "output_names", "param_init", NULL};
+	for (int i = 0; upper[i]; i++)
+		set_add(a, &nm->taken, arena_printf(a, "%s_%s", up, upper[i]));
+	for (int i = 0; lower[i]; i++)
+		set_add(a, &nm->taken, arena_printf(a, "%s_%s", m->name, lower[i]));
+	Symbol **lists[] = {m->params, m->inputs, m->outputs};
+	int counts[] = {m->n_params, m->n_inputs, m->n_outputs};
+	const char *what[] = {"PARAM", "INPUT", "OUTPUT"};
+	for (int l = 0; l < 3; l++)
+		for (int i = 0; i < counts[l]; i++) {
+			const Symbol *s = lists[l][i]->tensor ? lists[l][i]->tensor : lists[l][i];
+			set_add(a, &nm->taken, arena_printf(a, "%s_%s_%s", up, what[l], s->ident));
+			set_add(a, &nm->taken, arena_printf(a, "%s_N_%s_%s", up, what[l], s->ident));
+		}
+}
+
+static void reserve(Namer *nm, const Model *m)
+{
 	for (int i = 0; reserved[i]; i++)
 		set_add(nm->arena, &nm->taken, reserved[i]);
 	for (int i = 0; math_funcs[i]; i++) {
@@ -204,6 +233,15 @@ static void name_nodes(Namer *nm, const char **user, const bool *live)
 		set_add(nm->arena, &nm->taken, arena_printf(nm->arena, "%sf", math_funcs[i]));
 		set_add(nm->arena, &nm->taken, arena_printf(nm->arena, "%sl", math_funcs[i]));
 	}
+	reserve_generated(nm, m);
+}
+
+static void name_nodes(Namer *nm, const char **user, const bool *live)
+{
+	Prog *p = nm->p;
+	Dag *d = p->dag;
+	Grad *g = p->grad;
+	reserve(nm, p->model);
 	/* Model names first, so they win over everything generated. */
 	for (int i = 0; i < d->n; i++) {
 		const char *u = user_name(d->nodes[i], user);

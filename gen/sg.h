@@ -306,6 +306,8 @@ Node *diff_local(Dag *d, Node *n, int k);
 typedef struct Canon Canon;
 /* NULL when the form would be too large to expand. */
 Canon *canon_of(Arena *a, Dag *d, const Node *n);
+/* The same, sharing memo[d->n] (zeroed at first) across calls. */
+Canon *canon_of_memo(Arena *a, Dag *d, const Node *n, Canon **memo);
 Canon *canon_sub(Arena *a, const Canon *x, const Canon *y);
 bool canon_equal(Arena *a, const Canon *x, const Canon *y);
 const char *canon_text(Arena *a, const Canon *p, bool latex);
@@ -375,6 +377,11 @@ const char *tmpl_builtin(const char *name, size_t *len);
 /* ---- emit.c: output files ---- */
 /* Writes text to path atomically (temp file, fsync, rename). */
 bool emit_write_atomic(const char *path, const char *text, size_t len);
+/* Writes n files so that either all are replaced or none is: every temp file
+ * first, then every rename.  Returns -1, or the index of the file that
+ * failed (errno set). */
+int emit_write_all(const char *const *paths, const char *const *texts, const size_t *lens,
+		   int n);
 
 /* ---- explain.c: explain and graph ---- */
 const char *fmt_num(Arena *a, double v);  /* shortest, no ".0" */

@@ -145,7 +145,7 @@ Node *simp_pow(Dag *d, Node *a, Node *b)
 {
 	if (b->op == OP_CONST && b->value == floor(b->value) && fabs(b->value) <= 4) {
 		int n = (int)b->value;
-		Node *sq = n * n >= 4 ? simp_mul(d, a, a) : NULL;
+		Node *sq = n == 2 || n == 3 || n == 4 || n == -2 ? simp_mul(d, a, a) : NULL;
 		switch (n) {
 		case 0: return d->one;
 		case 1: return a;

@@ -290,10 +290,11 @@ static void push_adjoints(lua_State *L, const Prog *p)
 static int lua_canonical(lua_State *L)
 {
 	const Prog *p = lua_touserdata(L, lua_upvalueindex(1));
+	Canon **memo = lua_touserdata(L, lua_upvalueindex(2));
 	lua_Integer i = luaL_checkinteger(L, 1);
 	luaL_argcheck(L, i >= 1 && i <= p->model->n_params, 1, "no such param");
 	Arena *a = p->dag->arena;
-	Canon *c = canon_of(a, p->dag, p->grad->param_grad[i - 1]);
+	Canon *c = canon_of_memo(a, p->dag, p->grad->param_grad[i - 1], memo);
 	if (!c)
 		return 0;
 	lua_pushstring(L, canon_text(a, c, false));
@@ -356,7 +357,8 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 	push_adjoints(L, p);
 	lua_setfield(L, -2, "adjoints");
 	lua_pushlightuserdata(L, (void *)p);
-	lua_pushcclosure(L, lua_canonical, 1);
+	lua_pushlightuserdata(L, arena_alloc(a, (size_t)p->dag->n * sizeof(Canon *)));
+	lua_pushcclosure(L, lua_canonical, 2);
 	lua_setfield(L, -2, "canonical");
 }
 

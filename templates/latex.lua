@@ -126,8 +126,14 @@ return function(m)
   put("")
   put("## The gradient")
   put("")
+  local expand = #m.params <= 32
+  if not expand then
+    put("(", #m.params, " parameters: the expanded forms are left out above 32.)")
+    put("")
+  end
   for i, p in ipairs(m.params) do
-    local _, latex = m.canonical(i)
+    local latex
+    if expand then _, latex = m.canonical(i) end
     put("$$", partial(L, p.name), " = ", operand(m.backward.grads[i]),
         latex and (" = " .. latex) or "", "$$")
     put("")

@@ -179,8 +179,8 @@ Test(parse, declaration_errors)
 
 Test(parse, model_names)
 {
-	cr_assert(eq(str, err_of("model _m\n" HEAD "loss = w\n"), "t.sg:1:7: error: model name '_m' may not start with '_' or contain '__'"));
-	cr_assert(eq(str, err_of("model my__m\n" HEAD "loss = w\n"), "t.sg:1:7: error: model name 'my__m' may not start with '_' or contain '__'"));
+	cr_assert(eq(str, err_of("model _m\n" HEAD "loss = w\n"), "t.sg:1:7: error: model name '_m' may not start or end with '_' or contain '__' (it prefixes C names: NAME_forward)"));
+	cr_assert(eq(str, err_of("model my__m\n" HEAD "loss = w\n"), "t.sg:1:7: error: model name 'my__m' may not start or end with '_' or contain '__' (it prefixes C names: NAME_forward)"));
 	cr_assert(eq(str, err_of("model a\nmodel b\n" HEAD "loss = w\n"), "t.sg:2:1: error: the model is already named 'a' (line 1)"));
 	/* without a model statement: the file name as a C identifier */
 	Unit *u = unit_ok(HEAD "loss = w\n");
@@ -190,8 +190,8 @@ Test(parse, model_names)
 Test(parse, default_model_name_from_path)
 {
 	static const char *const cases[][2] = {
-		{"dir/my-model.v2.sg", "my_model"}, {"3d.sg", "m_3d"}, {"a.b/c.sg", "c"},
-		{"x", "x"}, {"_hidden.sg", "m_hidden"},
+		{"dir/my-model.v2.sg", "my_model"}, {"3d.sg", "m3d"}, {"a.b/c.sg", "c"},
+		{"x", "x"}, {"_hidden.sg", "hidden"}, {"sg.sg", "sg_1"}, {"+.sg", "model"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		Arena *a = arena_new();
@@ -227,7 +227,7 @@ Test(parse, default_model_name_is_a_c_prefix)
 
 Test(parse, model_level_errors)
 {
-	cr_assert(eq(str, err_of(HEAD "yhat = w\n"), "t.sg:4:1: error: the model has no 'loss = ...' statement"));
+	cr_assert(eq(str, err_of(HEAD "yhat = w\n"), "t.sg:3:8: error: the model has no 'loss = ...' statement"));
 	cr_assert(eq(str, err_of("input x\nloss = x\n"), "t.sg:2:1: error: the model has no 'param': nothing to differentiate"));
 	cr_assert(eq(str, err_of(""), "t.sg:1:1: error: empty model: expected inputs, params and a 'loss = ...' statement"));
 	cr_assert(eq(str, err_of("# only\n# comments\n"), "t.sg:1:1: error: empty model: expected inputs, params and a 'loss = ...' statement"));
