@@ -136,7 +136,7 @@ echo
 echo "| model | C lines | seconds |"
 echo "|---|---|---|"
 echo "model,c_lines,seconds" >"$out/compile.csv"
-for m in chain1000 chain4000 net8 net16 net64; do
+for m in net8 chain1000 net16; do # larger ones take minutes: see README
 	[ -f "$work/$m.c" ] || continue
 	t=$(/usr/bin/time -f "%e" $cc -O2 -std=c99 -c "$work/$m.c" -o "$work/$m.o" 2>&1 | tail -1)
 	echo "| $m | $(wc -l <"$work/$m.c") | $t |"
