@@ -18,14 +18,14 @@
 #include "symgrad.h"
 
 #define USAGE_TRAIN                                                           \
-	"usage: symgrad MODEL train --data FILE|- [--lr X] [--epochs N] "     \
+	"usage: symgrad train MODEL.sg --data FILE|- [--lr X] [--epochs N] "     \
 	"[--batch N|all] [--optimizer sgd|momentum|adam] [--momentum X] "     \
 	"[--shuffle] [--seed N] [--load P] [--save P] [--log FILE] [--quiet] " \
 	"[--trace lecture|none] [--predict NAME=V[,NAME=V...]]"
 #define USAGE_PREDICT \
-	"usage: symgrad MODEL predict --data FILE|- [--params P]"
+	"usage: symgrad predict MODEL.sg --data FILE|- [--params P]"
 #define USAGE_EVAL \
-	"usage: symgrad MODEL eval --at NAME=V[,NAME=V...] [--format text|json]"
+	"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--format text|json]"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
@@ -608,7 +608,7 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 	return rc;
 }
 
-/* symgrad MODEL train [options]: see USAGE_TRAIN. */
+/* symgrad train MODEL.sg [options]: see USAGE_TRAIN. */
 int sg_cmd_train(const sg_model *m, int argc, char **argv)
 {
 	args a = {argc, 0, argv, USAGE_TRAIN, "", NULL};
@@ -673,7 +673,7 @@ static int predict_rows(sg_trainer *t, const sg_data *d)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* symgrad MODEL predict --data D [--params P]: CSV of the outputs.  Input
+/* symgrad predict MODEL.sg --data D [--params P]: CSV of the outputs.  Input
  * columns the outputs do not need (the target) may be left out. */
 int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 {
@@ -807,7 +807,7 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json)
 	return 0;
 }
 
-/* symgrad MODEL eval --at NAME=V,... [--format text|json]: loss, outputs
+/* symgrad eval MODEL.sg --at NAME=V,... [--format text|json]: loss, outputs
  * and gradient at one point; parameters not given take their initial
  * values, every input must be given. */
 int sg_cmd_eval(const sg_model *m, int argc, char **argv)

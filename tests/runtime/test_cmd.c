@@ -88,7 +88,7 @@ Test(cmd, eval_errors)
 	char *a4[] = {"eval", "--at", "x=1,y=2", "--format", "xml", NULL};
 	char *a5[] = {"eval", "--at", "x", NULL};
 	static const char usage[] =
-		"usage: symgrad MODEL eval --at NAME=V[,NAME=V...] [--format text|json]\n";
+		"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--format text|json]\n";
 	char want[512];
 
 	snprintf(want, sizeof want, "symgrad: error: --at: no value for input 'y'\n%s",
@@ -144,11 +144,11 @@ Test(cmd, predict_errors)
 	th_write_file(csv, "x\n1\n");
 	expect(sg_cmd_predict, &linear_model, a1, 2, "",
 	       "symgrad: error: predict needs --data FILE\n"
-	       "usage: symgrad MODEL predict --data FILE|- [--params P]\n");
+	       "usage: symgrad predict MODEL.sg --data FILE|- [--params P]\n");
 	expect(sg_cmd_predict, &linear_model, a2, 1, "",
 	       "/nonexistent: error: cannot open: No such file or directory\n");
 	snprintf(want, sizeof want, "symgrad: error: unknown option --lr\n"
-		 "usage: symgrad MODEL predict --data FILE|- [--params P]\n");
+		 "usage: symgrad predict MODEL.sg --data FILE|- [--params P]\n");
 	expect(sg_cmd_predict, &linear_model, a3, 2, "", want);
 	free(csv);
 }
@@ -161,17 +161,17 @@ Test(cmd, help_without_a_model)
 	char *o, *e;
 
 	cr_assert(eq(int, th_run(sg_cmd_train, NULL, a1, &o, &e), 0));
-	cr_assert(eq(int, strncmp(o, "usage: symgrad MODEL train --data", 33), 0), "%s", o);
+	cr_assert(eq(int, strncmp(o, "usage: symgrad train MODEL.sg --data", 36), 0), "%s", o);
 	cr_assert(ne(ptr, strstr(o, "  --lr X               learning rate (0.01)\n"), NULL));
 	cr_assert(eq(str, e, ""));
 	free(o);
 	free(e);
 	cr_assert(eq(int, th_run(sg_cmd_predict, NULL, a2, &o, &e), 0));
-	cr_assert(eq(int, strncmp(o, "usage: symgrad MODEL predict", 28), 0), "%s", o);
+	cr_assert(eq(int, strncmp(o, "usage: symgrad predict MODEL.sg", 31), 0), "%s", o);
 	free(o);
 	free(e);
 	cr_assert(eq(int, th_run(sg_cmd_eval, NULL, a3, &o, &e), 0));
-	cr_assert(eq(int, strncmp(o, "usage: symgrad MODEL eval", 25), 0), "%s", o);
+	cr_assert(eq(int, strncmp(o, "usage: symgrad eval MODEL.sg", 28), 0), "%s", o);
 	free(o);
 	free(e);
 }
@@ -182,5 +182,5 @@ Test(cmd, no_model_is_a_usage_error)
 
 	expect(sg_cmd_eval, NULL, argv, 2, "",
 	       "symgrad: error: no model given\n"
-	       "usage: symgrad MODEL eval --at NAME=V[,NAME=V...] [--format text|json]\n");
+	       "usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--format text|json]\n");
 }

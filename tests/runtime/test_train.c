@@ -365,7 +365,7 @@ static void expect_usage(char **argv, const char *msg)
 	char *out, *err, want[512];
 
 	cr_assert(eq(int, train(&linear_model, &out, &err, argv), 2));
-	snprintf(want, sizeof want, "symgrad: error: %s\nusage: symgrad MODEL train ",
+	snprintf(want, sizeof want, "symgrad: error: %s\nusage: symgrad train MODEL.sg ",
 		 msg);
 	cr_assert(eq(int, strncmp(err, want, strlen(want)), 0), "%s", err);
 	cr_assert(eq(str, out, ""));
