@@ -756,6 +756,8 @@ static const char *line_text(Parser *p, const Token *first)
 
 static void stmt_let(Parser *p, const Token *name)
 {
+	if (++p->m->n_stmts > SG_MAX_STMTS)
+		diag_error(name->loc, "more than %d binding statements (limit)", SG_MAX_STMTS);
 	if (!lex_is(p->tok, "="))
 		diag_error(p->tok->loc, "expected '=' after '%.*s', found %s", name->len,
 			   name->text, tok_desc(p, p->tok));

@@ -41,6 +41,7 @@
 #define SG_MAX_CHAIN 10000       /* operators in one expression's longest path */
 #define SG_MAX_FILE (64u << 20)  /* bytes of a model file */
 #define SG_MAX_NODES 4000000     /* DAG nodes, forward and backward */
+#define SG_MAX_STMTS 100000      /* bindings (name = expression lines) */
 
 typedef struct Arena Arena;
 typedef struct Source Source;
@@ -208,6 +209,7 @@ struct Model {
 	Loc name_loc;
 	Symbol **inputs, **params, **lets, **outputs; /* scalars, flat */
 	int n_inputs, n_params, n_lets, n_outputs;
+	int n_stmts;        /* binding statements */
 	Symbol **tensors;   /* inputs and params as declared (scalar or tensor) */
 	int n_tensors;
 	uint64_t seed;      /* for random initial values */
