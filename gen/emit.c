@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,15 +69,42 @@ static char *write_temp(const char *path, const char *text, size_t len)
 	return tmp;
 }
 
+/* The temporary files being written, for the signal handler: the one
+ * piece of global state, since a signal handler has no other way in. */
+static char **pending;
+static volatile sig_atomic_t n_pending;
+
+/* SIGINT, SIGTERM, SIGHUP while files are written: remove the temporary
+ * files (unlink is async-signal-safe), then die of the signal as usual. */
+static void on_signal(int sig)
+{
+	for (int i = 0; i < n_pending; i++)
+		if (pending[i])
+			unlink(pending[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard(char **tmp, int n)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	pending = tmp;
+	n_pending = n;
+	for (int i = 0; i < 3; i++)
+		signal(sigs[i], tmp ? on_signal : SIG_DFL);
+}
+
 int emit_write_all(const char *const *paths, const char *const *texts, const size_t *lens,
 		   int n)
 {
 	char **tmp = xrealloc(NULL, (size_t)(n ? n : 1) * sizeof *tmp);
+	for (int i = 0; i < n; i++)
+		tmp[i] = NULL;
+	guard(tmp, n);
 	int failed = -1;
 	/* Phase 1: every file's bytes on disk, beside its target. */
 	for (int i = 0; i < n && failed < 0; i++) {
 		struct stat st;
-		tmp[i] = NULL;
 		if (stat(paths[i], &st) == 0 && !S_ISREG(st.st_mode)) {
 			if (!write_in_place(paths[i], texts[i], lens[i]))
 				failed = i;
@@ -89,6 +117,7 @@ int emit_write_all(const char *const *paths, const char *const *texts, const siz
 		if (tmp[i] && rename(tmp[i], paths[i]) != 0)
 			failed = i;
 	int saved = errno;
+	guard(NULL, 0);
 	for (int i = 0; i < n; i++) {
 		if (i <= failed || failed < 0) {
 			if (failed >= 0 && tmp[i])
