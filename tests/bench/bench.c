@@ -206,7 +206,7 @@ static void compare(const char *name, Work *a, Work *b, FILE *results)
 	double ma = ta[TRIALS / 2], mb = tb[TRIALS / 2];
 	printf("| %-44s | %10.2f | %10.2f | %6.3f |\n", name, ma, mb, ma / mb);
 	if (results)
-		fprintf(results, "%s,%.3f,%.3f,%.4f\n", name, ma, mb, ma / mb);
+		fprintf(results, "\"%s\",%.3f,%.3f,%.4f\n", name, ma, mb, ma / mb);
 }
 
 int main(int argc, char **argv)

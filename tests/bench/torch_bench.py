@@ -78,7 +78,7 @@ def main():
         f.write("benchmark,torch_ns,symgrad_ns,speedup\n")
         for name, t, s, what in rows:
             print("| %s | %.0f | %.1f (%s) | %.0fx |" % (name, t, s, what, t / s))
-            f.write("%s,%.1f,%.2f,%.1f\n" % (name, t, s, t / s))
+            f.write("\"%s\",%.1f,%.2f,%.1f\n" % (name, t, s, t / s))
 
 
 if __name__ == "__main__":
