@@ -423,7 +423,6 @@ static void dot_node(Buf *b, const Walk *w, const Prog *p, const Node *n)
 static char *dot_text(Compile *c, Walk *w)
 {
 	Prog *p = c->prog;
-	Dag *d = c->dag;
 	Arena *a = c->arena;
 	Buf b = {0};
 	buf_printf(&b, "digraph \"%s\" {\n  rankdir=LR;\n", c->model->name);
@@ -452,7 +451,6 @@ static char *dot_text(Compile *c, Walk *w)
 		}
 	}
 	buf_puts(&b, "}\n");
-	(void)d;
 	return b.data;
 }
 
