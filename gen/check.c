@@ -311,7 +311,7 @@ int cmd_check(Arena *a, int argc, char **argv)
 	}
 	if (!model || (!hand && !hand_c))
 		diag_fatal("usage: symgrad check MODEL.sg --hand HAND.txt | --hand-c FILE.c[:FUNCTION]");
-	Compile c = {.arena = a};
+	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* checks read the scalar DAG */
 	sg_read_source(&c, model);
 	sg_compile(&c);
 	if (hand_c)
@@ -373,7 +373,7 @@ static void *compile_hand(Compile *c, const char *file, char *dir)
 	const char *header = arena_printf(a, "%s_grad.h", c->model->name);
 	TmplOpts o = {"templates/c.lua", src, len, header, c->src.path, 0, 0};
 	TmplFile *files;
-	int n = tmpl_render(c->prog, &o, &files);
+	int n = tmpl_render(c->prog, NULL, &o, &files);
 	if (n < 2)
 		exit(1);
 	const char *hpath = arena_printf(a, "%s/%s", dir, header);

@@ -4,6 +4,9 @@
  *
  *   lex (tokens) -> parse (ast) -> dag -> diff (grad) -> sched (prog)
  *
+ * or, for a model above the loop threshold (--loops), parse -> loop.c's
+ * tensor program, which the template emits as loops.
+ *
  * Rendering through a template and writing files follow in main.c.
  */
 #include <errno.h>
@@ -76,6 +79,16 @@ bool sg_compile(Compile *c)
 	if (stop_at(c, "ast"))
 		return parse_dump(stdout, c->model), false;
 	c->time[1] = sg_seconds();
+	c->estimate = loop_estimate(c->model);
+	if (!c->dump && (c->loops == SG_LOOPS_ALWAYS ||
+			 (c->loops == SG_LOOPS_AUTO && c->estimate > SG_LOOPS_THRESHOLD))) {
+		c->loop = loop_build(c->arena, c->model, c->dtype, &c->loop_why);
+		if (c->loop) {
+			for (int i = 2; i <= 4; i++)
+				c->time[i] = sg_seconds();
+			return true;
+		}
+	}
 	c->dag = dag_new(c->arena, c->dtype);
 	dag_build(c->dag, c->model);
 	if (stop_at(c, "dag"))

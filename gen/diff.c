@@ -191,6 +191,12 @@ Node *diff_local(Dag *d, Node *n, int k)
 	return rule ? rule(d, n, k, d->one) : d->zero;
 }
 
+Node *diff_term(Dag *d, Node *n, int k, Node *adj)
+{
+	Rule *rule = rule_for(n->op);
+	return rule ? rule(d, n, k, adj) : NULL;
+}
+
 /* Marks the forward nodes the loss reads, and which depend on a param. */
 static void mark(Dag *d, Node *loss, bool *reach)
 {

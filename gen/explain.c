@@ -388,7 +388,7 @@ int cmd_explain(Arena *a, int argc, char **argv)
 		diag_fatal("explain needs a point: --at x=2,y=4,w=1");
 	if (o.format && strcmp(o.format, "text") && strcmp(o.format, "json"))
 		diag_fatal("--format must be text or json, not '%s'", o.format);
-	Compile c = {.arena = a};
+	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* explains the scalar DAG */
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
 	walk(&w, o.at);
@@ -495,7 +495,7 @@ int cmd_graph(Arena *a, int argc, char **argv)
 	ext = !strcmp(o.out, "-") ? "dot" : ext ? ext + 1 : "";
 	if (strcmp(ext, "dot") && strcmp(ext, "gv") && strcmp(ext, "svg") && strcmp(ext, "png"))
 		diag_fatal("-o: the file must end in .dot, .svg or .png, not '%s'", o.out);
-	Compile c = {.arena = a};
+	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* explains the scalar DAG */
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
 	if (o.at)

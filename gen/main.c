@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"  --dtype double|float  the C type of every value (default double)\n"
 	"  --seed N           seed of random initial values (param W[4,3] ~ uniform(-1, 1))\n"
 	"  --template T       c (default), latex, or a Lua template file\n"
+	"  --loops WHEN       auto (default: loops above 1000 forward operations),\n"
+	"                     always or never (unrolled straight-line code)\n"
 	"  --stats            print operation counts of forward and backward code\n"
 	"  --dump=STAGE       print the IR after STAGE and stop:\n"
 	"                     tokens, ast, dag, grad, prog\n"
@@ -76,6 +78,18 @@ static const char *need_value(int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
+/* --loops auto|always|never */
+static int parse_loops(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return SG_LOOPS_AUTO;
+	if (!strcmp(s, "always"))
+		return SG_LOOPS_ALWAYS;
+	if (!strcmp(s, "never"))
+		return SG_LOOPS_NEVER;
+	diag_fatal("--loops must be auto, always or never, not '%s'", s);
+}
+
 /* --seed N: a decimal 64-bit number. */
 static uint64_t parse_seed(const char *s)
 {
@@ -105,6 +119,8 @@ static void parse_gen_args(GenOpts *o, int argc, char **argv)
 			o->template_arg = need_value(argc, argv, &i);
 		else if (!strcmp(a, "--stats"))
 			o->stats = true;
+		else if (!strcmp(a, "--loops"))
+			o->c.loops = parse_loops(need_value(argc, argv, &i));
 		else if (!strcmp(a, "--seed"))
 			o->c.seed = parse_seed(need_value(argc, argv, &i));
 		else if (!strncmp(a, "--dump=", 7)) {
@@ -223,8 +239,29 @@ static void write_outputs(const GenOpts *o, TmplFile *files, int n)
 	}
 }
 
-static void print_stats(const Prog *p)
+static void print_loop_stats(const Compile *c)
 {
+	const LoopProg *lp = c->loop;
+	const Model *m = lp->model;
+	fprintf(stderr, "%s: %d params, %d inputs, %d outputs, %d tensor values\n", m->name,
+		m->n_params, m->n_inputs, m->n_outputs, lp->n_tensors);
+	fprintf(stderr, "loops: the forward pass has about %ld scalar operations (threshold %d); "
+			"%d kernels\n", c->estimate, SG_LOOPS_THRESHOLD, lp->n_kernels);
+	fprintf(stderr, "forward:  %ld operations\n", lp->forward.ops);
+	long f = lp->backward_fwd_ops, g = lp->backward.ops - f;
+	fprintf(stderr, "backward: %ld operations (forward %ld + gradient %ld), "
+			"gradient/forward = %.2f\n", f + g, f, g, f ? (double)g / (double)f : 0.0);
+}
+
+static void print_stats(const Compile *c)
+{
+	if (c->loop) {
+		print_loop_stats(c);
+		return;
+	}
+	const Prog *p = c->prog;
+	if (c->loop_why)
+		fprintf(stderr, "unrolled although above the loop threshold: %s\n", c->loop_why);
 	const Func *b = &p->backward;
 	double ratio = b->n_fwd_ops ? (double)b->n_bwd_ops / b->n_fwd_ops : 0;
 	fprintf(stderr, "%s: %d params, %d inputs, %d outputs, %d DAG nodes\n",
@@ -241,7 +278,7 @@ static int render(Compile *c, const Template *t, const char *header, const char 
 		  TmplFile **files)
 {
 	TmplOpts to = {t->name, t->src, t->len, header, model_path, 0, 0};
-	int n = tmpl_render(c->prog, &to, files);
+	int n = tmpl_render(c->loop ? NULL : c->prog, c->loop, &to, files);
 	c->tmpl_steps = to.steps;
 	c->tmpl_memory = to.memory;
 	if (n < 0)
@@ -257,11 +294,14 @@ static int cmd_gen(Arena *a, int argc, char **argv)
 	o.c.arena = a;
 	parse_gen_args(&o, argc, argv);
 	Template t = load_template(a, o.template_arg);
+	/* only the c template knows loop programs, unless asked for */
+	if (o.template_arg && strcmp(o.template_arg, "c") && o.c.loops == SG_LOOPS_AUTO)
+		o.c.loops = SG_LOOPS_NEVER;
 	sg_read_source(&o.c, o.model_path);
 	if (!sg_compile(&o.c))
 		return 0;
 	if (o.stats)
-		print_stats(o.c.prog);
+		print_stats(&o.c);
 	const char *header = o.header ? base_name(o.header)
 			     : o.out ? base_name(sibling(a, o.out, ".h"))
 				     : arena_printf(a, "%s_grad.h", o.c.model->name);
@@ -299,6 +339,10 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 	for (int i = first; i < argc; i++) {
 		if (!strcmp(argv[i], "--dtype")) {
 			c.dtype = parse_dtype(need_value(argc, argv, &i));
+			continue;
+		}
+		if (!strcmp(argv[i], "--loops")) {
+			c.loops = parse_loops(need_value(argc, argv, &i));
 			continue;
 		}
 		/* --seed is shared: random initial values here, shuffling in the runtime */

@@ -219,6 +219,8 @@ static void reserve_generated(Namer *nm, const Model *m)
 	for (int l = 0; l < 3; l++)
 		for (int i = 0; i < counts[l]; i++) {
 			const Symbol *s = lists[l][i]->tensor ? lists[l][i]->tensor : lists[l][i];
+			if (s != lists[l][i] && s->elems[0] != lists[l][i])
+				continue; /* a tensor's names once, not once per element */
 			set_add(a, &nm->taken, arena_printf(a, "%s_%s_%s", up, what[l], s->ident));
 			set_add(a, &nm->taken, arena_printf(a, "%s_N_%s_%s", up, what[l], s->ident));
 		}
@@ -234,6 +236,24 @@ static void reserve(Namer *nm, const Model *m)
 		set_add(nm->arena, &nm->taken, arena_printf(nm->arena, "%sl", math_funcs[i]));
 	}
 	reserve_generated(nm, m);
+}
+
+/* The same naming for loop.c: every reserved name taken first. */
+struct Names {
+	Namer nm;
+};
+
+Names *names_new(Arena *a, const Model *m)
+{
+	Names *n = arena_alloc(a, sizeof *n);
+	n->nm.arena = a;
+	reserve(&n->nm, m);
+	return n;
+}
+
+const char *names_take(Names *n, const char *want)
+{
+	return take(n->nm.arena, &n->nm.taken, want);
 }
 
 static void name_nodes(Namer *nm, const char **user, const bool *live)

@@ -194,6 +194,7 @@ struct Symbol {
 	Expr *value;        /* SYM_LET */
 	Stmt *stmt;         /* SYM_LET: its statement */
 	Node *node;         /* set by dag_build */
+	struct TVal *tval;  /* set by loop_build */
 	bool used;
 };
 
@@ -303,6 +304,9 @@ void dag_eval(const Dag *d, const double *params, const double *inputs,
 
 /* The local derivative d n / d n->args[k] as a node (the rule with adj 1). */
 Node *diff_local(Dag *d, Node *n, int k);
+/* The term adj * d n / d n->args[k], as diff_reverse makes it; NULL for an
+ * operator without a rule (leaves, detach, the piecewise-constant ones). */
+Node *diff_term(Dag *d, Node *n, int k, Node *adj);
 
 /* ---- canon.c: canonical forms (sums of monomials) ---- */
 typedef struct Canon Canon;
@@ -353,6 +357,47 @@ void sched_dump(FILE *out, const Prog *p);
 void fmt_shortest(char *buf, size_t n, double v, Dtype dt);
 void fmt_c_literal(char *buf, size_t n, double v, Dtype dt);
 bool sched_is_reserved(const char *name);
+/* C names for another program over the same model (loop.c): reserved words,
+ * <math.h> and the generated header's names are taken from the start. */
+typedef struct Names Names;
+Names *names_new(Arena *a, const Model *m);
+const char *names_take(Names *n, const char *want); /* want, or want_, want_2, ... */
+
+/* ---- loop.c: tensor programs with loops, for models too large to unroll ---- */
+/* One line of a loop program's function body; the template lays them out. */
+typedef enum { LI_STMT, LI_COMMENT, LI_BLANK, LI_FOR, LI_IF, LI_END } LItemKind;
+typedef struct LItem {
+	LItemKind kind;
+	const char *text;    /* STMT: a C statement; COMMENT: its text; IF: the condition */
+	const char *comment; /* STMT: an optional note */
+	const char *var;     /* FOR: the index, counting from..to inclusive (down when from > to) */
+	int from, to;
+} LItem;
+
+typedef struct LFunc {
+	LItem *items;
+	int n, cap;
+	long ops;            /* scalar operations one call performs */
+} LFunc;
+
+typedef struct LoopProg {
+	Arena *arena;
+	Model *model;
+	const char *loss;    /* the loss as C */
+	Dtype dtype;
+	LFunc forward, backward, predict;
+	long backward_fwd_ops; /* of backward.ops, the forward pass's */
+	int n_tensors;       /* values of the tensor program */
+	int n_kernels;       /* loops and statements emitted for them */
+} LoopProg;
+
+/* When to emit loops: SG_LOOPS_AUTO above the threshold, or always, or never. */
+enum { SG_LOOPS_AUTO, SG_LOOPS_ALWAYS, SG_LOOPS_NEVER };
+#define SG_LOOPS_THRESHOLD 1000  /* scalar operations of the forward pass */
+/* Scalar operations the unrolled forward pass would have (an estimate). */
+long loop_estimate(const Model *m);
+/* The loop program, or NULL with *why set when the model needs unrolling. */
+LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why);
 
 /* ---- tmpl.c: sandboxed Lua templates ---- */
 typedef struct TmplFile {
@@ -371,8 +416,9 @@ typedef struct TmplOpts {
 	size_t memory;             /* out: peak bytes of the Lua state */
 } TmplOpts;
 
-/* Renders p; returns the number of files or -1 after printing an error. */
-int tmpl_render(const Prog *p, TmplOpts *o, TmplFile **files);
+/* Renders p, or the loop program lp when p is NULL; returns the number of
+ * files or -1 after printing an error. */
+int tmpl_render(const Prog *p, const LoopProg *lp, TmplOpts *o, TmplFile **files);
 /* Built-in files (templates, the default model), embedded at build time. */
 const char *tmpl_builtin(const char *name, size_t *len);
 
@@ -405,7 +451,11 @@ typedef struct Compile {
 	Dtype dtype;
 	uint64_t seed;      /* --seed: random initial values */
 	const char *dump;   /* --dump=STAGE, or NULL */
+	int loops;          /* --loops: SG_LOOPS_AUTO, _ALWAYS or _NEVER */
 	Model *model;
+	LoopProg *loop;     /* the loop program, when loops were chosen */
+	const char *loop_why; /* why a model above the threshold was unrolled */
+	long estimate;      /* loop_estimate of the model */
 	Dag *dag;
 	Grad *grad;
 	Prog *prog;

@@ -156,9 +156,9 @@ static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n, bool
 			set_str(L, "tensor", s->tensor->ident);
 			set_int(L, "offset", s->offset);
 		}
-		if (s->node && (s->kind == SYM_LET || s->node->nargs == 0))
+		if (p && s->node && (s->kind == SYM_LET || s->node->nargs == 0))
 			set_str(L, "value", sched_operand(p, s->node));
-		if (s->node && s->node->op != OP_CONST && p->names[s->node->id])
+		if (p && s->node && s->node->op != OP_CONST && p->names[s->node->id])
 			set_str(L, "cname", p->names[s->node->id]);
 		if (s->kind == SYM_PARAM) {
 			char b[64];
@@ -302,10 +302,38 @@ static int lua_canonical(lua_State *L)
 	return 2;
 }
 
-static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
+/* A loop program's function body: {kind = "stmt", text = ..., comment = ...},
+ * {kind = "for", var = "i", from = 0, to = 99} (down when from > to),
+ * {kind = "if", text = condition}, {kind = "end"}, {kind = "comment"},
+ * {kind = "blank"}. */
+static void push_lfunc(lua_State *L, const LFunc *f)
 {
-	const Model *m = p->model;
-	Arena *a = p->dag->arena;
+	static const char *const kinds[] = {"stmt", "comment", "blank", "for", "if", "end"};
+	lua_createtable(L, 0, 2);
+	lua_createtable(L, f->n, 0);
+	for (int i = 0; i < f->n; i++) {
+		const LItem *it = &f->items[i];
+		lua_createtable(L, 0, 4);
+		set_str(L, "kind", kinds[it->kind]);
+		if (it->text)
+			set_str(L, "text", it->text);
+		if (it->comment)
+			set_str(L, "comment", it->comment);
+		if (it->kind == LI_FOR) {
+			set_str(L, "var", it->var);
+			set_int(L, "from", it->from);
+			set_int(L, "to", it->to);
+		}
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "items");
+	set_int(L, "ops", f->ops);
+}
+
+static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const TmplOpts *o)
+{
+	const Model *m = p ? p->model : lp->model;
+	Arena *a = p ? p->dag->arena : lp->arena;
 	lua_createtable(L, 0, 24);
 	set_str(L, "name", m->name);
 	char *upper = arena_strndup(a, m->name, strlen(m->name));
@@ -316,12 +344,12 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 	set_str(L, "source", o->model_path);
 	set_str(L, "version", sg_version);
 	set_str(L, "header", o->header_name);
-	bool f = p->dag->dtype == DT_FLOAT;
+	bool f = (p ? p->dag->dtype : lp->dtype) == DT_FLOAT;
 	set_str(L, "dtype", f ? "float" : "double");
 	set_str(L, "real", f ? "float" : "double");
 	set_str(L, "lit_suffix", f ? "f" : "");
 	set_str(L, "loss_name", m->loss->name);
-	set_str(L, "loss", sched_operand(p, m->loss->node));
+	set_str(L, "loss", p ? sched_operand(p, m->loss->node) : lp->loss);
 	push_symbols(L, p, m->params, m->n_params, false);
 	lua_setfield(L, -2, "params");
 	push_symbols(L, p, m->inputs, m->n_inputs, false);
@@ -338,11 +366,28 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 	lua_setfield(L, -2, "output_groups");
 	/* the model's statements, for header comments */
 	lua_createtable(L, m->n_lets, 0);
-	for (int i = 0; i < m->n_lets; i++) {
-		lua_pushstring(L, m->lets[i]->stmt->text);
-		lua_rawseti(L, -2, i + 1);
+	for (int i = 0, k = 0; i < m->n_lets; i++) {
+		const Symbol *s = m->lets[i];
+		if (s->tensor && s->tensor->elems[0] != s)
+			continue; /* a tensor binding is one statement */
+		lua_pushstring(L, s->stmt->text);
+		lua_rawseti(L, -2, ++k);
 	}
 	lua_setfield(L, -2, "statements");
+	if (!p) {
+		/* model.loop: the loop program; the scalar program's fields are absent */
+		lua_createtable(L, 0, 5);
+		push_lfunc(L, &lp->forward);
+		lua_setfield(L, -2, "forward");
+		push_lfunc(L, &lp->backward);
+		lua_setfield(L, -2, "backward");
+		push_lfunc(L, &lp->predict);
+		lua_setfield(L, -2, "predict");
+		set_int(L, "tensors", lp->n_tensors);
+		set_int(L, "kernels", lp->n_kernels);
+		lua_setfield(L, -2, "loop");
+		return;
+	}
 	push_func(L, p, &p->forward);
 	lua_setfield(L, -2, "forward");
 	push_func(L, p, &p->backward);
@@ -366,6 +411,7 @@ static void push_model(lua_State *L, const Prog *p, const TmplOpts *o)
 
 typedef struct RenderArgs {
 	const Prog *p;
+	const LoopProg *lp;
 	const TmplOpts *o;
 	TmplFile *files;    /* collected results, freed by the caller on error */
 	int n;
@@ -410,7 +456,7 @@ static int render_call(lua_State *L)
 	/* 1: the chunk's result, 2: RenderArgs */
 	RenderArgs *ra = lua_touserdata(L, 2);
 	lua_pop(L, 1);
-	push_model(L, ra->p, ra->o);
+	push_model(L, ra->p, ra->lp, ra->o);
 	if (lua_istable(L, 1)) {
 		lua_pushliteral(L, "render");
 		lua_rawget(L, 1);
@@ -448,13 +494,13 @@ static void report_error(lua_State *L, const Sandbox *sb, const TmplOpts *o)
 		fprintf(stderr, "%s: error: %s\n", o->template_name, msg ? msg : "template error");
 }
 
-int tmpl_render(const Prog *p, TmplOpts *o, TmplFile **files)
+int tmpl_render(const Prog *p, const LoopProg *lp, TmplOpts *o, TmplFile **files)
 {
 	Sandbox sb = {0, SG_TMPL_MAX_MEM, 0, 0, false};
 	lua_State *L = sandbox_new(&sb);
 	lua_atpanic(L, panic);
-	char *chunk = arena_printf(p->dag->arena, "@%s", o->template_name);
-	RenderArgs ra = {p, o, NULL, 0};
+	char *chunk = arena_printf(p ? p->dag->arena : lp->arena, "@%s", o->template_name);
+	RenderArgs ra = {p, lp, o, NULL, 0};
 	int rc = luaL_loadbufferx(L, o->template_src, o->template_len, chunk, "t");
 	if (rc == LUA_OK)
 		rc = lua_pcall(L, 0, 1, 0);

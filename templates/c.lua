@@ -235,6 +235,84 @@ local function unused(put, used, names)
   end
 end
 
+local render_scalar_functions, render_descriptor
+
+-- ---- loop programs (model.loop: models above the loop threshold) ----
+
+-- A body of items: statements, comments, for loops and if blocks, indented
+-- by their nesting.  Comments of statements line up within a loop body.
+local function loop_body(put, items)
+  local depth = 1
+  for _, it in ipairs(items) do
+    local indent = rep("\t", depth)
+    local k = it.kind
+    if k == "stmt" then
+      if it.comment then
+        put(padded(indent .. it.text, comment_safe(it.comment), 56))
+      else
+        put(indent, it.text)
+      end
+    elseif k == "comment" then
+      put(indent, "/* ", comment_safe(it.text), " */")
+    elseif k == "blank" then
+      put("")
+    elseif k == "for" then
+      if it.from <= it.to then
+        put(indent, format("for (int %s = %d; %s <= %d; %s++) {", it.var, it.from, it.var, it.to,
+                           it.var))
+      else
+        put(indent, format("for (int %s = %d; %s >= %d; %s--) {", it.var, it.from, it.var, it.to,
+                           it.var))
+      end
+      depth = depth + 1
+    elseif k == "if" then
+      put(indent, "if (", it.text, ") {")
+      depth = depth + 1
+    elseif k == "end" then
+      depth = depth - 1
+      put(rep("\t", depth), "}")
+    end
+  end
+end
+
+local function render_loop_functions(put, m, sig)
+  local N, P, r = m.NAME, m.name, m.real
+  put("/* Loops: the model is above the unrolling threshold (", m.loop.tensors,
+      " tensor values, ", m.loop.kernels, " kernels). */")
+  put("")
+  put(sig.forward)
+  put("{")
+  loop_body(put, m.loop.forward.items)
+  put("}")
+  put("")
+  put(sig.backward)
+  put("{")
+  loop_body(put, m.loop.backward.items)
+  put("}")
+  put("")
+  put(sig.predict)
+  put("{")
+  loop_body(put, m.loop.predict.items)
+  put("}")
+  put("")
+  -- batch: NAME_backward on each row, summed in row order, which is by
+  -- construction the per-sample result summed in the same order
+  put(sig.batch)
+  put("{")
+  put("\t", r, " g[", N, "_N_PARAMS];")
+  put("\t", r, " loss_sum = 0;")
+  put("\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
+  put("\t\tgrad[k] = 0;")
+  put("\tfor (int i = 0; i < n; i++) {")
+  put("\t\tloss_sum += ", P, "_backward(params, inputs + (long)i * ", N, "_N_INPUTS, g);")
+  put("\t\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
+  put("\t\t\tgrad[k] += g[k];")
+  put("\t}")
+  put("\treturn loss_sum;")
+  put("}")
+  put("")
+end
+
 local function render_source(m)
   local out, put = emitter()
   local N, P, r = m.NAME, m.name, m.real
@@ -245,7 +323,17 @@ local function render_source(m)
   put("")
   put('#include "', m.header, '"')
   put("")
+  if m.loop then
+    render_loop_functions(put, m, sig)
+  else
+    render_scalar_functions(put, m, sig)
+  end
+  render_descriptor(put, m)
+  return concat(out, "\n") .. "\n"
+end
 
+render_scalar_functions = function(put, m, sig)
+  local N, P, r = m.NAME, m.name, m.real
   -- forward
   put(sig.forward)
   put("{")
@@ -316,7 +404,10 @@ local function render_source(m)
   put("\treturn loss_sum;")
   put("}")
   put("")
+end
 
+render_descriptor = function(put, m)
+  local N, P, r = m.NAME, m.name, m.real
   -- descriptor
   local function names(list, what)
     if #list == 0 then return "0" end
@@ -345,7 +436,6 @@ local function render_source(m)
     put("\t", fns)
   end
   put("};")
-  return concat(out, "\n") .. "\n"
 end
 
 return function(model)

@@ -56,6 +56,7 @@ static Unit *unit_new(const char *text, size_t len, Dtype dt)
 	Unit *u = calloc(1, sizeof *u);
 	u->c.arena = arena_new();
 	u->c.dtype = dt;
+	u->c.loops = SG_LOOPS_NEVER; /* the unit tests read the scalar program */
 	u->c.src = (Source){"t.sg", arena_strndup(u->c.arena, text, len), len};
 	return u;
 }
@@ -167,7 +168,7 @@ typedef struct RenderJob {
 static void render(void *arg)
 {
 	RenderJob *r = arg;
-	r->n = tmpl_render(r->u->c.prog, &r->o, r->files);
+	r->n = tmpl_render(r->u->c.prog, NULL, &r->o, r->files);
 }
 
 int unit_render(Unit *u, const char *name, const char *src, size_t len, TmplFile **files,

@@ -1,0 +1,66 @@
+/*
+ * compare.c: prints everything a generated model computes, as exact hex
+ * floats, at fixed pseudo-random points; built once against the unrolled
+ * code and once against the loop code of one model, the two outputs must be
+ * byte-identical (tests/loops/compare.sh).
+ *
+ * Build: cc -DMODEL=NAME_model -include NAME_grad.h compare.c NAME_grad.c -lm
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+extern const sg_model MODEL;
+
+static unsigned long long state = 0x9E3779B97F4A7C15ull;
+
+/* a uniform number in [lo, hi), or a small integer half of the time: ties,
+ * zeros and class indices are where piecewise rules differ */
+static double draw(double lo, double hi)
+{
+	state = state * 6364136223846793005ull + 1442695040888963407ull;
+	unsigned r = (unsigned)(state >> 33);
+	if (r & 1)
+		return (double)((r >> 1) % 4);
+	return lo + (hi - lo) * (double)(r >> 1) / 2147483648.0;
+}
+
+#define ROWS 5
+
+#define RUN(T, F, FMT)                                                                  \
+	do {                                                                            \
+		T *params = calloc((size_t)m->n_params + 1, sizeof(T));                 \
+		T *inputs = calloc((size_t)(m->n_inputs + 1) * ROWS, sizeof(T));        \
+		T *outputs = calloc((size_t)m->n_outputs + 1, sizeof(T));               \
+		T *grad = calloc((size_t)m->n_params + 1, sizeof(T));                   \
+		for (int pt = 0; pt < points; pt++) {                                   \
+			for (int i = 0; i < m->n_params; i++)                           \
+				params[i] = (T)(m->param_init[i] * (pt ? draw(0.5, 1.5) : 1.0)); \
+			for (int i = 0; i < m->n_inputs * ROWS; i++)                    \
+				inputs[i] = (T)draw(-2, 2);                             \
+			printf("point %d\n", pt);                                       \
+			printf("forward " FMT "\n", (double)m->forward_##F(params, inputs, outputs)); \
+			for (int i = 0; i < m->n_outputs; i++)                          \
+				printf("  %s " FMT "\n", m->output_names[i], (double)outputs[i]); \
+			m->predict_##F(params, inputs, outputs);                        \
+			for (int i = 0; i < m->n_outputs; i++)                          \
+				printf("  predict %s " FMT "\n", m->output_names[i], (double)outputs[i]); \
+			printf("backward " FMT "\n", (double)m->backward_##F(params, inputs, grad)); \
+			for (int i = 0; i < m->n_params; i++)                           \
+				printf("  d %s " FMT "\n", m->param_names[i], (double)grad[i]); \
+			printf("batch " FMT "\n", (double)m->backward_batch_##F(ROWS, params, inputs, grad)); \
+			for (int i = 0; i < m->n_params; i++)                           \
+				printf("  d %s " FMT "\n", m->param_names[i], (double)grad[i]); \
+		}                                                                       \
+		free(params), free(inputs), free(outputs), free(grad);                  \
+	} while (0)
+
+int main(int argc, char **argv)
+{
+	const sg_model *m = &MODEL;
+	int points = argc > 1 ? atoi(argv[1]) : 20;
+	if (m->forward_d)
+		RUN(double, d, "%a");
+	else
+		RUN(float, f, "%a");
+	return 0;
+}

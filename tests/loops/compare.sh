@@ -1,0 +1,28 @@
+#!/bin/sh
+# compare.sh SYMGRAD MODEL.sg DTYPE CC DRIVER: the loop program and the
+# unrolled program of one model compute the same bits (tests/loops/compare.c).
+set -eu
+symgrad=$1 model=$2 dtype=$3 cc=$4 driver=$5
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+name=$(sed -n 's/^model[ 	]*\([A-Za-z_0-9]*\).*/\1/p' "$model" | head -n 1)
+[ -n "$name" ] || name=$(basename "$model" .sg)
+for mode in never always; do
+	mkdir "$dir/$mode"
+	"$symgrad" gen "$model" --dtype "$dtype" --loops "$mode" -o "$dir/$mode/${name}_grad.c" \
+		2>"$dir/$mode.err"
+	"$cc" -O2 -std=c11 -w -DMODEL="${name}_model" -include "$dir/$mode/${name}_grad.h" \
+		"$driver" "$dir/$mode/${name}_grad.c" -lm -o "$dir/$mode.bin"
+	"$dir/$mode.bin" 20 >"$dir/$mode.out"
+done
+if ! grep -q "^/\* Loops:" "$dir/always/${name}_grad.c"; then
+	echo "$model: --loops always did not emit loops:" >&2
+	"$symgrad" gen "$model" --loops always --stats -o /dev/null 2>&1 | grep unrolled >&2 || true
+	exit 1
+fi
+if ! cmp -s "$dir/never.out" "$dir/always.out"; then
+	echo "$model ($dtype): loop and unrolled programs differ:" >&2
+	diff "$dir/never.out" "$dir/always.out" | head -n 20 >&2
+	exit 1
+fi
+echo "$model ($dtype): $(grep -c . "$dir/never.out") values identical"
