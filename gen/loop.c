@@ -9,6 +9,7 @@
  *
  *   LEAF    a param or input, scalar or tensor
  *   CONST   a number
+ *   IOTA    the vector 0, 1, 2, ... (cross_entropy's class comparison)
  *   MAP     out[i] = f(a[i], b[i], ...), scalars broadcast; f is a small
  *           expression over placeholders in a scratch DAG, built by the
  *           simplifying constructors of simp.c
@@ -47,7 +48,7 @@
 
 #include "sg.h"
 
-typedef enum { TV_LEAF, TV_CONST, TV_MAP, TV_MATMUL, TV_SUM, TV_MAX, TV_VIEW } TvKind;
+typedef enum { TV_LEAF, TV_CONST, TV_IOTA, TV_MAP, TV_MATMUL, TV_SUM, TV_MAX, TV_VIEW } TvKind;
 
 #define TV_MAX_OPND 3
 
@@ -62,7 +63,7 @@ struct TVal {
 	struct Tm *tm;        /* MAP: the element's own scratch DAG */
 	Node *tmpl;           /* MAP: the element over placeholders, in tm */
 	const char *key;      /* MAP: tmpl as text over %0 %1 %2 %i, for hash-consing */
-	TVal *opnd[TV_MAX_OPND]; /* MAP operands (NULL: the index i); MATMUL a, b; SUM, MAX, VIEW */
+	TVal *opnd[TV_MAX_OPND]; /* MAP operands; MATMUL a, b; SUM, MAX, VIEW: [0] */
 	int nopnd;
 	int m, k, n;          /* MATMUL: [m,k] @ [k,n] */
 	int offset;           /* VIEW: first element in opnd[0], a root */
@@ -181,6 +182,12 @@ static TVal *tv_const(Lower *l, double v)
 	return intern(l, &p);
 }
 
+static TVal *tv_iota(Lower *l, int n)
+{
+	TVal p = {.kind = TV_IOTA, .size = n, .rank = 1};
+	return intern(l, &p);
+}
+
 /* Element `at` (rank 0) or the `size` elements from `at` (rank 1) of v. */
 static TVal *tv_view(Lower *l, TVal *v, int at, int size, int rank)
 {
@@ -214,7 +221,7 @@ static const char *key_of(Lower *l, const Tm *tm, const Node *t);
 
 /* The value a MAP of template t over operands o makes: a constant, an
  * operand itself (t simplified to a placeholder), or a new MAP. */
-static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
+static TVal *map_single(Lower *l, Tm *tm, Node *t, TVal **o, int no)
 {
 	if (t->op == OP_CONST)
 		return tv_const(l, t->value);
@@ -224,9 +231,9 @@ static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
 	TVal p = {.kind = TV_MAP, .tm = tm, .tmpl = t, .key = key_of(l, tm, t), .nopnd = no, .size = 1};
 	for (int k = 0; k < no; k++) {
 		p.opnd[k] = o[k];
-		if (o[k] && o[k]->size > p.size)
+		if (o[k]->size > p.size)
 			p.size = o[k]->size;
-		if (o[k] && o[k]->rank > p.rank)
+		if (o[k]->rank > p.rank)
 			p.rank = o[k]->rank;
 	}
 	if (p.size == 1)
@@ -243,18 +250,80 @@ static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
 	return intern(l, &p);
 }
 
+static Node *operand(Tm *tm, TVal *v, TVal **o, int *no);
+
+/* The value of expression t over operands o.  Every inner node of t becomes
+ * a value of its own (one operation, one loop), made in the order t's nodes
+ * were: the scalar DAG shares a subexpression of an element with every other
+ * node equal to it (a*a in pow(a, 3) = a*a*a and in a^2), so values must be
+ * as fine as nodes for the adjoints to be summed alike. */
+static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
+{
+	enum { MAXN = 64 };
+	Node *nodes[MAXN], *stack[2 * MAXN];
+	TVal *vals[MAXN];
+	int nn = 0, ns = 0;
+	stack[ns++] = t;
+	while (ns) {
+		Node *n = stack[--ns];
+		bool seen = n->nargs == 0;
+		for (int i = 0; i < nn && !seen; i++)
+			seen = nodes[i] == n;
+		if (seen)
+			continue;
+		sg_check(nn < MAXN && ns + 2 <= 2 * MAXN);
+		nodes[nn++] = n;
+		for (int k = 0; k < n->nargs; k++)
+			stack[ns++] = n->args[k];
+	}
+	for (int i = 1; i < nn; i++) /* by id: the order they were made */
+		for (int j = i; j > 0 && nodes[j]->id < nodes[j - 1]->id; j--) {
+			Node *x = nodes[j];
+			nodes[j] = nodes[j - 1];
+			nodes[j - 1] = x;
+		}
+	for (int i = 0; i < nn; i++) {
+		Node *n = nodes[i];
+		TVal *arg[2] = {NULL, NULL};
+		for (int k = 0; k < n->nargs; k++) {
+			Node *a = n->args[k];
+			if (a->op == OP_CONST)
+				arg[k] = tv_const(l, a->value);
+			for (int q = 0; q < no; q++)
+				if (a == tm->ph[q])
+					arg[k] = o[q];
+			for (int q = 0; q < i; q++)
+				if (a == nodes[q])
+					arg[k] = vals[q];
+			sg_check(arg[k]);
+		}
+		Tm *one = tm_new(l);
+		TVal *oo[TV_MAX_OPND];
+		int nno = 0;
+		Node *x = operand(one, arg[0], oo, &nno);
+		Node *y = n->nargs > 1 ? operand(one, arg[1], oo, &nno) : NULL;
+		vals[i] = map_single(l, one, simp_make(one->sd, n->op, x, y), oo, nno);
+	}
+	if (t->op == OP_CONST)
+		return tv_const(l, t->value);
+	for (int q = 0; q < no; q++)
+		if (t == tm->ph[q])
+			return o[q];
+	return vals[nn - 1];
+}
+
 /* The node standing for element i of operand v among o[0..*no): a constant
- * is itself, the same value is the same placeholder, NULL is the index. */
+ * is itself, the same value is the same placeholder. */
 static Node *operand(Tm *tm, TVal *v, TVal **o, int *no)
 {
-	if (v && v->kind == TV_CONST)
+	if (v->kind == TV_CONST)
 		return dag_const(tm->sd, v->value);
 	for (int k = 0; k < *no; k++)
 		if (o[k] == v)
-			return v ? tm->ph[k] : tm->iota;
+			return tm->ph[k];
 	sg_check(*no < TV_MAX_OPND);
 	o[*no] = v;
-	return v ? tm->ph[(*no)++] : (++*no, tm->iota);
+	return tm->ph[(*no)++];
 }
 
 /* op applied elementwise: the scalar lowering's simp_make(op, a[i], b[i]). */
@@ -380,7 +449,7 @@ static TVal *builtin(Lower *l, const Expr *e)
 		TVal *lse = log_sum(l, m, sum_of(l, shifted_exp(l, x, m)));
 		/* z[class] = sum of (class == i) * z[i] */
 		TVal *cls = y->rank ? tv_view(l, y, 0, 1, 0) : y;
-		Node *c = operand(tm, cls, o, &no), *i = operand(tm, NULL, o, &no);
+		Node *c = operand(tm, cls, o, &no), *i = operand(tm, tv_iota(l, n), o, &no);
 		Node *zi = operand(tm, x, o, &no);
 		Node *t = simp_mul(sd, simp_make(sd, OP_EQ, c, i), zi);
 		return map_op(l, OP_SUB, lse, sum_of(l, tv_map(l, tm, t, o, no)));
@@ -495,6 +564,7 @@ static void mark_reach(Lower *l, TVal *loss)
 			break;
 		case TV_LEAF:
 		case TV_CONST:
+		case TV_IOTA:
 			break;
 		}
 	}
@@ -560,6 +630,7 @@ static const char *val_at(Lower *l, TVal *v, const char *ix)
 {
 	switch (v->kind) {
 	case TV_CONST: return lit(l, v->value);
+	case TV_IOTA: return arena_printf(l->a, "(%s)%s", l->dt == DT_FLOAT ? "float" : "double", ix);
 	case TV_VIEW: return val_at(l, v->opnd[0], ix_add(l, v->offset, v->rank ? ix : "0"));
 	default: return v->rank ? arena_printf(l->a, "%s[%s]", v->name, ix) : v->name;
 	}
@@ -675,6 +746,7 @@ static const char *name_of(Lower *l, TVal *v)
 {
 	switch (v->kind) {
 	case TV_CONST: return lit(l, v->value);
+	case TV_IOTA: return "i";
 	case TV_VIEW:
 		if (!v->rank)
 			return val_at(l, v, "0");

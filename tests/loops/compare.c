@@ -6,8 +6,10 @@
  *
  * Build: cc -DMODEL=NAME_model -include NAME_grad.h compare.c NAME_grad.c -lm
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern const sg_model MODEL;
 
@@ -54,9 +56,47 @@ static double draw(double lo, double hi)
 		free(params), free(inputs), free(outputs), free(grad);                  \
 	} while (0)
 
+/* "fd N": N gradient coordinates against central differences (double). */
+static int finite_differences(const sg_model *m, int n)
+{
+	double *p = calloc((size_t)m->n_params + 1, sizeof *p);
+	double *in = calloc((size_t)m->n_inputs + 1, sizeof *in);
+	double *g = calloc((size_t)m->n_params + 1, sizeof *g);
+	for (int i = 0; i < m->n_params; i++)
+		p[i] = m->param_init[i];
+	for (int i = 0; i < m->n_inputs; i++)
+		in[i] = draw(-1, 1);
+	m->backward_d(p, in, g);
+	double worst = 0;
+	int bad = 0;
+	for (int t = 0; t < n; t++) {
+		state = state * 6364136223846793005ull + 1442695040888963407ull;
+		int i = (int)((state >> 33) % (unsigned long long)m->n_params);
+		double keep = p[i], h = 1e-6 * (fabs(keep) > 1 ? fabs(keep) : 1);
+		p[i] = keep + h;
+		double up = m->forward_d(p, in, NULL);
+		p[i] = keep - h;
+		double down = m->forward_d(p, in, NULL);
+		p[i] = keep;
+		double fd = (up - down) / (2 * h);
+		double err = fabs(fd - g[i]) / (fabs(fd) > 1 ? fabs(fd) : 1);
+		if (err > worst)
+			worst = err;
+		if (err > 1e-6) {
+			printf("%s: gradient %.17g, central difference %.17g\n", m->param_names[i], g[i], fd);
+			bad++;
+		}
+	}
+	printf("%d coordinates, largest difference %.3g\n", n, worst);
+	free(p), free(in), free(g);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const sg_model *m = &MODEL;
+	if (argc > 2 && !strcmp(argv[1], "fd"))
+		return finite_differences(m, atoi(argv[2]));
 	int points = argc > 1 ? atoi(argv[1]) : 20;
 	if (m->forward_d)
 		RUN(double, d, "%a");

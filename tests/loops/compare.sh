@@ -11,8 +11,11 @@ for mode in never always; do
 	mkdir "$dir/$mode"
 	"$symgrad" gen "$model" --dtype "$dtype" --loops "$mode" -o "$dir/$mode/${name}_grad.c" \
 		2>"$dir/$mode.err"
-	"$cc" -O2 -std=c11 -w -DMODEL="${name}_model" -include "$dir/$mode/${name}_grad.h" \
-		"$driver" "$dir/$mode/${name}_grad.c" -lm -o "$dir/$mode.bin"
+	# the generated code builds warning-free in strict C99, in both forms
+	"$cc" -O1 -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$dir/$mode/${name}_grad.c" \
+		-o "$dir/$mode.o"
+	"$cc" -O1 -std=c11 -w -DMODEL="${name}_model" -include "$dir/$mode/${name}_grad.h" \
+		"$driver" "$dir/$mode.o" -lm -o "$dir/$mode.bin"
 	"$dir/$mode.bin" 20 >"$dir/$mode.out"
 done
 if ! grep -q "^/\* Loops:" "$dir/always/${name}_grad.c"; then
