@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"  --template T       c (default), latex, or a Lua template file\n"
 	"  --loops WHEN       auto (default: loops above 1000 forward operations),\n"
 	"                     always or never (unrolled straight-line code)\n"
+	"  --vector-math      the batched gradient calls glibc's vector exp, log, ...\n"
+	"                     (libmvec): faster, within a few ulp of the per-row results\n"
 	"  --stats            print operation counts of forward and backward code\n"
 	"  --dump=STAGE       print the IR after STAGE and stop:\n"
 	"                     tokens, ast, dag, grad, prog\n"
@@ -121,6 +123,8 @@ static void parse_gen_args(GenOpts *o, int argc, char **argv)
 			o->stats = true;
 		else if (!strcmp(a, "--loops"))
 			o->c.loops = parse_loops(need_value(argc, argv, &i));
+		else if (!strcmp(a, "--vector-math"))
+			o->c.vector_math = true;
 		else if (!strcmp(a, "--seed"))
 			o->c.seed = parse_seed(need_value(argc, argv, &i));
 		else if (!strncmp(a, "--dump=", 7)) {
@@ -277,7 +281,7 @@ static void print_stats(const Compile *c)
 static int render(Compile *c, const Template *t, const char *header, const char *model_path,
 		  TmplFile **files)
 {
-	TmplOpts to = {t->name, t->src, t->len, header, model_path, 0, 0};
+	TmplOpts to = {t->name, t->src, t->len, header, model_path, c->vector_math, 0, 0};
 	int n = tmpl_render(c->loop ? NULL : c->prog, c->loop, &to, files);
 	c->tmpl_steps = to.steps;
 	c->tmpl_memory = to.memory;
@@ -343,6 +347,10 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 		}
 		if (!strcmp(argv[i], "--loops")) {
 			c.loops = parse_loops(need_value(argc, argv, &i));
+			continue;
+		}
+		if (!strcmp(argv[i], "--vector-math")) {
+			c.vector_math = true;
 			continue;
 		}
 		/* --seed is shared: random initial values here, shuffling in the runtime */

@@ -345,6 +345,25 @@ static const char *cexpr_with(const Prog *p, const Node *n,
 	return r;
 }
 
+/* An operand in a statement over a block of rows: a value that varies by
+ * row is an array indexed by r; params and constants are shared. */
+static const char *row_operand(const Prog *p, const Node *n)
+{
+	if (n->op == OP_CONST || n->op == OP_PARAM)
+		return sched_operand(p, n);
+	return arena_printf(p->dag->arena, "%s[r]", sched_operand(p, n));
+}
+
+const char *sched_row_operand(const Prog *p, const Node *n)
+{
+	return row_operand(p, n);
+}
+
+const char *sched_row_expr(const Prog *p, const Node *n)
+{
+	return cexpr_with(p, n, row_operand);
+}
+
 /* ---- comments ---- */
 
 /* Removes comment delimiters from text that goes into a C comment. */

@@ -352,6 +352,9 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g);
 /* The C text of an operand: a name or a literal. */
 const char *sched_operand(const Prog *p, const Node *n);
 const char *sched_value_text(const Prog *p, const Node *n); /* never aborts */
+/* The same over a block of rows (the batched gradient): "x[r] * w". */
+const char *sched_row_operand(const Prog *p, const Node *n);
+const char *sched_row_expr(const Prog *p, const Node *n);
 void sched_dump(FILE *out, const Prog *p);
 /* Shortest decimal that reads back to the same double (or float), as C. */
 void fmt_shortest(char *buf, size_t n, double v, Dtype dt);
@@ -412,6 +415,7 @@ typedef struct TmplOpts {
 	size_t template_len;
 	const char *header_name;   /* what the .c includes */
 	const char *model_path;
+	bool vector_math;          /* the batch may call glibc's vector exp, log, ... */
 	long steps;                /* out: Lua VM instructions used (to 10^4) */
 	size_t memory;             /* out: peak bytes of the Lua state */
 } TmplOpts;
@@ -452,6 +456,7 @@ typedef struct Compile {
 	uint64_t seed;      /* --seed: random initial values */
 	const char *dump;   /* --dump=STAGE, or NULL */
 	int loops;          /* --loops: SG_LOOPS_AUTO, _ALWAYS or _NEVER */
+	bool vector_math;   /* --vector-math: libmvec in the batched gradient */
 	Model *model;
 	LoopProg *loop;     /* the loop program, when loops were chosen */
 	const char *loop_why; /* why a model above the threshold was unrolled */

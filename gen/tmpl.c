@@ -221,6 +221,16 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		set_str(L, "name", s->name);
 		set_str(L, "op", op_info[s->node->op].name);
 		set_str(L, "expr", s->expr);
+		set_str(L, "row_expr", sched_row_expr(p, s->node));
+		/* a call into <math.h>: a loop with one does not vectorize */
+		switch (s->node->op) {
+		case OP_POW: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_SIN: case OP_COS:
+		case OP_TAN: case OP_TANH: case OP_SIGMOID: case OP_SOFTPLUS:
+			set_bool(L, "call", true);
+			break;
+		default:
+			break;
+		}
 		set_str(L, "comment", s->comment);
 		set_int(L, "line", s->line);
 		set_bool(L, "backward", s->backward);
@@ -242,6 +252,17 @@ static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, cons
 	lua_createtable(L, n, 0);
 	for (int i = 0; i < n; i++) {
 		lua_pushstring(L, sched_operand(p, nodes[i]));
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, key);
+}
+
+/* The same, as operands over a block of rows ("x[r]", "w"). */
+static void push_row_operands(lua_State *L, const Prog *p, Node **nodes, int n, const char *key)
+{
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_pushstring(L, sched_row_operand(p, nodes[i]));
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, key);
@@ -348,6 +369,7 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	set_str(L, "dtype", f ? "float" : "double");
 	set_str(L, "real", f ? "float" : "double");
 	set_str(L, "lit_suffix", f ? "f" : "");
+	set_bool(L, "vector_math", o->vector_math);
 	set_str(L, "loss_name", m->loss->name);
 	set_str(L, "loss", p ? sched_operand(p, m->loss->node) : lp->loss);
 	push_symbols(L, p, m->params, m->n_params, false);
@@ -392,6 +414,8 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	lua_setfield(L, -2, "forward");
 	push_func(L, p, &p->backward);
 	push_operands(L, p, p->grad->param_grad, m->n_params, "grads");
+	push_row_operands(L, p, p->grad->param_grad, m->n_params, "row_grads");
+	set_str(L, "row_loss", sched_row_operand(p, m->loss->node));
 	lua_setfield(L, -2, "backward");
 	push_func(L, p, &p->predict);
 	lua_setfield(L, -2, "predict");

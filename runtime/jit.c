@@ -35,7 +35,7 @@
 
 #include "symgrad.h"
 
-#define JIT_FLAGS "-std=c99", "-O2", "-shared", "-fPIC", "-ffp-contract=off"
+#define JIT_FLAGS "-std=c99", "-O2", "-shared", "-fPIC", "-ffp-contract=off", "-fno-trapping-math"
 #define JIT_NFLAGS 5
 #define JIT_MAX_WORDS 64
 

@@ -26,7 +26,7 @@ static double draw(double lo, double hi)
 	return lo + (hi - lo) * (double)(r >> 1) / 2147483648.0;
 }
 
-#define ROWS 5
+#define ROWS 21 /* two blocks of 8 rows and 5 left over */
 
 #define RUN(T, F, FMT)                                                                  \
 	do {                                                                            \

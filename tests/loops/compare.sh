@@ -1,8 +1,9 @@
 #!/bin/sh
-# compare.sh SYMGRAD MODEL.sg DTYPE CC DRIVER: the loop program and the
-# unrolled program of one model compute the same bits (tests/loops/compare.c).
+# compare.sh SYMGRAD MODEL.sg DTYPE CC DRIVER [CFLAGS]: the loop program and
+# the unrolled program of one model compute the same bits (tests/loops/
+# compare.c), with the unrolled batch's row blocks vectorized or not.
 set -eu
-symgrad=$1 model=$2 dtype=$3 cc=$4 driver=$5
+symgrad=$1 model=$2 dtype=$3 cc=$4 driver=$5 cflags=${6:--O1}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 name=$(sed -n 's/^model[ 	]*\([A-Za-z_0-9]*\).*/\1/p' "$model" | head -n 1)
@@ -12,8 +13,9 @@ for mode in never always; do
 	"$symgrad" gen "$model" --dtype "$dtype" --loops "$mode" -o "$dir/$mode/${name}_grad.c" \
 		2>"$dir/$mode.err"
 	# the generated code builds warning-free in strict C99, in both forms
-	"$cc" -O1 -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$dir/$mode/${name}_grad.c" \
-		-o "$dir/$mode.o"
+	# shellcheck disable=SC2086
+	"$cc" $cflags -ffp-contract=off -std=c99 -Wall -Wextra -Wpedantic -Werror \
+		-c "$dir/$mode/${name}_grad.c" -o "$dir/$mode.o"
 	"$cc" -O1 -std=c11 -w -DMODEL="${name}_model" -include "$dir/$mode/${name}_grad.h" \
 		"$driver" "$dir/$mode.o" -lm -o "$dir/$mode.bin"
 	"$dir/$mode.bin" 20 >"$dir/$mode.out"
@@ -28,4 +30,4 @@ if ! cmp -s "$dir/never.out" "$dir/always.out"; then
 	diff "$dir/never.out" "$dir/always.out" | head -n 20 >&2
 	exit 1
 fi
-echo "$model ($dtype): $(grep -c . "$dir/never.out") values identical"
+echo "$model ($dtype, $cflags): $(grep -c . "$dir/never.out") values identical"
