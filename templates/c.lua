@@ -241,7 +241,7 @@ end
 -- operations of NAME_backward in the same order, and the gradients are
 -- summed row by row, so the result is the per-row function's, summed in
 -- row order, to the bit.
-local BLOCK = 8
+local BLOCK = 16
 
 -- --vector-math: <math.h> functions glibc's libmvec has vector versions of,
 -- declared again under sg_v* names with GCC's simd attribute, so that the
@@ -397,19 +397,47 @@ local function block_rows(put, m)
     end
     put("\t\t}")
   end
-  local stmts, k = f.stmts, 1
+  -- runs: maximal stretches of statements with a call, or without one
+  local stmts, runs, run_of = f.stmts, {}, {}
+  local k = 1
   while k <= #stmts do
     local j = k
     while j + 1 <= #stmts and (not stmts[j + 1].call) == (not stmts[k].call) do j = j + 1 end
-    for q = k, j do
-      put("\t\t", r, " ", stmts[q].name, "[", BLOCK, "];")
+    runs[#runs + 1] = {k, j}
+    for q = k, j do run_of[stmts[q].name] = #runs end
+    k = j + 1
+  end
+  -- a value read outside its own run is an array over the block; one read
+  -- only inside it stays a scalar of the loop body, in a register
+  local array = {}
+  for q, st in ipairs(stmts) do
+    for _, a in ipairs(st.args) do
+      if run_of[a] and run_of[a] ~= run_of[st.name] then array[a] = true end
+    end
+  end
+  for _, g in ipairs(f.row_grads) do array[g:match("^([%w_]+)%[r%]$") or ""] = true end
+  array[f.row_loss:match("^([%w_]+)%[r%]$") or ""] = true
+  for _, run in ipairs(runs) do
+    for q = run[1], run[2] do
+      if array[stmts[q].name] then put("\t\t", r, " ", stmts[q].name, "[", BLOCK, "];") end
     end
     put("\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
-    for q = k, j do
-      put("\t\t\t", stmts[q].name, "[r] = ", vectorized(m, stmts[q].row_expr), ";")
+    for q = run[1], run[2] do
+      local st = stmts[q]
+      local e = st.row_expr
+      for _, a in ipairs(st.args) do
+        if run_of[a] and not array[a] then
+          e = e:gsub("%f[%w_]" .. a .. "%[r%]", a)
+        end
+      end
+      e = vectorized(m, e)
+      if array[st.name] then
+        put("\t\t\t", st.name, "[r] = ", e, ";")
+      else
+        put("\t\t\tconst ", r, " ", st.name, " = ", e, ";")
+      end
     end
     put("\t\t}")
-    k = j + 1
   end
   put("\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
   for q, p in ipairs(m.params) do
