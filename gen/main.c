@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"  --dtype double|float  the C type of every value (default double)\n"
 	"  --seed N           seed of random initial values (param W[4,3] ~ uniform(-1, 1))\n"
 	"  --template T       c (default), latex, or a Lua template file\n"
-	"  --loops WHEN       auto (default: loops above 1000 forward operations),\n"
+	"  --loops WHEN       auto (default: loops above 300 forward operations),\n"
 	"                     always or never (unrolled straight-line code)\n"
 	"  --vector-math      the batched gradient calls glibc's vector exp, log, ...\n"
 	"                     (libmvec): faster, within a few ulp of the per-row results\n"

@@ -396,7 +396,7 @@ typedef struct LoopProg {
 
 /* When to emit loops: SG_LOOPS_AUTO above the threshold, or always, or never. */
 enum { SG_LOOPS_AUTO, SG_LOOPS_ALWAYS, SG_LOOPS_NEVER };
-#define SG_LOOPS_THRESHOLD 1000  /* scalar operations of the forward pass */
+#define SG_LOOPS_THRESHOLD 300   /* scalar operations of the forward pass */
 /* Scalar operations the unrolled forward pass would have (an estimate). */
 long loop_estimate(const Model *m);
 /* The loop program, or NULL with *why set when the model needs unrolling. */

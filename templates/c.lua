@@ -253,16 +253,17 @@ local function vector_decls(put, m)
   put(" * these (libmvec, within a few ulp of the scalar ones); everything else calls")
   put(" * the scalar <math.h>. */")
   put("#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)")
-  put("#define SG_VECTOR_DECL(r, name, args) \\")
-  put("\t__attribute__((const, __simd__(\"notinbranch\"))) r sg_v##name args __asm__(#name);")
-  put("#else")
-  put("#define SG_VECTOR_DECL(r, name, args) static r (*const sg_v##name) args = name;")
-  put("#endif")
   local r, s = m.real, m.lit_suffix
   for _, fn in ipairs(VECTOR_FUNCS) do
     local args = fn == "pow" and ("(" .. r .. ", " .. r .. ")") or ("(" .. r .. ")")
-    put("SG_VECTOR_DECL(", r, ", ", fn, s, ", ", args, ")")
+    put("__attribute__((const, __simd__(\"notinbranch\"))) ", r, " sg_v", fn, s, args,
+        " __asm__(\"", fn, s, "\");")
   end
+  put("#else")
+  for _, fn in ipairs(VECTOR_FUNCS) do
+    put("#define sg_v", fn, s, " ", fn, s)
+  end
+  put("#endif")
   put("")
 end
 
