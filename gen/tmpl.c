@@ -247,22 +247,14 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 	set_int(L, "backward_ops", f->n_bwd_ops);
 }
 
-static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, const char *key)
+/* Operands as C text: sched_operand ("t3", "w"), or sched_row_operand for
+ * the batch's row blocks ("t3[r]", "w"). */
+static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, const char *key,
+			  const char *(*text)(const Prog *, const Node *))
 {
 	lua_createtable(L, n, 0);
 	for (int i = 0; i < n; i++) {
-		lua_pushstring(L, sched_operand(p, nodes[i]));
-		lua_rawseti(L, -2, i + 1);
-	}
-	lua_setfield(L, -2, key);
-}
-
-/* The same, as operands over a block of rows ("x[r]", "w"). */
-static void push_row_operands(lua_State *L, const Prog *p, Node **nodes, int n, const char *key)
-{
-	lua_createtable(L, n, 0);
-	for (int i = 0; i < n; i++) {
-		lua_pushstring(L, sched_row_operand(p, nodes[i]));
+		lua_pushstring(L, text(p, nodes[i]));
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, key);
@@ -413,8 +405,8 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	push_func(L, p, &p->forward);
 	lua_setfield(L, -2, "forward");
 	push_func(L, p, &p->backward);
-	push_operands(L, p, p->grad->param_grad, m->n_params, "grads");
-	push_row_operands(L, p, p->grad->param_grad, m->n_params, "row_grads");
+	push_operands(L, p, p->grad->param_grad, m->n_params, "grads", sched_operand);
+	push_operands(L, p, p->grad->param_grad, m->n_params, "row_grads", sched_row_operand);
 	set_str(L, "row_loss", sched_row_operand(p, m->loss->node));
 	lua_setfield(L, -2, "backward");
 	push_func(L, p, &p->predict);
@@ -422,7 +414,7 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	Node **outs = arena_alloc(a, (size_t)(m->n_outputs + 1) * sizeof *outs);
 	for (int i = 0; i < m->n_outputs; i++)
 		outs[i] = m->outputs[i]->node;
-	push_operands(L, p, outs, m->n_outputs, "output_values");
+	push_operands(L, p, outs, m->n_outputs, "output_values", sched_operand);
 	push_adjoints(L, p);
 	lua_setfield(L, -2, "adjoints");
 	lua_pushlightuserdata(L, (void *)p);
