@@ -298,7 +298,7 @@ local function loop_body(put, items)
       put("")
     elseif k == "for" then
       if it.from <= it.to then
-        put(indent, format("for (int %s = %d; %s <= %d; %s++) {", it.var, it.from, it.var, it.to,
+        put(indent, format("for (int %s = %d; %s < %d; %s++) {", it.var, it.from, it.var, it.to + 1,
                            it.var))
       else
         put(indent, format("for (int %s = %d; %s >= %d; %s--) {", it.var, it.from, it.var, it.to,
