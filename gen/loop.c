@@ -161,9 +161,12 @@ static TVal *intern(Lower *l, const TVal *proto)
 	for (TVal *t = l->buckets[h % NBUCKETS]; t; t = t->next)
 		if (t->hash == h && tv_same(t, proto))
 			return t;
-	if (l->n == l->cap) {
+	if (l->n == l->cap) { /* in the arena: an error's longjmp (fuzzing) leaks nothing */
 		l->cap = l->cap ? l->cap * 2 : 256;
-		l->vals = xrealloc(l->vals, (size_t)l->cap * sizeof *l->vals);
+		TVal **grown = arena_alloc(l->a, (size_t)l->cap * sizeof *grown);
+		if (l->n)
+			memcpy(grown, l->vals, (size_t)l->n * sizeof *grown);
+		l->vals = grown;
 	}
 	TVal *t = arena_alloc(l->a, sizeof *t);
 	*t = *proto;
@@ -1265,7 +1268,6 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 		TVal *v = l->vals[id];
 		if (v->kind == TV_MATMUL && v->needs_grad && root_of(v->opnd[0]) == root_of(v->opnd[1])) {
 			*why = arena_printf(a, "a matrix product of a value with itself (line %d)", v->line);
-			free(l->vals);
 			return NULL;
 		}
 	}
@@ -1421,6 +1423,5 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 		}
 	}
 	put(l, b, LI_STMT, arena_printf(a, "return %s;", val_at(l, loss, "0")), NULL);
-	free(l->vals);
 	return p;
 }

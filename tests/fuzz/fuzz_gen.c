@@ -22,14 +22,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Compile *c = arena_alloc(a, sizeof *c);
 	c->arena = a;
 	c->dtype = data[0] & 1 ? DT_FLOAT : DT_DOUBLE;
+	c->loops = data[0] & 2 ? SG_LOOPS_ALWAYS : SG_LOOPS_AUTO; /* loop programs too */
 	c->src = (Source){"fuzz.sg", arena_strndup(a, (const char *)data + 1, size - 1), size - 1};
 	diag_set_recover(&jb);
 	if (setjmp(jb) == 0 && sg_compile(c)) {
 		size_t len;
 		const char *src = tmpl_builtin("c.lua", &len);
-		TmplOpts o = {"templates/c.lua", src, len, "fuzz_grad.h", "fuzz.sg", 0, 0};
+		TmplOpts o = {"templates/c.lua", src, len, "fuzz_grad.h", "fuzz.sg", false, 0, 0};
 		TmplFile *files;
-		int n = tmpl_render(c->prog, &o, &files);
+		int n = tmpl_render(c->loop ? NULL : c->prog, c->loop, &o, &files);
 		for (int i = 0; i < n; i++)
 			free(files[i].suffix), free(files[i].text);
 		if (n >= 0)
