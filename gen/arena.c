@@ -87,6 +87,15 @@ char *arena_strndup(Arena *a, const char *s, size_t n)
 	return p;
 }
 
+char *arena_upper(Arena *a, const char *s)
+{
+	char *u = arena_strndup(a, s, strlen(s));
+	for (char *c = u; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	return u;
+}
+
 char *arena_printf(Arena *a, const char *fmt, ...)
 {
 	va_list ap;

@@ -87,14 +87,15 @@ struct TVal {
 typedef struct Tm {
 	Dag *sd;
 	Node *ph[TV_MAX_OPND];/* placeholders: element i of operand k */
-	Node *iota, *adj;     /* the index i as a number; the adjoint of the element */
+	Node *adj;            /* the adjoint of the element */
 } Tm;
 
 typedef struct Lower {
 	Arena *a;
 	Model *m;
 	Dtype dt;
-	Symbol ph_sym[TV_MAX_OPND + 2];
+	Symbol ph_sym[TV_MAX_OPND + 1]; /* the operands', then the adjoint's */
+	const char *NAME;     /* the model's name in capitals: NAME_PARAM_w */
 	TVal **vals;
 	int n, cap;
 	TVal **buckets;       /* hash-consing, 4096 chains */
@@ -106,8 +107,6 @@ typedef struct Lower {
 } Lower;
 
 #define NBUCKETS 4096
-
-static const char *upper(Arena *a, const char *s);
 
 static const char *lit(const Lower *l, double v)
 {
@@ -213,8 +212,7 @@ static Tm *tm_new(Lower *l)
 	tm->sd = dag_new(l->a, l->dt);
 	for (int k = 0; k < TV_MAX_OPND; k++)
 		tm->ph[k] = dag_leaf(tm->sd, OP_INPUT, &l->ph_sym[k]);
-	tm->iota = dag_leaf(tm->sd, OP_INPUT, &l->ph_sym[TV_MAX_OPND]);
-	tm->adj = dag_leaf(tm->sd, OP_INPUT, &l->ph_sym[TV_MAX_OPND + 1]);
+	tm->adj = dag_leaf(tm->sd, OP_INPUT, &l->ph_sym[TV_MAX_OPND]);
 	return tm;
 }
 
@@ -260,11 +258,13 @@ static Node *operand(Tm *tm, TVal *v, TVal **o, int *no);
  * were: the scalar DAG shares a subexpression of an element with every other
  * node equal to it (a*a in pow(a, 3) = a*a*a and in a^2), so values must be
  * as fine as nodes for the adjoints to be summed alike. */
-static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
+#define MAX_INNER 64
+
+/* The inner (non-leaf) nodes of expression t, by ascending id: the order
+ * they were made in, t itself last.  Returns how many. */
+static int inner_nodes(Node *t, Node **nodes)
 {
-	enum { MAXN = 64 };
-	Node *nodes[MAXN], *stack[2 * MAXN];
-	TVal *vals[MAXN];
+	Node *stack[2 * MAX_INNER];
 	int nn = 0, ns = 0;
 	stack[ns++] = t;
 	while (ns) {
@@ -274,17 +274,25 @@ static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
 			seen = nodes[i] == n;
 		if (seen)
 			continue;
-		sg_check(nn < MAXN && ns + 2 <= 2 * MAXN);
+		sg_check(nn < MAX_INNER && ns + 2 <= 2 * MAX_INNER);
 		nodes[nn++] = n;
 		for (int k = 0; k < n->nargs; k++)
 			stack[ns++] = n->args[k];
 	}
-	for (int i = 1; i < nn; i++) /* by id: the order they were made */
+	for (int i = 1; i < nn; i++)
 		for (int j = i; j > 0 && nodes[j]->id < nodes[j - 1]->id; j--) {
 			Node *x = nodes[j];
 			nodes[j] = nodes[j - 1];
 			nodes[j - 1] = x;
 		}
+	return nn;
+}
+
+static TVal *tv_map(Lower *l, Tm *tm, Node *t, TVal **o, int no)
+{
+	Node *nodes[MAX_INNER];
+	TVal *vals[MAX_INNER];
+	int nn = inner_nodes(t, nodes);
 	for (int i = 0; i < nn; i++) {
 		Node *n = nodes[i];
 		TVal *arg[2] = {NULL, NULL};
@@ -537,7 +545,7 @@ static void mark_reach(Lower *l, TVal *loss)
 		case TV_MAP:
 			for (int k = 0; k < v->nopnd; k++) {
 				TVal *o = v->opnd[k];
-				if (!o || !tmpl_reads(v->tmpl, v->tm->ph[k]))
+				if (!tmpl_reads(v->tmpl, v->tm->ph[k]))
 					continue;
 				for (int i = 0; i < v->size; i++)
 					if (v->reach[i])
@@ -583,7 +591,7 @@ static void mark_needs_grad(Lower *l)
 		case TV_CONST: v->needs_grad = false; break;
 		default:
 			for (int k = 0; k < v->nopnd; k++)
-				v->needs_grad |= v->opnd[k] && v->opnd[k]->needs_grad;
+				v->needs_grad |= v->opnd[k]->needs_grad;
 		}
 	}
 }
@@ -597,8 +605,7 @@ static void mark_live(Lower *l, int f, TVal **roots, int nroots)
 		TVal *v = l->vals[id];
 		if (v->live[f])
 			for (int k = 0; k < v->nopnd; k++)
-				if (v->opnd[k])
-					v->opnd[k]->live[f] = true;
+				v->opnd[k]->live[f] = true;
 	}
 }
 
@@ -651,7 +658,7 @@ static const char *adj_at(Lower *l, TVal *v, const char *ix)
 /* How element expressions print: operand texts for the placeholders. */
 struct Ctx {
 	const char *opnd[TV_MAX_OPND];
-	const char *iota, *adj;
+	const char *adj;
 	const Node *z;        /* the MAP's own element, stored */
 	const char *z_text;
 };
@@ -686,8 +693,6 @@ static const char *render(Lower *l, const Tm *tm, const Node *n, const Ctx *c)
 		return lit(l, n->value);
 	if (n == tm->adj)
 		return c->adj;
-	if (n == tm->iota)
-		return c->iota;
 	for (int k = 0; k < TV_MAX_OPND; k++)
 		if (n == tm->ph[k])
 			return c->opnd[k];
@@ -713,7 +718,7 @@ static const char *render(Lower *l, const Tm *tm, const Node *n, const Ctx *c)
 
 static const char *key_of(Lower *l, const Tm *tm, const Node *t)
 {
-	Ctx c = {.opnd = {"%0", "%1", "%2"}, .iota = "%i", .adj = "%adj"};
+	Ctx c = {.opnd = {"%0", "%1", "%2"}, .adj = "%adj"};
 	return render(l, tm, t, &c);
 }
 
@@ -759,21 +764,19 @@ static const char *name_of(Lower *l, TVal *v)
 }
 
 /* A MAP's element expression over whole-tensor names (comments). */
-static const char *map_text(Lower *l, TVal *v, const Node *t, const char *adj, bool self)
+static const char *map_text(Lower *l, TVal *v)
 {
-	Ctx c = {.iota = "i", .adj = adj, .z = self ? v->tmpl : NULL, .z_text = v->name};
+	Ctx c = {0};
 	for (int k = 0; k < v->nopnd; k++)
-		if (v->opnd[k])
-			c.opnd[k] = name_of(l, v->opnd[k]);
-	return render(l, v->tm, t, &c);
+		c.opnd[k] = name_of(l, v->opnd[k]);
+	return render(l, v->tm, v->tmpl, &c);
 }
 
 static Ctx map_ctx(Lower *l, TVal *v, const char *ix)
 {
-	Ctx c = {.iota = arena_printf(l->a, "(%s)%s", real(l), ix)};
+	Ctx c = {0};
 	for (int k = 0; k < v->nopnd; k++)
-		if (v->opnd[k])
-			c.opnd[k] = val_at(l, v->opnd[k], v->opnd[k]->size == 1 ? "0" : ix);
+		c.opnd[k] = val_at(l, v->opnd[k], v->opnd[k]->size == 1 ? "0" : ix);
 	return c;
 }
 
@@ -791,7 +794,7 @@ static void emit_forward(Lower *l, LFunc *f, TVal *v)
 	const char *d = decl(l, v);
 	switch (v->kind) {
 	case TV_MAP: {
-		const char *what = arena_printf(l->a, "%s = %s", v->name, map_text(l, v, v->tmpl, "", false));
+		const char *what = arena_printf(l->a, "%s = %s", v->name, map_text(l, v));
 		if (v->size == 1 && !v->rank) {
 			Ctx c = map_ctx(l, v, "0");
 			put(l, f, LI_STMT, arena_printf(l->a, "const %s %s = %s;", r, v->name,
@@ -817,17 +820,17 @@ static void emit_forward(Lower *l, LFunc *f, TVal *v)
 			what = arena_printf(l->a, "%s)", what);
 		put(l, f, LI_COMMENT, what, NULL);
 		put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", r, v->name, val_at(l, x, "0")), NULL);
-		put_for(l, f, "i", 1, x->size - 1 < 1 ? 0 : x->size - 1);
-		if (x->size == 1) /* a one-element max: no loop */
-			f->n--;
-		else if (v->kind == TV_SUM)
-			put(l, f, LI_STMT, arena_printf(l->a, "%s += %s;", v->name, val_at(l, x, "i")), NULL);
-		else
-			put(l, f, LI_STMT, arena_printf(l->a, "%s = %s > %s ? %s : %s;", v->name,
-							val_at(l, x, "i"), v->name, val_at(l, x, "i"), v->name),
-			    NULL);
-		if (x->size > 1)
+		if (x->size > 1) { /* a one-element max is its element */
+			put_for(l, f, "i", 1, x->size - 1);
+			if (v->kind == TV_SUM)
+				put(l, f, LI_STMT, arena_printf(l->a, "%s += %s;", v->name, val_at(l, x, "i")),
+				    NULL);
+			else
+				put(l, f, LI_STMT, arena_printf(l->a, "%s = %s > %s ? %s : %s;", v->name,
+								val_at(l, x, "i"), v->name,
+								val_at(l, x, "i"), v->name), NULL);
 			put(l, f, LI_END, NULL, NULL);
+		}
 		f->ops += x->size - 1;
 		break;
 	}
@@ -904,31 +907,12 @@ typedef struct Term {
 static int element_terms(TVal *v, Node *seed, Term *out, int max)
 {
 	Dag *sd = v->tm->sd;
-	/* the expression's inner nodes, by descending id */
-	Node *stack[256], *nodes[256];
-	int ns = 0, nn = 0;
-	stack[ns++] = v->tmpl;
-	while (ns) {
-		Node *n = stack[--ns];
-		if (n->nargs == 0)
-			continue;
-		bool seen = false;
-		for (int i = 0; i < nn; i++)
-			seen |= nodes[i] == n;
-		if (seen)
-			continue;
-		sg_check(nn < 256 && ns + 2 <= 256);
-		nodes[nn++] = n;
-		for (int k = 0; k < n->nargs; k++)
-			stack[ns++] = n->args[k];
-	}
-	for (int i = 1; i < nn; i++)
-		for (int j = i; j > 0 && nodes[j]->id > nodes[j - 1]->id; j--) {
-			Node *t = nodes[j];
-			nodes[j] = nodes[j - 1];
-			nodes[j - 1] = t;
-		}
-	Node *adj[256] = {0};
+	/* the expression's inner nodes, visited by descending id as diff.c does */
+	Node *up[MAX_INNER], *nodes[MAX_INNER];
+	int nn = inner_nodes(v->tmpl, up);
+	for (int i = 0; i < nn; i++)
+		nodes[i] = up[nn - 1 - i];
+	Node *adj[MAX_INNER] = {0};
 	adj[0] = seed; /* nodes[0] is the root: the largest id */
 	sg_check(nodes[0] == v->tmpl);
 	int nt = 0;
@@ -941,7 +925,7 @@ static int element_terms(TVal *v, Node *seed, Term *out, int max)
 			/* does arg depend on an operand that needs a gradient? */
 			bool needs = false;
 			for (int p = 0; p < v->nopnd; p++)
-				if (v->opnd[p] && v->opnd[p]->needs_grad && tmpl_reads(arg, v->tm->ph[p]))
+				if (v->opnd[p]->needs_grad && tmpl_reads(arg, v->tm->ph[p]))
 					needs = true;
 			if (!needs || arg->op == OP_DETACH)
 				continue;
@@ -984,7 +968,7 @@ static void backward_map(Lower *l, LFunc *f, TVal *v)
 		down |= o->size == 1 && !scalar;
 	}
 	put(l, f, LI_COMMENT, arena_printf(l->a, "through %s = %s (line %d)", v->name,
-					   map_text(l, v, v->tmpl, "", false), v->line), NULL);
+					   map_text(l, v), v->line), NULL);
 	const char *ix = scalar ? "0" : "i";
 	if (!scalar)
 		put_for(l, f, "i", down ? v->size - 1 : 0, down ? 0 : v->size - 1);
@@ -1111,7 +1095,7 @@ static void emit_loads(Lower *l, LFunc *f, int fn)
 			continue;
 		bool param = s->kind == SYM_PARAM;
 		const char *arr = param ? "params" : "inputs";
-		const char *at = arena_printf(l->a, "%s_%s_%s", upper(l->a, l->m->name), param ? "PARAM" : "INPUT",
+		const char *at = arena_printf(l->a, "%s_%s_%s", l->NAME, param ? "PARAM" : "INPUT",
 					      s->ident);
 		if (!any)
 			put(l, f, LI_COMMENT, "parameters and inputs", NULL);
@@ -1161,7 +1145,7 @@ static void emit_outputs(Lower *l, LFunc *f)
 		Symbol *s = m->outputs[i];
 		Symbol *t = s->tensor ? s->tensor : s;
 		TVal *v = t->tval;
-		const char *at = arena_printf(l->a, "%s_OUTPUT_%s", upper(l->a, m->name), t->ident);
+		const char *at = arena_printf(l->a, "%s_OUTPUT_%s", l->NAME, t->ident);
 		if (t->size > 1) {
 			put_for(l, f, "i", 0, t->size - 1);
 			put(l, f, LI_STMT, arena_printf(l->a, "outputs[%s + i] = %s;", at, val_at(l, v, "i")),
@@ -1173,15 +1157,6 @@ static void emit_outputs(Lower *l, LFunc *f)
 		}
 		i += t->size;
 	}
-}
-
-static const char *upper(Arena *a, const char *s)
-{
-	char *u = arena_strndup(a, s, strlen(s));
-	for (char *c = u; *c; c++)
-		if (*c >= 'a' && *c <= 'z')
-			*c = (char)(*c - 'a' + 'A');
-	return u;
 }
 
 /* ---- the whole ---- */
@@ -1226,8 +1201,9 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 	Lower L = {.a = a, .m = m, .dt = dt};
 	Lower *l = &L;
 	l->buckets = arena_alloc(a, NBUCKETS * sizeof *l->buckets);
-	static const char *const ph_names[] = {"%0", "%1", "%2", "%i", "%adj"};
-	for (int k = 0; k < TV_MAX_OPND + 2; k++)
+	l->NAME = arena_upper(a, m->name);
+	static const char *const ph_names[] = {"%0", "%1", "%2", "%adj"};
+	for (int k = 0; k < TV_MAX_OPND + 1; k++)
 		l->ph_sym[k] = (Symbol){.kind = SYM_INPUT, .name = ph_names[k], .ident = ph_names[k]};
 	LoopProg *p = arena_alloc(a, sizeof *p);
 	p->arena = a;
@@ -1313,9 +1289,6 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 	mark_live(l, 0, roots, nout + 1);
 	mark_live(l, 1, &loss, 1);
 
-	const char *NAME = upper(a, m->name);
-	p->model = m;
-	(void)NAME;
 	emit_forward_all(l, &p->forward, 0);
 	emit_forward_all(l, &p->predict, 2);
 	emit_forward_all(l, &p->backward, 1);
@@ -1347,7 +1320,7 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 			continue;
 		if (v->kind == TV_LEAF && v->rank)
 			put(l, b, LI_STMT, arena_printf(a, "%s *%s = grad + %s_PARAM_%s;", real(l), v->dname,
-							upper(a, m->name), v->sym->ident), NULL);
+							l->NAME, v->sym->ident), NULL);
 		else if (v->rank)
 			put(l, b, LI_STMT, arena_printf(a, "%s %s[%d];", real(l), v->dname, v->size), NULL);
 		else
@@ -1397,7 +1370,7 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 		TVal *v = s->tval;
 		if (s->kind != SYM_PARAM)
 			continue;
-		const char *at = arena_printf(a, "%s_PARAM_%s", upper(a, m->name), s->ident);
+		const char *at = arena_printf(a, "%s_PARAM_%s", l->NAME, s->ident);
 		for (int e = 0; e < s->size; e++) {
 			Symbol *el = s->elems ? s->elems[e] : s;
 			if (!v->adj_init || !v->reach[e])

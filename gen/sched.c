@@ -201,10 +201,7 @@ static const char *user_name(const Node *n, const char **user)
 static void reserve_generated(Namer *nm, const Model *m)
 {
 	Arena *a = nm->arena;
-	char *up = arena_strndup(a, m->name, strlen(m->name));
-	for (char *c = up; *c; c++)
-		if (*c >= 'a' && *c <= 'z')
-			*c = (char)(*c - 'a' + 'A');
+	const char *up = arena_upper(a, m->name);
 	static const char *const upper[] = {"GRAD_H", "N_PARAMS", "N_INPUTS", "N_OUTPUTS", NULL};
 	static const char *const lower[] = {"forward", "backward", "predict", "backward_batch",
 					    "model", "param_names", "input_names",
@@ -347,21 +344,16 @@ static const char *cexpr_with(const Prog *p, const Node *n,
 
 /* An operand in a statement over a block of rows: a value that varies by
  * row is an array indexed by r; params and constants are shared. */
-static const char *row_operand(const Prog *p, const Node *n)
+const char *sched_row_operand(const Prog *p, const Node *n)
 {
 	if (n->op == OP_CONST || n->op == OP_PARAM)
 		return sched_operand(p, n);
 	return arena_printf(p->dag->arena, "%s[r]", sched_operand(p, n));
 }
 
-const char *sched_row_operand(const Prog *p, const Node *n)
-{
-	return row_operand(p, n);
-}
-
 const char *sched_row_expr(const Prog *p, const Node *n)
 {
-	return cexpr_with(p, n, row_operand);
+	return cexpr_with(p, n, sched_row_operand);
 }
 
 /* ---- comments ---- */

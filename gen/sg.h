@@ -60,6 +60,7 @@ void arena_free(Arena *a);
 void *arena_alloc(Arena *a, size_t n);     /* zeroed, aligned */
 char *arena_strndup(Arena *a, const char *s, size_t n);
 char *arena_printf(Arena *a, const char *fmt, ...) SG_PRINTF(2, 3);
+char *arena_upper(Arena *a, const char *s); /* ASCII capitals: the model's NAME */
 void *xrealloc(void *p, size_t n);         /* growable arrays outside arenas */
 
 /* A growable string for building text. */
@@ -353,7 +354,7 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g);
 const char *sched_operand(const Prog *p, const Node *n);
 const char *sched_value_text(const Prog *p, const Node *n); /* never aborts */
 /* The same over a block of rows (the batched gradient): "x[r] * w". */
-const char *sched_row_operand(const Prog *p, const Node *n);
+const char *sched_row_operand(const Prog *p, const Node *n); /* "x[r]", "w" */
 const char *sched_row_expr(const Prog *p, const Node *n);
 void sched_dump(FILE *out, const Prog *p);
 /* Shortest decimal that reads back to the same double (or float), as C. */

@@ -349,11 +349,7 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	Arena *a = p ? p->dag->arena : lp->arena;
 	lua_createtable(L, 0, 24);
 	set_str(L, "name", m->name);
-	char *upper = arena_strndup(a, m->name, strlen(m->name));
-	for (char *c = upper; *c; c++)
-		if (*c >= 'a' && *c <= 'z')
-			*c = (char)(*c - 'a' + 'A');
-	set_str(L, "NAME", upper);
+	set_str(L, "NAME", arena_upper(a, m->name));
 	set_str(L, "source", o->model_path);
 	set_str(L, "version", sg_version);
 	set_str(L, "header", o->header_name);
