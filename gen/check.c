@@ -377,12 +377,10 @@ static void *compile_hand(Compile *c, const char *file, char *dir)
 	if (n < 2)
 		exit(1);
 	const char *hpath = arena_printf(a, "%s/%s", dir, header);
-	bool ok = emit_write_atomic(hpath, files[1].text, files[1].len);
+	emit_file(hpath, files[1].text, files[1].len);
 	for (int i = 0; i < n; i++)
 		free(files[i].suffix), free(files[i].text);
 	free(files);
-	if (!ok)
-		diag_fatal("cannot write '%s': %s", hpath, strerror(errno));
 	const char *cc = getenv("CC");
 	char *so = arena_printf(a, "%s/hand.so", dir);
 	char *inc = arena_printf(a, "-I%s", dir);

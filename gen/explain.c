@@ -38,13 +38,31 @@ static const char *json_num(Arena *a, double v)
 	return isfinite(v) ? fmt_num(a, v) : "null";
 }
 
-/* Parses "x=2,y=4,w=1" into params and inputs; params default to init. */
-void at_parse(const Model *m, const char *spec, double *params, double *inputs)
+/* The input or param an --at item names: a scalar, or one element of a
+ * tensor spelled as eval and the generated header spell it ("x[1]",
+ * "W[0,1]"); a tensor's own name is an error, never its first element. */
+static Symbol *at_symbol(const Model *m, const char *name, size_t len)
 {
-	bool *given = xrealloc(NULL, (size_t)m->n_inputs + 1);
-	memset(given, 0, (size_t)m->n_inputs + 1);
-	for (int i = 0; i < m->n_params; i++)
-		params[i] = m->params[i]->init;
+	Symbol *s = parse_lookup(m, name, len);
+	if (s && s->kind != SYM_LET && s->elems)
+		diag_fatal("--at: '%.*s' is a tensor; give each element, like %s=1",
+			   (int)len, name, s->elems[0]->name);
+	if (s)
+		return s->kind == SYM_LET ? NULL : s;
+	for (int k = 0; k < 2; k++) {
+		Symbol **list = k ? m->params : m->inputs;
+		for (int i = 0, n = k ? m->n_params : m->n_inputs; i < n; i++)
+			if (strlen(list[i]->name) == len && !memcmp(list[i]->name, name, len))
+				return list[i];
+	}
+	return NULL;
+}
+
+/* Sets the values "x=2,y=4,w=1" gives, marking inputs in given (when not
+ * NULL); every error is found with given NULL, before anything is allocated. */
+static void at_apply(const Model *m, const char *spec, double *params, double *inputs,
+		     bool *given)
+{
 	const char *s = spec ? spec : "";
 	while (*s) {
 		const char *eq = strchr(s, '=');
@@ -52,8 +70,8 @@ void at_parse(const Model *m, const char *spec, double *params, double *inputs)
 		if (!eq || eq > end)
 			diag_fatal("--at expects name=value pairs separated by commas, got '%.*s'",
 				   (int)(end - s), s);
-		Symbol *sym = parse_lookup(m, s, (size_t)(eq - s));
-		if (!sym || sym->kind == SYM_LET)
+		Symbol *sym = at_symbol(m, s, (size_t)(eq - s));
+		if (!sym)
 			diag_fatal("--at: '%.*s' is not an input or param of model '%s'",
 				   (int)(eq - s), s, m->name);
 		char *num_end;
@@ -63,12 +81,28 @@ void at_parse(const Model *m, const char *spec, double *params, double *inputs)
 		if (sym->kind == SYM_PARAM)
 			params[sym->index] = v;
 		else
-			inputs[sym->index] = v, given[sym->index] = true;
+			inputs[sym->index] = v;
+		if (given && sym->kind == SYM_INPUT)
+			given[sym->index] = true;
 		s = *end ? end + 1 : end;
 	}
+}
+
+/* Parses "x=2,y=4,w=1" into params and inputs; params default to init. */
+void at_parse(const Model *m, const char *spec, double *params, double *inputs)
+{
+	for (int i = 0; i < m->n_params; i++)
+		params[i] = m->params[i]->init;
+	at_apply(m, spec, params, inputs, NULL);
+	bool *given = xrealloc(NULL, (size_t)m->n_inputs + 1);
+	memset(given, 0, (size_t)m->n_inputs + 1);
+	at_apply(m, spec, params, inputs, given);
 	for (int i = 0; i < m->n_inputs; i++)
-		if (!given[i])
-			diag_fatal("--at: no value for input '%s'", m->inputs[i]->name);
+		if (!given[i]) {
+			const char *name = m->inputs[i]->name;
+			free(given); /* diag_fatal may return to a caller that goes on */
+			diag_fatal("--at: no value for input '%s'", name);
+		}
 	free(given);
 }
 
@@ -396,7 +430,7 @@ int cmd_explain(Arena *a, int argc, char **argv)
 		explain_json(&w);
 	else
 		explain_text(&w);
-	return fflush(stdout) ? 1 : 0;
+	return 0; /* main reports a failed write to standard output */
 }
 
 /* ---- graph ---- */
@@ -454,35 +488,54 @@ static char *dot_text(Compile *c, Walk *w)
 	return b.data;
 }
 
-/* Runs Graphviz's dot to render text into path; false if dot is missing. */
-static bool render_dot(const char *text, const char *format, const char *path)
+/* Runs Graphviz's dot to render text as format; its output (malloc'd, *len
+ * bytes), or NULL when dot is not installed.  The result is written by
+ * emit_file like every other output, never by dot itself. */
+static char *render_dot(const char *text, const char *format, size_t *len)
 {
-	int fds[2];
-	if (pipe(fds) != 0)
+	FILE *in = tmpfile();
+	int out[2];
+	if (!in || fputs(text, in) < 0 || fflush(in) != 0 || fseek(in, 0, SEEK_SET) != 0)
+		diag_fatal("cannot write a temporary file: %s", strerror(errno));
+	if (pipe(out) != 0)
 		diag_fatal("pipe: %s", strerror(errno));
 	pid_t pid = fork();
 	if (pid < 0)
 		diag_fatal("fork: %s", strerror(errno));
 	if (pid == 0) {
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
+		dup2(fileno(in), 0);
+		dup2(out[1], 1);
+		close(out[0]);
+		close(out[1]);
 		char fmt[16];
 		snprintf(fmt, sizeof fmt, "-T%s", format);
-		execlp("dot", "dot", fmt, "-o", path, (char *)NULL);
+		execlp("dot", "dot", fmt, (char *)NULL);
 		_exit(127);
 	}
-	close(fds[0]);
-	size_t len = strlen(text);
-	bool wrote = write(fds[1], text, len) == (ssize_t)len;
-	close(fds[1]);
+	fclose(in);
+	close(out[1]);
+	Buf b = {0};
+	char chunk[65536];
+	ssize_t r;
+	while ((r = read(out[0], chunk, sizeof chunk)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			diag_fatal("reading Graphviz's output: %s", strerror(errno));
+		buf_put(&b, chunk, (size_t)r);
+	}
+	close(out[0]);
 	int status;
-	waitpid(pid, &status, 0);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return false;
-	if (!wrote || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		diag_fatal("Graphviz's dot failed to render '%s'", path);
-	return true;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		buf_free(&b);
+		return NULL;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || b.len == 0)
+		diag_fatal("Graphviz's dot failed to render the graph as %s", format);
+	*len = b.len;
+	return b.data;
 }
 
 int cmd_graph(Arena *a, int argc, char **argv)
@@ -502,16 +555,19 @@ int cmd_graph(Arena *a, int argc, char **argv)
 		walk(&w, o.at);
 	char *text = dot_text(&c, o.at ? &w : NULL);
 	bool ok = true;
-	if (!strcmp(o.out, "-")) {
-		ok = fputs(text, stdout) >= 0 && fflush(stdout) == 0;
-	} else if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {
-		ok = emit_write_atomic(o.out, text, strlen(text));
-		if (!ok)
-			fprintf(stderr, "symgrad: error: cannot write '%s': %s\n", o.out, strerror(errno));
-	} else if (!render_dot(text, ext, o.out)) {
-		fprintf(stderr, "symgrad: error: rendering .%s needs Graphviz's 'dot', which is not "
-				"installed (apt-get install graphviz), or write -o FILE.dot\n", ext);
-		ok = false;
+	if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {
+		emit_file(o.out, text, strlen(text));
+	} else {
+		size_t len;
+		char *image = render_dot(text, ext, &len);
+		if (image)
+			emit_file(o.out, image, len);
+		else
+			fprintf(stderr, "symgrad: error: rendering .%s needs Graphviz's 'dot', which is "
+					"not installed (apt-get install graphviz), or write -o "
+					"FILE.dot\n", ext);
+		ok = image != NULL;
+		free(image);
 	}
 	free(text);
 	return ok ? 0 : 1;

@@ -48,10 +48,23 @@ static const char usage_text[] =
 	"\n"
 	"train, predict and eval options: see README.md, or symgrad train --help\n";
 
+/* The exit status once standard output is flushed: status, or 1 with a
+ * message when anything written to it was lost (a full disk, a closed
+ * pipe): a command never reports success for output that did not arrive. */
+static int stdout_status(int status)
+{
+	sg_error err;
+	if (sg_stdout_close(&err) < 0) {
+		sg_error_print(&err);
+		return 1;
+	}
+	return status;
+}
+
 static void usage(int status)
 {
 	fputs(usage_text, status ? stderr : stdout);
-	exit(status);
+	exit(stdout_status(status));
 }
 
 typedef struct GenOpts {
@@ -145,6 +158,8 @@ static void parse_gen_args(GenOpts *o, int argc, char **argv)
 	}
 	if (!o->model_path)
 		diag_fatal("no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])");
+	if (o->out && !strcmp(o->out, "-"))
+		o->out = NULL; /* standard output, as without -o */
 }
 
 /* ---- templates ---- */
@@ -201,10 +216,8 @@ static void write_depfile(const GenOpts *o, const Template *t, const char *targe
 	if (t->is_file)
 		buf_printf(&b, " %s", t->name);
 	buf_puts(&b, "\n");
-	bool ok = emit_write_atomic(o->depfile, b.data, b.len);
+	emit_file(o->depfile, b.data, b.len);
 	buf_free(&b);
-	if (!ok)
-		diag_fatal("cannot write '%s': %s", o->depfile, strerror(errno));
 }
 
 static void free_files(TmplFile *files, int n)
@@ -224,7 +237,7 @@ static void write_outputs(const GenOpts *o, TmplFile *files, int n)
 	size_t *lens = arena_alloc(a, (size_t)(n + 1) * sizeof *lens);
 	int k = 0;
 	for (int i = 0; i < n; i++) {
-		const char *path = i == 0 ? o->out
+		const char *path = i == 0 ? (o->out ? o->out : "-")
 				   : !strcmp(files[i].suffix, ".h") && o->header ? o->header
 				   : o->out ? sibling(a, o->out, files[i].suffix)
 					    : NULL;
@@ -233,14 +246,7 @@ static void write_outputs(const GenOpts *o, TmplFile *files, int n)
 		paths[k] = path, texts[k] = files[i].text, lens[k] = files[i].len;
 		k++;
 	}
-	int bad = emit_write_all(paths, texts, lens, k);
-	if (bad >= 0)
-		diag_fatal("cannot write '%s': %s", paths[bad], strerror(errno));
-	if (!o->out) {
-		fwrite(files[0].text, 1, files[0].len, stdout);
-		if (fflush(stdout) != 0)
-			diag_fatal("cannot write the output: %s", strerror(errno));
-	}
+	emit_files(paths, texts, lens, k);
 }
 
 static void print_loop_stats(const Compile *c)
@@ -444,5 +450,5 @@ int main(int argc, char **argv)
 		usage(2);
 	}
 	cleanup();
-	return status;
+	return stdout_status(status);
 }

@@ -12,7 +12,7 @@
  *            are made, so every stage sees simplified nodes
  *   sched.c  DAG               -> straight-line program, names, comments
  *   tmpl.c   program           -> Lua tables -> sandboxed template -> text
- *   emit.c   text              -> files, written atomically
+ *   emit.c   text              -> files, through the runtime's out.c
  *
  * Memory: one arena per compilation (arena.c), freed at exit.
  * Errors: diag_error() for bad input (file:line:col, source line, caret,
@@ -417,24 +417,32 @@ typedef struct TmplOpts {
 	const char *header_name;   /* what the .c includes */
 	const char *model_path;
 	bool vector_math;          /* the batch may call glibc's vector exp, log, ... */
-	long steps;                /* out: Lua VM instructions used (to 10^4) */
+	long steps;                /* out: instructions used (to 10^3), library work included */
 	size_t memory;             /* out: peak bytes of the Lua state */
 } TmplOpts;
+
+/* The sandbox's limits (README "Limits"); a zero field means the default. */
+typedef struct TmplLimits {
+	long steps;                /* Lua instructions, library work counted alike */
+	size_t memory;             /* bytes of the Lua state; also of the returned text */
+	double cpu_seconds;        /* CPU time: a backstop that steps should beat */
+} TmplLimits;
 
 /* Renders p, or the loop program lp when p is NULL; returns the number of
  * files or -1 after printing an error. */
 int tmpl_render(const Prog *p, const LoopProg *lp, TmplOpts *o, TmplFile **files);
+/* tmpl_render within other limits (lim may be NULL): for tests. */
+int tmpl_render_limited(const Prog *p, const LoopProg *lp, TmplOpts *o, const TmplLimits *lim,
+			TmplFile **files);
 /* Built-in files (templates, the default model), embedded at build time. */
 const char *tmpl_builtin(const char *name, size_t *len);
 
 /* ---- emit.c: output files ---- */
-/* Writes text to path atomically (temp file, fsync, rename). */
-bool emit_write_atomic(const char *path, const char *text, size_t len);
-/* Writes n files so that either all are replaced or none is: every temp file
- * first, then every rename.  Returns -1, or the index of the file that
- * failed (errno set). */
-int emit_write_all(const char *const *paths, const char *const *texts, const size_t *lens,
-		   int n);
+/* Writes n texts to n paths ("-" is standard output) through the runtime's
+ * out.c: every file flushed to disk before any replaces its target; exits
+ * with an error naming the file on any failure. */
+void emit_files(const char *const *paths, const char *const *texts, const size_t *lens, int n);
+void emit_file(const char *path, const char *text, size_t len);
 
 /* ---- explain.c: explain and graph ---- */
 const char *fmt_num(Arena *a, double v);  /* shortest, no ".0" */

@@ -53,6 +53,19 @@
 	"model's values\n"                                                    \
 	"  --format text|json   output format (text)\n"
 
+/* The exit status once standard output is flushed: rc, or 1 (message
+ * printed) when some of what was written to it was lost. */
+static int stdout_status(int rc)
+{
+	sg_error err;
+
+	if (sg_stdout_close(&err) < 0) {
+		sg_error_print(&err);
+		return 1;
+	}
+	return rc;
+}
+
 /* Handles --help/-h anywhere in argv: prints usage and help to stdout and
  * sets *rc to 0.  Without --help, a NULL model is a usage error (*rc 2).
  * Returns 1 when the command is finished. */
@@ -64,7 +77,7 @@ static int help_or_no_model(const sg_model *m, int argc, char **argv,
 	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("%s\n%s", usage, help);
-			*rc = fflush(stdout) == 0 ? 0 : 1;
+			*rc = stdout_status(0);
 			return 1;
 		}
 	if (m)
@@ -103,6 +116,7 @@ static int fail(const sg_error *err)
 	sg_error_print(err);
 	return 1;
 }
+
 
 /* Moves to the next option: sets a->name (and a->value for "--x=v");
  * 0 at the end, -1 (usage printed) for something that is not an option. */
@@ -312,7 +326,8 @@ typedef struct train_cmd {
 typedef struct train_run {
 	const train_cmd *c;
 	const sg_data *d;
-	FILE *log;           /* --log CSV, or NULL */
+	sg_out *log_out;     /* --log, or NULL */
+	FILE *log;           /* its stream */
 	int tty;             /* stderr is a terminal: draw a progress bar */
 	struct timespec t0;
 	double last_bar;     /* when the bar was last drawn */
@@ -591,18 +606,18 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 		fail(&err);
 	else if (c->load && load_params(t, c->load) < 0)
 		;
-	else if (c->log && !(r.log = fopen(c->log, "w")))
-		fprintf(stderr, "symgrad: error: %s: cannot open: %s\n", c->log,
-			strerror(errno));
+	else if (c->log && !(r.log_out = sg_out_open(c->log, &err)))
+		fail(&err);
 	else {
-		if (r.log)
+		if (r.log_out) {
+			r.log = sg_out_stream(r.log_out);
 			fputs("epoch,loss,seconds\n", r.log);
+		}
 		rc = train_body(t, &r, as);
 	}
-	if (r.log && fclose(r.log) != 0 && rc == 0) {
-		fprintf(stderr, "symgrad: error: %s: write failed\n", c->log);
-		rc = 1;
-	}
+	/* the log of the epochs done is kept even when training failed */
+	if (r.log_out && sg_out_commit(&r.log_out, 1, &err) < 0)
+		rc = fail(&err);
 	sg_trainer_free(t);
 	sg_data_free(d);
 	return rc;
@@ -634,7 +649,7 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 	if (rc == 0)
 		rc = train_main(m, &c, &as);
 	assign_free(&as);
-	return rc;
+	return stdout_status(rc);
 }
 
 /* ---- predict ---- */
@@ -670,7 +685,7 @@ static int predict_rows(sg_trainer *t, const sg_data *d)
 		print_row(out, m->n_outputs);
 	}
 	free(out);
-	return fflush(stdout) == 0 ? 0 : 1;
+	return stdout_status(0);
 }
 
 /* symgrad predict MODEL.sg --data D [--params P]: CSV of the outputs.  Input
@@ -835,5 +850,5 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 	free(out);
 	free(grad);
 	assign_free(&as);
-	return rc ? rc : (fflush(stdout) == 0 ? 0 : 1);
+	return stdout_status(rc);
 }

@@ -18,10 +18,9 @@
  * model, unknown, duplicate or missing parameters, malformed numbers and a
  * checksum that does not match (an edited or truncated file).
  *
- * Saving is atomic: the text goes to a temporary file in the target's
- * directory, which is flushed, fsync'ed and renamed over the target; on any
- * failure the temporary file is removed and the old file is untouched.  A
- * new file gets mode 0644, a replaced one keeps its mode.
+ * Saving goes through out.c like every file symgrad writes: atomically for
+ * a regular file (on any failure the old file is untouched), in place for a
+ * device or FIFO.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,95 +94,6 @@ static int params_text(text *t, const sg_model *m, const double *p)
 	return rc ? -1 : 0;
 }
 
-/* Splits path into its directory (".", when none) and a temp-file pattern
- * "DIR/.BASE.XXXXXX"; returns the pattern (malloc'd) and sets *dir. */
-static char *temp_pattern(const char *path, char **dir)
-{
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
-	const char *base = slash ? slash + 1 : path;
-	char *pat = malloc(strlen(path) + 16);
-
-	*dir = malloc(dlen + 2);
-	if (!pat || !*dir) {
-		free(pat);
-		free(*dir);
-		*dir = NULL;
-		return NULL;
-	}
-	if (slash) {
-		memcpy(*dir, path, dlen);
-		(*dir)[dlen] = '\0';
-		if (dlen == 0)
-			strcpy(*dir, "/");
-	} else
-		strcpy(*dir, ".");
-	sprintf(pat, "%s/.%s.XXXXXX", *dir, base);
-	return pat;
-}
-
-/* Writes all of t to fd and makes it durable; -1 with errno set. */
-static int write_durable(int fd, const text *t)
-{
-	size_t off = 0;
-
-	while (off < t->len) {
-		ssize_t n = write(fd, t->s + off, t->len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return fsync(fd);
-}
-
-/* Best-effort fsync of directory dir so the rename itself is durable. */
-static void sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY);
-
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-/* Writes t to a temp file in dir and renames it to path; -1 with *err. */
-static int save_atomic(const char *path, const text *t, sg_error *err)
-{
-	char *dir, *tmp = temp_pattern(path, &dir);
-	struct stat st;
-	int fd, rc = -1;
-
-	if (!tmp)
-		return sg_errorf(err, "out of memory");
-	if ((fd = mkstemp(tmp)) < 0) {
-		sg_errorf(err, "%s: error: cannot create a file in %s: %s",
-			  path, dir, strerror(errno));
-		goto out;
-	}
-	fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644);
-	if (write_durable(fd, t) < 0 || close(fd) < 0) {
-		sg_errorf(err, "%s: error: write failed: %s", path,
-			  strerror(errno));
-		if (fcntl(fd, F_GETFD) >= 0)
-			close(fd);
-	} else if (rename(tmp, path) < 0)
-		sg_errorf(err, "%s: error: cannot replace: %s", path,
-			  strerror(errno));
-	else
-		rc = 0;
-	if (rc < 0)
-		unlink(tmp);
-	else
-		sync_dir(dir);
-out:
-	free(tmp);
-	free(dir);
-	return rc;
-}
-
 /* Saves the n_params values p for model m to path atomically. */
 int sg_params_save(const char *path, const sg_model *m, const double *p,
 		   sg_error *err)
@@ -194,7 +104,7 @@ int sg_params_save(const char *path, const sg_model *m, const double *p,
 	if (params_text(&t, m, p) < 0)
 		rc = sg_errorf(err, "out of memory");
 	else
-		rc = save_atomic(path, &t, err);
+		rc = sg_write_file(path, t.s, t.len, err);
 	free(t.s);
 	return rc;
 }

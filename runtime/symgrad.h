@@ -6,7 +6,7 @@
  * generated C at run time (sg_jit).  It has no global state; every object
  * comes from a _new/_open and goes back through the matching _free/_close.
  *
- * Sections follow the source files: fmt.c, error.c, rng.c, data.c,
+ * Sections follow the source files: fmt.c, error.c, out.c, rng.c, data.c,
  * params.c, optim.c, train.c, cmd.c, jit.c.
  */
 #ifndef SYMGRAD_H
@@ -44,6 +44,31 @@ void sg_error_print(const sg_error *err);
  * SG_FNV_INIT). */
 #define SG_FNV_INIT 0xcbf29ce484222325u
 uint64_t sg_fnv1a(uint64_t h, const void *data, size_t n);
+
+/* ---- out.c: writing files (see out.c for the whole contract) ---- */
+
+/* An output being written: a regular file through a temporary file renamed
+ * over it on commit, a device or FIFO in place, "-" standard output. */
+typedef struct sg_out sg_out;
+
+/* Opens path for writing; NULL and *err filled on failure. */
+sg_out *sg_out_open(const char *path, sg_error *err);
+/* The stream to write the output's bytes to. */
+FILE *sg_out_stream(sg_out *o);
+/* Flushes the n outputs to disk, then puts every one in place; frees them.
+ * -1 with *err naming the file on any write error, and then no target that
+ * had not been replaced yet is touched. */
+int sg_out_commit(sg_out **outs, int n, sg_error *err);
+/* Drops an output: its temporary file is removed, the target untouched. */
+void sg_out_abort(sg_out *o);
+/* Writes n texts to n paths together, all or nothing; 0 or -1 with *err. */
+int sg_write_files(int n, const char *const *paths, const char *const *texts,
+		   const size_t *lens, sg_error *err);
+/* Writes one text to path; 0 or -1 with *err. */
+int sg_write_file(const char *path, const char *text, size_t len, sg_error *err);
+/* Flushes standard output; -1 with *err when anything written to it was
+ * lost (a full disk, a closed pipe). */
+int sg_stdout_close(sg_error *err);
 
 /* ---- fmt.c: number formatting ---- */
 
@@ -229,7 +254,11 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 typedef struct sg_jit sg_jit;
 
 /* Compiles NAME_grad.c/NAME_grad.h (texts in memory) into a cached shared
- * object and loads it; NULL and *err filled on failure. */
+ * object and loads it; NULL and *err filled on failure, among them a cache
+ * directory that is not the user's own or that others can write.  A cached
+ * object is loaded only when it is the user's, unchanged since it was built
+ * (SHA-256) and its descriptor is sound; otherwise it is rebuilt.  The
+ * rules and the compiler's command line are at the top of jit.c. */
 sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
 		    sg_error *err);
 const sg_model *sg_jit_model(const sg_jit *j);

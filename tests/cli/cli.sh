@@ -146,12 +146,14 @@ output-files)
 	expect_status 0
 	only_files h other.h
 	grep -q '^#include "other.h"$' d/two.c || fail "two.c does not include other.h"
-	# overwriting: the old files are replaced, permissions follow the umask
+	# overwriting: the old files are replaced and keep their mode (never
+	# widened); new files follow the umask
 	echo old >d/lin.c
 	chmod 600 d/lin.c
 	(umask 022 && "$symgrad" gen "$linear" -o d/lin.c) || fail "overwrite failed"
 	grep -q old d/lin.c && fail "d/lin.c was not replaced"
-	[ "$(ls -l d/lin.c | cut -c1-10)" = "-rw-r--r--" ] || fail "mode of d/lin.c: $(ls -l d/lin.c)"
+	[ "$(ls -l d/lin.c | cut -c1-10)" = "-rw-------" ] || fail "mode of d/lin.c: $(ls -l d/lin.c)"
+	[ "$(ls -l d/lin.h | cut -c1-10)" = "-rw-r--r--" ] || fail "mode of d/lin.h: $(ls -l d/lin.h)"
 	only_files d lin.c lin.h linear_grad.c linear_grad.h two.c
 	# a model from standard input: the same C but for the path, "-"
 	"$symgrad" gen - <"$linear" >stdin.c 2>err || fail "gen - failed"
@@ -165,8 +167,117 @@ dev-full)
 	"$symgrad" gen "$linear" >/dev/full 2>err
 	status=$?
 	expect_status 1
-	expect_err "symgrad: error: cannot write the output: No space left on device"
+	expect_err "symgrad: error: cannot write to standard output: No space left on device"
 	only_files . err out want
+	;;
+stdout-full)
+	# every command that writes to standard output: a lost write is exit 1
+	# with a message, never exit 0 (output that did not arrive)
+	data=$root/examples/lecture04/data.csv
+	ex=$root/examples/exercises/ex4_1.sg
+	check_full() {
+		"$symgrad" "$@" >/dev/full 2>err
+		status=$?
+		[ $status -eq 1 ] || fail "symgrad $* >/dev/full: exit status $status"
+		grep -q '^symgrad: error: cannot write to standard output' err ||
+			{ fail "symgrad $* >/dev/full: no message"; cat err >&2; }
+		[ "$(grep -c 'cannot write' err)" -eq 1 ] || { fail "symgrad $*: message twice"; cat err >&2; }
+	}
+	check_full
+	check_full --help
+	check_full --version
+	check_full gen "$linear" --dump=dag
+	check_full gen "$linear" --dump=tokens
+	check_full train "$linear" --data "$data" --trace lecture --quiet
+	check_full train --help
+	"$symgrad" train "$linear" --data "$data" --quiet --save p.params || fail "train --save"
+	check_full predict "$linear" --params p.params --data "$data"
+	check_full eval "$ex" --at x=2,y=4,w=1
+	check_full eval "$ex" --at x=2,y=4,w=1 --format json
+	check_full explain "$ex" --at x=2,y=4,w=1
+	check_full graph "$ex" -o -
+	check_full check "$ex" --hand "$root/examples/exercises/ex4_1.hand"
+	;;
+device-outputs)
+	# a device or FIFO is written in place, never replaced by a regular
+	# file; a write error there is an error (exit 1, the file named)
+	data=$root/examples/lecture04/data.csv
+	mkfifo fifo
+	if [ "$(id -u)" -eq 0 ]; then
+		mknod null c 1 3 || fail "mknod"
+		devices="null fifo"
+	else
+		devices=fifo
+	fi
+	for dev in $devices; do
+		for opt in --save --log; do
+			[ "$dev" = fifo ] && { cat fifo >got & }
+			run train "$linear" --data "$data" --quiet $opt $dev
+			wait
+			expect_status 0
+			[ -p fifo ] || fail "$opt fifo: fifo is no longer a FIFO"
+			[ "$dev" = null ] && { [ -c null ] || fail "$opt null: no longer a device"; }
+			if [ "$dev" = fifo ]; then
+				case $opt in
+				--save) grep -q '^checksum' got || fail "--save fifo: nothing read" ;;
+				--log) grep -q '^epoch,loss' got || fail "--log fifo: nothing read" ;;
+				esac
+			fi
+		done
+		[ "$dev" = fifo ] && { cat fifo >got & }
+		run gen "$linear" -o $dev
+		wait
+		expect_status 0
+		[ "$dev" = fifo ] && { grep -q linear_backward got || fail "gen -o fifo: nothing read"; }
+	done
+	mkfifo g.dot
+	cat g.dot >got &
+	run graph "$root/examples/exercises/ex4_1.sg" -o g.dot
+	wait
+	expect_status 0
+	[ -p g.dot ] || fail "graph -o g.dot: no longer a FIFO"
+	grep -q '^digraph' got || fail "graph -o g.dot: nothing read"
+	[ -c /dev/full ] || fail "/dev/full is missing"
+	for opt in --save --log; do
+		run train "$linear" --data "$data" --quiet $opt /dev/full
+		expect_status 1
+		expect_err "symgrad: error: cannot write '/dev/full': No space left on device"
+		[ -c /dev/full ] || fail "$opt /dev/full replaced the device"
+	done
+	mkdir dir
+	run train "$linear" --data "$data" --quiet --save dir
+	expect_status 1
+	expect_err "symgrad: error: cannot write 'dir': it is a directory"
+	;;
+symlink-outputs)
+	# a symbolic link is followed by every writer: the link stays, its
+	# target gets the new contents (created when it does not exist yet)
+	data=$root/examples/lecture04/data.csv
+	mkdir t
+	ln -s t/p.params p.link
+	ln -s t/log.csv log.link
+	ln -s t/m.c c.link
+	run train "$linear" --data "$data" --quiet --save p.link --log log.link
+	expect_status 0
+	run gen "$linear" -o c.link
+	expect_status 0
+	for l in p.link log.link c.link; do
+		[ -L $l ] || fail "$l is no longer a symbolic link"
+	done
+	grep -q '^checksum' t/p.params || fail "--save did not write through the link"
+	grep -q '^epoch,loss' t/log.csv || fail "--log did not write through the link"
+	grep -q 'linear_backward' t/m.c || fail "gen -o did not write through the link"
+	# the header goes beside the name given (c.h), as without a link
+	[ -f c.h ] || fail "gen -o c.link: no c.h"
+	echo old >t/p.params
+	run train "$linear" --data "$data" --quiet --save p.link
+	grep -q '^checksum' t/p.params || fail "--save over an existing target via a link"
+	ln -s loop2 loop1
+	ln -s loop1 loop2
+	run train "$linear" --data "$data" --quiet --save loop1
+	expect_status 1
+	grep -q "cannot write 'loop1'" err || { fail "a link loop:"; cat err >&2; }
+	only_files t p.params log.csv m.c
 	;;
 dev-full-header)
 	# the header cannot be written: no C file may be left without it

@@ -27,7 +27,7 @@ for sig in TERM KILL; do
 			fi
 		fi
 	done
-	if ls "$work" | grep -q '\.tmp\.'; then
+	if ls "$work" | grep -q 'sgtmp'; then
 		echo "SIG$sig: temporary files left: $(ls "$work")" >&2
 		fail=1
 	fi

@@ -246,8 +246,7 @@ Test(params, save_into_missing_directory)
 
 	cr_assert(eq(int, sg_params_save(bad, &abc_model, v, &err), -1));
 	snprintf(want, sizeof want,
-		 "%s: error: cannot create a file in %s/no/such: No such file or "
-		 "directory", bad, dir);
+		 "cannot write '%s': No such file or directory", bad);
 	cr_assert(eq(str, err.msg, want));
 	free(bad);
 }
@@ -261,7 +260,7 @@ Test(params, failed_rename_leaves_no_temp_file)
 	mkdir(target, 0755);
 	th_write_file(inside, "x");
 	cr_assert(eq(int, sg_params_save(target, &abc_model, v, &err), -1));
-	cr_assert(ne(ptr, strstr(err.msg, "error: cannot replace"), NULL), "%s",
+	cr_assert(ne(ptr, strstr(err.msg, "it is a directory"), NULL), "%s",
 		  err.msg);
 	cr_assert(eq(int, th_count_entries(dir), 1)); /* just "taken" */
 	free(inside);
@@ -282,8 +281,8 @@ Test(params, failed_write_keeps_old_file)
 	lim.rlim_cur = lim.rlim_max = 40;
 	cr_assert(eq(int, setrlimit(RLIMIT_FSIZE, &lim), 0));
 	cr_assert(eq(int, sg_params_save(file, &abc_model, big, &err), -1));
-	cr_assert(ne(ptr, strstr(err.msg, "error: write failed: File too large"),
-		     NULL), "%s", err.msg);
+	cr_assert(ne(ptr, strstr(err.msg, "': File too large"), NULL), "%s",
+		  err.msg);
 	after = th_read_file(file);
 	cr_assert(eq(str, after, before));
 	cr_assert(eq(int, th_count_entries(dir), 1));
