@@ -5,24 +5,56 @@
  * model through a cache:
  *
  *   $XDG_CACHE_HOME/symgrad/KEY-NAME/   (else ~/.cache/symgrad/KEY-NAME/)
- *       NAME_grad.c  NAME_grad.h  NAME.so
+ *       NAME_grad.c  NAME_grad.h  NAME.so  NAME.so.sha256
  *
  * KEY is FNV-1a 64 (hex) of the name, both texts, the compiler command and
- * the flags, so a change to any of them gets a new entry.  An entry is used
- * when NAME.so loads, exports NAME_model with our SG_MODEL_ABI and its
- * sources equal the texts (a hash collision is then harmless); anything
- * else (a truncated or empty .so, a missing symbol, an old ABI) is removed
- * and rebuilt.
+ * the flags, so a change to any of them gets a new entry (a collision is
+ * harmless: the sources in the entry must equal the texts).
  *
- * The compiler is $CC, else "cc".  $CC is split at spaces and tabs into
- * words, without quoting (like make's CC = gcc -m32, but no shell is run,
- * so nothing in it is interpreted), and run with fork/execvp as
- *   CC... -std=c99 -O2 -shared -fPIC -ffp-contract=off -o TMP NAME_grad.c -lm
- * TMP is a unique name in the entry; the object is loaded from there and
- * then renamed to NAME.so, so concurrent runs never see a partial file and
- * a reader never loads a half-written one.  The compiler's messages are
- * captured and become the error on failure.
+ * Compiling.  The compiler is $CC, else "cc".  $CC is split at spaces and
+ * tabs into words (CC="ccache gcc" and CC="gcc -m64" work); no shell runs,
+ * so quotes and backslashes, which would mean something to a shell, are
+ * refused rather than passed on.  It runs with fork/execvp as
+ *
+ *   CC... -std=c99 -O2 -shared -fPIC -ffp-contract=off -fno-trapping-math
+ *         -o DIR/.NAME.so.XXXXXX DIR/NAME_grad.c -lm
+ *
+ * (-fno-trapping-math changes no value; it lets GCC if-convert max in the
+ * batched gradient's loops).  The compiler's messages become the error on
+ * failure.  The new object is checked and loaded under its unique
+ * temporary name, renamed to NAME.so, and then its SHA-256 is written to
+ * NAME.so.sha256 (sha256sum's format; temporary file, fsync, rename), so
+ * concurrent runs never see a partial file.
+ *
+ * Trust.  Loading a shared object runs its code (constructors run inside
+ * dlopen, before any symbol can be looked at), so nothing is loaded that
+ * might not be the user's own build:
+ *  - every directory from the cache root down must belong to the user
+ *    (geteuid) and be writable by nobody else, or sg_jit_open fails naming
+ *    it (no fallback: a shared or foreign cache is a setup to fix, and root
+ *    running with another user's HOME must not run that user's files);
+ *    the directories symgrad creates are made 0700;
+ *  - every file read from an entry is opened without following a symlink
+ *    and must be a regular file of the user's that nobody else can write;
+ *  - the object's bytes are read from that one descriptor and hashed, the
+ *    hash must equal NAME.so.sha256, and the same open file is loaded
+ *    (through /proc/self/fd/N on Linux, so the bytes hashed are the bytes
+ *    loaded; by path elsewhere, which the directories' owner alone can
+ *    change);
+ *  - NAME_model must then pass check_model: our ABI, a real size of double
+ *    or float, counts in range, names and functions present and inside the
+ *    loaded object.
+ * With the directories the user's, only the user (or root) can write an
+ * entry, so what is left is damage and accident: a crash or a full disk,
+ * a cache copied or restored from elsewhere, a stray file.  The hash is
+ * SHA-256 (FIPS 180-4, below; there is no crypto library to call) rather
+ * than the key's FNV-1a, which anyone can collide on purpose; it is not
+ * keyed and not a signature, since whoever could forge it could write the
+ * cache, and that is what the ownership checks rule out.  A cached entry
+ * that fails any check is removed and rebuilt; a fresh build that fails
+ * one is an error.
  */
+#define _GNU_SOURCE /* dladdr; dl_iterate_phdr on Linux */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +64,22 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <link.h>
+#endif
 
 #include "symgrad.h"
 
-#define JIT_FLAGS "-std=c99", "-O2", "-shared", "-fPIC", "-ffp-contract=off", "-fno-trapping-math"
-#define JIT_NFLAGS 5
+static const char *const jit_flags[] = {
+	"-std=c99", "-O2", "-shared", "-fPIC", "-ffp-contract=off",
+	"-fno-trapping-math",
+};
+#define JIT_NFLAGS ((int)(sizeof jit_flags / sizeof jit_flags[0]))
 #define JIT_MAX_WORDS 64
+/* Largest n_params, n_inputs or n_outputs a descriptor may claim. */
+#define JIT_MAX_COUNT (1 << 24)
+/* A sha256sum line: 64 hex digits, two spaces, the name, a newline. */
+#define JIT_SUM_MAX 320
 
 struct sg_jit {
 	void *handle;
@@ -45,6 +87,106 @@ struct sg_jit {
 	int cached;
 	char *path; /* NAME.so in the cache entry */
 };
+
+/* ---- SHA-256 (FIPS 180-4) ---- */
+
+typedef struct sha256 {
+	uint32_t h[8];
+	uint64_t len;           /* bytes hashed */
+	unsigned char buf[64];  /* a partial block */
+	size_t n;               /* bytes in buf */
+} sha256;
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) ((x) >> (n) | (x) << (32 - (n)))
+
+static void sha256_init(sha256 *s)
+{
+	static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+				       0xa54ff53a, 0x510e527f, 0x9b05688c,
+				       0x1f83d9ab, 0x5be0cd19};
+
+	memcpy(s->h, h0, sizeof h0);
+	s->len = 0;
+	s->n = 0;
+}
+
+/* The compression function on one 64-byte block. */
+static void sha256_block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], a[8], t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 64; i++)
+		w[i] = w[i - 16] + w[i - 7] +
+		       (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ w[i - 15] >> 3) +
+		       (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ w[i - 2] >> 10);
+	memcpy(a, h, sizeof a);
+	for (i = 0; i < 64; i++) {
+		t1 = a[7] + (ROR(a[4], 6) ^ ROR(a[4], 11) ^ ROR(a[4], 25)) +
+		     ((a[4] & a[5]) ^ (~a[4] & a[6])) + sha256_k[i] + w[i];
+		t2 = (ROR(a[0], 2) ^ ROR(a[0], 13) ^ ROR(a[0], 22)) +
+		     ((a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]));
+		memmove(a + 1, a, 7 * sizeof a[0]); /* h=g ... b=a */
+		a[4] += t1;
+		a[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		h[i] += a[i];
+}
+
+static void sha256_update(sha256 *s, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t k;
+
+	s->len += n;
+	while (n > 0) {
+		k = 64 - s->n < n ? 64 - s->n : n;
+		memcpy(s->buf + s->n, p, k);
+		s->n += k, p += k, n -= k;
+		if (s->n == 64) {
+			sha256_block(s->h, s->buf);
+			s->n = 0;
+		}
+	}
+}
+
+/* Pads, finishes and writes the digest as 64 lowercase hex digits. */
+static void sha256_hex(sha256 *s, char hex[65])
+{
+	unsigned char pad[72] = {0x80};
+	uint64_t bits = s->len * 8;
+	size_t npad = (s->n < 56 ? 56 : 120) - s->n;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		pad[npad + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_update(s, pad, npad + 8);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x",
+			 (unsigned)(s->h[i / 4] >> (24 - 8 * (i % 4)) & 0xff));
+}
+
+#undef ROR
+
+/* ---- the compiler command and the key ---- */
 
 /* The compiler command: $CC split into words (no quoting). */
 typedef struct cc_cmd {
@@ -60,6 +202,10 @@ static int cc_split(cc_cmd *c, sg_error *err)
 	char *s;
 
 	c->n = 0;
+	if (env && strpbrk(env, "'\"\\"))
+		return sg_errorf(err, "CC='%s': quotes and backslashes are not "
+				 "interpreted (CC is split at spaces and run "
+				 "without a shell)", env);
 	c->buf = strdup(env && *env ? env : "cc");
 	if (!c->buf)
 		return sg_errorf(err, "out of memory");
@@ -98,9 +244,8 @@ static uint64_t hash_str(uint64_t h, const char *s)
 static uint64_t cache_key(const char *name, const char *c_text,
 			  const char *h_text, const cc_cmd *cc)
 {
-	static const char *const flags[] = {JIT_FLAGS};
 	char abi[16];
-	uint64_t h = hash_str(SG_FNV_INIT, "symgrad-jit 1");
+	uint64_t h = hash_str(SG_FNV_INIT, "symgrad-jit 2");
 	int i;
 
 	snprintf(abi, sizeof abi, "%d", SG_MODEL_ABI);
@@ -111,7 +256,7 @@ static uint64_t cache_key(const char *name, const char *c_text,
 	for (i = 0; i < cc->n; i++)
 		h = hash_str(h, cc->word[i]);
 	for (i = 0; i < JIT_NFLAGS; i++)
-		h = hash_str(h, flags[i]);
+		h = hash_str(h, jit_flags[i]);
 	return h;
 }
 
@@ -135,6 +280,8 @@ static char *str_printf(const char *fmt, ...)
 	return s;
 }
 
+/* ---- directories ---- */
+
 /* The cache root: $XDG_CACHE_HOME/symgrad or $HOME/.cache/symgrad. */
 static char *cache_root(sg_error *err)
 {
@@ -152,7 +299,7 @@ static char *cache_root(sg_error *err)
 	return s;
 }
 
-/* Creates directory path and its parents (like mkdir -p). */
+/* Creates directory path and its parents (like mkdir -p), private. */
 static int mkdir_p(char *path, sg_error *err)
 {
 	char *s;
@@ -163,7 +310,7 @@ static int mkdir_p(char *path, sg_error *err)
 		{
 			char c = *s;
 			*s = '\0';
-			if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 				sg_errorf(err, "%s: cannot create directory: %s",
 					  path, strerror(errno));
 				*s = c;
@@ -176,26 +323,112 @@ static int mkdir_p(char *path, sg_error *err)
 	}
 }
 
-/* 1 when file path holds exactly text. */
-static int file_equals(const char *path, const char *text)
+/* 0 when the directory open as fd is the user's and writable by nobody
+ * else; -1 with *err naming it (path) and saying what to do. */
+static int check_dir(int fd, const char *path, sg_error *err)
 {
-	size_t n = strlen(text), got;
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	int same = 0;
+	struct stat st;
 
-	if (!f)
+	if (fstat(fd, &st) < 0)
+		return sg_errorf(err, "%s: %s", path, strerror(errno));
+	if (st.st_uid != geteuid())
+		return sg_errorf(err, "cache directory %s belongs to uid %ld, not "
+				 "to you (uid %ld): set XDG_CACHE_HOME to a "
+				 "directory of your own", path, (long)st.st_uid,
+				 (long)geteuid());
+	if (st.st_mode & 022)
+		return sg_errorf(err, "cache directory %s is writable by group or "
+				 "others (mode %04o): chmod go-w it, or set "
+				 "XDG_CACHE_HOME to a private directory", path,
+				 (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* Opens directory name under at (path in messages) and checks it; flags
+ * adds O_NOFOLLOW.  The descriptor, or -1 with *err. */
+static int open_dir(int at, const char *name, const char *path, int flags,
+		    sg_error *err)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
+
+	if (fd < 0)
+		return sg_errorf(err, "cannot open cache directory %s: %s", path,
+				 strerror(errno));
+	if (check_dir(fd, path, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Opens the cache root (made if missing) and in it the entry directory
+ * (made if missing), both checked; *root_fd and the result are open
+ * descriptors, or -1 with *err. */
+static int open_entry_dir(char *root, const char *entry, const char *dir,
+			  int *root_fd, sg_error *err)
+{
+	if (mkdir_p(root, err) < 0 ||
+	    (*root_fd = open_dir(AT_FDCWD, root, root, 0, err)) < 0)
+		return -1;
+	if (mkdirat(*root_fd, entry, 0700) < 0 && errno != EEXIST)
+		return sg_errorf(err, "%s: cannot create directory: %s", dir,
+				 strerror(errno));
+	return open_dir(*root_fd, entry, dir, O_NOFOLLOW, err);
+}
+
+/* ---- files in an entry ---- */
+
+/* Opens name in directory dfd for reading, not following a symlink (and
+ * not blocking on a FIFO); -1 when it cannot. */
+static int open_nofollow(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+}
+
+/* 1 when fd is a regular file of the user's that nobody else can write;
+ * *st gets its status. */
+static int is_own(int fd, struct stat *st)
+{
+	return fstat(fd, st) == 0 && S_ISREG(st->st_mode) &&
+	       st->st_uid == geteuid() && !(st->st_mode & 022);
+}
+
+/* Opens name in dfd when it is_own; else -1. */
+static int open_own(int dfd, const char *name, struct stat *st)
+{
+	int fd = open_nofollow(dfd, name);
+
+	if (fd >= 0 && !is_own(fd, st)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 when file name in dfd is the user's and holds exactly text. */
+static int file_equals(int dfd, const char *name, const char *text)
+{
+	size_t n = strlen(text);
+	struct stat st;
+	int fd = open_own(dfd, name, &st), same = 0;
+	FILE *f;
+	char *buf;
+
+	if (fd < 0)
 		return 0;
-	if ((buf = malloc(n + 1)) != NULL) {
-		got = fread(buf, 1, n + 1, f);
-		same = got == n && memcmp(buf, text, n) == 0;
+	if (!(f = fdopen(fd, "rb"))) {
+		close(fd);
+		return 0;
+	}
+	if ((size_t)st.st_size == n && (buf = malloc(n + 1)) != NULL) {
+		same = fread(buf, 1, n + 1, f) == n && memcmp(buf, text, n) == 0;
 		free(buf);
 	}
 	fclose(f);
 	return same;
 }
 
-/* Writes text to path through a temporary name and rename. */
+/* Writes text to path through a temporary name, fsync and rename. */
 static int write_file_atomic(const char *path, const char *text, sg_error *err)
 {
 	char *tmp = str_printf("%s.XXXXXX", path);
@@ -213,7 +446,7 @@ static int write_file_atomic(const char *path, const char *text, sg_error *err)
 		return -1;
 	}
 	fchmod(fd, 0644);
-	ok = fwrite(text, 1, n, f) == n;
+	ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fd) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path) < 0) {
 		sg_errorf(err, "%s: cannot write: %s", path, strerror(errno));
@@ -225,60 +458,227 @@ static int write_file_atomic(const char *path, const char *text, sg_error *err)
 	return 0;
 }
 
-/* Loads so_path and finds NAME_model with our ABI; on failure fills *err
- * (when not NULL) and leaves nothing open. */
-static int load_model(sg_jit *j, const char *so_path, const char *name,
-		      sg_error *err)
+/* The sha256sum line of the object open as fd ("HEX  NAME.so\n"), read
+ * from the descriptor itself; -1 on a read error. */
+static int checksum_line(int fd, const char *so_name, char line[JIT_SUM_MAX])
 {
-	char *sym = str_printf("%s_model", name);
-	const sg_model *m;
+	char buf[16384], hex[65];
+	sha256 s;
+	ssize_t n;
+	off_t off = 0;
 
-	if (!sym)
-		return sg_errorf(err, "out of memory");
-	j->handle = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-	if (!j->handle) {
-		sg_errorf(err, "cannot load %s: %s", so_path, dlerror());
-		free(sym);
-		return -1;
+	sha256_init(&s);
+	while ((n = pread(fd, buf, sizeof buf, off)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		sha256_update(&s, buf, (size_t)n);
+		off += n;
 	}
-	m = (const sg_model *)dlsym(j->handle, sym);
-	if (!m || m->abi != SG_MODEL_ABI) {
-		if (m)
-			sg_errorf(err, "%s: %s has ABI %d, runtime has %d",
-				  so_path, sym, m->abi, SG_MODEL_ABI);
-		else
-			sg_errorf(err, "%s: no symbol %s", so_path, sym);
-		dlclose(j->handle);
-		j->handle = NULL;
-		free(sym);
-		return -1;
-	}
-	j->model = m;
-	free(sym);
+	sha256_hex(&s, hex);
+	snprintf(line, JIT_SUM_MAX, "%s  %s\n", hex, so_name);
 	return 0;
 }
 
-/* Tries the existing entry: sources equal to the texts, a non-empty .so
- * that loads.  0 when usable; otherwise the .so is removed. */
-static int try_cached(sg_jit *j, const char *dir, const char *name,
-		      const char *c_text, const char *h_text)
-{
-	char *c_path = str_printf("%s/%s_grad.c", dir, name);
-	char *h_path = str_printf("%s/%s_grad.h", dir, name);
-	struct stat st;
-	int ok = 0;
+/* ---- loading and checking ---- */
 
-	if (c_path && h_path && stat(j->path, &st) == 0) {
-		ok = st.st_size > 0 && file_equals(c_path, c_text) &&
-		     file_equals(h_path, h_text) &&
-		     load_model(j, j->path, name, NULL) == 0;
-		if (!ok)
-			unlink(j->path);
-	}
-	free(c_path);
-	free(h_path);
-	return ok ? 0 : -1;
+#ifdef __linux__
+/* dl_iterate_phdr callback: 1 (stop) when an object is named data. */
+static int has_name(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	return info->dlpi_name && strcmp(info->dlpi_name, data) == 0;
 }
+#endif
+
+/* dlopen of the object open as fd.  On Linux through /proc/self/fd/N, so
+ * exactly the file that was checked is loaded.  glibc matches a dlopen
+ * name against the objects already loaded before opening anything, and an
+ * object loaded through an earlier N keeps that name after N is closed and
+ * reused; so N is moved (dup) past every name in use.  Without /proc, the
+ * path. */
+static void *dlopen_fd(int fd, const char *path)
+{
+#ifdef __linux__
+	char proc[64];
+	int k = fd, dup_fd = -1, next = 0;
+	void *h;
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", k);
+	if (access(proc, F_OK) == 0) {
+		while (dl_iterate_phdr(has_name, proc)) {
+			if ((next = fcntl(fd, F_DUPFD_CLOEXEC, k + 1)) < 0)
+				break;
+			if (dup_fd >= 0)
+				close(dup_fd);
+			dup_fd = k = next;
+			snprintf(proc, sizeof proc, "/proc/self/fd/%d", k);
+		}
+		h = next < 0 ? NULL : dlopen(proc, RTLD_NOW | RTLD_LOCAL);
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return h;
+	}
+#endif
+	(void)fd;
+	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
+/* 1 when address p lies in the loaded object whose base is base. */
+static int inside(const void *p, const void *base)
+{
+	Dl_info info;
+
+	return p && dladdr(p, &info) && info.dli_fbase == base;
+}
+
+/* The address of function f, for inside(). */
+static const void *fn_addr(void (*f)(void))
+{
+	const void *p;
+
+	memcpy(&p, &f, sizeof p);
+	return p;
+}
+
+/* Checks an array of n names at names (field what): present, inside the
+ * object based at base, every name too.  -1 with *err after pre. */
+static int check_names(const char *const *names, int n, const char *what,
+		       const void *base, const char *pre, sg_error *err)
+{
+	int i;
+
+	if (n == 0)
+		return 0;
+	if (!names)
+		return sg_errorf(err, "%s: %s is NULL", pre, what);
+	if (!inside(names, base) || !inside(names + n - 1, base))
+		return sg_errorf(err, "%s: %s is outside the loaded object", pre,
+				 what);
+	for (i = 0; i < n; i++) {
+		if (!names[i])
+			return sg_errorf(err, "%s: %s[%d] is NULL", pre, what, i);
+		if (!inside(names[i], base))
+			return sg_errorf(err, "%s: %s[%d] is outside the loaded "
+					 "object", pre, what, i);
+	}
+	return 0;
+}
+
+/* Checks that a count is in range. */
+static int check_count(int n, const char *what, const char *pre,
+		       sg_error *err)
+{
+	if (n < 0 || n > JIT_MAX_COUNT)
+		return sg_errorf(err, "%s: %s is %d (expected 0 to %d)", pre,
+				 what, n, JIT_MAX_COUNT);
+	return 0;
+}
+
+/* Checks the function pointers: forward and backward of the model's real
+ * type present, the others of that type optional, none of the other type,
+ * every one present inside the object (is_d: a double model). */
+static int check_fns(const sg_model *m, int is_d, const void *base,
+		     const char *pre, sg_error *err)
+{
+	typedef void (*fn)(void);
+	static const char *const names[8] = {
+		"forward_d", "backward_d", "predict_d", "backward_batch_d",
+		"forward_f", "backward_f", "predict_f", "backward_batch_f"};
+	const fn fns[8] = {
+		(fn)m->forward_d, (fn)m->backward_d, (fn)m->predict_d,
+		(fn)m->backward_batch_d, (fn)m->forward_f, (fn)m->backward_f,
+		(fn)m->predict_f, (fn)m->backward_batch_f};
+	int own = is_d ? 0 : 4, i;
+
+	for (i = own; i < own + 2; i++)
+		if (!fns[i])
+			return sg_errorf(err, "%s: %s is NULL", pre, names[i]);
+	for (i = 0; i < 8; i++) {
+		if (fns[i] && i / 4 != own / 4)
+			return sg_errorf(err, "%s: %s is set in a %s model", pre,
+					 names[i], is_d ? "double" : "float");
+		if (fns[i] && !inside(fn_addr(fns[i]), base))
+			return sg_errorf(err, "%s: %s is outside the loaded object",
+					 pre, names[i]);
+	}
+	return 0;
+}
+
+/* Checks the descriptor m, found as pre ("PATH: NAME_model") in a loaded
+ * object, before anything else reads it: whatever it claims must be
+ * something the runtime can use without crashing.  -1 with *err. */
+static int check_model(const sg_model *m, const char *name, const char *pre,
+		       sg_error *err)
+{
+	Dl_info info;
+	const void *base;
+	int is_d;
+
+	if (!dladdr(m, &info) || !inside((const char *)(m + 1) - 1, info.dli_fbase))
+		return sg_errorf(err, "%s is outside the loaded object", pre);
+	base = info.dli_fbase;
+	if (m->abi != SG_MODEL_ABI)
+		return sg_errorf(err, "%s has ABI %d, runtime has %d", pre, m->abi,
+				 SG_MODEL_ABI);
+	is_d = m->real_size == (int)sizeof(double);
+	if (!is_d && m->real_size != (int)sizeof(float))
+		return sg_errorf(err, "%s: real_size is %d (expected %d or %d)", pre,
+				 m->real_size, (int)sizeof(double), (int)sizeof(float));
+	if (check_count(m->n_params, "n_params", pre, err) < 0 ||
+	    check_count(m->n_inputs, "n_inputs", pre, err) < 0 ||
+	    check_count(m->n_outputs, "n_outputs", pre, err) < 0)
+		return -1;
+	if (!m->name)
+		return sg_errorf(err, "%s: name is NULL", pre);
+	if (!inside(m->name, base) || strcmp(m->name, name) != 0)
+		return sg_errorf(err, "%s: name is not \"%s\"", pre, name);
+	if (!inside(m->source, base) || !inside(m->version, base))
+		return sg_errorf(err, "%s: source or version is not a string of "
+				 "the object", pre);
+	if (check_names(m->param_names, m->n_params, "param_names", base, pre, err) < 0 ||
+	    check_names(m->input_names, m->n_inputs, "input_names", base, pre, err) < 0 ||
+	    check_names(m->output_names, m->n_outputs, "output_names", base, pre, err) < 0)
+		return -1;
+	if (m->n_params > 0 && (!inside(m->param_init, base) ||
+				!inside(m->param_init + m->n_params - 1, base)))
+		return sg_errorf(err, "%s: param_init is not an array of the object",
+				 pre);
+	return check_fns(m, is_d, base, pre, err);
+}
+
+/* Loads the object open as fd (checked and hashed; path for messages and
+ * where there is no /proc) and checks NAME_model; on failure fills *err
+ * (when not NULL) and leaves nothing open. */
+static int load_model(sg_jit *j, int fd, const char *path, const char *name,
+		      sg_error *err)
+{
+	char *sym = str_printf("%s_model", name);
+	char *pre = str_printf("%s: %s_model", path, name);
+	const sg_model *m;
+	const char *why;
+	int rc = -1;
+
+	if (!sym || !pre)
+		sg_errorf(err, "out of memory");
+	else if (!(j->handle = dlopen_fd(fd, path))) {
+		why = dlerror();
+		sg_errorf(err, "cannot load %s: %s", path, why ? why : strerror(errno));
+	} else if (!(m = (const sg_model *)dlsym(j->handle, sym)))
+		sg_errorf(err, "%s: no symbol %s", path, sym);
+	else if (check_model(m, name, pre, err) == 0)
+		j->model = m, rc = 0;
+	if (rc < 0 && j->handle) {
+		dlclose(j->handle);
+		j->handle = NULL;
+	}
+	free(sym);
+	free(pre);
+	return rc;
+}
+
+/* ---- compiling ---- */
 
 /* Child side of the compile: stderr and stdout to out_fd, then exec; on
  * exec failure writes errno to exec_fd and exits 127. */
@@ -378,14 +778,13 @@ static int run_compiler(char **argv, sg_error *err)
 static int compile(const cc_cmd *cc, const char *c_path, const char *tmp_path,
 		   sg_error *err)
 {
-	static const char *const flags[] = {JIT_FLAGS};
-	char *argv[JIT_MAX_WORDS + JIT_NFLAGS + 6];
+	char *argv[JIT_MAX_WORDS + JIT_NFLAGS + 5];
 	int n = 0, i;
 
 	for (i = 0; i < cc->n; i++)
 		argv[n++] = cc->word[i];
 	for (i = 0; i < JIT_NFLAGS; i++)
-		argv[n++] = (char *)flags[i];
+		argv[n++] = (char *)jit_flags[i];
 	argv[n++] = "-o";
 	argv[n++] = (char *)tmp_path;
 	argv[n++] = (char *)c_path;
@@ -394,33 +793,98 @@ static int compile(const cc_cmd *cc, const char *c_path, const char *tmp_path,
 	return run_compiler(argv, err);
 }
 
-/* Writes the sources into dir, compiles to a unique temporary object,
- * loads it from there and renames it to j->path. */
-static int build(sg_jit *j, const cc_cmd *cc, const char *dir,
+/* ---- the cache ---- */
+
+/* A cache entry: its checked directory and the names of its files. */
+typedef struct entry {
+	int fd;    /* the directory, open */
+	char *dir; /* its path */
+	char *c, *h, *so, *sum; /* NAME_grad.c NAME_grad.h NAME.so NAME.so.sha256 */
+} entry;
+
+/* dir/file of entry e (malloc'd; NULL when out of memory). */
+static char *entry_path(const entry *e, const char *file)
+{
+	return str_printf("%s/%s", e->dir, file);
+}
+
+/* Uses the entry when its sources equal the texts and its object is the
+ * user's, matches NAME.so.sha256 and loads with a good descriptor: 0.
+ * Otherwise the object is removed and -1 returned. */
+static int try_cached(sg_jit *j, const entry *e, const char *name,
+		      const char *c_text, const char *h_text)
+{
+	char line[JIT_SUM_MAX];
+	struct stat st;
+	int fd = -1, ok = 0;
+
+	if (file_equals(e->fd, e->c, c_text) && file_equals(e->fd, e->h, h_text) &&
+	    (fd = open_own(e->fd, e->so, &st)) >= 0)
+		ok = checksum_line(fd, e->so, line) == 0 &&
+		     file_equals(e->fd, e->sum, line) &&
+		     load_model(j, fd, j->path, name, NULL) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		unlinkat(e->fd, e->so, 0);
+	return ok ? 0 : -1;
+}
+
+/* Compiles c_path into tmp (in e's directory), checks, hashes and loads
+ * it from one descriptor, renames it to NAME.so and then writes
+ * NAME.so.sha256. */
+static int build_object(sg_jit *j, const cc_cmd *cc, const entry *e,
+			const char *name, const char *c_path, const char *tmp,
+			sg_error *err)
+{
+	const char *base = strrchr(tmp, '/') + 1;
+	char line[JIT_SUM_MAX], *sum_path = NULL;
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	if (compile(cc, c_path, tmp, err) < 0)
+		return -1;
+	if ((fd = open_nofollow(e->fd, base)) >= 0)
+		fchmod(fd, 0755); /* the compiler honoured the umask */
+	if (fd < 0 || !is_own(fd, &st))
+		sg_errorf(err, "%s: the compiler's output is not a regular file "
+			  "of yours", tmp);
+	else if (checksum_line(fd, e->so, line) < 0 || fsync(fd) < 0)
+		sg_errorf(err, "%s: cannot read: %s", tmp, strerror(errno));
+	else if (load_model(j, fd, tmp, name, err) < 0)
+		;
+	else if (renameat(e->fd, base, e->fd, e->so) < 0)
+		sg_errorf(err, "%s: cannot rename: %s", j->path, strerror(errno));
+	else if (!(sum_path = entry_path(e, e->sum)))
+		sg_errorf(err, "out of memory");
+	else
+		rc = write_file_atomic(sum_path, line, err);
+	if (fd >= 0)
+		close(fd);
+	free(sum_path);
+	return rc;
+}
+
+/* Writes the sources into the entry and builds NAME.so from them through
+ * a unique temporary object. */
+static int build(sg_jit *j, const cc_cmd *cc, const entry *e,
 		 const char *name, const char *c_text, const char *h_text,
 		 sg_error *err)
 {
-	char *c_path = str_printf("%s/%s_grad.c", dir, name);
-	char *h_path = str_printf("%s/%s_grad.h", dir, name);
-	char *tmp = str_printf("%s/.%s.so.XXXXXX", dir, name);
+	char *c_path = entry_path(e, e->c), *h_path = entry_path(e, e->h);
+	char *tmp = str_printf("%s/.%s.XXXXXX", e->dir, e->so);
 	int fd, rc = -1;
 
 	if (!c_path || !h_path || !tmp)
 		sg_errorf(err, "out of memory");
 	else if (write_file_atomic(h_path, h_text, err) == 0 &&
 		 write_file_atomic(c_path, c_text, err) == 0) {
-		if ((fd = mkstemp(tmp)) < 0)
+		if ((fd = mkstemp(tmp)) < 0) {
 			sg_errorf(err, "%s: cannot create: %s", tmp,
 				  strerror(errno));
-		else {
+		} else {
 			close(fd);
-			if (compile(cc, c_path, tmp, err) == 0 &&
-			    load_model(j, tmp, name, err) == 0 &&
-			    rename(tmp, j->path) == 0)
-				rc = 0;
-			else if (j->handle)
-				sg_errorf(err, "%s: cannot rename: %s", j->path,
-					  strerror(errno));
+			rc = build_object(j, cc, e, name, c_path, tmp, err);
 			if (rc < 0)
 				unlink(tmp);
 		}
@@ -431,34 +895,65 @@ static int build(sg_jit *j, const cc_cmd *cc, const char *dir,
 	return rc;
 }
 
+/* Names the entry for key under root and opens its directory (checked,
+ * made if missing); -1 with *err. */
+static int entry_open(entry *e, char *root, const char *key, const char *name,
+		      sg_error *err)
+{
+	int root_fd = -1;
+
+	e->dir = str_printf("%s/%s", root, key);
+	e->c = str_printf("%s_grad.c", name);
+	e->h = str_printf("%s_grad.h", name);
+	e->so = str_printf("%s.so", name);
+	e->sum = str_printf("%s.so.sha256", name);
+	if (!e->dir || !e->c || !e->h || !e->so || !e->sum)
+		return sg_errorf(err, "out of memory");
+	e->fd = open_entry_dir(root, key, e->dir, &root_fd, err);
+	if (root_fd >= 0)
+		close(root_fd);
+	return e->fd < 0 ? -1 : 0;
+}
+
+static void entry_close(entry *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->dir);
+	free(e->c);
+	free(e->h);
+	free(e->so);
+	free(e->sum);
+}
+
 /* Finds or makes the cache entry for the texts and loads the model. */
 static int jit_open(sg_jit *j, const char *name, const char *c_text,
 		    const char *h_text, sg_error *err)
 {
 	cc_cmd cc = {NULL, {NULL}, 0};
-	char *root = NULL, *dir = NULL;
+	entry e = {-1, NULL, NULL, NULL, NULL, NULL};
+	char *root = NULL, *key = NULL;
 	int rc = -1;
 
 	if (cc_split(&cc, err) < 0 || !(root = cache_root(err)))
 		goto out;
-	dir = str_printf("%s/%016llx-%s", root,
-			 (unsigned long long)cache_key(name, c_text, h_text, &cc),
-			 name);
-	j->path = dir ? str_printf("%s/%s.so", dir, name) : NULL;
-	if (!dir || !j->path) {
+	key = str_printf("%016llx-%s", (unsigned long long)cache_key(
+				 name, c_text, h_text, &cc), name);
+	if (!key || !(j->path = str_printf("%s/%s/%s.so", root, key, name))) {
 		sg_errorf(err, "out of memory");
 		goto out;
 	}
-	if (mkdir_p(dir, err) < 0)
+	if (entry_open(&e, root, key, name, err) < 0)
 		goto out;
-	if (try_cached(j, dir, name, c_text, h_text) == 0)
+	if (try_cached(j, &e, name, c_text, h_text) == 0)
 		j->cached = 1, rc = 0;
 	else
-		rc = build(j, &cc, dir, name, c_text, h_text, err);
+		rc = build(j, &cc, &e, name, c_text, h_text, err);
 out:
+	entry_close(&e);
 	free(cc.buf);
 	free(root);
-	free(dir);
+	free(key);
 	return rc;
 }
 
