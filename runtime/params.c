@@ -13,17 +13,20 @@
  * Values are written with sg_fmt_repr, the shortest text that strtod reads
  * back to the same double, so save/load round-trips exactly (a float
  * model's values are floats widened to double, so they round-trip too).
- * A reader accepts the parameter lines in any order and blank or comment
- * lines anywhere before the checksum; it rejects another version, another
- * model, unknown, duplicate or missing parameters, malformed numbers and a
- * checksum that does not match (an edited or truncated file).
+ * A reader accepts the parameter lines in any order, blank or comment
+ * lines anywhere before the checksum, and CRLF line ends (read as LF, for
+ * the checksum too); it rejects another version, another model, unknown,
+ * duplicate or missing parameters, malformed or non-finite numbers (nan,
+ * inf, 1e999) and a checksum that does not match (an edited or truncated
+ * file).  Names are found through a hash table: loading is linear in the
+ * number of parameters.  A NaN or infinite value is never saved.
  *
  * Saving goes through out.c like every file symgrad writes: atomically for
  * a regular file (on any failure the old file is untouched), in place for a
  * device or FIFO.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,10 @@ int sg_params_save(const char *path, const sg_model *m, const double *p,
 	text t = {NULL, 0, 0};
 	int rc;
 
+	for (int i = 0; i < m->n_params; i++)
+		if (!isfinite(p[i]))
+			return sg_errorf(err, "cannot save '%s': parameter '%s' is %s", path,
+					 m->param_names[i], isnan(p[i]) ? "NaN" : "infinite");
 	if (params_text(&t, m, p) < 0)
 		rc = sg_errorf(err, "out of memory");
 	else
@@ -117,6 +124,8 @@ typedef struct loader {
 	const sg_model *m;
 	double *p;
 	long *seen;     /* seen[i]: line that set parameter i, 0 if none */
+	int *slot;      /* hash table of parameter indices by name, -1 empty */
+	size_t n_slot;  /* a power of two, at least twice n_params */
 	sg_error *err;
 	long lineno;
 	uint64_t hash;  /* FNV-1a of the lines before the current one */
@@ -205,6 +214,40 @@ static int load_header(loader *l, char *key, char *val)
 	return 0;
 }
 
+/* Builds the name table, so loading is linear in the file; -1 when out of
+ * memory.  (A model's names are distinct: the generator guarantees it.) */
+static int index_names(loader *l)
+{
+	size_t n = 16;
+
+	while (n < 2 * (size_t)l->m->n_params)
+		n *= 2;
+	if (!(l->slot = malloc(n * sizeof *l->slot)))
+		return -1;
+	l->n_slot = n;
+	memset(l->slot, 0xff, n * sizeof *l->slot);
+	for (int i = 0; i < l->m->n_params; i++) {
+		const char *name = l->m->param_names[i];
+		size_t h = (size_t)sg_fnv1a(SG_FNV_INIT, name, strlen(name));
+		while (l->slot[h & (n - 1)] >= 0)
+			h++;
+		l->slot[h & (n - 1)] = i;
+	}
+	return 0;
+}
+
+/* The index of parameter name, or -1. */
+static int find_param(const loader *l, const char *name)
+{
+	size_t h = (size_t)sg_fnv1a(SG_FNV_INIT, name, strlen(name));
+	int i;
+
+	for (; (i = l->slot[h & (l->n_slot - 1)]) >= 0; h++)
+		if (strcmp(l->m->param_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
 /* Handles a "NAME VALUE" parameter line. */
 static int load_param(loader *l, char *key, char *val)
 {
@@ -213,10 +256,7 @@ static int load_param(loader *l, char *key, char *val)
 
 	if (!val)
 		return lfail(l, "expected 'NAME VALUE'");
-	for (i = 0; i < l->m->n_params; i++)
-		if (strcmp(key, l->m->param_names[i]) == 0)
-			break;
-	if (i == l->m->n_params)
+	if ((i = find_param(l, key)) < 0)
 		return lfail(l, "unknown parameter '%s' for model '%s'", key,
 			     l->m->name);
 	if (l->seen[i])
@@ -225,6 +265,8 @@ static int load_param(loader *l, char *key, char *val)
 	l->p[i] = strtod(val, &end);
 	if (*end != '\0')
 		return lfail(l, "bad number '%s' for parameter '%s'", val, key);
+	if (!isfinite(l->p[i]))
+		return lfail(l, "parameter '%s' is not a finite number: '%s'", key, val);
 	l->seen[i] = l->lineno;
 	return 0;
 }
@@ -264,6 +306,10 @@ static int load_lines(loader *l, char *buf, size_t len)
 		if (!(nl = memchr(s, '\n', (size_t)(end - s))))
 			break;
 		*nl = '\0';
+		/* CRLF line ends (an editor's conversion) read as LF, checksum
+		 * included: the values are what matters */
+		if (nl > s && nl[-1] == '\r')
+			nl[-1] = '\0';
 		if (strncmp(s, "checksum ", 9) == 0) {
 			if (load_checksum(l, split_kv(s)) < 0)
 				return -1;
@@ -272,7 +318,7 @@ static int load_lines(loader *l, char *buf, size_t len)
 			l->lineno++;
 			return lfail(l, "text after the checksum line");
 		}
-		l->hash = sg_fnv1a(l->hash, s, (size_t)(nl - s));
+		l->hash = sg_fnv1a(l->hash, s, strlen(s));
 		l->hash = sg_fnv1a(l->hash, "\n", 1);
 		if (*s == '#' || *s == '\0')
 			continue;
@@ -301,13 +347,14 @@ int sg_params_load(const char *path, const sg_model *m, double *p,
 	l.err = err;
 	l.p = p;
 	l.seen = calloc((size_t)m->n_params + 1, sizeof *l.seen);
-	if (!l.seen)
+	if (!l.seen || index_names(&l) < 0)
 		rc = sg_errorf(err, "out of memory");
 	else if (memchr(buf, '\0', len))
 		rc = sg_errorf(err, "%s: error: not a text file", path);
 	else
 		rc = load_lines(&l, buf, len);
 	free(l.seen);
+	free(l.slot);
 	free(buf);
 	return rc;
 }

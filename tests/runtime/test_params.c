@@ -68,7 +68,7 @@ Test(params, round_trip_exact)
 		{0.1, 1.0 / 3, -0.0},
 		{5e-324, DBL_MAX, -DBL_MIN},
 		{1e16, 9999999999999998.0, 7.804864406585693},
-		{INFINITY, -INFINITY, 1e-5},
+		{-1e-300, 4.9406564584124654e-324, 1e-5},
 	};
 	double got[3];
 	sg_error err;
@@ -85,15 +85,20 @@ Test(params, round_trip_exact)
 	}
 }
 
-Test(params, nan_round_trips)
+/* NaN and infinities are never saved: nothing could train from them. */
+Test(params, refuses_to_save_non_finite)
 {
-	static const double v[] = {NAN, 1, 2};
-	double got[3];
+	static const double v[][3] = {{NAN, 1, 2}, {1, INFINITY, 2}, {1, 2, -INFINITY}};
+	static const char *const what[] = {"'a' is NaN", "'b' is infinite", "'c' is infinite"};
+	char want[512];
 	sg_error err;
 
-	cr_assert(eq(int, sg_params_save(file, &abc_model, v, &err), 0));
-	cr_assert(eq(int, sg_params_load(file, &abc_model, got, &err), 0));
-	cr_assert(isnan(got[0]));
+	for (int k = 0; k < 3; k++) {
+		cr_assert(eq(int, sg_params_save(file, &abc_model, v[k], &err), -1));
+		snprintf(want, sizeof want, "cannot save '%s': parameter %s", file, what[k]);
+		cr_assert(eq(str, err.msg, want));
+		cr_assert(eq(int, access(file, F_OK), -1));
+	}
 }
 
 /* Writes text (with a correct checksum appended when sum) and expects
@@ -174,6 +179,72 @@ Test(params, rejects_bad_number)
 			  "4: error: bad number '2x' for parameter 'b'");
 	expect_load_error("symgrad-params 1\nmodel abc\na\n", 1,
 			  "3: error: expected 'NAME VALUE'");
+}
+
+Test(params, rejects_non_finite_values)
+{
+	expect_load_error("symgrad-params 1\nmodel abc\na nan\nb 2\nc 3\n", 1,
+			  "3: error: parameter 'a' is not a finite number: 'nan'");
+	expect_load_error("symgrad-params 1\nmodel abc\na 1\nb -inf\nc 3\n", 1,
+			  "4: error: parameter 'b' is not a finite number: '-inf'");
+	expect_load_error("symgrad-params 1\nmodel abc\na 1\nb 2\nc 1e999\n", 1,
+			  "5: error: parameter 'c' is not a finite number: '1e999'");
+}
+
+/* A file converted to CRLF line ends loads with the same values. */
+Test(params, crlf_line_ends_load)
+{
+	static const double v[] = {0.1, -2, 3e-7};
+	double p[3];
+	sg_error err;
+	char *text, *crlf;
+	size_t n = 0;
+
+	cr_assert(eq(int, sg_params_save(file, &abc_model, v, &err), 0));
+	text = th_read_file(file);
+	crlf = malloc(2 * strlen(text) + 1);
+	for (const char *c = text; *c; c++) {
+		if (*c == '\n')
+			crlf[n++] = '\r';
+		crlf[n++] = *c;
+	}
+	crlf[n] = '\0';
+	th_write_file(file, crlf);
+	cr_assert(eq(int, sg_params_load(file, &abc_model, p, &err), 0), "%s", err.msg);
+	for (int i = 0; i < 3; i++)
+		cr_assert(eq(dbl, p[i], v[i]));
+	free(text);
+	free(crlf);
+}
+
+/* 10^6 parameters save and load (in any order): loading finds names through
+ * a hash table, so this takes a second, not hours. */
+Test(params, a_million_parameters, .timeout = 60)
+{
+	enum { N = 1000000 };
+	char **names = malloc(N * sizeof *names);
+	double *v = malloc(N * sizeof *v), *got = malloc(N * sizeof *got);
+	sg_model m = abc_model;
+	sg_error err;
+
+	for (int i = 0; i < N; i++) {
+		names[i] = malloc(16);
+		snprintf(names[i], 16, "W[%d]", i);
+		v[i] = (double)i / 7;
+	}
+	m.n_params = N;
+	m.param_names = (const char *const *)names;
+	cr_assert(eq(int, sg_params_save(file, &m, v, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, sg_params_load(file, &m, got, &err), 0), "%s", err.msg);
+	int differ = 0;
+	for (int i = 0; i < N; i++)
+		differ += got[i] != v[i];
+	cr_assert(eq(int, differ, 0));
+	for (int i = 0; i < N; i++)
+		free(names[i]);
+	free(names);
+	free(v);
+	free(got);
 }
 
 Test(params, rejects_edited_value)
