@@ -12,9 +12,15 @@
  *    header the columns are the model inputs in order, exactly n_inputs.
  *    An element of a vector input, x[3], also takes a column named x3 or
  *    x_3 (W[1,2]: W1_2 or W_1_2).
+ *    A header cell that could name two inputs (a column "x3" when the
+ *    model has an input x3 and a vector x[4]) is an error naming both.
  *  - Every row has as many cells as the first line.  Used cells are numbers
  *    as strtod reads them (decimal or hex), whole cell, finite: "inf" and
- *    "nan" are rejected, since no training data wants them.
+ *    "nan" are rejected, since no training data wants them, and so is a
+ *    nonzero number that would underflow to 0 (1e-400); subnormal numbers
+ *    (1e-310) are kept.
+ *  - A NUL byte, or a carriage return anywhere but before the LF that ends
+ *    a line (CR-only line ends), is an error at its line and cell.
  *  - Errors read "FILE:LINE:COL: error: message", COL being the 1-based
  *    cell number; nothing is returned on any error.
  */
@@ -176,7 +182,36 @@ static int split_line(reader *r)
 	return 0;
 }
 
-/* Reads the next non-blank line (CR/LF stripped); 0 at end of file. */
+/* The 1-based cell number of byte at in line s (commas before it plus
+ * one; quotes ignored: for messages only). */
+static int cell_of(const char *s, const char *at)
+{
+	int col = 1;
+
+	for (; s < at; s++)
+		col += *s == ',';
+	return col;
+}
+
+/* Checks the raw line s (n bytes, its line end stripped) for bytes no CSV
+ * line may hold; -1 (message filed). */
+static int check_bytes(reader *r, const char *s, size_t n)
+{
+	const char *nul = memchr(s, '\0', n), *cr = memchr(s, '\r', n);
+
+	if (nul)
+		return fail(r, cell_of(s, nul), "a NUL byte (this is not a text file)",
+			    NULL);
+	if (cr)
+		return fail(r, cell_of(s, cr),
+			    "a carriage return inside a line: lines must end in LF "
+			    "or CRLF (a file with CR-only line ends needs converting: "
+			    "tr '\\r' '\\n')", NULL);
+	return 0;
+}
+
+/* Reads the next non-blank line (CR/LF stripped); 1, 0 at end of file, -1
+ * (message filed) on a NUL byte or a stray CR. */
 static int next_line(reader *r)
 {
 	ssize_t n;
@@ -184,8 +219,12 @@ static int next_line(reader *r)
 	while ((n = getline(&r->line, &r->line_cap, r->f)) >= 0) {
 		char *s = r->line;
 		r->lineno++;
-		while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		if (n > 0 && s[n - 1] == '\n')
 			s[--n] = '\0';
+		if (n > 0 && s[n - 1] == '\r')
+			s[--n] = '\0';
+		if (check_bytes(r, s, (size_t)n) < 0)
+			return -1;
 		if (r->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
 			memmove(s, s + 3, (size_t)n - 2);
 		if (*skip_blank(s) != '\0')
@@ -194,7 +233,9 @@ static int next_line(reader *r)
 	return 0;
 }
 
-/* Parses a whole cell as a number; 0 on success. */
+/* Parses a whole cell as a number; 0 on success, -1 when it is not one,
+ * 1 when it is a nonzero number too small for a double (1e-400 would read
+ * as 0: an error, as for literals in a model). */
 static int parse_number(const char *s, double *v)
 {
 	char *end;
@@ -203,7 +244,13 @@ static int parse_number(const char *s, double *v)
 		return -1;
 	errno = 0;
 	*v = strtod(s, &end);
-	return *end == '\0' ? 0 : -1;
+	if (*end != '\0')
+		return -1;
+	/* strtod says ERANGE with 0 only for a nonzero value that underflowed
+	 * (a subnormal result is kept: it is representable) */
+	if (errno == ERANGE && *v == 0)
+		return 1;
+	return 0;
 }
 
 /* 1 when the current line has a cell that is neither empty nor numeric. */
@@ -242,12 +289,38 @@ static int column_matches(const char *cell, const char *name)
 	return strcmp(cell, alt[0]) == 0 || strcmp(cell, alt[1]) == 0;
 }
 
-/* Maps model inputs to header cells; -1 (message filed) on a missing or
- * doubled column. */
+/* A header cell that two model inputs could take (input "x3" and element
+ * "x[3]"): -1 (message filed), since feeding both would be a guess. */
+static int check_ambiguous(reader *r)
+{
+	for (int j = 0; j < r->n_cell; j++) {
+		int first = -1;
+		for (int i = 0; i < r->m->n_inputs; i++) {
+			if (!column_matches(r->cell[j], r->m->input_names[i]))
+				continue;
+			if (first < 0) {
+				first = i;
+				continue;
+			}
+			char what[512];
+			snprintf(what, sizeof what,
+				 "column '%.200s' could be input '%.100s' or '%.100s': "
+				 "name it exactly as one of them", r->cell[j],
+				 r->m->input_names[first], r->m->input_names[i]);
+			return fail(r, j + 1, what, NULL);
+		}
+	}
+	return 0;
+}
+
+/* Maps model inputs to header cells; -1 (message filed) on a missing,
+ * doubled or ambiguous column. */
 static int map_header(reader *r)
 {
 	int i, j;
 
+	if (check_ambiguous(r) < 0)
+		return -1;
 	for (i = 0; i < r->m->n_inputs; i++) {
 		r->col[i] = -1;
 		for (j = 0; j < r->n_cell; j++) {
@@ -332,8 +405,12 @@ static int add_row(reader *r)
 		}
 		if (r->cell[c][0] == '\0')
 			return fail(r, c + 1, "empty cell", NULL);
-		if (parse_number(r->cell[c], &row[i]) < 0)
+		int bad = parse_number(r->cell[c], &row[i]);
+		if (bad < 0)
 			return fail(r, c + 1, "not a number", r->cell[c]);
+		if (bad > 0)
+			return fail(r, c + 1, "a number too small for a double, "
+				    "which would read as 0", r->cell[c]);
 		if (!isfinite(row[i]))
 			return fail(r, c + 1, "not a finite number", r->cell[c]);
 	}
@@ -345,7 +422,10 @@ static int read_all(reader *r)
 {
 	int header;
 
-	if (!next_line(r)) {
+	int got = next_line(r);
+	if (got < 0)
+		return -1;
+	if (!got) {
 		if (ferror(r->f))
 			return sg_errorf(r->err, "%s: error: read failed",
 					 r->name);
@@ -359,9 +439,11 @@ static int read_all(reader *r)
 		return -1;
 	if (!header && add_row(r) < 0)
 		return -1;
-	while (next_line(r))
+	while ((got = next_line(r)) > 0)
 		if (split_line(r) < 0 || add_row(r) < 0)
 			return -1;
+	if (got < 0)
+		return -1;
 	if (ferror(r->f))
 		return sg_errorf(r->err, "%s: error: read failed", r->name);
 	if (r->d->n_rows == 0)

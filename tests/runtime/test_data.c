@@ -208,3 +208,93 @@ Test(data, stdin_dash)
 	free(dir);
 	free(path);
 }
+
+/* Writes n raw bytes (NULs included) to a temp file and reads it. */
+static sg_data *read_bytes(const char *bytes, size_t n, const sg_model *m, sg_error *err,
+			   char **path)
+{
+	char *dir = th_tmpdir();
+	FILE *f;
+	sg_data *d;
+
+	*path = th_path(dir, "raw.csv");
+	f = fopen(*path, "wb");
+	cr_assert(ne(ptr, f, NULL));
+	cr_assert(eq(sz, fwrite(bytes, 1, n, f), n));
+	fclose(f);
+	d = sg_data_read_csv(*path, m, err);
+	unlink(*path);
+	rmdir(dir);
+	free(dir);
+	return d;
+}
+
+/* A NUL byte is an error at its line and cell, wherever it is: it used to
+ * cut the line (or the row) silently. */
+Test(data, nul_byte_is_an_error)
+{
+	static const struct {
+		const char *bytes;
+		size_t n;
+		const char *want;
+	} cases[] = {
+		{"x,y\n1,2\n3,\0" "4\n", 12, "3:2: error: a NUL byte (this is not a text file)"},
+		{"x,y\n\0" "1,2\n3,4\n", 12, "2:1: error: a NUL byte (this is not a text file)"},
+		{"x,y\n1,2\n3,4\n\0", 13, "4:1: error: a NUL byte (this is not a text file)"},
+		{"1,2\n3,4\0\n", 9, "2:2: error: a NUL byte (this is not a text file)"},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		sg_error err = {""};
+		char *path, want[1024];
+		sg_data *d = read_bytes(cases[k].bytes, cases[k].n, &linear_model, &err, &path);
+		cr_assert(eq(ptr, d, NULL), "case %zu read %zu rows", k, d ? d->n_rows : 0);
+		snprintf(want, sizeof want, "%s:%s", path, cases[k].want);
+		cr_assert(eq(str, err.msg, want), "case %zu", k);
+		free(path);
+	}
+}
+
+/* CR-only line ends (classic Mac) are named for what they are. */
+Test(data, cr_only_line_ends)
+{
+	expect_error("x,y\r1,2\r3,4\r",
+		     "1:2: error: a carriage return inside a line: lines must end in LF or "
+		     "CRLF (a file with CR-only line ends needs converting: tr '\\r' '\\n')");
+	expect_error("x,y\n1,2\r\r\n",
+		     "2:2: error: a carriage return inside a line: lines must end in LF or "
+		     "CRLF (a file with CR-only line ends needs converting: tr '\\r' '\\n')");
+}
+
+/* 1e-400 is not 0: a nonzero number that underflows is an error; a
+ * subnormal one is kept exactly. */
+Test(data, underflow_is_an_error)
+{
+	static const double sub[] = {1e-310, 2, 0, -4.9406564584124654e-324};
+	expect_error("x,y\n1,2\n1e-400,4\n",
+		     "3:1: error: a number too small for a double, which would read as 0: "
+		     "'1e-400'");
+	expect_error("x,y\n1,-0x1p-1100\n",
+		     "2:2: error: a number too small for a double, which would read as 0: "
+		     "'-0x1p-1100'");
+	expect_rows("x,y\n1e-310,2\n0e-400,-4.9406564584124654e-324\n", 2, sub);
+}
+
+/* A header cell two inputs could take is an error naming both. */
+Test(data, ambiguous_column)
+{
+	static const char *const names[] = {"x3", "x[3]", "x[4]"};
+	sg_model m = linear_model;
+	sg_error err = {""};
+	char *path, want[1024];
+	static const char text[] = "x3,x4\n1,2\n";
+	sg_data *d;
+
+	m.n_inputs = 3;
+	m.input_names = names;
+	d = read_bytes(text, sizeof text - 1, &m, &err, &path);
+	cr_assert(eq(ptr, d, NULL));
+	snprintf(want, sizeof want, "%s:1:1: error: column 'x3' could be input 'x3' or 'x[3]': "
+		 "name it exactly as one of them", path);
+	cr_assert(eq(str, err.msg, want));
+	free(path);
+}
