@@ -303,14 +303,14 @@ int cmd_check(Arena *a, int argc, char **argv)
 		else if (!strcmp(argv[i], "--hand-c") && i + 1 < argc)
 			hand_c = argv[++i];
 		else if (argv[i][0] == '-' && argv[i][1])
-			diag_fatal("unknown or incomplete option '%s' for check", argv[i]);
+			diag_usage("unknown or incomplete option '%s' for check", argv[i]);
 		else if (!model)
 			model = argv[i];
 		else
-			diag_fatal("more than one model file given");
+			diag_usage("more than one model file given");
 	}
 	if (!model || (!hand && !hand_c))
-		diag_fatal("usage: symgrad check MODEL.sg --hand HAND.txt | --hand-c FILE.c[:FUNCTION]");
+		diag_usage("usage: symgrad check MODEL.sg --hand HAND.txt | --hand-c FILE.c[:FUNCTION]");
 	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* checks read the scalar DAG */
 	sg_read_source(&c, model);
 	sg_compile(&c);

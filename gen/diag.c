@@ -60,15 +60,21 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
 	show_line(loc);
 }
 
-/* Ends the compilation: back to the fuzz harness when one set a recovery
- * point, otherwise exit 1 after the cleanup hook. */
-SG_NORETURN static void die(void)
+/* Ends the compilation with status (1: bad input, 2: bad command line):
+ * back to the fuzz harness when one set a recovery point, otherwise exit
+ * after the cleanup hook. */
+SG_NORETURN static void die_with(int status)
 {
 	if (recover)
 		longjmp(*recover, 1);
 	if (exit_hook)
 		exit_hook();
-	exit(1);
+	exit(status);
+}
+
+SG_NORETURN static void die(void)
+{
+	die_with(1);
 }
 
 void diag_error(Loc loc, const char *fmt, ...)
@@ -97,6 +103,17 @@ void diag_fatal(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	die();
+}
+
+void diag_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("symgrad: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	die_with(2);
 }
 
 void diag_internal(const char *file, int line, const char *msg)

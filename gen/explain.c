@@ -45,7 +45,7 @@ static Symbol *at_symbol(const Model *m, const char *name, size_t len)
 {
 	Symbol *s = parse_lookup(m, name, len);
 	if (s && s->kind != SYM_LET && s->elems)
-		diag_fatal("--at: '%.*s' is a tensor; give each element, like %s=1",
+		diag_usage("--at: '%.*s' is a tensor; give each element, like %s=1",
 			   (int)len, name, s->elems[0]->name);
 	if (s)
 		return s->kind == SYM_LET ? NULL : s;
@@ -68,16 +68,16 @@ static void at_apply(const Model *m, const char *spec, double *params, double *i
 		const char *eq = strchr(s, '=');
 		const char *end = s + strcspn(s, ",");
 		if (!eq || eq > end)
-			diag_fatal("--at expects name=value pairs separated by commas, got '%.*s'",
+			diag_usage("--at expects name=value pairs separated by commas, got '%.*s'",
 				   (int)(end - s), s);
 		Symbol *sym = at_symbol(m, s, (size_t)(eq - s));
 		if (!sym)
-			diag_fatal("--at: '%.*s' is not an input or param of model '%s'",
+			diag_usage("--at: '%.*s' is not an input or param of model '%s'",
 				   (int)(eq - s), s, m->name);
 		char *num_end;
 		double v = strtod(eq + 1, &num_end);
 		if (num_end != end || num_end == eq + 1)
-			diag_fatal("--at: '%.*s' is not a number", (int)(end - eq - 1), eq + 1);
+			diag_usage("--at: '%.*s' is not a number", (int)(end - eq - 1), eq + 1);
 		if (sym->kind == SYM_PARAM)
 			params[sym->index] = v;
 		else
@@ -101,7 +101,7 @@ void at_parse(const Model *m, const char *spec, double *params, double *inputs)
 		if (!given[i]) {
 			const char *name = m->inputs[i]->name;
 			free(given); /* diag_fatal may return to a caller that goes on */
-			diag_fatal("--at: no value for input '%s'", name);
+			diag_usage("--at: no value for input '%s'", name);
 		}
 	free(given);
 }
@@ -396,14 +396,14 @@ static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 		else if (!strcmp(s, "--dtype") && has)
 			o->dtype = !strcmp(argv[++i], "float") ? DT_FLOAT : DT_DOUBLE;
 		else if (s[0] == '-' && s[1])
-			diag_fatal("unknown or incomplete option '%s' for %s", s, argv[0]);
+			diag_usage("unknown or incomplete option '%s' for %s", s, argv[0]);
 		else if (!o->model)
 			o->model = s;
 		else
-			diag_fatal("more than one model file given");
+			diag_usage("more than one model file given");
 	}
 	if (!o->model)
-		diag_fatal("usage: symgrad %s MODEL.sg %s", argv[0],
+		diag_usage("usage: symgrad %s MODEL.sg %s", argv[0],
 			   graph ? "[--at x=1,w=2] -o FILE.dot|svg|png" : "--at x=1,w=2 [--format json]");
 }
 
@@ -419,9 +419,9 @@ int cmd_explain(Arena *a, int argc, char **argv)
 	ExplainOpts o = {0};
 	parse_opts(&o, argc, argv, false);
 	if (!o.at)
-		diag_fatal("explain needs a point: --at x=2,y=4,w=1");
+		diag_usage("explain needs a point: --at x=2,y=4,w=1");
 	if (o.format && strcmp(o.format, "text") && strcmp(o.format, "json"))
-		diag_fatal("--format must be text or json, not '%s'", o.format);
+		diag_usage("--format must be text or json, not '%s'", o.format);
 	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* explains the scalar DAG */
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
@@ -543,11 +543,11 @@ int cmd_graph(Arena *a, int argc, char **argv)
 	ExplainOpts o = {0};
 	parse_opts(&o, argc, argv, true);
 	if (!o.out)
-		diag_fatal("graph needs an output file: -o FILE.dot, FILE.svg, FILE.png or - (DOT to stdout)");
+		diag_usage("graph needs an output file: -o FILE.dot, FILE.svg, FILE.png or - (DOT to stdout)");
 	const char *ext = strrchr(o.out, '.');
 	ext = !strcmp(o.out, "-") ? "dot" : ext ? ext + 1 : "";
 	if (strcmp(ext, "dot") && strcmp(ext, "gv") && strcmp(ext, "svg") && strcmp(ext, "png"))
-		diag_fatal("-o: the file must end in .dot, .svg or .png, not '%s'", o.out);
+		diag_usage("-o: the file must end in .dot, .svg or .png, not '%s'", o.out);
 	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* explains the scalar DAG */
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};

@@ -83,13 +83,13 @@ static Dtype parse_dtype(const char *s)
 		return DT_DOUBLE;
 	if (!strcmp(s, "float") || !strcmp(s, "float32"))
 		return DT_FLOAT;
-	diag_fatal("--dtype must be double or float, not '%s'", s);
+	diag_usage("--dtype must be double or float, not '%s'", s);
 }
 
 static const char *need_value(int argc, char **argv, int *i)
 {
 	if (*i + 1 >= argc)
-		diag_fatal("option %s needs a value", argv[*i]);
+		diag_usage("option %s needs a value", argv[*i]);
 	return argv[++*i];
 }
 
@@ -102,7 +102,7 @@ static int parse_loops(const char *s)
 		return SG_LOOPS_ALWAYS;
 	if (!strcmp(s, "never"))
 		return SG_LOOPS_NEVER;
-	diag_fatal("--loops must be auto, always or never, not '%s'", s);
+	diag_usage("--loops must be auto, always or never, not '%s'", s);
 }
 
 /* --seed N: a decimal 64-bit number. */
@@ -112,7 +112,7 @@ static uint64_t parse_seed(const char *s)
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s || *end || s[0] == '-')
-		diag_fatal("--seed must be a whole number, not '%s'", s);
+		diag_usage("--seed must be a whole number, not '%s'", s);
 	return (uint64_t)v;
 }
 
@@ -146,18 +146,18 @@ static void parse_gen_args(GenOpts *o, int argc, char **argv)
 			while (stages[k] && strcmp(stages[k], o->c.dump))
 				k++;
 			if (!stages[k])
-				diag_fatal("unknown stage '%s' (tokens, ast, dag, grad, prog)", o->c.dump);
+				diag_usage("unknown stage '%s' (tokens, ast, dag, grad, prog)", o->c.dump);
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			usage(0);
 		else if (a[0] == '-' && a[1])
-			diag_fatal("unknown option '%s' (see symgrad --help)", a);
+			diag_usage("unknown option '%s' (see symgrad --help)", a);
 		else if (o->model_path)
-			diag_fatal("more than one model file given ('%s' and '%s')", o->model_path, a);
+			diag_usage("more than one model file given ('%s' and '%s')", o->model_path, a);
 		else
 			o->model_path = a;
 	}
 	if (!o->model_path)
-		diag_fatal("no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])");
+		diag_usage("no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])");
 	if (o->out && !strcmp(o->out, "-"))
 		o->out = NULL; /* standard output, as without -o */
 }
@@ -179,7 +179,7 @@ static Template load_template(Arena *a, const char *arg)
 	if (!strchr(name, '/') && !strstr(name, ".lua")) {
 		t.src = tmpl_builtin(arena_printf(a, "%s.lua", name), &t.len);
 		if (!t.src)
-			diag_fatal("unknown template '%s' (built in: c, latex; or a .lua file)", name);
+			diag_usage("unknown template '%s' (built in: c, latex; or a .lua file)", name);
 		t.name = arena_printf(a, "templates/%s.lua", name);
 		return t;
 	}
@@ -367,7 +367,7 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 	if (!path) {
 		if (nrest > 1 && (!strcmp(rest[1], "--help") || !strcmp(rest[1], "-h")))
 			return cmd(NULL, nrest, rest);
-		diag_fatal("no model file given (usage: symgrad %s MODEL.sg ...)", argv[0]);
+		diag_usage("no model file given (usage: symgrad %s MODEL.sg ...)", argv[0]);
 	}
 	if (text) {
 		c.src = (Source){path, text, strlen(text)};

@@ -89,6 +89,9 @@ typedef struct Loc {
 SG_NORETURN void diag_error(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
 void diag_warning(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
 SG_NORETURN void diag_fatal(const char *fmt, ...) SG_PRINTF(1, 2);
+/* A command-line usage error: "symgrad: error: ...", exit status 2 (errors
+ * in input files and data exit 1). */
+SG_NORETURN void diag_usage(const char *fmt, ...) SG_PRINTF(1, 2);
 SG_NORETURN void diag_internal(const char *file, int line, const char *msg);
 void diag_set_exit_hook(void (*hook)(void)); /* cleanup before exit(1) */
 /* With jb set, errors longjmp(*jb, 1) instead of exiting (fuzzing); every

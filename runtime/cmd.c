@@ -375,6 +375,9 @@ static int train_opt(train_cmd *c, args *a)
 		}
 		if (opt_uint(a, &u) < 0)
 			return 2;
+		if (u == 0)
+			return usage_error(a, "option --batch: 0 rows per step "
+					   "(give 1 or more, or all)");
 		c->o.batch = (size_t)u;
 		return 0;
 	}

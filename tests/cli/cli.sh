@@ -78,29 +78,29 @@ version)
 	;;
 bad-options)
 	run gen "$linear" --bogus
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: unknown option '--bogus' (see symgrad --help)"
 	expect_empty out
 	run gen "$linear" -o
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: option -o needs a value"
 	run gen "$linear" --dtype half
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: --dtype must be double or float, not 'half'"
 	run gen "$linear" --dump=everything
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: unknown stage 'everything' (tokens, ast, dag, grad, prog)"
 	run gen
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])"
 	run gen "$linear" "$linear"
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: more than one model file given ('$linear' and '$linear')"
 	run gen nothing-here.sg
 	expect_status 1
 	expect_err "symgrad: error: cannot open 'nothing-here.sg': No such file or directory"
 	run gen "$linear" --template nope
-	expect_status 1
+	expect_status 2
 	expect_err "symgrad: error: unknown template 'nope' (built in: c, latex; or a .lua file)"
 	run frobnicate
 	expect_status 2
@@ -169,6 +169,45 @@ dev-full)
 	expect_status 1
 	expect_err "symgrad: error: cannot write to standard output: No space left on device"
 	only_files . err out want
+	;;
+exit-status)
+	# one convention for every command: usage errors 2, bad input 1
+	data=$root/examples/lecture04/data.csv
+	ex=$root/examples/exercises/ex4_1.sg
+	status_is() {
+		want=$1
+		shift
+		"$symgrad" "$@" >/dev/null 2>err
+		got=$?
+		[ $got -eq "$want" ] || { fail "symgrad $*: exit status $got, expected $want"; cat err >&2; }
+		grep -q '^symgrad: error: \|: error: ' err || fail "symgrad $*: no error message"
+	}
+	for cmd in gen train predict eval explain graph check; do
+		status_is 2 $cmd "$linear" --bogus
+	done
+	status_is 2 bogus
+	status_is 2 gen
+	status_is 2 train
+	status_is 2 gen "$linear" --dtype half
+	status_is 2 gen "$linear" --loops sometimes
+	status_is 2 gen "$linear" --dump=nothing
+	status_is 2 gen "$linear" --seed -1
+	status_is 2 train "$linear" --data "$data" --seed -1
+	status_is 2 train "$linear" --data "$data" --batch 0
+	status_is 2 train "$linear" --data "$data" --lr
+	status_is 2 train "$linear"
+	status_is 2 eval "$ex" --at q=1
+	status_is 2 explain "$ex"
+	status_is 2 graph "$ex"
+	status_is 2 gen "$linear" --template nonexistent
+	status_is 1 gen nonexistent.sg
+	status_is 1 train "$linear" --data nonexistent.csv
+	printf 'x,y\n1,two\n' >bad.csv
+	status_is 1 train "$linear" --data bad.csv
+	status_is 1 train "$linear" --data "$data" --load nonexistent.params
+	printf 'model m\ninput x\nloss = x +\n' >bad.sg
+	status_is 1 gen bad.sg
+	status_is 1 train bad.sg --data "$data"
 	;;
 stdout-full)
 	# every command that writes to standard output: a lost write is exit 1
