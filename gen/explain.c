@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sg.h"
+#include "symgrad.h"
 
 /* ---- values at a point ---- */
 
@@ -38,72 +39,59 @@ static const char *json_num(Arena *a, double v)
 	return isfinite(v) ? fmt_num(a, v) : "null";
 }
 
-/* The input or param an --at item names: a scalar, or one element of a
- * tensor spelled as eval and the generated header spell it ("x[1]",
- * "W[0,1]"); a tensor's own name is an error, never its first element. */
-static Symbol *at_symbol(const Model *m, const char *name, size_t len)
+/* Params not set by --at from the file path (a --save'd parameter file). */
+static void at_params_file(const Model *m, const char *path, const char *const *names,
+			   const char *par_set, double *params)
 {
-	Symbol *s = parse_lookup(m, name, len);
-	if (s && s->kind != SYM_LET && s->elems)
-		diag_usage("--at: '%.*s' is a tensor; give each element, like %s=1",
-			   (int)len, name, s->elems[0]->name);
-	if (s)
-		return s->kind == SYM_LET ? NULL : s;
-	for (int k = 0; k < 2; k++) {
-		Symbol **list = k ? m->params : m->inputs;
-		for (int i = 0, n = k ? m->n_params : m->n_inputs; i < n; i++)
-			if (strlen(list[i]->name) == len && !memcmp(list[i]->name, name, len))
-				return list[i];
+	sg_model sm = {.abi = SG_MODEL_ABI, .name = m->name, .n_params = m->n_params,
+		       .param_names = names};
+	double *p = xrealloc(NULL, (size_t)(m->n_params + 1) * sizeof *p);
+	sg_error err;
+	if (sg_params_load(path, &sm, p, &err) < 0) {
+		free(p);
+		diag_fatal("%s", err.msg);
 	}
-	return NULL;
-}
-
-/* Sets the values "x=2,y=4,w=1" gives, marking inputs in given (when not
- * NULL); every error is found with given NULL, before anything is allocated. */
-static void at_apply(const Model *m, const char *spec, double *params, double *inputs,
-		     bool *given)
-{
-	const char *s = spec ? spec : "";
-	while (*s) {
-		const char *eq = strchr(s, '=');
-		const char *end = s + strcspn(s, ",");
-		if (!eq || eq > end)
-			diag_usage("--at expects name=value pairs separated by commas, got '%.*s'",
-				   (int)(end - s), s);
-		Symbol *sym = at_symbol(m, s, (size_t)(eq - s));
-		if (!sym)
-			diag_usage("--at: '%.*s' is not an input or param of model '%s'",
-				   (int)(eq - s), s, m->name);
-		char *num_end;
-		double v = strtod(eq + 1, &num_end);
-		if (num_end != end || num_end == eq + 1)
-			diag_usage("--at: '%.*s' is not a number", (int)(end - eq - 1), eq + 1);
-		if (sym->kind == SYM_PARAM)
-			params[sym->index] = v;
-		else
-			inputs[sym->index] = v;
-		if (given && sym->kind == SYM_INPUT)
-			given[sym->index] = true;
-		s = *end ? end + 1 : end;
-	}
-}
-
-/* Parses "x=2,y=4,w=1" into params and inputs; params default to init. */
-void at_parse(const Model *m, const char *spec, double *params, double *inputs)
-{
 	for (int i = 0; i < m->n_params; i++)
-		params[i] = m->params[i]->init;
-	at_apply(m, spec, params, inputs, NULL);
-	bool *given = xrealloc(NULL, (size_t)m->n_inputs + 1);
-	memset(given, 0, (size_t)m->n_inputs + 1);
-	at_apply(m, spec, params, inputs, given);
+		if (!par_set[i])
+			params[i] = p[i];
+	free(p);
+}
+
+/* Parses "x=2,y=4,w=1" (runtime/at.c's grammar, the same for every
+ * command) into params and inputs; params come from params_file when given
+ * (--at overrides), else their initial values; every input must be given. */
+void at_parse(const Model *m, const char *spec, const char *params_file, double *params,
+	      double *inputs)
+{
+	const char **in = xrealloc(NULL, (size_t)(m->n_inputs + 1) * sizeof *in);
+	const char **par = xrealloc(NULL, (size_t)(m->n_params + 1) * sizeof *par);
+	char *in_set = xrealloc(NULL, (size_t)m->n_inputs + 1);
+	char *par_set = xrealloc(NULL, (size_t)m->n_params + 1);
+	memset(in_set, 0, (size_t)m->n_inputs + 1);
+	memset(par_set, 0, (size_t)m->n_params + 1);
 	for (int i = 0; i < m->n_inputs; i++)
-		if (!given[i]) {
-			const char *name = m->inputs[i]->name;
-			free(given); /* diag_fatal may return to a caller that goes on */
-			diag_usage("--at: no value for input '%s'", name);
-		}
-	free(given);
+		in[i] = m->inputs[i]->name;
+	for (int i = 0; i < m->n_params; i++) {
+		par[i] = m->params[i]->name;
+		params[i] = m->params[i]->init;
+	}
+	sg_error err;
+	int rc = sg_at_parse(spec ? spec : "", m->n_inputs, in, inputs, in_set, m->n_params, par,
+			     params, par_set, &err);
+	const char *missing = NULL;
+	for (int i = 0; rc == 0 && i < m->n_inputs && !missing; i++)
+		if (!in_set[i])
+			missing = in[i];
+	if (rc == 0 && !missing && params_file)
+		at_params_file(m, params_file, par, par_set, params);
+	free(in);
+	free(par);
+	free(in_set);
+	free(par_set);
+	if (rc < 0)
+		diag_usage("--at: %s", err.msg);
+	if (missing)
+		diag_usage("--at: no value for input '%s'", missing);
 }
 
 /* ---- node text ---- */
@@ -228,7 +216,7 @@ typedef struct Walk {
 } Walk;
 
 /* Evaluates the model at --at and lists every chain-rule step in order. */
-static void walk(Walk *w, const char *at)
+static void walk(Walk *w, const char *at, const char *params_file)
 {
 	Compile *c = w->c;
 	Model *m = c->model;
@@ -236,7 +224,7 @@ static void walk(Walk *w, const char *at)
 	Grad *g = c->grad;
 	w->params = arena_alloc(c->arena, (size_t)(m->n_params + 1) * sizeof(double));
 	w->inputs = arena_alloc(c->arena, (size_t)(m->n_inputs + 1) * sizeof(double));
-	at_parse(m, at, w->params, w->inputs);
+	at_parse(m, at, params_file, w->params, w->inputs);
 	int n_fwd = g->n_forward;
 	w->steps = arena_alloc(c->arena, (size_t)(g->n_steps + 1) * sizeof *w->steps);
 	/* diff's steps, in order, with their local gradients as nodes */
@@ -376,7 +364,7 @@ static void explain_json(Walk *w)
 /* ---- command line ---- */
 
 typedef struct ExplainOpts {
-	const char *model, *at, *format, *out;
+	const char *model, *at, *format, *out, *params;
 	Dtype dtype;
 } ExplainOpts;
 
@@ -389,6 +377,8 @@ static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 			o->at = argv[++i];
 		else if (!strncmp(s, "--at=", 5))
 			o->at = s + 5;
+		else if (!strcmp(s, "--params") && has)
+			o->params = argv[++i];
 		else if (!strcmp(s, "--format") && has && !graph)
 			o->format = argv[++i];
 		else if (!strcmp(s, "-o") && has && graph)
@@ -404,7 +394,8 @@ static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 	}
 	if (!o->model)
 		diag_usage("usage: symgrad %s MODEL.sg %s", argv[0],
-			   graph ? "[--at x=1,w=2] -o FILE.dot|svg|png" : "--at x=1,w=2 [--format json]");
+			   graph ? "[--at x=1,w=2] [--params P] -o FILE.dot|svg|png"
+				 : "--at x=1,w=2 [--params P] [--format json]");
 }
 
 static void compile_model(Compile *c, const ExplainOpts *o)
@@ -425,7 +416,7 @@ int cmd_explain(Arena *a, int argc, char **argv)
 	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* explains the scalar DAG */
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
-	walk(&w, o.at);
+	walk(&w, o.at, o.params);
 	if (o.format && !strcmp(o.format, "json"))
 		explain_json(&w);
 	else
@@ -552,7 +543,7 @@ int cmd_graph(Arena *a, int argc, char **argv)
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
 	if (o.at)
-		walk(&w, o.at);
+		walk(&w, o.at, o.params);
 	char *text = dot_text(&c, o.at ? &w : NULL);
 	bool ok = true;
 	if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {

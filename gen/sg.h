@@ -449,7 +449,8 @@ void emit_file(const char *path, const char *text, size_t len);
 
 /* ---- explain.c: explain and graph ---- */
 const char *fmt_num(Arena *a, double v);  /* shortest, no ".0" */
-void at_parse(const Model *m, const char *spec, double *params, double *inputs);
+void at_parse(const Model *m, const char *spec, const char *params_file, double *params,
+	      double *inputs);
 const char *explain_expr(const Prog *p, const Node *n, int depth);
 int cmd_explain(Arena *a, int argc, char **argv);
 int cmd_graph(Arena *a, int argc, char **argv);

@@ -25,7 +25,8 @@
 #define USAGE_PREDICT \
 	"usage: symgrad predict MODEL.sg --data FILE|- [--params P]"
 #define USAGE_EVAL \
-	"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--format text|json]"
+	"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "   \
+	"[--format text|json]"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
@@ -51,6 +52,9 @@
 	"Prints loss, outputs and gradient at one point.\n"                  \
 	"  --at N=V,...         every input; parameters default to the "      \
 	"model's values\n"                                                    \
+	"                       (x[1]=2, M[0,1]=3, x=[1,2], M=[[1,2],[3,4]], " \
+	"w=0.5* for every element)\n"                                        \
+	"  --params P           parameters from a file (--at overrides)\n"  \
 	"  --format text|json   output format (text)\n"
 
 /* The exit status once standard output is flushed: rc, or 1 (message
@@ -199,12 +203,12 @@ static int opt_uint(args *a, unsigned long long *out)
 
 /* ---- NAME=VALUE lists (--predict, --at) ---- */
 
-/* Parsed assignments: value and typed text per model input and param. */
+/* Parsed assignments (the grammar is at.c's): values per model input and
+ * param, and each item's value as typed, for --predict's trace line. */
 typedef struct assign {
 	int n_in, n_par;
 	double *in, *par;
-	const char **in_text; /* as typed, NULL when not given */
-	int *par_set;
+	char *in_set, *par_set;
 	const char **order;   /* typed values in the order given */
 	int n_order;
 	char *buf;            /* the copied list text */
@@ -215,7 +219,7 @@ static void assign_free(assign *a)
 {
 	free(a->in);
 	free(a->par);
-	free(a->in_text);
+	free(a->in_set);
 	free(a->par_set);
 	free(a->order);
 	free(a->buf);
@@ -232,10 +236,9 @@ static int assign_init(assign *a, const sg_model *m)
 	a->n_par = m->n_params;
 	a->in = calloc((size_t)a->n_in + 1, sizeof *a->in);
 	a->par = calloc((size_t)a->n_par + 1, sizeof *a->par);
-	a->in_text = calloc((size_t)a->n_in + 1, sizeof *a->in_text);
-	a->par_set = calloc((size_t)a->n_par + 1, sizeof *a->par_set);
-	a->order = calloc((size_t)(a->n_in + a->n_par) + 1, sizeof *a->order);
-	if (!a->in || !a->par || !a->in_text || !a->par_set || !a->order)
+	a->in_set = calloc((size_t)a->n_in + 1, 1);
+	a->par_set = calloc((size_t)a->n_par + 1, 1);
+	if (!a->in || !a->par || !a->in_set || !a->par_set)
 		return -1;
 	for (i = 0; i < a->n_in; i++)
 		a->in[i] = NAN;
@@ -244,72 +247,54 @@ static int assign_init(assign *a, const sg_model *m)
 	return 0;
 }
 
-/* Index of name in names[0..n), or -1. */
-static int find_name(const char *const *names, int n, const char *name)
+/* Splits the copied list into items at commas outside brackets and keeps
+ * each item's value text, trimmed, in as->order. */
+static int keep_typed(assign *as)
 {
-	int i;
+	size_t n = strlen(as->buf);
+	char *s = as->buf, *item = s;
+	int depth = 0;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	return -1;
-}
-
-/* Records one "NAME=VALUE" item; params allowed when with_params. */
-static int assign_one(assign *as, const sg_model *m, char *item,
-		      int with_params, const args *a)
-{
-	char *eq = strchr(item, '='), *end;
-	double v;
-	int k;
-
-	if (!eq || eq == item)
-		return usage_error(a, "option --%s: expected NAME=VALUE, got '%s'",
-				   a->name, item), -1;
-	*eq = '\0';
-	v = strtod(eq + 1, &end);
-	if (eq[1] == '\0' || *end != '\0')
-		return usage_error(a, "option --%s: bad number '%s' for '%s'",
-				   a->name, eq + 1, item), -1;
-	if ((k = find_name(m->input_names, m->n_inputs, item)) >= 0) {
-		if (as->in_text[k])
-			return usage_error(a, "option --%s: '%s' given twice",
-					   a->name, item), -1;
-		as->in[k] = v;
-		as->in_text[k] = eq + 1;
-		as->order[as->n_order++] = eq + 1;
-		return 0;
+	free(as->order);
+	as->n_order = 0;
+	if (!(as->order = calloc(n / 2 + 2, sizeof *as->order)))
+		return -1;
+	for (;; s++) {
+		if (*s == '[')
+			depth++;
+		else if (*s == ']')
+			depth--;
+		if (*s && (*s != ',' || depth > 0))
+			continue;
+		int end = *s == '\0';
+		char *eq = strchr(item, '='), *e = s;
+		*s = '\0';
+		if (eq) {
+			for (eq++; *eq == ' ' || *eq == '\t'; eq++)
+				;
+			while (e > eq && (e[-1] == ' ' || e[-1] == '\t'))
+				*--e = '\0';
+			as->order[as->n_order++] = eq;
+		}
+		if (end)
+			return 0;
+		item = s + 1;
 	}
-	k = with_params ? find_name(m->param_names, m->n_params, item) : -1;
-	if (k < 0)
-		return usage_error(a, "option --%s: model '%s' has no %s '%s'",
-				   a->name, m->name,
-				   with_params ? "input or parameter" : "input",
-				   item), -1;
-	if (as->par_set[k])
-		return usage_error(a, "option --%s: '%s' given twice", a->name,
-				   item), -1;
-	as->par[k] = v;
-	as->par_set[k] = 1;
-	as->order[as->n_order++] = eq + 1;
-	return 0;
 }
 
 /* Parses "NAME=V[,NAME=V...]" into as (which keeps a copy of the text). */
 static int assign_parse(assign *as, const sg_model *m, const char *list,
 			int with_params, const args *a)
 {
-	char *item, *next;
+	sg_error err;
 
+	if (sg_at_parse(list, m->n_inputs, m->input_names, as->in, as->in_set,
+			m->n_params, m->param_names, with_params ? as->par : NULL,
+			as->par_set, &err) < 0)
+		return usage_error(a, "option --%s: %s", a->name, err.msg), -1;
 	free(as->buf);
-	if (!(as->buf = strdup(list)))
+	if (!(as->buf = strdup(list)) || keep_typed(as) < 0)
 		return usage_error(a, "out of memory"), -1;
-	for (item = as->buf; item; item = next) {
-		if ((next = strchr(item, ',')) != NULL)
-			*next++ = '\0';
-		if (assign_one(as, m, item, with_params, a) < 0)
-			return -1;
-	}
 	return 0;
 }
 
@@ -799,11 +784,14 @@ static void print_eval(const sg_model *m, double loss, const double *out,
 /* Reads the eval command line; 0 or an exit status. */
 static int eval_args(const sg_model *m, args *a, assign *as, int *json)
 {
-	const char *v;
+	const char *v, *params = NULL;
 	int rc, i;
 
 	while ((rc = next_opt(a)) > 0) {
-		if (is_opt(a, "at")) {
+		if (is_opt(a, "params")) {
+			if (!(params = opt_value(a)))
+				return 2;
+		} else if (is_opt(a, "at")) {
 			if (!(v = opt_value(a)) || assign_parse(as, m, v, 1, a) < 0)
 				return 2;
 		} else if (is_opt(a, "format")) {
@@ -819,9 +807,23 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json)
 	if (rc < 0)
 		return 2;
 	for (i = 0; i < m->n_inputs; i++)
-		if (!as->in_text[i])
+		if (!as->in_set[i])
 			return usage_error(a, "--at: no value for input '%s'",
 					   m->input_names[i]);
+	if (params) {
+		double *p = calloc((size_t)m->n_params + 1, sizeof *p);
+		sg_error err;
+		if (!p)
+			return fputs("symgrad: error: out of memory\n", stderr), 1;
+		if (sg_params_load(params, m, p, &err) < 0) {
+			free(p);
+			return fail(&err);
+		}
+		for (i = 0; i < m->n_params; i++)
+			if (!as->par_set[i])
+				as->par[i] = p[i];
+		free(p);
+	}
 	return 0;
 }
 

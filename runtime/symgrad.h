@@ -6,7 +6,7 @@
  * generated C at run time (sg_jit).  It has no global state; every object
  * comes from a _new/_open and goes back through the matching _free/_close.
  *
- * Sections follow the source files: fmt.c, error.c, out.c, rng.c, data.c,
+ * Sections follow the source files: fmt.c, error.c, out.c, at.c, rng.c, data.c,
  * params.c, optim.c, train.c, cmd.c, jit.c.
  */
 #ifndef SYMGRAD_H
@@ -69,6 +69,16 @@ int sg_write_file(const char *path, const char *text, size_t len, sg_error *err)
 /* Flushes standard output; -1 with *err when anything written to it was
  * lost (a full disk, a closed pipe). */
 int sg_stdout_close(sg_error *err);
+
+/* ---- at.c: a point on the command line ---- */
+
+/* Parses "NAME=V, x[1]=V, M=[[1,2],[3,4]], w=V*" (the grammar is at the
+ * top of at.c) against the flat element names of the inputs and, when par
+ * is not NULL, of the params: sets in[i] or par[i] and marks in_set[i] or
+ * par_set[i].  -1 and *err (a message without location) on any error. */
+int sg_at_parse(const char *list, int n_in, const char *const *in_names, double *in,
+		char *in_set, int n_par, const char *const *par_names, double *par,
+		char *par_set, sg_error *err);
 
 /* ---- fmt.c: number formatting ---- */
 

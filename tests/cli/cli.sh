@@ -209,6 +209,35 @@ exit-status)
 	status_is 1 gen bad.sg
 	status_is 1 train bad.sg --data "$data"
 	;;
+at-grammar)
+	# one --at grammar for eval, explain and graph: elements, whole
+	# tensors, explicit broadcast; a bare tensor name with one number, a
+	# wrong shape or a value given twice is a usage error everywhere
+	d7=$root/examples/lecture07_diabetes/diabetes.sg
+	good="x=[1,2,3,4,5,6,7,8], y = 1, W1[0,1]=0.5, W3=[[1,2,3,4]], b2=0.25*"
+	"$symgrad" eval "$d7" --at "$good" >eval.out 2>err || { fail "eval: $(cat err)"; }
+	"$symgrad" explain "$d7" --at "$good" >explain.out 2>err || { fail "explain: $(cat err)"; }
+	"$symgrad" graph "$d7" --at "$good" -o g.dot 2>err || { fail "graph: $(cat err)"; }
+	loss=$(sed -n 's/^loss = //p' eval.out)
+	grep -q "W1\[0,1\] = 0.5, " explain.out || fail "explain did not set W1[0,1]"
+	grep -q "b2\[3\] = 0.25" explain.out || fail "explain did not broadcast b2"
+	grep -q "= $loss " explain.out || fail "explain's loss differs from eval's $loss"
+	for bad in "x=1,y=1" "x=[1,2],y=1" "x=1*,y=1,y=2" "x=1*,y=1,W1=[[1]]" "x=1*,y=[1]"; do
+		for cmd in eval explain graph; do
+			run $cmd "$d7" --at "$bad" -o g2.dot
+			[ $cmd = graph ] || run $cmd "$d7" --at "$bad"
+			expect_status 2
+		done
+	done
+	# --params: a saved file gives every param, --at overrides
+	data=$root/examples/lecture04/data.csv
+	"$symgrad" train "$linear" --data "$data" --quiet --save p.params || fail "train"
+	for cmd in eval explain; do
+		"$symgrad" $cmd "$linear" --at x=4,y=0 --params p.params >a.out || fail "$cmd --params"
+		"$symgrad" $cmd "$linear" --at "x=4,y=0,w=$(sed -n 's/^w //p' p.params)" >b.out
+		cmp -s a.out b.out || fail "$cmd --params differs from --at w=..."
+	done
+	;;
 stdout-full)
 	# every command that writes to standard output: a lost write is exit 1
 	# with a message, never exit 0 (output that did not arrive)

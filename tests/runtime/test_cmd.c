@@ -88,24 +88,25 @@ Test(cmd, eval_errors)
 	char *a4[] = {"eval", "--at", "x=1,y=2", "--format", "xml", NULL};
 	char *a5[] = {"eval", "--at", "x", NULL};
 	static const char usage[] =
-		"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--format text|json]\n";
+		"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "
+		"[--format text|json]\n";
 	char want[512];
 
 	snprintf(want, sizeof want, "symgrad: error: --at: no value for input 'y'\n%s",
 		 usage);
 	expect(sg_cmd_eval, &linear_model, a1, 2, "", want);
 	snprintf(want, sizeof want,
-		 "symgrad: error: option --at: model 'linear' has no input or "
+		 "symgrad: error: option --at: the model has no input or "
 		 "parameter 'q'\n%s", usage);
 	expect(sg_cmd_eval, &linear_model, a2, 2, "", want);
 	snprintf(want, sizeof want,
-		 "symgrad: error: option --at: bad number 'two' for 'y'\n%s", usage);
+		 "symgrad: error: option --at: 'two' is not a number\n%s", usage);
 	expect(sg_cmd_eval, &linear_model, a3, 2, "", want);
 	snprintf(want, sizeof want,
 		 "symgrad: error: unknown format 'xml' (text, json)\n%s", usage);
 	expect(sg_cmd_eval, &linear_model, a4, 2, "", want);
 	snprintf(want, sizeof want,
-		 "symgrad: error: option --at: expected NAME=VALUE, got 'x'\n%s", usage);
+		 "symgrad: error: option --at: expected '=' at 'the end'\n%s", usage);
 	expect(sg_cmd_eval, &linear_model, a5, 2, "", want);
 }
 
@@ -182,5 +183,6 @@ Test(cmd, no_model_is_a_usage_error)
 
 	expect(sg_cmd_eval, NULL, argv, 2, "",
 	       "symgrad: error: no model given\n"
-	       "usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--format text|json]\n");
+	       "usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "
+	       "[--format text|json]\n");
 }

@@ -385,17 +385,21 @@ Test(train, usage_errors)
 	char *a8[] = {"train", "--data", NULL};
 	char *a9[] = {"train", "stray", NULL};
 	char *a10[] = {"train", "--data", "x", "--predict", "x=1,x=2", NULL};
+	char *a11[] = {"train", "--data", "x", "--batch", "0", NULL};
+	char *a12[] = {"train", "--data", "x", "--seed", "-1", NULL};
 
 	expect_usage(a1, "unknown option --bogus");
 	expect_usage(a2, "train needs --data FILE");
 	expect_usage(a3, "--trace lecture needs --batch 1");
-	expect_usage(a4, "option --predict: model 'linear' has no input 'z'");
+	expect_usage(a4, "option --predict: the model has no input 'z'");
 	expect_usage(a5, "option --lr: bad value 'abc'");
 	expect_usage(a6, "option --epochs: bad value '-1'");
 	expect_usage(a7, "unknown optimizer 'rmsprop' (sgd, momentum, adam)");
 	expect_usage(a8, "option --data needs a value");
 	expect_usage(a9, "unexpected argument 'stray'");
 	expect_usage(a10, "option --predict: 'x' given twice");
+	expect_usage(a11, "option --batch: 0 rows per step (give 1 or more, or all)");
+	expect_usage(a12, "option --seed: bad value '-1'");
 }
 
 Test(train, data_errors_exit_1)
