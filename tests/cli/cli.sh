@@ -443,17 +443,22 @@ default-name)
 	;;
 valid-c)
 	# ARG: a model in tests/cli/names; its C must compile, or symgrad must
-	# reject the model with an error about the clash (a model marked
-	# "# expect: valid C" must be accepted)
+	# reject the model with the error its "# expect: error:" line names
 	model=$root/tests/cli/names/$arg.sg
 	run gen "$model" -o m.c
+	# every model says what it expects: "# expect: valid C", or
+	# "# expect: error: TEXT" (the message must hold TEXT)
+	want_err=$(sed -n 's/^# expect: error: //p' "$model")
+	grep -q '^# expect: ' "$model" || fail "$arg.sg has no '# expect:' line"
 	if [ $status -eq 0 ]; then
+		[ -z "$want_err" ] || fail "symgrad accepted a model that must be rejected"
 		strict_c m.c
 	elif grep -q '^# expect: valid C' "$model"; then
 		fail "symgrad rejected the model:"
 		cat err >&2
 	else
-		grep -q ': error: ' err || { fail "exit status $status without an error message"; cat err >&2; }
+		grep -qF -- "$want_err" err || { fail "no error '$want_err':"; cat err >&2; }
+		[ "$status" -eq 1 ] || fail "exit status $status, expected 1"
 		only_files . out err
 	fi
 	;;

@@ -186,3 +186,49 @@ Test(cmd, no_model_is_a_usage_error)
 	       "usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "
 	       "[--format text|json]\n");
 }
+
+/* loss = a*x + 2*b*x + 3*c*x, by hand: each gradient differs, so eval
+ * printing them in another order (or under another name) fails. */
+static double abc_forward(const double *p, const double *in, double *out)
+{
+	double loss = p[0] * in[0] + 2 * p[1] * in[0] + 3 * p[2] * in[0];
+	if (out)
+		out[0] = loss;
+	return loss;
+}
+
+static double abc_backward(const double *p, const double *in, double *g)
+{
+	g[0] = in[0];
+	g[1] = 2 * in[0];
+	g[2] = 3 * in[0];
+	return abc_forward(p, in, NULL);
+}
+
+static void abc_predict(const double *p, const double *in, double *out)
+{
+	abc_forward(p, in, out);
+}
+
+static const char *const abc_params[] = {"a", "b", "c"};
+static const char *const abc_inputs[] = {"x"};
+static const char *const abc_outputs[] = {"l"};
+static const double abc_init[] = {1, 10, 100};
+static const sg_model abc_model = {
+	SG_MODEL_ABI, "abc", "test_cmd.c", "test", (int)sizeof(double),
+	3, 1, 1, abc_params, abc_inputs, abc_outputs, abc_init,
+	abc_forward, abc_backward, abc_predict, NULL,
+	NULL, NULL, NULL, NULL,
+};
+
+Test(cmd, eval_prints_every_gradient_in_param_order)
+{
+	char *text[] = {"eval", "--at", "x=2", NULL};
+	char *json[] = {"eval", "--at", "x=2,c=0", "--format", "json", NULL};
+
+	expect(sg_cmd_eval, &abc_model, text, 0,
+	       "loss = 642.0\nl = 642.0\ndloss/da = 2.0\ndloss/db = 4.0\ndloss/dc = 6.0\n", "");
+	expect(sg_cmd_eval, &abc_model, json, 0,
+	       "{\"loss\": 42.0, \"outputs\": {\"l\": 42.0}, \"grad\": {\"a\": 2.0, \"b\": 4.0, "
+	       "\"c\": 6.0}}\n", "");
+}
