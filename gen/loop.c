@@ -439,17 +439,10 @@ static TVal *builtin(Lower *l, const Expr *e)
 	case B_BCE:
 	case B_BCE_LOGITS: {
 		Node *p = operand(tm, x, o, &no), *yi = operand(tm, y, o, &no), *t;
-		if (e->builtin == B_BCE) {
-			Node *floor100 = dag_const(sd, -100.0);
-			Node *log_p = simp_make(sd, OP_MAX, simp_make(sd, OP_LOG, p, NULL), floor100);
-			Node *log_q = simp_make(sd, OP_MAX,
-						simp_make(sd, OP_LOG, simp_sub(sd, sd->one, p), NULL),
-						floor100);
-			t = simp_sub(sd, simp_mul(sd, simp_sub(sd, yi, sd->one), log_q),
-				     simp_mul(sd, yi, log_p));
-		} else {
+		if (e->builtin == B_BCE)
+			t = simp_make(sd, OP_BCE, p, yi);
+		else
 			t = simp_sub(sd, simp_make(sd, OP_SOFTPLUS, p, NULL), simp_mul(sd, yi, p));
-		}
 		TVal *terms = tv_map(l, tm, t, o, no);
 		if (n == 1)
 			return tv_view(l, terms, 0, 1, 0);
@@ -1184,9 +1177,14 @@ long loop_estimate(const Model *m)
 				break;
 			}
 			case E_BUILTIN: ops += 4L * shape_size(e->args[0]->shape); break;
+			/* a scalar operation has nothing to loop over: a chain of
+			 * them stays unrolled, however long */
 			case E_UNARY:
 			case E_BINARY:
-			case E_CALL: ops += shape_size(e->shape); break;
+			case E_CALL:
+				if (shape_size(e->shape) > 1)
+					ops += shape_size(e->shape);
+				break;
 			default: break;
 			}
 			for (int k = 0; k < e->nargs && n < (int)(sizeof stack / sizeof *stack); k++)

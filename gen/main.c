@@ -255,7 +255,7 @@ static void print_loop_stats(const Compile *c)
 	const Model *m = lp->model;
 	fprintf(stderr, "%s: %d params, %d inputs, %d outputs, %d tensor values\n", m->name,
 		m->n_params, m->n_inputs, m->n_outputs, lp->n_tensors);
-	fprintf(stderr, "loops: the forward pass has about %ld scalar operations (threshold %d); "
+	fprintf(stderr, "loops: the forward pass has about %ld scalar operations on tensors (threshold %d); "
 			"%d kernels\n", c->estimate, SG_LOOPS_THRESHOLD, lp->n_kernels);
 	fprintf(stderr, "forward:  %ld operations\n", lp->forward.ops);
 	long f = lp->backward_fwd_ops, g = lp->backward.ops - f;

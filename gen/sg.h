@@ -401,7 +401,9 @@ typedef struct LoopProg {
 /* When to emit loops: SG_LOOPS_AUTO above the threshold, or always, or never. */
 enum { SG_LOOPS_AUTO, SG_LOOPS_ALWAYS, SG_LOOPS_NEVER };
 #define SG_LOOPS_THRESHOLD 300   /* scalar operations of the forward pass */
-/* Scalar operations the unrolled forward pass would have (an estimate). */
+/* Scalar operations the unrolled forward pass would spend on tensors (an
+ * estimate): matrix products, reductions and elementwise operations on
+ * tensors; operations on scalars count 0, since loops cannot shorten them. */
 long loop_estimate(const Model *m);
 /* The loop program, or NULL with *why set when the model needs unrolling. */
 LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why);

@@ -238,6 +238,20 @@ at-grammar)
 		cmp -s a.out b.out || fail "$cmd --params differs from --at w=..."
 	done
 	;;
+auto-form)
+	# --loops auto: loops pay only for tensors; a long chain of scalar
+	# operations stays unrolled (its loop form cost 125 KiB a layer)
+	awk 'BEGIN { print "model chain\ninput x, y\nparam w = 0.5, b = 0.1\na0 = x"
+		for (i = 1; i <= 2000; i++) printf "a%d = tanh(a%d * w + b)\n", i, i - 1
+		print "loss = (a2000 - y)^2" }' >chain.sg
+	run gen chain.sg --stats -o chain.c
+	expect_status 0
+	grep -q '^loops:' err && fail "a scalar chain was emitted as loops"
+	grep -q 'chain_backward' chain.c || fail "no C for the chain"
+	run gen "$root/examples/lecture09_softmax/softmax.sg" --stats -o soft.c
+	expect_status 0
+	grep -q '^loops: .* on tensors' err || { fail "lecture 9 is not in loop form"; cat err >&2; }
+	;;
 stdout-full)
 	# every command that writes to standard output: a lost write is exit 1
 	# with a message, never exit 0 (output that did not arrive)
