@@ -42,6 +42,12 @@
 
 #define SG_TMPL_MAX_STEPS 500000000L /* instructions: about 1.5 s */
 #define SG_TMPL_MAX_MEM ((size_t)512 << 20)
+/* Each statement, param, input and output handed to the template adds to
+ * its budget, so a model within the generator's limits always renders:
+ * the built-in C template needs about 1.2 KiB and 210 instructions for one. */
+#define SG_TMPL_STEPS_PER_ITEM 2000L
+#define SG_TMPL_MEM_PER_ITEM ((size_t)4 << 10)
+#define SG_TMPL_MEM_CAP ((size_t)16 << 30) /* never more, whatever the model */
 #define SG_TMPL_MAX_CPU 60.0         /* seconds */
 #define HOOK_EVERY 1000              /* instructions between two hook calls */
 #define CPU_POLL 0.05                /* wall seconds between two CPU-time reads */
@@ -1693,10 +1699,24 @@ int tmpl_render(const Prog *p, const LoopProg *lp, TmplOpts *o, TmplFile **files
 	return tmpl_render_limited(p, lp, o, NULL, files);
 }
 
+/* The number of items the model table holds (statements, params, inputs,
+ * outputs), which scales the template's budget. */
+static long model_items(const Prog *p, const LoopProg *lp)
+{
+	const Model *m = p ? p->model : lp->model;
+	long n = (long)m->n_params + m->n_inputs + m->n_outputs;
+	if (p)
+		return n + p->forward.n + p->backward.n + p->predict.n;
+	return n + lp->forward.n + lp->backward.n + lp->predict.n;
+}
+
 int tmpl_render_limited(const Prog *p, const LoopProg *lp, TmplOpts *o, const TmplLimits *lim,
 			TmplFile **files)
 {
-	Sandbox sb = {.lim = {SG_TMPL_MAX_STEPS, SG_TMPL_MAX_MEM, SG_TMPL_MAX_CPU},
+	long items = model_items(p, lp);
+	size_t mem = SG_TMPL_MAX_MEM + (size_t)items * SG_TMPL_MEM_PER_ITEM;
+	Sandbox sb = {.lim = {SG_TMPL_MAX_STEPS + items * SG_TMPL_STEPS_PER_ITEM,
+			      mem < SG_TMPL_MEM_CAP ? mem : SG_TMPL_MEM_CAP, SG_TMPL_MAX_CPU},
 		      .cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID),
 		      .next_grown = CPU_POLL_BYTES};
 	if (lim && lim->steps)
