@@ -111,6 +111,9 @@ static int read_array(cursor *c, array *a, int depth)
 			if (depth + 1 >= AT_MAX_RANK)
 				return sg_errorf(c->err, "lists nest at most %d deep",
 						 AT_MAX_RANK);
+			/* [1,[2,3]] would pass for a 2x2 shape with 3 numbers */
+			if (a->rank == depth + 1)
+				return sg_errorf(c->err, "a list where a number was expected");
 			if (read_array(c, a, depth + 1) < 0)
 				return -1;
 		} else {

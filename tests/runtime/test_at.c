@@ -89,6 +89,8 @@ Test(at, ambiguous_or_wrong_is_an_error)
 	expect_error("M=[[1,2,3],[4,5,6]]", "'M' has shape [2, 2], the list given has shape [2, 3]");
 	expect_error("M=[[1,2],[3]]", "rows of different lengths (2 and 1)");
 	expect_error("M=[[1,2],3]", "a number where a list was expected");
+	/* fuzz-at: a shape of [2, 2] from 3 numbers, then a read past them */
+	expect_error("M=[1,[2,3]]", "a list where a number was expected");
 	expect_error("x=[[[1]]]", "lists nest at most 2 deep");
 	expect_error("y=1,y=2", "'y' given twice");
 	expect_error("x=[1,2,3],x[1]=2", "'x[1]' given twice");
