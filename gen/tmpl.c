@@ -48,6 +48,7 @@
 #define SG_TMPL_STEPS_PER_ITEM 2000L
 #define SG_TMPL_MEM_PER_ITEM ((size_t)4 << 10)
 #define SG_TMPL_MEM_CAP ((size_t)16 << 30) /* never more, whatever the model */
+#define SG_TMPL_CPU_PER_ITEM 50e-6            /* seconds: the backstop grows too */
 #define SG_TMPL_MAX_CPU 60.0         /* seconds */
 #define HOOK_EVERY 1000              /* instructions between two hook calls */
 #define CPU_POLL 0.05                /* wall seconds between two CPU-time reads */
@@ -1716,7 +1717,8 @@ int tmpl_render_limited(const Prog *p, const LoopProg *lp, TmplOpts *o, const Tm
 	long items = model_items(p, lp);
 	size_t mem = SG_TMPL_MAX_MEM + (size_t)items * SG_TMPL_MEM_PER_ITEM;
 	Sandbox sb = {.lim = {SG_TMPL_MAX_STEPS + items * SG_TMPL_STEPS_PER_ITEM,
-			      mem < SG_TMPL_MEM_CAP ? mem : SG_TMPL_MEM_CAP, SG_TMPL_MAX_CPU},
+			      mem < SG_TMPL_MEM_CAP ? mem : SG_TMPL_MEM_CAP,
+			      SG_TMPL_MAX_CPU + (double)items * SG_TMPL_CPU_PER_ITEM},
 		      .cpu0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID),
 		      .next_grown = CPU_POLL_BYTES};
 	if (lim && lim->steps)
