@@ -9,7 +9,13 @@
  * named by its own canonical text, so atoms compare by text.  Two
  * expressions with the same canonical text are equal as real functions;
  * different texts prove nothing (symgrad check then tests numerically).
+ *
+ * Exponents are ints and coefficients doubles: an exponent that would
+ * overflow (32 nested squarings make w^(2^32)) or a coefficient that is no
+ * longer finite fails the form, as a form too large does, and the caller
+ * tests numerically.  A wrapped exponent would make unequal forms equal.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +73,12 @@ static Canon *poly_atom(Arena *a, const char *atom, int exp)
 	return p;
 }
 
-/* Orders monomials: fewer factors first, then by atoms and exponents. */
+/* Orders monomials: lower degree first, then by atoms and exponents.
+ * Exponents are never INT_MIN (mono_mul, poly_inv), so abs is defined, and
+ * a degree sums ints in a long long. */
 static int mono_cmp(const Mono *x, const Mono *y)
 {
-	int dx = 0, dy = 0;
+	long long dx = 0, dy = 0;
 	for (int i = 0; i < x->n; i++)
 		dx += abs(x->f[i].exp);
 	for (int i = 0; i < y->n; i++)
@@ -92,8 +100,9 @@ static int mono_qsort(const void *x, const void *y)
 	return mono_cmp(x, y);
 }
 
-/* Sorts, merges equal monomials, drops zero coefficients. */
-static Canon *normalize(Canon *p)
+/* Sorts, merges equal monomials, drops zero coefficients; a coefficient
+ * that overflowed (or became NaN) fails the form. */
+static Canon *normalize(CanonCtx *c, Canon *p)
 {
 	qsort(p->m, (size_t)p->n, sizeof *p->m, mono_qsort);
 	int k = 0;
@@ -104,9 +113,12 @@ static Canon *normalize(Canon *p)
 			p->m[k++] = p->m[i];
 	}
 	int out = 0;
-	for (int i = 0; i < k; i++)
+	for (int i = 0; i < k; i++) {
+		if (!isfinite(p->m[i].coef))
+			c->failed = true;
 		if (p->m[i].coef != 0)
 			p->m[out++] = p->m[i];
+	}
 	p->n = out;
 	return p;
 }
@@ -120,19 +132,27 @@ static Canon *poly_add(CanonCtx *c, const Canon *x, const Canon *y, double ys)
 		p->m[p->n] = y->m[i];
 		p->m[p->n++].coef *= ys;
 	}
-	return normalize(p);
+	return normalize(c, p);
 }
 
-/* The product of two monomials: exponents of equal atoms add. */
-static Mono mono_mul(Arena *a, const Mono *x, const Mono *y)
+/* e + f, or false when it overflows an int or is INT_MIN (which abs and
+ * negation could not take). */
+static bool exp_add(int e, int f, int *sum)
 {
-	Mono m = {x->coef * y->coef, 0, arena_alloc(a, (size_t)(x->n + y->n + 1) * sizeof(Factor))};
+	return !__builtin_add_overflow(e, f, sum) && *sum != INT_MIN;
+}
+
+/* The product of two monomials: exponents of equal atoms add (an overflow
+ * fails the form). */
+static Mono mono_mul(CanonCtx *c, const Mono *x, const Mono *y)
+{
+	Mono m = {x->coef * y->coef, 0, arena_alloc(c->a, (size_t)(x->n + y->n + 1) * sizeof(Factor))};
 	int i = 0, j = 0;
 	while (i < x->n || j < y->n) {
-		int c = i == x->n ? 1 : j == y->n ? -1 : strcmp(x->f[i].atom, y->f[j].atom);
-		Factor f = c < 0 ? x->f[i++] : c > 0 ? y->f[j++] : (Factor){x->f[i].atom, x->f[i].exp + y->f[j].exp};
-		if (c == 0)
-			i++, j++;
+		int cmp = i == x->n ? 1 : j == y->n ? -1 : strcmp(x->f[i].atom, y->f[j].atom);
+		Factor f = cmp < 0 ? x->f[i++] : cmp > 0 ? y->f[j++] : (Factor){x->f[i].atom, 0};
+		if (cmp == 0 && !exp_add(x->f[i++].exp, y->f[j++].exp, &f.exp))
+			c->failed = true;
 		if (f.exp != 0)
 			m.f[m.n++] = f;
 	}
@@ -148,8 +168,8 @@ static Canon *poly_mul(CanonCtx *c, const Canon *x, const Canon *y)
 	Canon *p = poly_new(c->a, x->n * y->n);
 	for (int i = 0; i < x->n; i++)
 		for (int j = 0; j < y->n; j++)
-			p->m[p->n++] = mono_mul(c->a, &x->m[i], &y->m[j]);
-	return normalize(p);
+			p->m[p->n++] = mono_mul(c, &x->m[i], &y->m[j]);
+	return normalize(c, p);
 }
 
 static bool is_number(const Canon *p, double *v)
@@ -169,7 +189,7 @@ static Canon *poly_inv(CanonCtx *c, const Canon *p)
 		Canon *r = poly_new(c->a, 1);
 		Factor *f = arena_alloc(c->a, (size_t)(m.n + 1) * sizeof *f);
 		for (int i = 0; i < m.n; i++)
-			f[i] = (Factor){m.f[i].atom, -m.f[i].exp};
+			f[i] = (Factor){m.f[i].atom, -m.f[i].exp}; /* never INT_MIN: defined */
 		r->m[r->n++] = (Mono){1.0 / m.coef, m.n, f};
 		return r;
 	}
@@ -207,7 +227,9 @@ static Canon *canon_op(CanonCtx *c, const Node *n)
 {
 	double v;
 	switch (n->op) {
-	case OP_CONST: return poly_const(c->a, n->value);
+	case OP_CONST:
+		c->failed |= !isfinite(n->value);
+		return poly_const(c->a, n->value);
 	case OP_INPUT:
 	case OP_PARAM: return poly_atom(c->a, n->sym->name, 1);
 	case OP_ADD: return poly_add(c, canon(c, n->args[0]), canon(c, n->args[1]), 1);

@@ -151,6 +151,19 @@ Node *dag_make(Dag *d, Op op, Node *a, Node *b)
 
 /* ---- evaluation: the same arithmetic as the emitted C ---- */
 
+/* ops.h's BCE: (y - 1) max(log(1 - p), -100) - y max(log(p), -100), max as MAX */
+static double bce_double(double p, double y)
+{
+	double lq = log(1.0 - p), lp = log(p);
+	return (y - 1.0) * (-100.0 > lq ? -100.0 : lq) - y * (-100.0 > lp ? -100.0 : lp);
+}
+
+static float bce_float(float p, float y)
+{
+	float lq = logf(1.0f - p), lp = logf(p);
+	return (y - 1.0f) * (-100.0f > lq ? -100.0f : lq) - y * (-100.0f > lp ? -100.0f : lp);
+}
+
 static double apply_double(Op op, double a, double b)
 {
 	switch (op) {
@@ -178,6 +191,7 @@ static double apply_double(Op op, double a, double b)
 	case OP_NGT: return a > b ? 0.0 : 1.0;
 	case OP_EQ: return a == b ? 1.0 : 0.0;
 	case OP_DETACH: return a;
+	case OP_BCE: return bce_double(a, b);
 	default: unreachable();
 	}
 }
@@ -209,6 +223,7 @@ static float apply_float(Op op, float a, float b)
 	case OP_NGT: return a > b ? 0.0f : 1.0f;
 	case OP_EQ: return a == b ? 1.0f : 0.0f;
 	case OP_DETACH: return a;
+	case OP_BCE: return bce_float(a, b);
 	default: unreachable();
 	}
 }
@@ -309,14 +324,11 @@ static Node **lower_index(Dag *d, const Expr *e)
 	return v + e->idx[0] * cols; /* a matrix's row */
 }
 
-/* PyTorch's BCELoss per element: (y - 1) * max(log(1 - p), -100) - y * max(log(p), -100) */
+/* PyTorch's BCELoss per element: (y - 1) * max(log(1 - p), -100) - y * max(log(p), -100),
+ * one node, whose derivative is PyTorch's (diff.c d_bce), not that of the clamp */
 static Node *bce_term(Dag *d, Node *p, Node *y)
 {
-	Node *floor100 = dag_const(d, -100.0);
-	Node *log_p = simp_make(d, OP_MAX, simp_make(d, OP_LOG, p, NULL), floor100);
-	Node *log_q = simp_make(d, OP_MAX, simp_make(d, OP_LOG, simp_sub(d, d->one, p), NULL),
-				floor100);
-	return simp_sub(d, simp_mul(d, simp_sub(d, y, d->one), log_q), simp_mul(d, y, log_p));
+	return simp_make(d, OP_BCE, p, y);
 }
 
 static Node **lower_builtin(Dag *d, const Expr *e)

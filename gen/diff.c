@@ -15,7 +15,8 @@
  *   max(a, b) at a tie: the whole derivative goes to a (the first operand),
  *   min(a, b) at a tie: likewise to a.
  * Domain edges follow IEEE arithmetic of the formula: sqrt'(0) = 1/(2*0) = +Inf,
- * log'(0) = 1/0 = +Inf, d(a/b)/db at b = 0 is -Inf or NaN.
+ * log'(0) = 1/0 = +Inf, d(a/b)/db at b = 0 is -Inf or NaN.  One rule is not
+ * the derivative of its forward formula: bce's, which is PyTorch's (d_bce).
  */
 #include <string.h>
 
@@ -159,6 +160,31 @@ static Node *d_max(Dag *d, Node *n, int k, Node *adj)
 	return simp_mul(d, adj, simp_make(d, k == 0 ? OP_NGT : OP_GT, b, a));
 }
 
+/*
+ * bce(p, y) = (y - 1) max(log(1 - p), -100) - y max(log(p), -100), PyTorch's
+ * BCELoss term.  Its derivative in p is PyTorch's rule, not the derivative of
+ * the clamped formula, which is 0 * log'(0) = NaN at p = 0 or 1 and which the
+ * clamp would stop: d/dp = (p - y) / max((1 - p) p, 1e-12), computed as
+ * adj * (p - y) / max(...) in PyTorch's order, 1e-12 being PyTorch's float
+ * EPSILON in both dtypes.  The term is linear in y, so in y the derivative
+ * of the clamped formula is exact and finite:
+ * d/dy = max(log(1 - p), -100) - max(log(p), -100).
+ */
+static Node *d_bce(Dag *d, Node *n, int k, Node *adj)
+{
+	Node *p = n->args[0], *y = n->args[1];
+	if (k == 1) {
+		Node *floor100 = dag_const(d, -100.0);
+		Node *log_q = simp_make(d, OP_LOG, simp_sub(d, d->one, p), NULL);
+		Node *log_p = simp_make(d, OP_LOG, p, NULL);
+		return simp_mul(d, adj, simp_sub(d, simp_make(d, OP_MAX, log_q, floor100),
+						 simp_make(d, OP_MAX, log_p, floor100)));
+	}
+	Node *var = simp_mul(d, simp_sub(d, d->one, p), p);
+	Node *den = simp_make(d, OP_MAX, var, dag_const(d, (double)1e-12f));
+	return simp_div(d, simp_mul(d, adj, simp_sub(d, p, y)), den);
+}
+
 static Rule *rule_for(Op op)
 {
 	switch (op) {
@@ -181,6 +207,7 @@ static Rule *rule_for(Op op)
 	case OP_ABS: return d_abs;
 	case OP_MIN: return d_min;
 	case OP_MAX: return d_max;
+	case OP_BCE: return d_bce;
 	default: return NULL; /* leaves; sign/gt/ngt/eq are piecewise constant; detach */
 	}
 }
@@ -228,6 +255,79 @@ static void push_step(Arena *a, Grad *g, Contrib *c)
 	g->steps[g->n_steps++] = c;
 }
 
+/* ---- params the loss does not read: one warning per declaration ---- */
+
+#define WARN_MAX_RUNS 8 /* runs of elements a warning lists, then "and N more" */
+
+/* Elements lo..hi (row-major, a run) of tensor t as the model writes them:
+ * "z[3]", "z[0..20]", "W[1,0..4]", "W[0..1,0..7]" (whole rows), "W[0,6]..W[1,2]". */
+static void put_run(Buf *b, const Symbol *t, int lo, int hi)
+{
+	if (lo == hi) {
+		buf_puts(b, t->elems[lo]->name);
+		return;
+	}
+	if (t->shape.rank == 1) {
+		buf_printf(b, "%s[%d..%d]", t->name, lo, hi);
+		return;
+	}
+	int cols = t->shape.dim[1];
+	int r0 = lo / cols, c0 = lo % cols, r1 = hi / cols, c1 = hi % cols;
+	if (r0 == r1)
+		buf_printf(b, "%s[%d,%d..%d]", t->name, r0, c0, c1);
+	else if (c0 == 0 && c1 == cols - 1)
+		buf_printf(b, "%s[%d..%d,0..%d]", t->name, r0, r1, cols - 1);
+	else
+		buf_printf(b, "%s..%s", t->elems[lo]->name, t->elems[hi]->name);
+}
+
+/*
+ * Warns that the params declared as t (a scalar, or a tensor's elements
+ * where unused[e]) do not affect the loss: one warning for the declaration,
+ * listing the elements by runs, rather than one per element (21 warnings
+ * for z[21]).  diff_reverse and loop.c's loop program both call it.
+ */
+void diff_warn_unused(const Symbol *t, const bool *unused)
+{
+	int n = 0, runs = 0;
+	for (int e = 0; e < t->size; e++)
+		if (unused[e]) {
+			n++;
+			runs += e == 0 || !unused[e - 1];
+		}
+	if (n == 0)
+		return;
+	if (!t->elems) {
+		diag_warning(t->loc, "parameter '%s' does not affect the loss "
+				     "(its gradient is always 0)", t->name);
+		return;
+	}
+	Buf list = {0};
+	int listed = 0;
+	for (int e = 0; e < t->size && listed < WARN_MAX_RUNS; e++) {
+		if (!unused[e] || (e > 0 && unused[e - 1]))
+			continue;
+		int end = e;
+		while (end + 1 < t->size && unused[end + 1])
+			end++;
+		buf_puts(&list, listed++ ? ", " : "");
+		put_run(&list, t, e, end);
+	}
+	if (runs > listed)
+		buf_printf(&list, " and %d more run%s", runs - listed, runs - listed > 1 ? "s" : "");
+	if (n == t->size && n > 1)
+		diag_warning(t->loc, "parameter '%s' does not affect the loss (the gradients of all "
+				     "its %d elements, %s, are always 0)", t->name, n, list.data);
+	else if (n == t->size)
+		diag_warning(t->loc, "parameter '%s' does not affect the loss (the gradient of %s "
+				     "is always 0)", t->name, list.data);
+	else
+		diag_warning(t->loc, "%d of the %d elements of parameter '%s' do%s not affect the loss "
+				     "(the gradient%s of %s %s always 0)", n, t->size, t->name,
+			     n > 1 ? "" : "es", n > 1 ? "s" : "", list.data, n > 1 ? "are" : "is");
+	buf_free(&list);
+}
+
 Grad *diff_reverse(Dag *d, Model *m)
 {
 	Arena *a = d->arena;
@@ -262,13 +362,18 @@ Grad *diff_reverse(Dag *d, Model *m)
 		}
 	}
 	g->param_grad = arena_alloc(a, (size_t)m->n_params * sizeof *g->param_grad);
+	bool *unused = arena_alloc(a, (size_t)m->n_params + 1);
 	for (int i = 0; i < m->n_params; i++) {
 		Symbol *p = m->params[i];
 		Node *pg = p->node->id < g->n_forward ? adj[p->node->id] : NULL;
 		g->param_grad[i] = pg ? pg : d->zero;
-		if (!pg)
-			diag_warning(p->loc, "parameter '%s' does not affect the loss "
-					     "(its gradient is always 0)", p->name);
+		unused[i] = !pg;
+	}
+	/* a tensor's elements are consecutive params, from its first one's index */
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *t = m->tensors[i];
+		if (t->kind == SYM_PARAM)
+			diff_warn_unused(t, unused + (t->elems ? t->elems[0]->index : t->index));
 	}
 	return g;
 }

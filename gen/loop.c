@@ -48,6 +48,10 @@
 
 #include "sg.h"
 
+/* diff.c: one warning per param declaration the loss does not (all) read.
+ * Shared with diff_reverse; its prototype belongs in sg.h (diff.c's part). */
+void diff_warn_unused(const Symbol *t, const bool *unused);
+
 typedef enum { TV_LEAF, TV_CONST, TV_IOTA, TV_MAP, TV_MATMUL, TV_SUM, TV_MAX, TV_VIEW } TvKind;
 
 #define TV_MAX_OPND 3
@@ -71,6 +75,8 @@ struct TVal {
 	const char *name;     /* C name */
 	const char *dname;    /* its adjoint's C name */
 	bool needs_grad;      /* depends on a param, not through a detach */
+	bool passes;          /* a gradient through it reaches a param (mark_flow) */
+	bool gets;            /* backward computes its adjoint (mark_flow) */
 	bool *reach;          /* per element: read by the loss */
 	int n_reach;
 	const char *mask;     /* a partly read value: the name of its reach array */
@@ -589,6 +595,70 @@ static void mark_needs_grad(Lower *l)
 	}
 }
 
+/* Operators diff.c has no rule for (piecewise constant, or detached): a
+ * gradient stops there, as in diff_reverse. */
+static bool stops_gradient(Op op)
+{
+	return op == OP_SIGN || op == OP_GT || op == OP_NGT || op == OP_EQ || op == OP_DETACH;
+}
+
+/* Does element expression t read placeholder ph through operators that pass a gradient? */
+static bool grad_path(const Node *t, const Node *ph)
+{
+	if (t == ph)
+		return true;
+	if (stops_gradient(t->op))
+		return false;
+	for (int k = 0; k < t->nargs; k++)
+		if (grad_path(t->args[k], ph))
+			return true;
+	return false;
+}
+
+/* Whether a gradient flows from v into its k-th operand. */
+static bool flows_into(const TVal *v, int k)
+{
+	const TVal *o = v->opnd[k];
+	if (!o->passes)
+		return false;
+	return v->kind != TV_MAP || grad_path(v->tmpl, v->tm->ph[k]);
+}
+
+/*
+ * needs_grad is what the scalar program's diff_reverse marks, and decides
+ * whether the loss depends on a param at all.  A value can depend on one
+ * only through a comparison (cross_entropy's class == i, with a param as
+ * the class): the scalar program then makes adjoints nobody reads, which
+ * its scheduler drops.  Here: passes, bottom up, is whether a gradient
+ * through a value reaches a param; gets, top down from the loss, whether
+ * backward computes the value's adjoint.  Only those are declared and
+ * computed, so that no adjoint is set and never read.
+ */
+static void mark_flow(Lower *l, TVal *loss)
+{
+	for (int id = 0; id < l->n; id++) {
+		TVal *v = l->vals[id];
+		switch (v->kind) {
+		case TV_LEAF: v->passes = v->sym->kind == SYM_PARAM; break;
+		case TV_VIEW: v->passes = v->opnd[0]->passes; break;
+		case TV_MAP: case TV_MATMUL: case TV_SUM:
+			for (int k = 0; k < v->nopnd; k++)
+				v->passes |= flows_into(v, k);
+			break;
+		default: break; /* constants, iota, the detached max */
+		}
+	}
+	root_of(loss)->gets = loss->passes;
+	for (int id = loss->id; id >= 0; id--) {
+		TVal *v = l->vals[id];
+		if (!v->gets || v->kind == TV_VIEW || v->kind == TV_LEAF)
+			continue;
+		for (int k = 0; k < v->nopnd; k++)
+			if (flows_into(v, k))
+				root_of(v->opnd[k])->gets = true;
+	}
+}
+
 /* live[f]: the values function f computes, all ancestors of its roots. */
 static void mark_live(Lower *l, int f, TVal **roots, int nroots)
 {
@@ -918,7 +988,7 @@ static int element_terms(TVal *v, Node *seed, Term *out, int max)
 			/* does arg depend on an operand that needs a gradient? */
 			bool needs = false;
 			for (int p = 0; p < v->nopnd; p++)
-				if (v->opnd[p]->needs_grad && tmpl_reads(arg, v->tm->ph[p]))
+				if (v->opnd[p]->passes && tmpl_reads(arg, v->tm->ph[p]))
 					needs = true;
 			if (!needs || arg->op == OP_DETACH)
 				continue;
@@ -1000,7 +1070,7 @@ static void backward_map(Lower *l, LFunc *f, TVal *v)
 static void backward_sum(Lower *l, LFunc *f, TVal *v)
 {
 	TVal *x = v->opnd[0];
-	if (!x->needs_grad)
+	if (!x->passes)
 		return;
 	if (x->kind == TV_VIEW || x->size != root_of(x)->size)
 		adj_prepare(l, f, x);
@@ -1024,7 +1094,7 @@ static void backward_matmul(Lower *l, LFunc *f, TVal *v)
 	const char *r = real(l);
 	for (int s = 0; s < 2; s++) {
 		TVal *x = ab[s], *other = ab[1 - s];
-		if (!x->needs_grad)
+		if (!x->passes)
 			continue;
 		if (x->kind == TV_VIEW || x->size != root_of(x)->size || v->mask)
 			adj_prepare(l, f, x);
@@ -1059,13 +1129,24 @@ static void backward_matmul(Lower *l, LFunc *f, TVal *v)
 		if (fold == 1) {
 			put(l, f, LI_STMT, arena_printf(l->a, "%s%s %s %s;", guard, adj_at(l, x, xi),
 							init ? "+=" : "=", term), NULL);
-		} else {
+		} else if (rows > 1 || cols > 1) { /* acc is local to the loop's body */
 			put(l, f, LI_STMT, arena_printf(l->a, "%s acc = %s;", r,
 							init ? adj_at(l, x, xi) : lit(l, -0.0)), NULL);
 			put_for(l, f, fv, fold - 1, 0);
 			put(l, f, LI_STMT, arena_printf(l->a, "%sacc += %s;", guard, term), NULL);
 			put(l, f, LI_END, NULL, NULL);
 			put(l, f, LI_STMT, arena_printf(l->a, "%s = acc;", adj_at(l, x, xi)), NULL);
+		} else {
+			/* x has one element: no loop encloses this fold, and an acc
+			 * declared here would be the function's, declared again by the
+			 * next such fold.  It sums in the adjoint itself: the same
+			 * additions in the same order. */
+			const char *dx = adj_at(l, x, xi);
+			if (!init)
+				put(l, f, LI_STMT, arena_printf(l->a, "%s = %s;", dx, lit(l, -0.0)), NULL);
+			put_for(l, f, fv, fold - 1, 0);
+			put(l, f, LI_STMT, arena_printf(l->a, "%s%s += %s;", guard, dx, term), NULL);
+			put(l, f, LI_END, NULL, NULL);
 		}
 		if (cols > 1)
 			put(l, f, LI_END, NULL, NULL);
@@ -1238,6 +1319,7 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 	if (!loss->needs_grad)
 		diag_error(m->loss->loc, "the loss does not depend on any parameter");
 	mark_reach(l, loss);
+	mark_flow(l, loss);
 	for (int id = 0; id < l->n; id++) {
 		TVal *v = l->vals[id];
 		if (v->kind == TV_MATMUL && v->needs_grad && root_of(v->opnd[0]) == root_of(v->opnd[1])) {
@@ -1269,7 +1351,7 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 	}
 	for (int id = 0; id < l->n; id++) {
 		TVal *v = l->vals[id];
-		if (v->name && v->needs_grad && v->n_reach)
+		if (v->name && v->gets && v->n_reach)
 			v->dname = names_take(l->names, arena_printf(a, "d_%s", v->name));
 		if (v->dname && v->n_reach < v->size)
 			v->mask = names_take(l->names, arena_printf(a, "read_%s", v->name));
@@ -1338,7 +1420,7 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 	if (loss->kind == TV_MAP || loss->kind == TV_SUM) {
 		loss->adj_one = true;
 		loss->adj_init = true;
-	} else { /* the loss is a param, or an element of a value: seed its adjoint */
+	} else if (loss->passes) { /* a param, or an element of a value: seed its adjoint */
 		TVal *r = root_of(loss);
 		if (loss != r)
 			adj_prepare(l, b, loss);
@@ -1347,7 +1429,7 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 	}
 	for (int id = loss->id; id >= 0; id--) {
 		TVal *v = l->vals[id];
-		if (!v->needs_grad || !v->n_reach || !v->adj_init)
+		if (!v->gets || !v->n_reach || !v->adj_init)
 			continue;
 		int before = b->n;
 		put(l, b, LI_BLANK, NULL, NULL);
@@ -1369,12 +1451,10 @@ LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why)
 		if (s->kind != SYM_PARAM)
 			continue;
 		const char *at = arena_printf(a, "%s_PARAM_%s", l->NAME, s->ident);
-		for (int e = 0; e < s->size; e++) {
-			Symbol *el = s->elems ? s->elems[e] : s;
-			if (!v->adj_init || !v->reach[e])
-				diag_warning(el->loc, "parameter '%s' does not affect the loss "
-						      "(its gradient is always 0)", el->name);
-		}
+		bool *unused = arena_alloc(a, (size_t)s->size);
+		for (int e = 0; e < s->size; e++)
+			unused[e] = !v->adj_init || !v->reach[e];
+		diff_warn_unused(s, unused);
 		if (v->adj_init && v->mask) {
 			put_for(l, b, "i", 0, v->size - 1);
 			put(l, b, LI_STMT, arena_printf(a, "if (!%s[i])", v->mask), NULL);

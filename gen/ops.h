@@ -6,7 +6,8 @@
  *   spelling  how the model language writes it (function name or operator)
  *   arity     number of operands (0 for leaves)
  *   kind      K_LEAF, K_INFIX (a binary operator), K_PREFIX, K_FUNC (callable
- *             by name in a model), K_AUX (only produced by the differentiator)
+ *             by name in a model), K_AUX (not callable: produced by the
+ *             differentiator, or by a builtin's lowering)
  *   c_double  C spelling for double: %0, %1 are the operands
  *   c_float   C spelling for float
  *
@@ -40,3 +41,13 @@ OP(GT,       "gt",       2, K_AUX,    "%0 > %1 ? 1.0 : 0.0",               "%0 >
 OP(NGT,      "ngt",      2, K_AUX,    "%0 > %1 ? 0.0 : 1.0",               "%0 > %1 ? 0.0f : 1.0f")
 OP(EQ,       "eq",       2, K_AUX,    "%0 == %1 ? 1.0 : 0.0",              "%0 == %1 ? 1.0f : 0.0f")
 OP(DETACH,   "detach",   1, K_AUX,    "%0",                                "%0")
+/*
+ * bce(p, y): PyTorch's BCELoss term (y - 1) max(log(1 - p), -100) - y max(log(p), -100),
+ * one operation so that its derivative can be PyTorch's (diff.c d_bce).  max is
+ * MAX's ternary, so a NaN (p outside [0, 1]) propagates as PyTorch's std::max
+ * does; each log is written twice, and computed once where log is a const
+ * function (--vector-math's; plain log sets errno, so it may run twice).
+ */
+OP(BCE,      "bce",      2, K_AUX,
+   "(%1 - 1.0) * (-100.0 > log(1.0 - %0) ? -100.0 : log(1.0 - %0)) - %1 * (-100.0 > log(%0) ? -100.0 : log(%0))",
+   "(%1 - 1.0f) * (-100.0f > logf(1.0f - %0) ? -100.0f : logf(1.0f - %0)) - %1 * (-100.0f > logf(%0) ? -100.0f : logf(%0))")

@@ -399,11 +399,13 @@ local function block_rows(put, m)
     put("\t\t}")
   end
   -- runs: maximal stretches of statements with a call, or without one
+  -- (bce's one operation calls log and fmax: a call too)
   local stmts, runs, run_of = f.stmts, {}, {}
+  local function call(st) return st.call or st.op == "BCE" end
   local k = 1
   while k <= #stmts do
     local j = k
-    while j + 1 <= #stmts and (not stmts[j + 1].call) == (not stmts[k].call) do j = j + 1 end
+    while j + 1 <= #stmts and (not call(stmts[j + 1])) == (not call(stmts[k])) do j = j + 1 end
     runs[#runs + 1] = {k, j}
     for q = k, j do run_of[stmts[q].name] = #runs end
     k = j + 1

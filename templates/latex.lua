@@ -48,6 +48,8 @@ local function expr(s)
   elseif s.op == "ABS" then return format("\\lvert %s \\rvert", x)
   elseif s.op == "MIN" or s.op == "MAX" then
     return format("\\%s(%s, %s)", s.op:lower(), x, y)
+  elseif s.op == "BCE" then -- PyTorch's BCELoss term, one operation
+    return format("(%s - 1) \\max(\\log(1 - %s), -100) - %s \\max(\\log %s, -100)", y, x, y, x)
   elseif s.op == "GT" then return format("[%s > %s]", x, y)
   elseif s.op == "NGT" then return format("[%s \\le %s]", x, y)
   elseif funcs[s.op] then return format("%s(%s)", funcs[s.op], x)

@@ -82,10 +82,52 @@ Reference *reference_new(const char *file, Dtype dt)
 	return r;
 }
 
+void reference_free(Reference *r)
+{
+	arena_free(r->c.arena);
+	free(r->vals);
+	free(r);
+}
+
 double reference_eval(Reference *r, const double *p, const double *in, double *grad)
 {
 	dag_eval(r->c.dag, p, in, r->vals);
 	for (int i = 0; i < r->n_params; i++)
 		grad[i] = r->vals[r->c.grad->param_grad[i]->id];
 	return r->vals[r->c.model->loss->node->id];
+}
+
+int bce_torch_cases(const char *dtype, BceCase *out, int max)
+{
+	char path[4096], line[2048];
+	snprintf(path, sizeof path, "%s/tests/gradcheck/bce_torch.txt", SOURCE_ROOT);
+	FILE *f = fopen(path, "r");
+	cr_assert(f != NULL, "%s: cannot open", path);
+	int k = 0;
+	while (fgets(line, sizeof line, f)) {
+		char dt[16], *s = line;
+		int n, used;
+		if (line[0] == '#' || sscanf(s, "%15s %d%n", dt, &n, &used) != 2 || strcmp(dt, dtype))
+			continue;
+		cr_assert(n >= 1 && n <= 4 && k < max, "bce_torch.txt: bad line %s", line);
+		BceCase *c = &out[k++];
+		c->n = n;
+		double *dst[] = {c->p, c->y, &c->loss, c->grad};
+		int counts[] = {n, n, 1, n};
+		s += used;
+		for (int part = 0; part < 4; part++)
+			for (int i = 0; i < counts[part]; i++) {
+				char *end;
+				dst[part][i] = strtod(s, &end);
+				cr_assert(end != s, "bce_torch.txt: short line %s", line);
+				s = end;
+			}
+	}
+	fclose(f);
+	return k;
+}
+
+bool same_bits(double a, double b)
+{
+	return !memcmp(&a, &b, sizeof a);
 }

@@ -37,6 +37,18 @@ double central_difference(const sg_model *m, const Point *pt, int i);
 /* "w=0.5 v=... x=..." for messages. */
 const char *point_text(const sg_model *m, const Point *pt);
 
+/* PyTorch's BCELoss at and near p = 0 and 1 (tests/gradcheck/bce_torch.txt,
+ * written by tests/torch/bce_reference.py): n elements, the mean loss and
+ * its gradient in p. */
+typedef struct BceCase {
+	int n;
+	double p[4], y[4], loss, grad[4];
+} BceCase;
+/* The cases of dtype "double" or "float"; returns how many (at most max). */
+int bce_torch_cases(const char *dtype, BceCase *out, int max);
+/* a and b are the same bits (a signed zero is not the other zero). */
+bool same_bits(double a, double b);
+
 /* The generator's view of a model: compiled in-process, evaluated by dag_eval. */
 typedef struct Reference {
 	Compile c;
@@ -44,6 +56,7 @@ typedef struct Reference {
 	double *vals;
 } Reference;
 Reference *reference_new(const char *file, Dtype dt);
+void reference_free(Reference *r);
 /* The loss, and the gradient into grad. */
 double reference_eval(Reference *r, const double *p, const double *in, double *grad);
 

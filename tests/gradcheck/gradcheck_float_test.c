@@ -16,7 +16,8 @@
 #include "gradcheck.h"
 
 extern const sg_model linear_model, ex4_4_model, gc_sigmoid_model, gc_tanh_model,
-	gc_exp_model, gc_log_model, gc_relu_model, gc_div_model, gc_softplus_model;
+	gc_exp_model, gc_log_model, gc_relu_model, gc_div_model, gc_softplus_model, gc_bce_model,
+	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model;
 
 #define W p[0]
 #define V p[1]
@@ -38,6 +39,12 @@ static const Case cases[] = {
 	{&gc_relu_model, RULES "relu.sg", "", ok_relu},
 	{&gc_div_model, RULES "div.sg", "", ok_div},
 	{&gc_softplus_model, RULES "softplus.sg", "", NULL},
+	{&gc_bce_model, RULES "bce.sg", "y=0:1", NULL},
+	{&gc_bce_target_model, RULES "bce_target.sg", "", NULL},
+	{&gc_bce_p_model, RULES "bce_p.sg", "p=0.05:0.95,y=0:1", NULL},
+	{&gc_bce_mean_model, RULES "bce_mean.sg",
+	 "p[0]=0.05:0.95,p[1]=0.05:0.95,p[2]=0.05:0.95,p[3]=0.05:0.95,"
+	 "y[0]=0:1,y[1]=0:1,y[2]=0:1,y[3]=0:1", NULL},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
@@ -86,6 +93,8 @@ ParameterizedTest(int *ci, gradcheck_float, against_the_evaluator)
 				  g[i], want_d[i], point_text(m, &pt));
 		}
 	}
+	reference_free(rf);
+	reference_free(rd);
 }
 
 /* The lecture's first step in float, as PyTorch's float32 gives it. */
@@ -99,4 +108,49 @@ Test(gradcheck_float, lecture_first_step)
 	linear_model.backward_f(p, in, g);
 	float yhat = 3.0f * 1.26f;
 	cr_assert(eq(flt, g[0], 2 * (yhat - 6.0f) * 3.0f));
+}
+
+/* Issue 12: in float, sigmoid reaches 1 for inputs above 17; bce's gradient
+ * there was 0 * log'(0) = NaN and stopped training.  It is PyTorch's now:
+ * (p - y) / max((1 - p) p, 1e-12f), through dp/dz = p (1 - p). */
+Test(gradcheck_float, bce_saturated)
+{
+	for (int t = 0; t < 4; t++) {
+		float p[2] = {1.0f, 0.0f}, in[2] = {t < 2 ? 20.0f : -120.0f, (float)(t % 2)}, g[2];
+		float s = 1.0f / (1.0f + expf(-(p[0] * in[0] + p[1])));
+		cr_assert(s == 1.0f || s == 0.0f);
+		gc_bce_model.backward_f(p, in, g);
+		float q = (1.0f - s) * s;
+		float dz = (s - in[1]) / (1e-12f > q ? 1e-12f : q) * q;
+		cr_assert(isfinite(g[0]) && isfinite(g[1]), "x = %g, y = %g: %g %g", in[0], in[1],
+			  g[0], g[1]);
+		cr_assert(eq(flt, g[0], dz * in[0]));
+		cr_assert(eq(flt, g[1], dz));
+	}
+}
+
+/* gc_bce_p and gc_bce_mean in float against PyTorch's float32 numbers. */
+Test(gradcheck_float, bce_matches_pytorch)
+{
+	BceCase cs[200];
+	int n = bce_torch_cases("float", cs, 200);
+	cr_assert(ge(int, n, 50));
+	for (int k = 0; k < n; k++) {
+		const BceCase *c = &cs[k];
+		const sg_model *m = c->n == 1 ? &gc_bce_p_model : &gc_bce_mean_model;
+		float p[4], y[4], g[4];
+		for (int i = 0; i < c->n; i++)
+			p[i] = (float)c->p[i], y[i] = (float)c->y[i];
+		float loss = m->backward_f(p, y, g);
+		if (c->n == 1)
+			cr_assert(eq(dbl, loss, c->loss), "bce(%a, %a) = %a, PyTorch %a", c->p[0],
+				  c->y[0], (double)loss, c->loss);
+		else
+			cr_assert(le(dbl, fabs(loss - c->loss), 0x1p-22 * fabs(c->loss)),
+				  "case %d: loss %a, PyTorch %a", k, (double)loss, c->loss);
+		for (int i = 0; i < c->n; i++)
+			cr_assert(same_bits(g[i], c->grad[i]),
+				  "case %d: d/dp[%d] at p = %a, y = %a: %a, PyTorch %a", k, i,
+				  c->p[i], c->y[i], (double)g[i], c->grad[i]);
+	}
 }

@@ -19,6 +19,7 @@ static Unit *model(const char *expr)
 	buf_printf(&b, "input x\nparam w = 1, v = 1\nloss = %s\n", expr);
 	buf_put(&b, "", 1);
 	Unit *u = unit_compile(b.data, DT_DOUBLE);
+	buf_free(&b);
 	if (u->failed)
 		cr_fatal("'%s' failed:\n%s", expr, u->err);
 	return u;
@@ -28,17 +29,13 @@ static Unit *model(const char *expr)
 static double grad_at(Unit *u, const char *param, const char *at)
 {
 	double *v = unit_eval(u, at);
-	double g = VAL(v, unit_grad(u, param));
-	free(v);
-	return g;
+	return VAL(v, unit_grad(u, param));
 }
 
 static double loss_at(Unit *u, const char *at)
 {
 	double *v = unit_eval(u, at);
-	double l = VAL(v, u->c.model->loss->node);
-	free(v);
-	return l;
+	return VAL(v, u->c.model->loss->node);
 }
 
 /* A value the C compiler cannot see: libm calls on it run at run time, as
@@ -381,4 +378,32 @@ Test(diff, diff_local_gives_each_rule)
 	Node *e = unit_node(u, "loss");
 	cr_assert(eq(ptr, diff_local(u->c.dag, e, 0), e));
 	cr_assert(eq(ptr, diff_local(u->c.dag, unit_node(u, "w"), 0), u->c.dag->zero));
+}
+
+/* bce's rule is PyTorch's, (p - y) / max((1 - p) p, 1e-12f) with adj * (p - y)
+ * first, not the derivative of the clamped logs: no NaN at p = 0 or 1. */
+Test(diff, bce_is_pytorchs_rule)
+{
+	Unit *u = model("bce(w, x)");
+	cr_assert(eq(int, unit_node(u, "loss")->op, OP_BCE));
+	cr_assert(eq(int, unit_count(u->c.dag, OP_LOG), 0));
+	Node *g = unit_grad(u, "w");
+	cr_assert(eq(int, g->op, OP_DIV));
+	cr_assert(eq(int, g->args[0]->op, OP_SUB));
+	cr_assert(eq(int, g->args[1]->op, OP_MAX));
+	double eps = (double)1e-12f;
+	cr_assert(eq(dbl, grad_at(u, "w", "w=1,x=1"), 0.0));
+	cr_assert(eq(dbl, grad_at(u, "w", "w=1,x=0"), 1 / eps));
+	cr_assert(eq(dbl, grad_at(u, "w", "w=0,x=1"), -1 / eps));
+	cr_assert(eq(dbl, grad_at(u, "w", "w=0,x=0"), 0.0));
+	double p = rt(0.3), q = (1 - p) * p;
+	cr_assert(eq(dbl, grad_at(u, "w", "w=0.3,x=0.25"), (p - 0.25) / (eps > q ? eps : q)));
+	cr_assert(eq(dbl, loss_at(u, "w=0.5,x=1"), -log(rt(0.5))));
+	cr_assert(eq(dbl, loss_at(u, "w=0,x=1"), 100.0));
+	cr_assert(eq(int, isnan(loss_at(u, "w=1.5,x=1")), 1));
+	/* in y the term is linear: max(log(1 - p), -100) - max(log(p), -100), finite at the ends */
+	u = model("bce(x, w)");
+	cr_assert(eq(dbl, grad_at(u, "w", "x=1,w=0.5"), -100.0));
+	cr_assert(eq(dbl, grad_at(u, "w", "x=0,w=0.5"), 100.0));
+	cr_assert(eq(dbl, grad_at(u, "w", "x=0.25,w=0.5"), log(rt(0.75)) - log(rt(0.25))));
 }
