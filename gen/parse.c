@@ -304,6 +304,12 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 			diag_error(name->loc, "cross_entropy(logits, class) needs a vector of logits "
 					      "and a scalar class index, not %s and %s",
 				   shape_text(a, x), shape_text(a, y));
+		/* an input used as the class: the runtime checks its range */
+		if (args[1]->kind == E_NAME && args[1]->sym->kind == SYM_INPUT) {
+			Symbol *c = args[1]->sym;
+			if (c->classes == 0 || x.dim[0] < c->classes)
+				c->classes = x.dim[0];
+		}
 		return scalar;
 	case B_COUNT:
 		break;

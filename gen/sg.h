@@ -195,6 +195,8 @@ struct Symbol {
 	int offset;         /* an element's position in its tensor */
 	int index;          /* SYM_INPUT/SYM_PARAM: position in its array */
 	double init;        /* SYM_PARAM: initial value */
+	int classes;        /* SYM_INPUT: a class index of cross_entropy over this many
+	                       classes (the fewest, if used twice); 0 if not */
 	Expr *value;        /* SYM_LET */
 	Stmt *stmt;         /* SYM_LET: its statement */
 	Node *node;         /* set by dag_build */

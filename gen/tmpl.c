@@ -1279,6 +1279,11 @@ static void push_symbols(lua_State *L, const Prog *p, Symbol **syms, int n, bool
 			set_str(L, "value", sched_operand(p, s->node));
 		if (p && s->node && s->node->op != OP_CONST && p->names[s->node->id])
 			set_str(L, "cname", p->names[s->node->id]);
+		if (s->kind == SYM_INPUT && s->classes > 0) {
+			char b[32];
+			snprintf(b, sizeof b, "%d", s->classes);
+			set_str(L, "classes", b);
+		}
 		if (s->kind == SYM_PARAM) {
 			char b[64];
 			fmt_c_literal(b, sizeof b, s->init, DT_DOUBLE);

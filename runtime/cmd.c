@@ -282,6 +282,21 @@ static int keep_typed(assign *as)
 	}
 }
 
+/* The class inputs given in as are whole numbers in range; else a usage
+ * error (-1). */
+static int check_class_inputs(const assign *as, const sg_model *m, const args *a)
+{
+	for (int i = 0; i < m->n_inputs; i++) {
+		int k = sg_class_input(m, i);
+		if (k > 0 && as->in_set[i] && !sg_class_ok(as->in[i], k))
+			return usage_error(a, "option --%s: '%s' is a class index of "
+					   "cross_entropy: a whole number from 0 to %d, not "
+					   "%.17g", a->name, m->input_names[i], k - 1,
+					   as->in[i]), -1;
+	}
+	return 0;
+}
+
 /* Parses "NAME=V[,NAME=V...]" into as (which keeps a copy of the text). */
 static int assign_parse(assign *as, const sg_model *m, const char *list,
 			int with_params, const args *a)
@@ -292,6 +307,8 @@ static int assign_parse(assign *as, const sg_model *m, const char *list,
 			m->n_params, m->param_names, with_params ? as->par : NULL,
 			as->par_set, &err) < 0)
 		return usage_error(a, "option --%s: %s", a->name, err.msg), -1;
+	if (check_class_inputs(as, m, a) < 0)
+		return -1;
 	free(as->buf);
 	if (!(as->buf = strdup(list)) || keep_typed(as) < 0)
 		return usage_error(a, "out of memory"), -1;

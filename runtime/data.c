@@ -19,6 +19,8 @@
  *    "nan" are rejected, since no training data wants them, and so is a
  *    nonzero number that would underflow to 0 (1e-400); subnormal numbers
  *    (1e-310) are kept.
+ *  - An input that is cross_entropy's class index must hold a whole number
+ *    from 0 to the number of classes - 1 (the descriptor's input_classes).
  *  - A NUL byte, or a carriage return anywhere but before the LF that ends
  *    a line (CR-only line ends), is an error at its line and cell.
  *  - Errors read "FILE:LINE:COL: error: message", COL being the 1-based
@@ -413,8 +415,26 @@ static int add_row(reader *r)
 				    "which would read as 0", r->cell[c]);
 		if (!isfinite(row[i]))
 			return fail(r, c + 1, "not a finite number", r->cell[c]);
+		int k = sg_class_input(r->m, i);
+		if (k > 0 && !sg_class_ok(row[i], k)) {
+			char what[320];
+			snprintf(what, sizeof what, "class index of input '%.100s' is not a "
+				 "whole number from 0 to %d (cross_entropy over %d classes)",
+				 r->m->input_names[i], k - 1, k);
+			return fail(r, c + 1, what, r->cell[c]);
+		}
 	}
 	return 0;
+}
+
+int sg_class_input(const sg_model *m, int i)
+{
+	return m->input_classes ? m->input_classes[i] : 0;
+}
+
+int sg_class_ok(double v, int classes)
+{
+	return v >= 0 && v < classes && v == floor(v);
 }
 
 /* Reads the first line and the rows; -1 (message filed) on any error. */

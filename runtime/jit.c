@@ -645,6 +645,16 @@ static int check_model(const sg_model *m, const char *name, const char *pre,
 				!inside(m->param_init + m->n_params - 1, base)))
 		return sg_errorf(err, "%s: param_init is not an array of the object",
 				 pre);
+	if (m->input_classes && m->n_inputs > 0) {
+		if (!inside(m->input_classes, base) ||
+		    !inside(m->input_classes + m->n_inputs - 1, base))
+			return sg_errorf(err, "%s: input_classes is not an array of the "
+					 "object", pre);
+		for (int i = 0; i < m->n_inputs; i++)
+			if (m->input_classes[i] < 0)
+				return sg_errorf(err, "%s: input_classes[%d] is negative",
+						 pre, i);
+	}
 	return check_fns(m, is_d, base, pre, err);
 }
 

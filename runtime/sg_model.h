@@ -14,7 +14,7 @@
  * sizeof(double), the _f set when it is sizeof(float).
  */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 1
+#define SG_MODEL_ABI 2
 
 typedef struct sg_model {
 	int abi;                 /* SG_MODEL_ABI of the generator */
@@ -41,6 +41,14 @@ typedef struct sg_model {
 	float (*backward_f)(const float *params, const float *inputs, float *grad);
 	void (*predict_f)(const float *params, const float *inputs, float *outputs);
 	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
+
+	/* input_classes[i] > 0: input i is a class index of cross_entropy over
+	 * that many classes (a whole number from 0 to input_classes[i] - 1);
+	 * NULL when the model has none.  The generated functions do not check
+	 * it: a class out of range, fractional or NaN matches no logit, and the
+	 * loss is logsumexp(z) alone, with its gradient softmax(z) (PyTorch
+	 * raises).  The runtime checks it before calling them. */
+	const int *input_classes;
 } sg_model;
 
 #endif

@@ -141,6 +141,10 @@ sg_data *sg_data_read_csv_ex(const char *path, const sg_model *m,
 /* Reads CSV from an open stream; name is used in messages. */
 sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
 			     unsigned flags, sg_error *err);
+/* The number of classes when input i of m is cross_entropy's class index,
+ * else 0; sg_class_ok says whether v is a valid index for that many. */
+int sg_class_input(const sg_model *m, int i);
+int sg_class_ok(double v, int classes);
 /* An empty table (rows zeroed) of n_rows rows and n_cols columns. */
 sg_data *sg_data_new(size_t n_rows, int n_cols, const char *source);
 /* Row i (n_cols doubles). */

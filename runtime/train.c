@@ -269,11 +269,31 @@ int sg_trainer_epoch(sg_trainer *t, const sg_data *d, long epoch,
 }
 
 /* Trains opts.epochs epochs on d, calling on_epoch after each. */
+/* Every class index of d in range (data read by sg_data_read_csv already
+ * is; a table made by hand may not be); -1 with *err naming the row. */
+static int check_classes(const sg_model *m, const sg_data *d, sg_error *err)
+{
+	for (int i = 0; i < m->n_inputs && i < d->n_cols; i++) {
+		int k = sg_class_input(m, i);
+		for (size_t r = 0; k > 0 && r < d->n_rows; r++) {
+			double v = sg_data_row(d, r)[i];
+			if (!sg_class_ok(v, k))
+				return sg_errorf(err, "%s:%ld: error: class index of input '%s' is "
+						 "%.17g, not a whole number from 0 to %d",
+						 d->source, d->line ? d->line[r] : (long)r + 1,
+						 m->input_names[i], v, k - 1);
+		}
+	}
+	return 0;
+}
+
 int sg_trainer_run(sg_trainer *t, const sg_data *d, sg_error *err)
 {
 	double mean;
 	long e;
 
+	if (check_classes(t->m, d, err) < 0)
+		return -1;
 	for (e = 0; e < t->o.epochs; e++) {
 		if (sg_trainer_epoch(t, d, e, &mean, err) < 0)
 			return -1;

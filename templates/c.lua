@@ -76,7 +76,7 @@ end
 local model_struct = [[
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 1
+#define SG_MODEL_ABI 2
 typedef struct sg_model {
 	int abi;
 	const char *name;
@@ -96,6 +96,7 @@ typedef struct sg_model {
 	float (*backward_f)(const float *params, const float *inputs, float *grad);
 	void (*predict_f)(const float *params, const float *inputs, float *outputs);
 	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
+	const int *input_classes;
 } sg_model;
 #endif]]
 
@@ -544,6 +545,17 @@ render_descriptor = function(put, m)
   local init = {}
   for i, p in ipairs(m.params) do init[i] = p.init_text end
   put("static const double ", P, "_param_init[] = {", concat(init, ", "), "};")
+  -- the inputs that are cross_entropy's class indices, and their ranges
+  local classes, any = {}, false
+  for i, s in ipairs(m.inputs) do
+    classes[i] = s.classes or "0"
+    if s.classes then any = true end
+  end
+  local cn = "0"
+  if any then
+    cn = P .. "_input_classes"
+    put("static const int ", cn, "[] = {", concat(classes, ", "), "};")
+  end
   put("")
   local fns = format("%s_forward, %s_backward, %s_predict, %s_backward_batch", P, P, P, P)
   put("const sg_model ", P, "_model = {")
@@ -552,11 +564,12 @@ render_descriptor = function(put, m)
   put("\t", pn, ", ", inn, ", ", on, ", ", P, "_param_init,")
   if r == "double" then
     put("\t", fns, ",")
-    put("\t0, 0, 0, 0")
+    put("\t0, 0, 0, 0,")
   else
     put("\t0, 0, 0, 0,")
-    put("\t", fns)
+    put("\t", fns, ",")
   end
+  put("\t", cn)
   put("};")
 end
 

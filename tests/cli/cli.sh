@@ -252,6 +252,22 @@ auto-form)
 	expect_status 0
 	grep -q '^loops: .* on tensors' err || { fail "lecture 9 is not in loop form"; cat err >&2; }
 	;;
+class-index)
+	# cross_entropy's class input: checked in data files and in --at
+	d9=$root/examples/lecture09_softmax
+	{ head -3 "$d9/digits.csv"; sed -n 4p "$d9/digits.csv" | sed 's/,[0-9]*$/,10/'; } >bad.csv
+	run train "$d9/softmax.sg" --data bad.csv --epochs 1 --quiet
+	expect_status 1
+	expect_err "bad.csv:4:65: error: class index of input 'label' is not a whole number from 0 to 9 (cross_entropy over 10 classes): '10'"
+	for v in 10 -1 2.5 nan; do
+		run eval "$d9/softmax.sg" --at "x=1*,label=$v"
+		expect_status 2
+		grep -q "'label' is a class index of cross_entropy: a whole number from 0 to 9" err ||
+			{ fail "--at label=$v:"; cat err >&2; }
+	done
+	run eval "$d9/softmax.sg" --at "x=1*,label=9"
+	expect_status 0
+	;;
 stdout-full)
 	# every command that writes to standard output: a lost write is exit 1
 	# with a message, never exit 0 (output that did not arrive)

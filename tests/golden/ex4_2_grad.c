@@ -131,5 +131,6 @@ const sg_model ex4_2_model = {
 	(int)sizeof(double), EX4_2_N_PARAMS, EX4_2_N_INPUTS, EX4_2_N_OUTPUTS,
 	ex4_2_param_names, ex4_2_input_names, ex4_2_output_names, ex4_2_param_init,
 	ex4_2_forward, ex4_2_backward, ex4_2_predict, ex4_2_backward_batch,
-	0, 0, 0, 0
+	0, 0, 0, 0,
+	0
 };

@@ -157,5 +157,6 @@ const sg_model ex4_4_model = {
 	(int)sizeof(double), EX4_4_N_PARAMS, EX4_4_N_INPUTS, EX4_4_N_OUTPUTS,
 	ex4_4_param_names, ex4_4_input_names, ex4_4_output_names, ex4_4_param_init,
 	ex4_4_forward, ex4_4_backward, ex4_4_predict, ex4_4_backward_batch,
-	0, 0, 0, 0
+	0, 0, 0, 0,
+	0
 };

@@ -118,5 +118,6 @@ const sg_model linear_model = {
 	(int)sizeof(float), LINEAR_N_PARAMS, LINEAR_N_INPUTS, LINEAR_N_OUTPUTS,
 	linear_param_names, linear_input_names, linear_output_names, linear_param_init,
 	0, 0, 0, 0,
-	linear_forward, linear_backward, linear_predict, linear_backward_batch
+	linear_forward, linear_backward, linear_predict, linear_backward_batch,
+	0
 };

@@ -41,7 +41,7 @@ double linear_backward_batch(int n, const double *params, const double *inputs, 
 
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 1
+#define SG_MODEL_ABI 2
 typedef struct sg_model {
 	int abi;
 	const char *name;
@@ -61,6 +61,7 @@ typedef struct sg_model {
 	float (*backward_f)(const float *params, const float *inputs, float *grad);
 	void (*predict_f)(const float *params, const float *inputs, float *outputs);
 	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
+	const int *input_classes;
 } sg_model;
 #endif
 extern const sg_model linear_model;

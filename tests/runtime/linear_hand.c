@@ -60,6 +60,7 @@ const sg_model linear_model = {
 	1, 2, 1, param_names, input_names, output_names, param_init,
 	forward_d, backward_d, predict_d, backward_batch_d,
 	NULL, NULL, NULL, NULL,
+	NULL,
 };
 
 const sg_model linear_f_model = {
@@ -67,4 +68,5 @@ const sg_model linear_f_model = {
 	1, 2, 1, param_names, input_names, output_names, param_init,
 	NULL, NULL, NULL, NULL,
 	forward_f, backward_f, predict_f, NULL,
+	NULL,
 };

@@ -219,6 +219,7 @@ static const sg_model abc_model = {
 	3, 1, 1, abc_params, abc_inputs, abc_outputs, abc_init,
 	abc_forward, abc_backward, abc_predict, NULL,
 	NULL, NULL, NULL, NULL,
+	NULL,
 };
 
 Test(cmd, eval_prints_every_gradient_in_param_order)

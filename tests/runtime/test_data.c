@@ -298,3 +298,39 @@ Test(data, ambiguous_column)
 	cr_assert(eq(str, err.msg, want));
 	free(path);
 }
+
+/* cross_entropy's class input: a whole number in range, else an error at
+ * its row and cell (PyTorch raises; the generated code would silently
+ * drop the z[class] term). */
+Test(data, class_index_out_of_range)
+{
+	static const int classes[] = {0, 3};
+	sg_model m = linear_model;
+	sg_error err = {""};
+	char *path, want[1024];
+	static const struct {
+		const char *text, *where, *cell;
+	} bad[] = {
+		{"x,y\n1,2\n1,3\n", "3:2", "3"},
+		{"x,y\n1,-1\n", "2:2", "-1"},
+		{"x,y\n1,0.5\n", "2:2", "0.5"},
+		{"1,2\n1,1e300\n", "2:2", "1e300"},
+	};
+
+	m.input_classes = classes;
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		sg_data *d = read_bytes(bad[k].text, strlen(bad[k].text), &m, &err, &path);
+		cr_assert(eq(ptr, d, NULL), "case %zu", k);
+		snprintf(want, sizeof want, "%s:%s: error: class index of input 'y' is not a whole "
+			 "number from 0 to 2 (cross_entropy over 3 classes): '%s'", path,
+			 bad[k].where, bad[k].cell);
+		cr_assert(eq(str, err.msg, want), "case %zu", k);
+		free(path);
+	}
+	static const char ok[] = "x,y\n1,0\n2,2\n3,1.0\n";
+	sg_data *d = read_bytes(ok, strlen(ok), &m, &err, &path);
+	cr_assert(ne(ptr, d, NULL), "%s", err.msg);
+	cr_assert(eq(sz, d->n_rows, 3));
+	sg_data_free(d);
+	free(path);
+}

@@ -25,6 +25,7 @@ static const sg_model abc_model = {
 	SG_MODEL_ABI, "abc", "test", "test", (int)sizeof(double), 3, 0, 0,
 	abc_names, NULL, NULL, abc_init,
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL,
 };
 
 static char *dir, *file;
