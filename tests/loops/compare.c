@@ -82,7 +82,8 @@ static int finite_differences(const sg_model *m, int n)
 		double err = fabs(fd - g[i]) / (fabs(fd) > 1 ? fabs(fd) : 1);
 		if (err > worst)
 			worst = err;
-		if (err > 1e-6) {
+		/* !(err <= tol): a NaN gradient or difference fails */
+		if (!(err <= 1e-6)) {
 			printf("%s: gradient %.17g, central difference %.17g\n", m->param_names[i], g[i], fd);
 			bad++;
 		}
@@ -92,11 +93,31 @@ static int finite_differences(const sg_model *m, int n)
 	return bad ? 1 : 0;
 }
 
+/* The batch's loss and gradient at the model's initial params over ROWS
+ * drawn rows, in decimal (for comparisons with a tolerance). */
+static int batch_decimal(const sg_model *m)
+{
+	double *p = calloc((size_t)m->n_params + 1, sizeof *p);
+	double *in = calloc((size_t)(m->n_inputs + 1) * ROWS, sizeof *in);
+	double *g = calloc((size_t)m->n_params + 1, sizeof *g);
+	for (int i = 0; i < m->n_params; i++)
+		p[i] = m->param_init[i];
+	for (int i = 0; i < m->n_inputs * ROWS; i++)
+		in[i] = draw(-2, 2);
+	printf("batch %.17g\n", m->backward_batch_d(ROWS, p, in, g));
+	for (int i = 0; i < m->n_params; i++)
+		printf("d_%s %.17g\n", m->param_names[i], g[i]);
+	free(p), free(in), free(g);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const sg_model *m = &MODEL;
 	if (argc > 2 && !strcmp(argv[1], "fd"))
 		return finite_differences(m, atoi(argv[2]));
+	if (argc > 1 && !strcmp(argv[1], "batch") && m->backward_batch_d)
+		return batch_decimal(m);
 	int points = argc > 1 ? atoi(argv[1]) : 20;
 	if (m->forward_d)
 		RUN(double, d, "%a");
