@@ -48,10 +48,6 @@
 
 #include "sg.h"
 
-/* diff.c: one warning per param declaration the loss does not (all) read.
- * Shared with diff_reverse; its prototype belongs in sg.h (diff.c's part). */
-void diff_warn_unused(const Symbol *t, const bool *unused);
-
 typedef enum { TV_LEAF, TV_CONST, TV_IOTA, TV_MAP, TV_MATMUL, TV_SUM, TV_MAX, TV_VIEW } TvKind;
 
 #define TV_MAX_OPND 3

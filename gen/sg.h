@@ -313,6 +313,9 @@ Node *diff_local(Dag *d, Node *n, int k);
 /* The term adj * d n / d n->args[k], as diff_reverse makes it; NULL for an
  * operator without a rule (leaves, detach, the piecewise-constant ones). */
 Node *diff_term(Dag *d, Node *n, int k, Node *adj);
+/* One warning for tensor (or scalar) param t, naming the elements whose
+ * unused[offset] is set: "z[0..20]" runs, not one warning per element. */
+void diff_warn_unused(const Symbol *t, const bool *unused);
 
 /* ---- canon.c: canonical forms (sums of monomials) ---- */
 typedef struct Canon Canon;

@@ -1349,7 +1349,7 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		/* a call into <math.h>: a loop with one does not vectorize */
 		switch (s->node->op) {
 		case OP_POW: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_SIN: case OP_COS:
-		case OP_TAN: case OP_TANH: case OP_SIGMOID: case OP_SOFTPLUS:
+		case OP_TAN: case OP_TANH: case OP_SIGMOID: case OP_SOFTPLUS: case OP_BCE:
 			set_bool(L, "call", true);
 			break;
 		default:

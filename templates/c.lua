@@ -400,9 +400,8 @@ local function block_rows(put, m)
     put("\t\t}")
   end
   -- runs: maximal stretches of statements with a call, or without one
-  -- (bce's one operation calls log and fmax: a call too)
   local stmts, runs, run_of = f.stmts, {}, {}
-  local function call(st) return st.call or st.op == "BCE" end
+  local function call(st) return st.call end
   local k = 1
   while k <= #stmts do
     local j = k
