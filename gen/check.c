@@ -381,11 +381,21 @@ static void *compile_hand(Compile *c, const char *file, char *dir)
 	for (int i = 0; i < n; i++)
 		free(files[i].suffix), free(files[i].text);
 	free(files);
-	const char *cc = getenv("CC");
 	char *so = arena_printf(a, "%s/hand.so", dir);
 	char *inc = arena_printf(a, "-I%s", dir);
-	char *argv[] = {(char *)(cc && *cc ? cc : "cc"), "-std=c99", "-O1", "-shared", "-fPIC",
-			"-ffp-contract=off", inc, "-o", so, (char *)file, "-lm", NULL};
+	/* $CC split at blanks, as the JIT does ("ccache gcc", "gcc -m64") */
+	const char *env = getenv("CC");
+	char *cc = arena_printf(a, "%s", env && strspn(env, " \t") < strlen(env) ? env : "cc");
+	const char *flags[] = {"-std=c99", "-O1", "-shared", "-fPIC", "-ffp-contract=off", inc,
+			       "-o", so, file, "-lm"};
+	int nf = (int)(sizeof flags / sizeof *flags);
+	char **argv = arena_alloc(a, (strlen(cc) / 2 + 2 + (size_t)nf) * sizeof *argv);
+	int na = 0;
+	for (char *w = strtok(cc, " \t"); w; w = strtok(NULL, " \t"))
+		argv[na++] = w;
+	for (int i = 0; i < nf; i++)
+		argv[na++] = (char *)flags[i];
+	argv[na] = NULL;
 	int status = run(argv);
 	unlink(hpath);
 	if (status == 127)

@@ -268,6 +268,13 @@ class-index)
 	run eval "$d9/softmax.sg" --at "x=1*,label=9"
 	expect_status 0
 	;;
+hand-c-cc)
+	# check --hand-c runs $CC split into words, as the JIT does
+	ex=$root/examples/exercises
+	CC="${CC:-cc}  -O0 " "$symgrad" check "$ex/ex4_4.sg" --hand-c "$ex/ex4_4_hand.c" >out 2>err ||
+		{ fail "CC with arguments:"; cat err >&2; }
+	grep -q '^OK: 3 of 3' out || fail "check --hand-c: $(tail -1 out)"
+	;;
 stdout-full)
 	# every command that writes to standard output: a lost write is exit 1
 	# with a message, never exit 0 (output that did not arrive)
