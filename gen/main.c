@@ -118,8 +118,40 @@ static uint64_t parse_seed(const char *s)
 
 static const char *const stages[] = {"tokens", "ast", "dag", "grad", "prog", NULL};
 
+/* Whether option name (n bytes, "--dtype") takes a value. */
+static bool takes_value(const char *name, size_t n)
+{
+	static const char *const with_value[] = {"--header", "--depfile", "--dtype",
+						 "--template", "--loops", "--seed", NULL};
+	for (int k = 0; with_value[k]; k++)
+		if (strlen(with_value[k]) == n && !strncmp(name, with_value[k], n))
+			return true;
+	return false;
+}
+
+/* Splits "--name=value" of an option that takes a value into two
+ * arguments, so gen reads options as train, predict and eval do
+ * (--dump=STAGE keeps its one spelling). */
+static char **split_inline(Arena *a, int *argc, char **argv)
+{
+	char **out = arena_alloc(a, (size_t)(2 * *argc + 1) * sizeof *out);
+	int n = 0;
+	for (int i = 0; i < *argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (i > 0 && eq && takes_value(argv[i], (size_t)(eq - argv[i]))) {
+			out[n++] = arena_strndup(a, argv[i], (size_t)(eq - argv[i]));
+			out[n++] = (char *)eq + 1;
+		} else {
+			out[n++] = argv[i];
+		}
+	}
+	*argc = n;
+	return out;
+}
+
 static void parse_gen_args(GenOpts *o, int argc, char **argv)
 {
+	argv = split_inline(o->c.arena, &argc, argv);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-o"))

@@ -268,6 +268,16 @@ class-index)
 	run eval "$d9/softmax.sg" --at "x=1*,label=9"
 	expect_status 0
 	;;
+inline-values)
+	# gen reads --name=value as train does
+	run gen "$linear" --dtype=float --loops=never --seed=7 -o a.c
+	expect_status 0
+	"$symgrad" gen "$linear" --dtype float --loops never --seed 7 -o b.c || fail "gen"
+	sed 's/b\.h/a.h/' b.c | cmp -s - a.c || fail "--dtype=float differs from --dtype float"
+	run gen "$linear" --stats=yes
+	expect_status 2
+	expect_err "symgrad: error: unknown option '--stats=yes' (see symgrad --help)"
+	;;
 hand-c-cc)
 	# check --hand-c runs $CC split into words, as the JIT does
 	ex=$root/examples/exercises
