@@ -2,7 +2,9 @@
 # usage: smoke.sh FUZZER SECONDS CORPUS...
 # A short fuzz run that never writes into the source tree: new inputs go to a
 # temporary directory, the committed corpora are read only.
-fuzzer=$1
+# meson passes the fuzzer relative to the build directory: make it absolute
+# before leaving it.
+fuzzer=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 seconds=$2
 shift 2
 work=$(mktemp -d)

@@ -8,6 +8,52 @@
 
 #include "helpers.h"
 
+/* ---- what the helpers own until the test ends ---- */
+
+static void **kept;
+static size_t n_kept;
+static Arena **arenas;
+static size_t n_arenas;
+
+/* Frees everything kept.  Registered with atexit on first use, so it runs
+ * before LeakSanitizer's check, which the runtime registered at start-up. */
+static void release_all(void)
+{
+	for (size_t i = 0; i < n_kept; i++)
+		free(kept[i]);
+	for (size_t i = 0; i < n_arenas; i++)
+		arena_free(arenas[i]);
+	free(kept);
+	free(arenas);
+	kept = NULL, arenas = NULL;
+	n_kept = n_arenas = 0;
+}
+
+static void first_use(void)
+{
+	static bool registered;
+	if (!registered)
+		registered = atexit(release_all) == 0;
+	cr_assert(registered, "atexit failed");
+}
+
+void *unit_keep(void *p)
+{
+	first_use();
+	kept = xrealloc(kept, (n_kept + 1) * sizeof *kept);
+	kept[n_kept++] = p;
+	return p;
+}
+
+Arena *unit_arena(void)
+{
+	first_use();
+	arenas = xrealloc(arenas, (n_arenas + 1) * sizeof *arenas);
+	return arenas[n_arenas++] = arena_new();
+}
+
+/* ---- compiling a model text ---- */
+
 char *capture_stderr(void (*f)(void *), void *arg)
 {
 	fflush(stderr);
@@ -26,7 +72,7 @@ char *capture_stderr(void (*f)(void *), void *arg)
 	if (fread(s, 1, (size_t)n, tmp) != (size_t)n)
 		cr_fatal("cannot read captured stderr");
 	fclose(tmp);
-	return s;
+	return unit_keep(s);
 }
 
 typedef struct Job {
@@ -53,8 +99,8 @@ static void run(void *arg)
 
 static Unit *unit_new(const char *text, size_t len, Dtype dt)
 {
-	Unit *u = calloc(1, sizeof *u);
-	u->c.arena = arena_new();
+	Unit *u = unit_keep(calloc(1, sizeof *u));
+	u->c.arena = unit_arena();
 	u->c.dtype = dt;
 	u->c.loops = SG_LOOPS_NEVER; /* the unit tests read the scalar program */
 	u->c.src = (Source){"t.sg", arena_strndup(u->c.arena, text, len), len};
@@ -92,6 +138,7 @@ const char *unit_ast(Unit *u, const char *name)
 	FILE *f = open_memstream(&buf, &len);
 	parse_dump(f, u->c.model);
 	fclose(f);
+	unit_keep(buf);
 	size_t n = strlen(name);
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		if (!strncmp(line, name, n) && !strncmp(line + n, " = ", 3)) {
@@ -143,7 +190,7 @@ double *unit_eval(Unit *u, const char *at)
 			inputs[s->index] = v;
 	}
 	free(spec);
-	double *vals = calloc((size_t)u->c.dag->n, sizeof(double));
+	double *vals = arena_alloc(u->c.arena, (size_t)u->c.dag->n * sizeof(double));
 	dag_eval(u->c.dag, params, inputs, vals);
 	free(params);
 	free(inputs);
@@ -181,5 +228,9 @@ int unit_render(Unit *u, const char *name, const char *src, size_t len, TmplFile
 	r.o.header_name = "t_grad.h";
 	r.o.model_path = "t.sg";
 	*err = capture_stderr(render, &r);
+	for (int i = 0; i < r.n; i++)
+		unit_keep((*files)[i].suffix), unit_keep((*files)[i].text);
+	if (r.n >= 0)
+		unit_keep(*files);
 	return r.n;
 }

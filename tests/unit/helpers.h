@@ -2,6 +2,12 @@
  * helpers.h: running the generator's passes on a model given as a string,
  * for white-box tests.  Bad input is caught through diag_set_recover, so a
  * test can look at the message instead of dying with the process.
+ *
+ * Memory: everything these helpers return (a Unit and all it holds, captured
+ * text, rendered files, unit_eval's values, unit_keep'd pointers) belongs to
+ * the helpers and is freed when the test ends; a test never frees it.
+ * Criterion runs each test in its own process, so "when the test ends" is an
+ * atexit handler, which runs before LeakSanitizer's own exit check.
  */
 #ifndef UNIT_HELPERS_H
 #define UNIT_HELPERS_H
@@ -29,7 +35,8 @@ const char *unit_ast(Unit *u, const char *name);
 Node *unit_node(Unit *u, const char *name);
 /* The gradient node of param name. */
 Node *unit_grad(Unit *u, const char *name);
-/* Evaluates every node at params/inputs (each by name: "w=1,x=2"); returns vals. */
+/* Evaluates every node at params/inputs (each by name: "w=1,x=2"); returns
+ * vals, in u's arena. */
 double *unit_eval(Unit *u, const char *at);
 /* Value of node n after unit_eval. */
 #define VAL(vals, n) ((vals)[(n)->id])
@@ -40,7 +47,11 @@ int unit_count(const Dag *d, Op op);
 int unit_render(Unit *u, const char *name, const char *src, size_t len, TmplFile **files,
 		char **err);
 
-/* Captures what f(arg) writes to stderr (fd 2) into a malloc'd string. */
+/* Captures what f(arg) writes to stderr (fd 2) into a string. */
 char *capture_stderr(void (*f)(void *), void *arg);
+/* Frees p (from malloc) when the test ends; returns p. */
+void *unit_keep(void *p);
+/* A new arena, freed when the test ends. */
+Arena *unit_arena(void);
 
 #endif

@@ -27,7 +27,7 @@ static char *toks_text(const Unit *u)
 		}
 	}
 	buf_put(&b, "", 1);
-	return b.data;
+	return unit_keep(b.data);
 }
 
 static Unit *lex_ok(const char *text)

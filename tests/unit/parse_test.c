@@ -17,6 +17,7 @@ static const char *ast_of(const char *expr)
 	buf_printf(&b, HEAD "r = %s\nloss = w * r\n", expr);
 	buf_put(&b, "", 1);
 	Unit *u = unit_compile(b.data, DT_DOUBLE);
+	buf_free(&b);
 	if (u->failed)
 		cr_fatal("'%s' failed:\n%s", expr, u->err);
 	return unit_ast(u, "r") + 4;
@@ -247,6 +248,7 @@ Test(parse, nesting_limit)
 		buf_puts(&b, ")");
 	buf_put(&b, "\n", 2);
 	char *e = err_of(b.data);
+	buf_free(&b);
 	cr_assert(not(eq(ptr, strstr(e, "error: expression nested deeper than 1000 levels (limit)"), NULL)), "%s", e);
 }
 
@@ -263,6 +265,7 @@ Test(parse, nesting_within_the_limit)
 		buf_puts(&b, ")");
 	buf_put(&b, "\n", 2);
 	Unit *u = unit_compile(b.data, DT_DOUBLE);
+	buf_free(&b);
 	cr_assert(not(u->failed), "900 nested parentheses rejected: %.80s", u->err);
 }
 
@@ -274,6 +277,7 @@ Test(parse, deep_unary_chains_are_limited, .timeout = 10)
 		buf_puts(&b, "-");
 	buf_put(&b, "x\n", 3);
 	char *e = err_of(b.data);
+	buf_free(&b);
 	cr_assert(not(eq(ptr, strstr(e, "nested deeper than 1000 levels"), NULL)), "%s", e);
 }
 

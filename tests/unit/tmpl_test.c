@@ -41,6 +41,7 @@ static void fails_with(const char *src, const char *msg)
 	Buf b = {0};
 	buf_printf(&b, "%s\n", msg);
 	buf_put(&b, "", 1);
+	unit_keep(b.data);
 	cr_assert(eq(str, r.err, b.data));
 }
 
@@ -338,6 +339,8 @@ static void suffix_fails(const char *lua_suffix, const char *shown)
 			 "suffix (1 to 64 letters, digits, '.', '_', '-' or '+', without \"..\")",
 		   shown);
 	buf_put(&msg, "", 1);
+	unit_keep(src.data);
+	unit_keep(msg.data);
 	fails_with(src.data, msg.data);
 }
 
@@ -407,6 +410,10 @@ static Result render_within(const char *src, TmplLimits lim)
 	r.err = capture_stderr(render_limited_job, &j);
 	r.n = j.n;
 	r.files = j.files;
+	for (int i = 0; i < r.n; i++)
+		unit_keep(r.files[i].suffix), unit_keep(r.files[i].text);
+	if (r.n >= 0)
+		unit_keep(r.files);
 	return r;
 }
 
@@ -421,6 +428,7 @@ static void stopped_at_line_2(const char *src, TmplLimits lim)
 	Buf b = {0};
 	buf_printf(&b, "bad.lua:2: template exceeded the limit of %ld instructions\n", lim.steps);
 	buf_put(&b, "", 1);
+	unit_keep(b.data);
 	cr_assert(eq(str, r.err, b.data), "%s", src);
 }
 
@@ -596,6 +604,7 @@ Test(limits, table_functions_over_huge_ranges_are_counted, .timeout = 10)
 		buf_printf(&b, ", [1 << %d] = 1", k);
 	buf_printf(&b, "}, 1, 'x')\nend\n");
 	buf_put(&b, "", 1);
+	unit_keep(b.data);
 	stopped_at_line_2(b.data, FEW_STEPS);
 }
 
