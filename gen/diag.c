@@ -94,26 +94,27 @@ void diag_warning(Loc loc, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "symgrad: error: MESSAGE", then the end with status. */
+SG_NORETURN static void fail_with(int status, const char *fmt, va_list ap)
+{
+	fputs("symgrad: error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	die_with(status);
+}
+
 void diag_fatal(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("symgrad: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	die();
+	fail_with(1, fmt, ap);
 }
 
 void diag_usage(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("symgrad: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	die_with(2);
+	fail_with(2, fmt, ap);
 }
 
 void diag_internal(const char *file, int line, const char *msg)
