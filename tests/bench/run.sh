@@ -1,15 +1,21 @@
 #!/bin/sh
 # tests/bench/run.sh BUILD_DIR [OUT_DIR]
 #
-# The benchmark suite (README "Performance"): prints Markdown tables and
-# writes machine-readable results (CSV) to OUT_DIR (default BUILD_DIR/bench).
-#   1-2. generated gradients against hand-written C, one sample and batched
-#   3.   SGD steps per second through `symgrad train`
-#   4.   generator time and peak memory against model size, with a fitted slope
-#   5.   operation counts of forward and backward code
-#   6.   gcc -O2 compile time of the generated C against model size
-#   7.   PyTorch eager on the same models, when /usr/bin/python3 imports torch
-# Times are medians of repeated runs; compare ratios measured in one run.
+# The benchmark suite: ONE run produces every figure the README states about
+# speed and size, each section a Markdown table ready to paste, and CSV in
+# OUT_DIR (default BUILD_DIR/bench).  The README names this command and the
+# section beside each table; rerun it when the code changes.
+#   1. generated gradients against hand-written C, one sample and batched
+#   2. SGD steps per second through `symgrad train`
+#   3. PyTorch eager on the same models (when /usr/bin/python3 imports torch)
+#   4. the batched gradient: builds, --vector-math, -march=native, accuracy,
+#      full-batch training per epoch
+#   5. generator: time, peak memory, operation counts, in each form
+#   6. "Loops for large models": generated size and gcc compile time
+#   7. parameter files: saving and loading 10^6 parameters
+#   8. limits: the template's instruction rate and memory
+# Times are medians of repeated runs on a shared machine; compare ratios
+# measured in one run.  Takes about 8 minutes on 2 cores.
 set -eu
 build=$(cd "${1:?usage: run.sh BUILD_DIR [OUT_DIR]}" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,18 +24,38 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 symgrad=$build/gen/symgrad
 cc=${CC:-cc}
-cflags="-O2 -std=c99 -ffp-contract=off -D_POSIX_C_SOURCE=200809L"
+# the flags of symgrad's JIT (and of the README's compile times)
+jitflags="-O2 -std=c99 -ffp-contract=off -fno-trapping-math"
+cflags="$jitflags -D_POSIX_C_SOURCE=200809L"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$root"
+start=$(date +%s)
+now() { date +%s.%N; }
+# median of the numbers on standard input
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# thousands separators
+commas() { echo "$1" | sed -e ':a' -e 's/^\([0-9]*[0-9]\)\([0-9]\{3\}\)/\1,\2/; ta'; }
+section() { echo "## $1 (\`sh tests/bench/run.sh\`, section $2)"; echo; }
+# awk: c(n) writes an integer with thousands separators
+C='function c(n,  s, r) { s = n ""; if (s !~ /^[0-9]+$/) return s; r = ""; while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) } return s r }'
+# BENCH_MODELS="lecture04|deep" limits sections 5, 6 and 8 to those models.
+# BENCH_ONLY="4 5" runs only those sections (5, 6 and 8 share section 5's
+# measurements); for trying the script, not for figures.
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "# symgrad benchmarks"
 echo
+echo "Command: \`sh tests/bench/run.sh ${1}\`; started $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"\
-     "$($cc --version | head -1); flags: $cflags"
+     "$($cc --version | head -1); flags: $jitflags;"\
+     "$("$symgrad" --version 2>&1 | head -1), $(grep -o '"name": "buildtype", "value": "[a-z]*"' \
+	"$build/meson-info/intro-buildoptions.json" 2>/dev/null | sed 's/.*"value": "//; s/"$//') build"
 echo
 
-# ---- 1, 2: generated vs hand-written C ----
+# ---- 1: generated vs hand-written C ----
+if want 1 || want 3; then
 "$symgrad" gen examples/lecture04/linear.sg -o "$work/linear_grad.c"
 "$symgrad" gen examples/exercises/ex4_4.sg -o "$work/ex4_4_grad.c"
 "$symgrad" gen examples/lecture07_diabetes/diabetes.sg -o "$work/diabetes_grad.c"
@@ -39,17 +65,18 @@ sed 's/^model diabetes/model diabetes_f/' examples/lecture07_diabetes/diabetes.s
 $cc $cflags -I"$work" -Itests/bench tests/bench/bench.c tests/bench/hand.c \
 	"$work/linear_grad.c" "$work/ex4_4_grad.c" "$work/diabetes_grad.c" \
 	"$work/diabetes_f_grad.c" -o "$work/bench" -lm
-echo "## Generated against hand-written C (same compiler, flags and data)"
-echo
+section "Generated against hand-written C (same compiler, flags and data)" 1
 "$work/bench" examples/lecture07_diabetes/diabetes.csv "$out/gradients.csv"
 echo
 
-# ---- 3: training steps through symgrad train ----
+fi
+
+# ---- 2: training steps through symgrad train ----
+export XDG_CACHE_HOME="$work/cache"
+if want 2 || want 3; then
 # Per-sample SGD on the lecture's 3 rows; the time of E epochs minus that of
 # E/10 epochs, over the steps between, leaves out start-up and compilation.
-echo "## SGD steps through \`symgrad train\` (lecture 4 model, batch 1)"
-echo
-export XDG_CACHE_HOME="$work/cache"
+section "SGD steps through \`symgrad train\` (lecture 4 model, batch 1)" 2
 train() {
 	/usr/bin/time -f "%e" "$symgrad" train examples/lecture04/linear.sg \
 		--data examples/lecture04/data.csv --lr 0.001 --epochs "$1" --batch 1 --quiet \
@@ -61,17 +88,83 @@ small=100000
 steps_ns=$(for i in 1 2 3 4 5; do
 	t1=$(train $small)
 	t2=$(train $big)
-	echo "$t1 $t2" | awk -v n=$(((big - small) * 3)) '{ printf "%.3f\n", ($2 - $1) * 1e9 / n }'
-done | sort -n | sed -n 3p)
+	echo "$t1 $t2" | awk -v n=$(((big - small) * 3)) '{ printf "%.1f\n", ($2 - $1) * 1e9 / n }'
+done | median)
 echo "| what | ns per step (median of 5) |"
 echo "|---|---|"
-echo "| \`symgrad train\`, lecture model, float64 | $steps_ns |"
+echo "| \`symgrad train\`, lecture 4 model, float64, whole loop | $steps_ns |"
 echo "train_step_ns,$steps_ns" >"$out/train.csv"
 echo
 
-# ---- 4, 5: generator scaling and operation counts ----
-echo "## Generator: time, peak memory, operation counts"
+fi
+
+# ---- 3: PyTorch ----
+if ! want 3; then
+	:
+elif /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+	section "PyTorch eager, one thread, same machine, same run" 3
+	/usr/bin/python3 tests/bench/torch_bench.py examples/lecture07_diabetes/diabetes.csv \
+		"$out/gradients.csv" "$out/train.csv" "$out/torch.csv"
+else
+	echo "PyTorch (section 3): skipped (/usr/bin/python3 cannot import torch; apt-get install python3-torch)"
+fi
 echo
+
+# ---- 4: the batched gradient ----
+if want 4; then
+section "The batched gradient of the lecture 7 network" 4
+for v in e v en vn f; do
+	sed "s/^model diabetes/model db$v/" examples/lecture07_diabetes/diabetes.sg >"$work/db$v.sg"
+	case $v in v*) vm=--vector-math ;; *) vm= ;; esac
+	case $v in
+	*n) fl="$cflags -march=native" ;;
+	f) fl="-O2 -std=c99 -fno-trapping-math -ffast-math -march=native" ;;
+	*) fl=$cflags ;;
+	esac
+	# shellcheck disable=SC2086
+	"$symgrad" gen "$work/db$v.sg" $vm -o "$work/db${v}_grad.c"
+	# shellcheck disable=SC2086
+	n=$($cc $fl -c "$work/db${v}_grad.c" -o "$work/db$v.o" -fopt-info-vec-optimized 2>&1 |
+		grep -c "loop vectorized" || true)
+	eval "loops_$v=$n"
+done
+# shellcheck disable=SC2086,SC2154
+$cc $cflags -I"$work" tests/bench/batch.c "$work/dbe.o" "$work/dbv.o" "$work/dben.o" \
+	"$work/dbvn.o" "$work/dbf.o" -o "$work/batch" -lm
+# shellcheck disable=SC2154
+"$work/batch" examples/lecture07_diabetes/diabetes.csv "$out/batch.csv" \
+	"$loops_e" "$loops_v" "$loops_en" "$loops_vn" "$loops_f"
+echo
+# Full-batch training through symgrad train: (time of E epochs - time of
+# E/10 epochs) / (0.9 E), median of 3, exact and --vector-math.
+epoch_us() { # epoch_us [--vector-math]
+	for i in 1 2 3; do
+		t1=$(/usr/bin/time -f "%e" "$symgrad" train examples/lecture07_diabetes/diabetes.sg \
+			--data examples/lecture07_diabetes/diabetes.csv --lr 0.1 --batch all \
+			--epochs 500 --quiet "$@" 2>&1 >/dev/null | tail -1)
+		t2=$(/usr/bin/time -f "%e" "$symgrad" train examples/lecture07_diabetes/diabetes.sg \
+			--data examples/lecture07_diabetes/diabetes.csv --lr 0.1 --batch all \
+			--epochs 5000 --quiet "$@" 2>&1 >/dev/null | tail -1)
+		echo "$t1 $t2" | awk '{ printf "%.1f\n", ($2 - $1) * 1e6 / 4500 }'
+	done | median
+}
+"$symgrad" train examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/diabetes.csv \
+	--batch all --epochs 1 --quiet >/dev/null 2>&1
+"$symgrad" train examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/diabetes.csv \
+	--batch all --epochs 1 --quiet --vector-math >/dev/null 2>&1
+ep_e=$(epoch_us)
+ep_v=$(epoch_us --vector-math)
+echo "| full-batch training, lecture 7 model (\`symgrad train --batch all\`, JIT flags) | µs per epoch (median of 3) |"
+echo "|---|---|"
+echo "| exact | $ep_e |"
+echo "| \`--vector-math\` | $ep_v |"
+printf 'epoch_us_exact,%s\nepoch_us_vector_math,%s\n' "$ep_e" "$ep_v" >"$out/epoch.csv"
+echo
+
+fi
+
+# ---- 5, 6: generator and generated code, per model and form ----
+if want 5 || want 6 || want 8; then
 chain() { # a chain of n tanh layers of a scalar
 	awk -v n="$1" 'BEGIN { print "model chain\ninput x, y\nparam w = 0.5, b = 0.1\na0 = x"
 		for (i = 1; i <= n; i++) printf "a%d = tanh(a%d * w + b)\n", i, i - 1
@@ -91,67 +184,174 @@ net() { # an MLP with sigmoid layers and BCE: net NAME SIZES...
 	printf 'loss = bce(%s[0], y)\n' "$h"
 }
 for n in 1000 2000 4000 8000 16000; do chain $n >"$work/chain$n.sg"; done
-net net8 8 6 4 1 >"$work/net8.sg"
-net net16 16 32 16 1 >"$work/net16.sg"
+net net15 8 15 1 >"$work/net15.sg"
 net net64 64 128 64 10 >"$work/net64.sg"
-net net784 784 100 10 >"$work/net784.sg"
-echo "| model | params | DAG nodes | forward ops | gradient ops | gradient/forward | gen time s (median of 5) | peak MiB | C lines |"
-echo "|---|---|---|---|---|---|---|---|---|"
-echo "model,params,nodes,forward_ops,gradient_ops,seconds,peak_kib,c_lines" >"$out/generator.csv"
-for m in chain1000 chain2000 chain4000 chain8000 chain16000 net8 net16 net64 net784; do
-	f=$work/$m.sg
-	times=""
-	for i in 1 2 3 4 5; do
-		if ! /usr/bin/time -f "%e %M" -o "$work/time" "$symgrad" gen "$f" -o "$work/$m.c" \
-			--stats 2>"$work/stats" >/dev/null; then
-			times=fail
-			break
+net net784 784 256 128 10 >"$work/net784.sg"
+
+# gen KEY FILE LABEL FORM REPS: generate with --loops FORM (auto: the
+# default), REPS times; one CSV row of everything --stats and time report.
+echo "key,label,form,params,nodes,node_kind,forward_ops,gradient_ops,ratio,gen_s,peak_kib,lines,bytes,tmpl_instr,tmpl_mib,tmpl_s,items" >"$out/generator.csv"
+gen() {
+	key=$1 f=$2 label=$3 form=$4 reps=$5
+	: >"$work/times"
+	i=0
+	while [ $i -lt "$reps" ]; do
+		if ! /usr/bin/time -f "%e %M" -o "$work/time" "$symgrad" gen "$f" --loops "$form" \
+			-o "$work/$key-$form.c" --stats 2>"$work/stats" >/dev/null; then
+			err=$(grep -m1 error "$work/stats" | sed 's/.*error: //; s/,/;/g')
+			echo "$key,$label,$form,,,,,,,failed: $err,$(cut -d' ' -f2 "$work/time" | tail -1),,,,," >>"$out/generator.csv"
+			return 0
 		fi
-		times="$times $(cat "$work/time")"
+		tail -1 "$work/time" >>"$work/times"
+		i=$((i + 1))
 	done
-	if [ "$times" = fail ]; then
-		echo "| $m | | | | | | failed: $(grep error "$work/stats" | head -1) | | |"
-		continue
-	fi
-	med=$(echo "$times" | tr ' ' '\n' | awk 'NF' | paste -d' ' - - | sort -n | sed -n 3p)
-	secs=${med% *}
-	kib=${med#* }
-	params=$(sed -n 's/.*: \([0-9]*\) params.*/\1/p' "$work/stats")
-	nodes=$(sed -n 's/.*, \([0-9]*\) DAG nodes/\1/p' "$work/stats")
-	fwd=$(sed -n 's/^backward: .*(forward \([0-9]*\) + .*/\1/p' "$work/stats")
-	grad=$(sed -n 's/^backward: .*+ gradient \([0-9]*\)).*/\1/p' "$work/stats")
-	lines=$(wc -l <"$work/$m.c")
-	echo "| $m | $params | $nodes | $fwd | $grad | $(echo "$grad $fwd" | awk '{printf "%.2f", $1/$2}') | $secs | $((kib / 1024)) | $lines |"
-	echo "$m,$params,$nodes,$fwd,$grad,$secs,$kib,$lines" >>"$out/generator.csv"
-done
-echo
-awk -F, 'NR > 1 && $1 ~ /^chain/ { n++; x = $3; y = $6; sx += x; sy += y; sxx += x * x; sxy += x * y }
-	END { b = (n * sxy - sx * sy) / (n * sxx - sx * sx); a = (sy - b * sx) / n
-	      printf "Chains: time = %.4f s + %.3f us per DAG node (least squares over %d sizes)\n\n", a, b * 1e6, n }' \
-	"$out/generator.csv"
+	secs=$(cut -d' ' -f1 "$work/times" | median)
+	kib=$(cut -d' ' -f2 "$work/times" | sort -n | tail -1)
+	s=$work/stats
+	if grep -q '^loops:' "$s"; then shown=loops; else shown=unrolled; fi
+	# the counts line (warnings, such as unused params, may come first)
+	grep -m1 ' params, [0-9]* inputs, ' "$s" >"$work/counts"
+	params=$(sed -n 's/.*: \([0-9]*\) params.*/\1/p' "$work/counts")
+	nodes=$(sed -n 's/.*, \([0-9]*\) \(DAG nodes\|tensor values\)$/\1/p' "$work/counts")
+	kind=$(sed -n 's/.*, [0-9]* \(DAG nodes\|tensor values\)$/\1/p' "$work/counts")
+	fwd=$(sed -n 's/^backward: .*(forward \([0-9]*\) + .*/\1/p' "$s")
+	grad=$(sed -n 's/^backward: .*+ gradient \([0-9]*\)).*/\1/p' "$s")
+	ratio=$(echo "$grad $fwd" | awk '{ printf "%.2f", $1 / $2 }')
+	instr=$(sed -n 's/^template: about \([0-9]*\) Lua instructions.*/\1/p' "$s")
+	tmib=$(sed -n 's/^template: .*, \([0-9.]*\) MiB peak.*/\1/p' "$s")
+	tsec=$(sed -n 's/^time: .*template \([0-9.]*\) s.*/\1/p' "$s")
+	lines=$(wc -l <"$work/$key-$form.c")
+	bytes=$(wc -c <"$work/$key-$form.c")
+	# the template limits' items: statements, params, inputs and outputs
+	items=$(sed -n 's/.*: \([0-9]*\) params, \([0-9]*\) inputs, \([0-9]*\) outputs.*/\1 \2 \3/p' "$work/counts")
+	items=$(($(echo "$items" | tr ' ' '+') + $(grep -c '^[[:space:]]*[A-Za-z_][A-Za-z0-9_]*[[:space:]]*=' "$f")))
+	echo "$key,$label,$form:$shown,$params,$nodes,$kind,$fwd,$grad,$ratio,$secs,$kib,$lines,$bytes,$instr,$tmib,$tsec,$items" >>"$out/generator.csv"
+}
+# compile KEY FORM: gcc time of a generated file, once
+echo "key,form,compile_s" >"$out/compile.csv"
+compile() {
+	[ -f "$work/$1-$2.c" ] || return 0
+	t0=$(now)
+	# shellcheck disable=SC2086
+	$cc $jitflags -c "$work/$1-$2.c" -o "$work/$1-$2.o"
+	t1=$(now)
+	echo "$1,$2,$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')" >>"$out/compile.csv"
+	rm -f "$work/$1-$2.o"
+}
+# model key, file, label, forms (auto = the default; other = the form auto
+# did not pick), the forms to compile too (no: none; an unrolled 64->128->64->10
+# network takes gcc more than 5 minutes)
+cat >"$work/models" <<MODELS
+lecture04 examples/lecture04/linear.sg lecture_4:_\`x·w\` auto all
+lecture05 examples/lecture05_linear/linear.sg lecture_5:_\`nn.Linear(1;_1)\` auto all
+lecture06 examples/lecture06_logistic/logistic.sg lecture_6:_logistic auto all
+lecture07 examples/lecture07_diabetes/diabetes.sg lecture_7:_8→6→4→1_sigmoid auto all
+net15 $work/net15.sg 8→15→1_sigmoid auto all
+lecture09 examples/lecture09_softmax/softmax.sg lecture_9:_64→32→10_ReLU auto,never all
+deep tests/loops/deep.sg 16→32→16→1_tanh auto,never all
+net64 $work/net64.sg 64→128→64→10_sigmoid auto,never auto
+mnist tests/loops/mnist.sg 784→100→10_ReLU_+_cross-entropy auto,never auto
+net784 $work/net784.sg 784→256→128→10_sigmoid auto all
+chain1000 $work/chain1000.sg chain_of_1000_\`tanh\`_layers auto,other all
+chain2000 $work/chain2000.sg chain_of_2000_\`tanh\`_layers auto,other no
+chain4000 $work/chain4000.sg chain_of_4000_\`tanh\`_layers auto,other no
+chain8000 $work/chain8000.sg chain_of_8000_\`tanh\`_layers auto,other no
+chain16000 $work/chain16000.sg chain_of_16000_\`tanh\`_layers auto,other no
+MODELS
+while read -r key f label forms comp; do
+	for form in $(echo "$forms" | tr , ' '); do
+		if [ "$form" = other ]; then
+			case $(grep "^$key,.*,auto:" "$out/generator.csv" | tail -1) in
+			*,auto:unrolled,*) form=always ;;
+			*) form=never ;;
+			esac
+		fi
+		case $key in chain*) reps=3 ;; *) reps=5 ;; esac
+		case $key-$form in mnist-never) reps=1 ;; esac # 25 s, 1.3 GiB
+		gen "$key" "$f" "$(echo "$label" | tr _ ' ')" "$form" "$reps"
+		case ,$comp, in *,"$form",* | *,all,*) compile "$key" "$form" ;; esac
+	done
+done <<EOM
+$(grep -E "^(${BENCH_MODELS:-[a-z0-9]+}) " "$work/models")
+EOM
 
-# ---- 6: compile time ----
-echo "## gcc -O2 compile time of the generated C"
+section "Generator: time, peak memory, operation counts (\`symgrad gen --stats\`)" 5
+echo "Form: \`auto\` is the default (\`--loops auto\`), shown as the form it picked; the others were forced with \`--loops never\` or \`always\`. Time: median of 5 (chains: of 3) runs; peak: largest resident set."
 echo
-echo "| model | C lines | seconds |"
-echo "|---|---|---|"
-echo "model,c_lines,seconds" >"$out/compile.csv"
-for m in net8 chain1000 net16; do # larger ones take minutes: see README
-	[ -f "$work/$m.c" ] || continue
-	t=$(/usr/bin/time -f "%e" $cc -O2 -std=c99 -c "$work/$m.c" -o "$work/$m.o" 2>&1 | tail -1)
-	echo "| $m | $(wc -l <"$work/$m.c") | $t |"
-	echo "$m,$(wc -l <"$work/$m.c"),$t" >>"$out/compile.csv"
-done
+echo "| model | form | params | DAG nodes / tensor values | forward ops | gradient ops | gradient/forward | time | peak memory | template instructions | template memory |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+awk -F, "$C"'NR > 1 { gsub(/;/, ",", $2)
+	split($3, fm, ":"); form = fm[1] == "auto" ? fm[2] " (default)" : (fm[1] == "never" ? "unrolled" : "loops") " (`--loops " fm[1] "`)"
+	if ($10 ~ /^failed/) { printf "| %s | %s | | | | | | %s | %s MiB | | |\n", $2, form, $10, c(int($11 / 1024)); next }
+	printf "| %s | %s | %s | %s %s | %s | %s | %s | %s s | %s MiB | %s | %s MiB |\n",
+		$2, form, c($4), c($5), ($6 == "DAG nodes" ? "nodes" : "values"), c($7), c($8), $9, $10 < 0.01 ? "< 0.01" : $10, c(int($11 / 1024)), c($14), $15
+}' "$out/generator.csv"
+echo
+awk -F, 'NR > 1 && $1 ~ /^chain/ && $10 !~ /failed/ { split($3, fm, ":"); k = fm[2]; n[k]++
+		x = substr($1, 6); y = $10; sx[k] += x; sy[k] += y; sxx[k] += x * x; sxy[k] += x * y
+		ox[k] = ox[k] sep[k] $9; sep[k] = ", " }
+	END { for (k in n) { b = (n[k] * sxy[k] - sx[k] * sy[k]) / (n[k] * sxx[k] - sx[k] * sx[k]); a = (sy[k] - b * sx[k]) / n[k]
+	      printf "- chains, %s: time = %.3f s + %.1f µs per layer (least squares over %d sizes); gradient/forward %s\n", k, a, b * 1e6, n[k], ox[k] } }' \
+	"$out/generator.csv" | sort
+awk -F, 'NR > 1 && $10 !~ /failed/ { split($3, fm, ":"); if ($9 > mx[fm[2]]) { mx[fm[2]] = $9; who[fm[2]] = $2 } }
+	END { for (k in mx) printf "- largest gradient/forward, %s form: %s (%s)\n", k, mx[k], who[k] }' "$out/generator.csv" | sort
 echo
 
-# ---- 7: PyTorch ----
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-	echo "## PyTorch eager, same machine, same run"
-	echo
-	/usr/bin/python3 tests/bench/torch_bench.py examples/lecture07_diabetes/diabetes.csv \
-		"$out/gradients.csv" "$out/train.csv" "$out/torch.csv"
+section "Loops for large models: generated size and compile time" 6
+echo "Compile: \`$cc $jitflags -c\`, one run each; generate: median time of section 5."
+echo
+echo "| model | form | params | lines | bytes | generate | compile |"
+echo "|---|---|---|---|---|---|---|"
+awk -F, "$C"'FNR == 1 { file++; next }
+	file == 1 { ct[$1 "," $2] = $3; next }
+	$1 ~ /^chain[0-9]/ && $1 != "chain1000" { next }
+	{ gsub(/;/, ",", $2); split($3, fm, ":"); form = fm[1] == "auto" ? fm[2] " (default)" : (fm[1] == "never" ? "unrolled" : "loops") " (`--loops " fm[1] "`)"
+	  if ($10 ~ /^failed/) { printf "| %s | %s | | | | %s | |\n", $2, form, $10; next }
+	  cs = (($1 "," fm[1]) in ct) ? ct[$1 "," fm[1]] " s" : "not measured in the run"
+	  printf "| %s | %s | %s | %s | %s | %s | %s |\n", $2, form, c($4), c($12), c($13), ($10 < 0.01 ? "< 0.01" : $10) " s", cs }' \
+	"$out/compile.csv" "$out/generator.csv"
+echo
+# the 784->100->10 network's gradient against central differences
+if out_big=$(sh tests/loops/big.sh "$symgrad" tests/loops/mnist.sg "$cc" tests/loops/compare.c 2>&1); then
+	echo "784→100→10 network, loop form, gradient against central differences (tests/loops/big.sh): $(echo "$out_big" | grep coordinates)"
 else
-	echo "PyTorch: skipped (/usr/bin/python3 cannot import torch; apt-get install python3-torch)"
+	echo "784→100→10 network: tests/loops/big.sh FAILED: $out_big"
 fi
+echo
+
+fi
+
+# ---- 7: parameter files ----
+if want 7; then
+section "Parameter files: 10^6 parameters through sg_params_save / sg_params_load" 7
+# shellcheck disable=SC2086
+$cc $cflags -Iruntime tests/bench/params.c "$build/runtime/libsymgrad.a" -lm -ldl -o "$work/params"
+"$work/params" "$work/big.params" "$out/params.csv"
+rm -f "$work/big.params"
+echo
+
+fi
+
+# ---- 8: limits ----
+if want 8; then
+section "Limits: template instructions and memory" 8
+# A template that only counts, until the instruction limit stops it.
+printf 'return function(model)\n\tlocal i = 0\n\twhile true do i = i + 1 end\nend\n' >"$work/spin.lua"
+t0=$(now)
+if "$symgrad" gen examples/lecture04/linear.sg --template "$work/spin.lua" -o "$work/spin.c" 2>"$work/spin.err"; then
+	spin="did not stop"
+else
+	t1=$(now)
+	spin=$(echo "$t0 $t1" | awk '{ printf "%.2f s", $2 - $1 }')
+fi
+echo "| what | figure |"
+echo "|---|---|"
+echo "| a template that only counts (\`while true do i = i + 1 end\`) stops at the instruction limit after | $spin ($(head -1 "$work/spin.err" | sed 's/.*: \(template exceeded\)/\1/')) |"
+awk -F, 'NR > 1 && $10 !~ /failed/ && $14 >= 1000000 { gsub(/;/, ",", $2); split($3, fm, ":")
+	printf "| %s, %s: template instructions, memory, time | %.2g instructions, %s MiB (%.2f KiB per declared name of %d), %s s (%.1f·10⁶ instructions/s) |\n", $2, fm[2], $14, $15, $15 * 1024 / $17, $17, $16, ($16 > 0 ? $14 / $16 / 1e6 : 0) }' \
+	"$out/generator.csv"
+echo
+fi
+echo "Total time: $(($(date +%s) - start)) s"
 echo
 echo "Results: $out/*.csv"
