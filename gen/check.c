@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "sg.h"
+#include "symgrad.h"
 
 #define CHECK_POINTS 200
 #define CHECK_TOL 1e-7     /* relative difference that counts as disagreeing */
@@ -383,16 +384,21 @@ static void *compile_hand(Compile *c, const char *file, char *dir)
 	free(files);
 	char *so = arena_printf(a, "%s/hand.so", dir);
 	char *inc = arena_printf(a, "-I%s", dir);
-	/* $CC split at blanks, as the JIT does ("ccache gcc", "gcc -m64") */
-	const char *env = getenv("CC");
-	char *cc = arena_printf(a, "%s", env && strspn(env, " \t") < strlen(env) ? env : "cc");
+	/* $CC split into words, exactly as the JIT runs it */
+	sg_cc cc;
+	sg_error err;
+	if (sg_cc_from_env(&cc, &err) < 0) {
+		free(cc.buf);
+		diag_fatal("%s", err.msg);
+	}
 	const char *flags[] = {"-std=c99", "-O1", "-shared", "-fPIC", "-ffp-contract=off", inc,
 			       "-o", so, file, "-lm"};
 	int nf = (int)(sizeof flags / sizeof *flags);
-	char **argv = arena_alloc(a, (strlen(cc) / 2 + 2 + (size_t)nf) * sizeof *argv);
+	char **argv = arena_alloc(a, (size_t)(cc.n + nf + 1) * sizeof *argv);
 	int na = 0;
-	for (char *w = strtok(cc, " \t"); w; w = strtok(NULL, " \t"))
-		argv[na++] = w;
+	for (int i = 0; i < cc.n; i++)
+		argv[na++] = arena_printf(a, "%s", cc.word[i]);
+	free(cc.buf);
 	for (int i = 0; i < nf; i++)
 		argv[na++] = (char *)flags[i];
 	argv[na] = NULL;

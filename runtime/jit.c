@@ -75,7 +75,6 @@ static const char *const jit_flags[] = {
 	"-fno-trapping-math",
 };
 #define JIT_NFLAGS ((int)(sizeof jit_flags / sizeof jit_flags[0]))
-#define JIT_MAX_WORDS 64
 /* Largest n_params, n_inputs or n_outputs a descriptor may claim. */
 #define JIT_MAX_COUNT (1 << 24)
 /* A sha256sum line: 64 hex digits, two spaces, the name, a newline. */
@@ -188,20 +187,16 @@ static void sha256_hex(sha256 *s, char hex[65])
 
 /* ---- the compiler command and the key ---- */
 
-/* The compiler command: $CC split into words (no quoting). */
-typedef struct cc_cmd {
-	char *buf;
-	char *word[JIT_MAX_WORDS];
-	int n;
-} cc_cmd;
+/* The compiler command: $CC split into words (sg_cc_from_env). */
+typedef sg_cc cc_cmd;
 
-/* Splits $CC (or "cc") into c->word; -1 with *err. */
-static int cc_split(cc_cmd *c, sg_error *err)
+int sg_cc_from_env(sg_cc *c, sg_error *err)
 {
 	const char *env = getenv("CC");
 	char *s;
 
 	c->n = 0;
+	c->buf = NULL;
 	if (env && strpbrk(env, "'\"\\"))
 		return sg_errorf(err, "CC='%s': quotes and backslashes are not "
 				 "interpreted (CC is split at spaces and run "
@@ -210,13 +205,14 @@ static int cc_split(cc_cmd *c, sg_error *err)
 	if (!c->buf)
 		return sg_errorf(err, "out of memory");
 	for (s = strtok(c->buf, " \t"); s; s = strtok(NULL, " \t")) {
-		if (c->n == JIT_MAX_WORDS)
+		if (c->n == SG_CC_MAX_WORDS)
 			return sg_errorf(err, "CC has more than %d words",
-					 JIT_MAX_WORDS);
+					 SG_CC_MAX_WORDS);
 		c->word[c->n++] = s;
 	}
 	if (c->n == 0)
 		c->word[c->n++] = strcpy(c->buf, "cc");
+	c->word[c->n] = NULL;
 	return 0;
 }
 
@@ -788,7 +784,7 @@ static int run_compiler(char **argv, sg_error *err)
 static int compile(const cc_cmd *cc, const char *c_path, const char *tmp_path,
 		   sg_error *err)
 {
-	char *argv[JIT_MAX_WORDS + JIT_NFLAGS + 5];
+	char *argv[SG_CC_MAX_WORDS + JIT_NFLAGS + 5];
 	int n = 0, i;
 
 	for (i = 0; i < cc->n; i++)
@@ -945,7 +941,7 @@ static int jit_open(sg_jit *j, const char *name, const char *c_text,
 	char *root = NULL, *key = NULL;
 	int rc = -1;
 
-	if (cc_split(&cc, err) < 0 || !(root = cache_root(err)))
+	if (sg_cc_from_env(&cc, err) < 0 || !(root = cache_root(err)))
 		goto out;
 	key = str_printf("%016llx-%s", (unsigned long long)cache_key(
 				 name, c_text, h_text, &cc), name);

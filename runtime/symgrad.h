@@ -265,6 +265,16 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv);
 int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 
 /* ---- jit.c: compile generated C with the system compiler and dlopen it ---- */
+
+/* The C compiler command: $CC (else "cc") split at blanks, without a
+ * shell; quotes and backslashes are refused.  word[n] is NULL. */
+#define SG_CC_MAX_WORDS 64
+typedef struct sg_cc {
+	char *buf; /* free() it */
+	char *word[SG_CC_MAX_WORDS + 1];
+	int n;
+} sg_cc;
+int sg_cc_from_env(sg_cc *c, sg_error *err);
 typedef struct sg_jit sg_jit;
 
 /* Compiles NAME_grad.c/NAME_grad.h (texts in memory) into a cached shared
