@@ -150,7 +150,7 @@ static HandLine *read_hand(Compile *c, const Source *src, int *count)
 			if (lines[i].param == sym)
 				diag_error(loc, "a second derivation of d%s/d%s (the first is on line %d)",
 					   c->model->loss->name, sym->name, lines[i].loc.line);
-		lines[k++] = (HandLine){sym, dag_lower(c->dag, e), loc};
+		lines[k++] = (HandLine){sym, unroll_expr(c->dag, c->tir, e), loc};
 		t = after;
 	}
 	*count = k;

@@ -2,10 +2,13 @@
  * compile.c: the pipeline, in order.  Each pass is a file; --dump=STAGE
  * prints the IR after a stage and stops:
  *
- *   lex (tokens) -> parse (ast) -> dag -> diff (grad) -> sched (prog)
+ *   lex (tokens) -> parse (ast) -> tir (tir) -> diff (grad)
+ *     -> loop.c (prog, in loop form: each value a loop nest)
+ *     -> unroll (dag) -> sched (prog, unrolled: straight-line code)
  *
- * or, for a model above the loop threshold (--loops), parse -> loop.c's
- * tensor program, which the template emits as loops.
+ * The tensor IR is lowered and differentiated once; loops and unrolled code
+ * are two lowerings of it.  A model in loop form is also unrolled when the
+ * template asks for the scalar program (c->unrolled_too).
  *
  * Rendering through a template and writing files follow in main.c.
  */
@@ -79,25 +82,31 @@ bool sg_compile(Compile *c)
 	if (stop_at(c, "ast"))
 		return parse_dump(stdout, c->model), false;
 	c->time[1] = sg_seconds();
+	c->tir = tir_new(c->arena, c->model, c->dtype);
+	tir_build(c->tir, c->model);
+	if (stop_at(c, "tir"))
+		return tir_dump(stdout, c->tir), false;
+	diff_tensor(c->tir, c->model);
+	if (stop_at(c, "grad"))
+		return tir_dump(stdout, c->tir), false;
+	c->time[2] = sg_seconds();
 	c->estimate = loop_estimate(c->model);
-	if (!c->dump && (c->loops == SG_LOOPS_ALWAYS ||
-			 (c->loops == SG_LOOPS_AUTO && c->estimate > SG_LOOPS_THRESHOLD))) {
-		c->loop = loop_build(c->arena, c->model, c->dtype, &c->loop_why);
-		if (c->loop) {
-			for (int i = 2; i <= 4; i++)
-				c->time[i] = sg_seconds();
-			return true;
-		}
+	bool loops = c->loops == SG_LOOPS_ALWAYS ||
+		     (c->loops == SG_LOOPS_AUTO && c->estimate > SG_LOOPS_THRESHOLD);
+	if (loops) {
+		c->loop = loop_build(c->arena, c->tir, c->model);
+		if (stop_at(c, "prog"))
+			return loop_dump(stdout, c->loop), false;
+	}
+	c->time[3] = sg_seconds();
+	if (loops && !c->unrolled_too) {
+		c->time[4] = sg_seconds();
+		return true;
 	}
 	c->dag = dag_new(c->arena, c->dtype);
-	dag_build(c->dag, c->model);
+	c->grad = unroll(c->dag, c->tir, c->model);
 	if (stop_at(c, "dag"))
-		return dag_dump(stdout, c->dag, c->model), false;
-	c->time[2] = sg_seconds();
-	c->grad = diff_reverse(c->dag, c->model);
-	if (stop_at(c, "grad"))
 		return diff_dump(stdout, c->dag, c->model, c->grad), false;
-	c->time[3] = sg_seconds();
 	c->prog = sched_build(c->arena, c->dag, c->model, c->grad);
 	if (stop_at(c, "prog"))
 		return sched_dump(stdout, c->prog), false;

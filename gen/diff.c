@@ -224,37 +224,6 @@ Node *diff_term(Dag *d, Node *n, int k, Node *adj)
 	return rule ? rule(d, n, k, adj) : NULL;
 }
 
-/* Marks the forward nodes the loss reads, and which depend on a param. */
-static void mark(Dag *d, Node *loss, bool *reach)
-{
-	reach[loss->id] = true;
-	for (int i = loss->id; i >= 0; i--) {
-		Node *n = d->nodes[i];
-		if (!reach[i])
-			continue;
-		for (int k = 0; k < n->nargs; k++)
-			reach[n->args[k]->id] = true;
-	}
-	for (int i = 0; i <= loss->id; i++) {
-		Node *n = d->nodes[i];
-		n->needs_grad = n->op == OP_PARAM;
-		for (int k = 0; k < n->nargs; k++)
-			n->needs_grad |= n->args[k]->needs_grad;
-		n->needs_grad &= reach[i] && n->op != OP_DETACH;
-	}
-}
-
-static void push_step(Arena *a, Grad *g, Contrib *c)
-{
-	if ((g->n_steps & (g->n_steps - 1)) == 0) {
-		Contrib **grown = arena_alloc(a, (size_t)(g->n_steps ? g->n_steps * 2 : 1) * sizeof *grown);
-		if (g->n_steps)
-			memcpy(grown, g->steps, (size_t)g->n_steps * sizeof *grown);
-		g->steps = grown;
-	}
-	g->steps[g->n_steps++] = c;
-}
-
 /* ---- params the loss does not read: one warning per declaration ---- */
 
 #define WARN_MAX_RUNS 8 /* runs of elements a warning lists, then "and N more" */
@@ -328,54 +297,134 @@ void diff_warn_unused(const Symbol *t, const bool *unused)
 	buf_free(&list);
 }
 
-Grad *diff_reverse(Dag *d, Model *m)
+/* ---- reverse mode on the tensor IR ---- */
+
+/* Marks the values the loss reads, and which of them depend on a param. */
+static void mark(Tir *t, TVal *loss, bool *reach)
 {
-	Arena *a = d->arena;
-	Grad *g = arena_alloc(a, sizeof *g);
-	Node *loss = m->loss->node;
-	g->n_forward = d->n;
-	d->first_backward = d->n;
-	bool *reach = arena_alloc(a, (size_t)d->n * sizeof *reach);
-	Node **adj = arena_alloc(a, (size_t)d->n * sizeof *adj);
-	g->contribs = arena_alloc(a, (size_t)d->n * sizeof *g->contribs);
-	g->adj = adj;
-	mark(d, loss, reach);
+	reach[loss->id] = true;
+	for (int i = loss->id; i >= 0; i--)
+		if (reach[i])
+			for (int k = 0; k < t->vals[i]->nargs; k++)
+				reach[t->vals[i]->args[k]->id] = true;
+	for (int i = 0; i <= loss->id; i++) {
+		TVal *v = t->vals[i];
+		v->needs_grad = v->kind == T_LEAF && v->sym->kind == SYM_PARAM;
+		for (int k = 0; k < v->nargs; k++)
+			v->needs_grad |= v->args[k]->needs_grad;
+		v->needs_grad &= reach[i] && !(v->kind == T_MAP && v->op == OP_DETACH);
+	}
+}
+
+/* A map's term: diff.c's scalar rule, applied to the map's own pattern
+ * (so each element's term is the scalar rule's), as values.  An operand
+ * broadcast to the map's elements has a term per element, which
+ * diff_tensor adds to its adjoint one by one, ascending. */
+static TVal *map_term(Tir *t, TVal *v, int k, TVal *adj)
+{
+	Rule *rule = rule_for(v->op);
+	if (!rule)
+		return NULL;
+	TVal *bind[4] = {NULL, NULL, NULL, adj};
+	Node *arg[2] = {NULL, NULL};
+	for (int i = 0; i < v->nargs; i++) {
+		TVal *a = v->args[i];
+		if (a->kind == T_CONST)
+			arg[i] = dag_const(t->scratch, a->value);
+		else if (i == 1 && a == v->args[0])
+			arg[i] = arg[0];
+		else
+			bind[i] = a, arg[i] = t->ph[i];
+	}
+	Node *n = dag_make(t->scratch, v->op, arg[0], arg[1]);
+	Node *a = adj->kind == T_CONST ? dag_const(t->scratch, adj->value) : t->ph[3];
+	return tir_from_pattern(t, rule(t->scratch, n, k, a), bind);
+}
+
+/*
+ * C = X @ Y: dX(i, t) = sum over j of dC(i, j) Y(t, j), dY(t, j) = sum over i
+ * of X(i, t) dC(i, j), each a product whose sum runs over the other axis
+ * of dC, ascending.
+ */
+static TVal *matmul_term(Tir *t, TVal *v, int k, TVal *adj)
+{
+	sg_check(!v->tx && !v->ty);
+	if (k == 0)
+		return tir_matmul(t, adj, v->args[1], v->m, v->n, v->k, false, true);
+	return tir_matmul(t, v->args[0], adj, v->k, v->m, v->n, true, false);
+}
+
+/* The term adj(v) * dv/d(operand k), or NULL when no gradient flows. */
+static TVal *term_for(Tir *t, TVal *v, int k, TVal *adj)
+{
+	switch (v->kind) {
+	case T_MAP: return map_term(t, v, k, adj);
+	case T_MATMUL: return matmul_term(t, v, k, adj);
+	case T_FOLD: return v->op == OP_ADD ? tir_bcast(t, adj, v->args[0]) : NULL;
+	case T_VIEW: return tir_scatter(t, adj, v->off, v->args[0]);
+	default: return NULL;
+	}
+}
+
+static void push_step(Tir *t, TStep s)
+{
+	if ((t->n_steps & (t->n_steps - 1)) == 0) {
+		TStep *grown = arena_alloc(t->arena, (size_t)(t->n_steps ? 2 * t->n_steps : 1) * sizeof *grown);
+		if (t->n_steps)
+			memcpy(grown, t->steps, (size_t)t->n_steps * sizeof *grown);
+		t->steps = grown;
+	}
+	t->steps[t->n_steps++] = s;
+}
+
+/* Warns of params the loss does not read: an element no term reaches. */
+static void warn_unused(Tir *t, Model *m)
+{
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *s = m->tensors[i];
+		if (s->kind != SYM_PARAM)
+			continue;
+		TVal *g = t->adj[s->tval->id];
+		bool *unused = arena_alloc(t->arena, (size_t)s->size);
+		for (int e = 0; e < s->size; e++)
+			unused[e] = !g || !tir_has(g, e);
+		diff_warn_unused(s, unused);
+	}
+}
+
+void diff_tensor(Tir *t, Model *m)
+{
+	TVal *loss = m->loss->tval;
+	t->n_forward = t->n;
+	t->loss = loss;
+	bool *reach = arena_alloc(t->arena, (size_t)t->n);
+	t->adj = arena_alloc(t->arena, (size_t)t->n * sizeof *t->adj);
+	mark(t, loss, reach);
 	if (!loss->needs_grad)
 		diag_error(m->loss->loc, "the loss does not depend on any parameter");
-	adj[loss->id] = d->one;
+	t->adj[loss->id] = tir_const(t, 1.0);
 	for (int i = loss->id; i >= 0; i--) {
-		Node *n = d->nodes[i];
-		Rule *rule = rule_for(n->op);
-		if (!n->needs_grad || !adj[i] || !rule)
+		TVal *v = t->vals[i];
+		TVal *adj = t->adj[i];
+		if (!v->needs_grad || !adj || !adj->n_has)
 			continue;
-		for (int k = 0; k < n->nargs; k++) {
-			Node *arg = n->args[k];
-			if (!arg->needs_grad)
+		t->line = v->line;
+		for (int k = 0; k < v->nargs; k++) {
+			TVal *c = v->args[k];
+			if (!c->needs_grad)
 				continue;
-			int first = d->n;
-			Node *term = rule(d, n, k, adj[i]);
-			adj[arg->id] = adj[arg->id] ? simp_add(d, adj[arg->id], term) : term;
-			Contrib *c = arena_alloc(a, sizeof *c);
-			*c = (Contrib){n, arg, term, adj[arg->id], g->contribs[arg->id], first, d->n};
-			g->contribs[arg->id] = c;
-			push_step(a, g, c);
+			int first = t->n;
+			TVal *term = term_for(t, v, k, adj), **sum = &t->adj[c->id];
+			if (!term)
+				continue;
+			if (c->size == 1 && term->size > 1) /* broadcast: each element's term in turn */
+				*sum = *sum ? tir_fold_onto(t, *sum, term) : tir_fold(t, OP_ADD, term);
+			else
+				*sum = tir_acc(t, *sum, term);
+			push_step(t, (TStep){v, c, k, term, t->adj[c->id], first, t->n});
 		}
 	}
-	g->param_grad = arena_alloc(a, (size_t)m->n_params * sizeof *g->param_grad);
-	bool *unused = arena_alloc(a, (size_t)m->n_params + 1);
-	for (int i = 0; i < m->n_params; i++) {
-		Symbol *p = m->params[i];
-		Node *pg = p->node->id < g->n_forward ? adj[p->node->id] : NULL;
-		g->param_grad[i] = pg ? pg : d->zero;
-		unused[i] = !pg;
-	}
-	/* a tensor's elements are consecutive params, from its first one's index */
-	for (int i = 0; i < m->n_tensors; i++) {
-		Symbol *t = m->tensors[i];
-		if (t->kind == SYM_PARAM)
-			diff_warn_unused(t, unused + (t->elems ? t->elems[0]->index : t->index));
-	}
-	return g;
+	warn_unused(t, m);
 }
 
 void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g)

@@ -42,7 +42,8 @@ static const char usage_text[] =
 	"                     (libmvec): faster, within a few ulp of the per-row results\n"
 	"  --stats            print operation counts of forward and backward code\n"
 	"  --dump=STAGE       print the IR after STAGE and stop:\n"
-	"                     tokens, ast, dag, grad, prog\n"
+	"                     tokens, ast, tir, grad (the tensor IR before and after\n"
+	"                     differentiation), dag (unrolled), prog\n"
 	"  --depfile FILE     write a Makefile depfile (for build systems)\n"
 	"  --help, --version\n"
 	"\n"
@@ -116,7 +117,7 @@ static uint64_t parse_seed(const char *s)
 	return (uint64_t)v;
 }
 
-static const char *const stages[] = {"tokens", "ast", "dag", "grad", "prog", NULL};
+static const char *const stages[] = {"tokens", "ast", "tir", "grad", "dag", "prog", NULL};
 
 /* Whether option name (n bytes, "--dtype") takes a value. */
 static bool takes_value(const char *name, size_t n)
@@ -178,7 +179,7 @@ static void parse_gen_args(GenOpts *o, int argc, char **argv)
 			while (stages[k] && strcmp(stages[k], o->c.dump))
 				k++;
 			if (!stages[k])
-				diag_usage("unknown stage '%s' (tokens, ast, dag, grad, prog)", o->c.dump);
+				diag_usage("unknown stage '%s' (tokens, ast, tir, grad, dag, prog)", o->c.dump);
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
 			usage(0);
 		else if (a[0] == '-' && a[1])
@@ -302,8 +303,6 @@ static void print_stats(const Compile *c)
 		return;
 	}
 	const Prog *p = c->prog;
-	if (c->loop_why)
-		fprintf(stderr, "unrolled although above the loop threshold: %s\n", c->loop_why);
 	const Func *b = &p->backward;
 	double ratio = b->n_fwd_ops ? (double)b->n_bwd_ops / b->n_fwd_ops : 0;
 	fprintf(stderr, "%s: %d params, %d inputs, %d outputs, %d DAG nodes\n",

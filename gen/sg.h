@@ -200,7 +200,7 @@ struct Symbol {
 	Expr *value;        /* SYM_LET */
 	Stmt *stmt;         /* SYM_LET: its statement */
 	Node *node;         /* set by dag_build */
-	struct TVal *tval;  /* set by loop_build */
+	struct TVal *tval;  /* set by tir_build: a binding's (or tensor's) value */
 	bool used;
 };
 
@@ -266,10 +266,119 @@ Node *dag_const(Dag *d, double v);
 Node *dag_leaf(Dag *d, Op op, Symbol *sym);
 /* The raw constructor: hash-consed, no simplification. */
 Node *dag_make(Dag *d, Op op, Node *a, Node *b);
-void dag_build(Dag *d, Model *m);          /* lowers the AST */
-Node *dag_lower(Dag *d, Expr *e);          /* one expression */
 void dag_dump(FILE *out, const Dag *d, const Model *m);
 double dag_round(const Dag *d, double v);  /* to the dtype */
+
+/* ---- tir.c: the tensor IR, which every form is lowered from ----
+ *
+ * The AST is lowered once into values with shapes; reverse mode (diff.c)
+ * adds the gradient program to the same IR; unroll.c expands every value
+ * element by element into the scalar DAG, loop.c emits each as a loop nest.
+ * Each kind fixes the order of its operations, so both forms compute the
+ * same bits.  Elements are row-major.  A value's elements may be absent
+ * (only gradient values: the part of an adjoint no term reached); an
+ * operation skips absent operands, as documented per kind:
+ *
+ *   T_LEAF    a param or input as declared (sym)
+ *   T_CONST   one number (value), rounded to the dtype
+ *   T_IOTA    0, 1, ..., size - 1
+ *   T_MAP     op elementwise; an operand of one element is broadcast.  An
+ *             element exists where every operand's does
+ *   T_MATMUL  out(i, j) = x(i, 0) y(0, j) + x(i, 1) y(1, j) + ... : a left
+ *             fold over the contraction index, ascending, of the products
+ *             whose operands both exist; x is [m, k] (stored [k, m] when
+ *             tx), y is [k, n] (stored [n, k] when ty)
+ *   T_FOLD    acc = a[0]; acc = op(acc, a[i]), i ascending, over the
+ *             elements that exist (sum: ADD, max: MAX); with args[1] (one
+ *             element, a gradient's sum so far), acc starts from it
+ *   T_VIEW    elements off .. off + size - 1 of args[0], a root value
+ *   T_SCATTER args[0] at elements off .. of a value of this size; the rest
+ *             absent (the adjoint of a view)
+ *   T_BCAST   args[0], one element, as every element
+ *   T_ACC     args[0] + args[1] where both exist, else the one that does
+ *             (adjoint sums: the first term is not added to a zero)
+ *
+ * The canonical order of an adjoint sum: reverse mode visits values by
+ * descending id, operands in order, and each term is added to the sum
+ * so far (T_ACC), so adj = ((t1 + t2) + t3) ..., each t a whole tensor.
+ */
+typedef enum {
+	T_LEAF, T_CONST, T_IOTA, T_MAP, T_MATMUL, T_FOLD, T_VIEW, T_SCATTER, T_BCAST, T_ACC
+} TKind;
+
+typedef struct TVal TVal;
+struct TVal {
+	TKind kind;
+	Op op;              /* MAP, FOLD */
+	int id;             /* creation order: operands have smaller ids */
+	int nargs;
+	TVal *args[2];
+	int size;           /* elements */
+	Shape shape;
+	Symbol *sym;        /* LEAF */
+	double value;       /* CONST */
+	int m, k, n;        /* MATMUL: [m, k] @ [k, n] */
+	bool tx, ty;        /* MATMUL: an operand stored transposed */
+	int off;            /* VIEW, SCATTER */
+	const bool *has;    /* NULL when every element exists; else which do */
+	int n_has;          /* elements that exist */
+	int line;           /* the source line that made it */
+	bool grad;          /* made by reverse mode */
+	bool needs_grad;    /* depends on a param, not only through a detach */
+	const char *name;   /* a binding's identifier, when one names it */
+	uint32_t hash;
+	TVal *next;
+	Node **elems;       /* unroll.c: the scalar node of each element (NULL: absent) */
+};
+
+/* One step of reverse mode: term = adj(parent) * d parent / d child, added
+ * to child's adjoint, which is then sum. */
+typedef struct TStep {
+	TVal *parent, *child;
+	int k;              /* which operand of parent the child is */
+	TVal *term, *sum;
+	int first, end;     /* ids of the values this step made */
+} TStep;
+
+typedef struct Tir {
+	Arena *arena;
+	Model *model;
+	Dtype dtype;
+	TVal **vals;        /* by id */
+	int n, cap;
+	TVal **buckets;
+	int nbuckets;
+	int line;           /* the line values are being made for */
+	Dag *scratch;       /* patterns over placeholders, for the simplifier */
+	Node *ph[4];        /* placeholders: operands 0 and 1, the value, its adjoint */
+	Symbol ph_sym[4];
+	/* reverse mode (diff_tensor) */
+	int n_forward;      /* ids below this are the forward program */
+	TVal *loss;
+	TVal **adj;         /* by forward id: dloss/dvalue, or NULL */
+	TStep *steps;
+	int n_steps;
+} Tir;
+
+Tir *tir_new(Arena *a, Model *m, Dtype dt);
+/* Lowers every binding; each Symbol's tval is its value. */
+void tir_build(Tir *t, Model *m);
+TVal *tir_lower(Tir *t, Expr *e);    /* one expression */
+TVal *tir_const(Tir *t, double v);
+/* op elementwise, through the simplifier: the same value simp.c's rules
+ * give for each element. */
+TVal *tir_map(Tir *t, Op op, TVal *a, TVal *b);
+TVal *tir_matmul(Tir *t, TVal *x, TVal *y, int m, int k, int n, bool tx, bool ty);
+TVal *tir_fold(Tir *t, Op op, TVal *a);
+TVal *tir_fold_onto(Tir *t, TVal *init, TVal *a); /* init + a[0] + a[1] + ... */
+TVal *tir_view(Tir *t, TVal *a, int off, Shape s);
+TVal *tir_scatter(Tir *t, TVal *a, int off, TVal *like);
+TVal *tir_bcast(Tir *t, TVal *a, TVal *like);
+TVal *tir_acc(Tir *t, TVal *a, TVal *b);
+/* The value of scratch expression e over the placeholders' values. */
+TVal *tir_from_pattern(Tir *t, Node *e, TVal *const bind[4]);
+void tir_dump(FILE *out, const Tir *t);
+bool tir_has(const TVal *v, int i);  /* element i exists */
 
 /* ---- simp.c: simplifying constructors (only exact IEEE identities) ---- */
 Node *simp_make(Dag *d, Op op, Node *a, Node *b);
@@ -301,7 +410,9 @@ typedef struct Grad {
 	int n_forward;      /* ids below this are forward nodes */
 } Grad;
 
-Grad *diff_reverse(Dag *d, Model *m);
+/* Reverse mode on the tensor IR: appends the gradient program to t
+ * (t->adj, t->steps); warns of params the loss does not read. */
+void diff_tensor(Tir *t, Model *m);
 void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g);
 double dag_apply(Dtype dt, Op op, double a, double b); /* one operation */
 /* Evaluates every node: vals[id], in the dtype's arithmetic, as the emitted C does. */
@@ -316,6 +427,13 @@ Node *diff_term(Dag *d, Node *n, int k, Node *adj);
 /* One warning for tensor (or scalar) param t, naming the elements whose
  * unused[offset] is set: "z[0..20]" runs, not one warning per element. */
 void diff_warn_unused(const Symbol *t, const bool *unused);
+
+/* ---- unroll.c: the IR element by element, into the scalar DAG ---- */
+/* Expands the forward and gradient programs of t; sets every Symbol's node
+ * and returns the gradient's nodes and contributions, for sched.c. */
+Grad *unroll(Dag *d, Tir *t, Model *m);
+/* One more expression (symgrad check's hand derivations), lowered and expanded. */
+Node *unroll_expr(Dag *d, Tir *t, Expr *e);
 
 /* ---- canon.c: canonical forms (sums of monomials) ---- */
 typedef struct Canon Canon;
@@ -410,8 +528,9 @@ enum { SG_LOOPS_AUTO, SG_LOOPS_ALWAYS, SG_LOOPS_NEVER };
  * estimate): matrix products, reductions and elementwise operations on
  * tensors; operations on scalars count 0, since loops cannot shorten them. */
 long loop_estimate(const Model *m);
-/* The loop program, or NULL with *why set when the model needs unrolling. */
-LoopProg *loop_build(Arena *a, Model *m, Dtype dt, const char **why);
+/* The loop program of t's forward and gradient programs: each value a loop nest. */
+LoopProg *loop_build(Arena *a, Tir *t, Model *m);
+void loop_dump(FILE *out, const LoopProg *p);  /* --dump=prog in loop form */
 
 /* ---- tmpl.c: sandboxed Lua templates ---- */
 typedef struct TmplFile {
@@ -479,8 +598,9 @@ typedef struct Compile {
 	bool vector_math;   /* --vector-math: libmvec in the batched gradient */
 	Model *model;
 	LoopProg *loop;     /* the loop program, when loops were chosen */
-	const char *loop_why; /* why a model above the threshold was unrolled */
+	bool unrolled_too;  /* the unrolled program as well, in loop form */
 	long estimate;      /* loop_estimate of the model */
+	Tir *tir;           /* the tensor IR, forward and gradient */
 	Dag *dag;
 	Grad *grad;
 	Prog *prog;

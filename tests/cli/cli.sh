@@ -89,7 +89,7 @@ bad-options)
 	expect_err "symgrad: error: --dtype must be double or float, not 'half'"
 	run gen "$linear" --dump=everything
 	expect_status 2
-	expect_err "symgrad: error: unknown stage 'everything' (tokens, ast, dag, grad, prog)"
+	expect_err "symgrad: error: unknown stage 'everything' (tokens, ast, tir, grad, dag, prog)"
 	run gen
 	expect_status 2
 	expect_err "symgrad: error: no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])"

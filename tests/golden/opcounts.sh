@@ -5,6 +5,7 @@
 # one-IR rewrite; lower them when the code gets better.
 set -eu
 symgrad=$1 src=$2
+case $symgrad in /*) ;; *) symgrad=$PWD/$symgrad ;; esac
 fail=0
 while read -r model rest; do
 	now=$(cd "$src" && sh tests/tools/opcount.sh "$symgrad" "$model")

@@ -361,9 +361,9 @@ Test(diff, loss_without_param_exits_1, .exit_code = 1)
 	fclose(stderr);
 	Token *t = lex_tokenize(a, &src, &n);
 	Model *m = parse_model(a, &src, t, 0);
-	Dag *d = dag_new(a, DT_DOUBLE);
-	dag_build(d, m);
-	diff_reverse(d, m);
+	Tir *ir = tir_new(a, m, DT_DOUBLE);
+	tir_build(ir, m);
+	diff_tensor(ir, m);
 }
 
 Test(diff, loss_that_is_a_param)

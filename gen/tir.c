@@ -1,0 +1,587 @@
+/*
+ * tir.c: the tensor IR (sg.h lists its kinds and their order of operations).
+ *
+ * Values are hash-consed: making a value equal to an existing one (same
+ * kind, operator, operands and shape; a + b and b + a alike) returns it.
+ * Elementwise maps go through simp.c: tir_map builds op(operands) as a
+ * pattern over placeholders in a scratch DAG with the simplifying
+ * constructors, and the pattern's operations become maps, so the IR holds
+ * the same operations the scalar program would (x * 1 is x, x - (-y) is
+ * x + y) and unroll.c's expansion finds nothing left to simplify that does
+ * not depend on an element's own value.
+ *
+ * The lowering is the one definition of each builtin: sum and dot are left
+ * folds, softmax and logsumexp shift by the detached maximum, cross_entropy
+ * picks the class by comparing it with 0, 1, 2, ...
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sg.h"
+
+#define MAX_INNER 64 /* operations of one pattern */
+
+bool tir_has(const TVal *v, int i)
+{
+	return !v->has || v->has[i];
+}
+
+/* ---- values, hash-consed ---- */
+
+static uint32_t mix(uint32_t h, uint64_t v)
+{
+	h ^= (uint32_t)v ^ (uint32_t)(v >> 32);
+	h *= 0x9E3779B1u;
+	return h ^ (h >> 15);
+}
+
+static uint32_t val_hash(const TVal *p, TVal *a, TVal *b)
+{
+	uint64_t bits;
+	memcpy(&bits, &p->value, sizeof bits);
+	uint32_t h = mix(0x7A11u, (uint64_t)p->kind << 8 | (uint64_t)p->op);
+	h = mix(h, a ? (uint64_t)a->id + 1 : 0);
+	h = mix(h, b ? (uint64_t)b->id + 1 : 0);
+	h = mix(h, bits);
+	h = mix(h, (uint64_t)(uintptr_t)p->sym);
+	h = mix(h, (uint64_t)p->size << 32 | (uint64_t)(uint32_t)p->off);
+	h = mix(h, (uint64_t)p->m << 40 ^ (uint64_t)p->k << 20 ^ (uint64_t)p->n);
+	h = mix(h, (uint64_t)p->tx << 1 | p->ty);
+	h = mix(h, (uint64_t)p->shape.rank << 42 ^ (uint64_t)p->shape.dim[0] << 21 ^
+		       (uint64_t)p->shape.dim[1]);
+	return h;
+}
+
+static bool same(const TVal *v, const TVal *p, TVal *a, TVal *b)
+{
+	return v->kind == p->kind && v->op == p->op && v->args[0] == a && v->args[1] == b &&
+	       v->sym == p->sym && !memcmp(&v->value, &p->value, sizeof v->value) &&
+	       v->size == p->size && v->off == p->off && v->m == p->m && v->k == p->k &&
+	       v->n == p->n && v->tx == p->tx && v->ty == p->ty &&
+	       v->shape.rank == p->shape.rank && v->shape.dim[0] == p->shape.dim[0] &&
+	       v->shape.dim[1] == p->shape.dim[1];
+}
+
+static TVal *lookup(const Tir *t, const TVal *p, TVal *a, TVal *b)
+{
+	uint32_t h = val_hash(p, a, b);
+	for (TVal *v = t->buckets[h & (uint32_t)(t->nbuckets - 1)]; v; v = v->next)
+		if (v->hash == h && same(v, p, a, b))
+			return v;
+	return NULL;
+}
+
+static void rehash(Tir *t)
+{
+	t->nbuckets *= 2;
+	t->buckets = arena_alloc(t->arena, (size_t)t->nbuckets * sizeof *t->buckets);
+	for (int i = 0; i < t->n; i++) {
+		TVal *v = t->vals[i];
+		TVal **b = &t->buckets[v->hash & (uint32_t)(t->nbuckets - 1)];
+		v->next = *b;
+		*b = v;
+	}
+}
+
+/* Element (i, j) of a product's operands: their flat positions. */
+static int x_at(const TVal *v, int i, int j)
+{
+	return v->tx ? j * v->m + i : i * v->k + j;
+}
+
+static int y_at(const TVal *v, int i, int j)
+{
+	return v->ty ? j * v->k + i : i * v->n + j;
+}
+
+/* Whether element i of new value v exists, from its operands. */
+static bool elem_has(const TVal *v, int i)
+{
+	const TVal *a = v->args[0], *b = v->args[1];
+	switch (v->kind) {
+	case T_MAP:
+		return tir_has(a, a->size == 1 ? 0 : i) && (!b || tir_has(b, b->size == 1 ? 0 : i));
+	case T_MATMUL:
+		for (int t = 0; t < v->k; t++)
+			if (tir_has(a, x_at(v, i / v->n, t)) && tir_has(b, y_at(v, t, i % v->n)))
+				return true;
+		return false;
+	case T_FOLD:
+		return a->n_has > 0 || (b && tir_has(b, 0));
+	case T_VIEW: return tir_has(a, v->off + i);
+	case T_SCATTER: return i >= v->off && i < v->off + a->size && tir_has(a, i - v->off);
+	case T_BCAST: return tir_has(a, 0);
+	case T_ACC: return tir_has(a, i) || tir_has(b, i);
+	default: return true;
+	}
+}
+
+static void set_has(Tir *t, TVal *v)
+{
+	bool all = true;
+	for (int i = 0; i < v->nargs; i++)
+		all &= !v->args[i]->has;
+	if (all && v->kind != T_SCATTER) {
+		v->n_has = v->size;
+		return;
+	}
+	bool *has = arena_alloc(t->arena, (size_t)v->size);
+	for (int i = 0; i < v->size; i++)
+		v->n_has += has[i] = elem_has(v, i);
+	v->has = v->n_has < v->size ? has : NULL;
+}
+
+/* The value equal to *p over operands a, b, made if new. */
+static TVal *intern(Tir *t, const TVal *p, TVal *a, TVal *b)
+{
+	TVal *v = lookup(t, p, a, b);
+	if (!v && p->kind == T_MAP && b && (p->op == OP_ADD || p->op == OP_MUL))
+		v = lookup(t, p, b, a);
+	if (v)
+		return v;
+	if (t->n >= SG_MAX_NODES)
+		diag_fatal("the model needs more than %d tensor values (limit)", SG_MAX_NODES);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 256;
+		TVal **grown = arena_alloc(t->arena, (size_t)t->cap * sizeof *grown);
+		if (t->n)
+			memcpy(grown, t->vals, (size_t)t->n * sizeof *grown);
+		t->vals = grown;
+	}
+	v = arena_alloc(t->arena, sizeof *v);
+	*v = *p;
+	v->args[0] = a;
+	v->args[1] = b;
+	v->nargs = (a != NULL) + (b != NULL);
+	v->id = t->n;
+	v->line = t->line;
+	v->grad = t->n_forward > 0;
+	v->hash = val_hash(p, a, b);
+	v->has = NULL;
+	v->n_has = 0;
+	set_has(t, v);
+	t->vals[t->n++] = v;
+	TVal **bucket = &t->buckets[v->hash & (uint32_t)(t->nbuckets - 1)];
+	v->next = *bucket;
+	*bucket = v;
+	if (t->n > t->nbuckets)
+		rehash(t);
+	return v;
+}
+
+static Shape scalar_shape(void)
+{
+	return (Shape){0, {0, 0}};
+}
+
+Tir *tir_new(Arena *a, Model *m, Dtype dt)
+{
+	Tir *t = arena_alloc(a, sizeof *t);
+	t->arena = a;
+	t->model = m;
+	t->dtype = dt;
+	t->nbuckets = 256;
+	t->buckets = arena_alloc(a, (size_t)t->nbuckets * sizeof *t->buckets);
+	t->scratch = dag_new(a, dt);
+	static const char *const ph_names[] = {"%0", "%1", "%v", "%adj"};
+	for (int k = 0; k < 4; k++) {
+		t->ph_sym[k] = (Symbol){.kind = SYM_INPUT, .name = ph_names[k], .ident = ph_names[k]};
+		t->ph[k] = dag_leaf(t->scratch, OP_INPUT, &t->ph_sym[k]);
+	}
+	return t;
+}
+
+TVal *tir_const(Tir *t, double v)
+{
+	TVal p = {.kind = T_CONST, .size = 1, .value = dag_round(t->scratch, v)};
+	return intern(t, &p, NULL, NULL);
+}
+
+static TVal *leaf(Tir *t, Symbol *s)
+{
+	TVal p = {.kind = T_LEAF, .sym = s, .size = s->size, .shape = s->shape};
+	return intern(t, &p, NULL, NULL);
+}
+
+static TVal *iota(Tir *t, int n)
+{
+	TVal p = {.kind = T_IOTA, .size = n, .shape = {1, {n, 0}}};
+	return intern(t, &p, NULL, NULL);
+}
+
+/* One map, as is: its operands broadcast to the larger's shape. */
+static TVal *raw_map(Tir *t, Op op, TVal *a, TVal *b)
+{
+	TVal p = {.kind = T_MAP, .op = op, .size = a->size, .shape = a->shape};
+	if (b && (b->size > a->size || (b->size == a->size && b->shape.rank > a->shape.rank))) {
+		p.size = b->size;
+		p.shape = b->shape;
+	}
+	sg_check(a->size == 1 || a->size == p.size);
+	sg_check(!b || b->size == 1 || b->size == p.size);
+	return intern(t, &p, a, b);
+}
+
+/* The non-leaf nodes of pattern e, in the order they were made (ids). */
+static int inner_nodes(Node *e, Node **nodes)
+{
+	Node *stack[2 * MAX_INNER];
+	int nn = 0, ns = 0;
+	stack[ns++] = e;
+	while (ns) {
+		Node *n = stack[--ns];
+		bool seen = n->nargs == 0;
+		for (int i = 0; i < nn && !seen; i++)
+			seen = nodes[i] == n;
+		if (seen)
+			continue;
+		sg_check(nn < MAX_INNER && ns + 2 <= 2 * MAX_INNER);
+		nodes[nn++] = n;
+		for (int k = 0; k < n->nargs; k++)
+			stack[ns++] = n->args[k];
+	}
+	for (int i = 1; i < nn; i++)
+		for (int j = i; j > 0 && nodes[j]->id < nodes[j - 1]->id; j--) {
+			Node *x = nodes[j];
+			nodes[j] = nodes[j - 1];
+			nodes[j - 1] = x;
+		}
+	return nn;
+}
+
+static TVal *bound(Tir *t, Node *n, TVal *const bind[4], Node **nodes, TVal **vals, int nn)
+{
+	if (n->op == OP_CONST)
+		return tir_const(t, n->value);
+	for (int k = 0; k < 4; k++)
+		if (n == t->ph[k]) {
+			sg_check(bind[k]);
+			return bind[k];
+		}
+	for (int i = 0; i < nn; i++)
+		if (nodes[i] == n)
+			return vals[i];
+	unreachable();
+}
+
+TVal *tir_from_pattern(Tir *t, Node *e, TVal *const bind[4])
+{
+	Node *nodes[MAX_INNER];
+	TVal *vals[MAX_INNER];
+	int nn = inner_nodes(e, nodes);
+	for (int i = 0; i < nn; i++) {
+		Node *n = nodes[i];
+		TVal *a = bound(t, n->args[0], bind, nodes, vals, i);
+		TVal *b = n->nargs > 1 ? bound(t, n->args[1], bind, nodes, vals, i) : NULL;
+		vals[i] = raw_map(t, n->op, a, b);
+	}
+	return bound(t, e, bind, nodes, vals, nn);
+}
+
+/* Operand v of a pattern: a constant as itself, else placeholder k. */
+static Node *pattern_operand(Tir *t, TVal *v, int k, TVal **bind)
+{
+	if (v->kind == T_CONST)
+		return dag_const(t->scratch, v->value);
+	bind[k] = v;
+	return t->ph[k];
+}
+
+TVal *tir_map(Tir *t, Op op, TVal *a, TVal *b)
+{
+	TVal *bind[4] = {NULL, NULL, NULL, NULL};
+	Node *pa = pattern_operand(t, a, 0, bind);
+	Node *pb = !b ? NULL : b == a ? pa : pattern_operand(t, b, 1, bind);
+	return tir_from_pattern(t, simp_make(t->scratch, op, pa, pb), bind);
+}
+
+TVal *tir_matmul(Tir *t, TVal *x, TVal *y, int m, int k, int n, bool tx, bool ty)
+{
+	Shape s = {2, {m, n}};
+	if (m == 1 && n == 1)
+		s = scalar_shape();
+	else if (m == 1)
+		s = (Shape){1, {n, 0}};
+	else if (n == 1)
+		s = (Shape){1, {m, 0}};
+	TVal p = {.kind = T_MATMUL, .size = m * n, .shape = s, .m = m, .k = k, .n = n,
+		  .tx = tx, .ty = ty};
+	return intern(t, &p, x, y);
+}
+
+TVal *tir_view(Tir *t, TVal *a, int off, Shape s)
+{
+	int size = shape_size(s);
+	if (a->kind == T_VIEW) {
+		off += a->off;
+		a = a->args[0];
+	}
+	if (off == 0 && size == a->size)
+		return a;
+	TVal p = {.kind = T_VIEW, .size = size, .shape = s, .off = off};
+	return intern(t, &p, a, NULL);
+}
+
+TVal *tir_fold(Tir *t, Op op, TVal *a)
+{
+	if (a->size == 1)
+		return a;
+	TVal p = {.kind = T_FOLD, .op = op, .size = 1, .shape = scalar_shape()};
+	return intern(t, &p, a, NULL);
+}
+
+TVal *tir_fold_onto(Tir *t, TVal *init, TVal *a)
+{
+	TVal p = {.kind = T_FOLD, .op = OP_ADD, .size = 1, .shape = scalar_shape()};
+	sg_check(init->size == 1);
+	return intern(t, &p, a, init);
+}
+
+TVal *tir_scatter(Tir *t, TVal *a, int off, TVal *like)
+{
+	if (off == 0 && a->size == like->size)
+		return a;
+	TVal p = {.kind = T_SCATTER, .size = like->size, .shape = like->shape, .off = off};
+	return intern(t, &p, a, NULL);
+}
+
+TVal *tir_bcast(Tir *t, TVal *a, TVal *like)
+{
+	if (like->size == 1)
+		return a;
+	TVal p = {.kind = T_BCAST, .size = like->size, .shape = like->shape};
+	return intern(t, &p, a, NULL);
+}
+
+TVal *tir_acc(Tir *t, TVal *a, TVal *b)
+{
+	if (!a)
+		return b;
+	TVal p = {.kind = T_ACC, .size = b->size, .shape = b->shape};
+	sg_check(a->size == b->size);
+	return intern(t, &p, a, b);
+}
+
+/* ---- lowering the AST ---- */
+
+static TVal *lower(Tir *t, const Expr *e);
+
+/* The largest element, held constant for the gradient: softmax and
+ * logsumexp are shift-invariant, so the shift's derivative is exactly 0. */
+static TVal *detached_max(Tir *t, TVal *x)
+{
+	return tir_map(t, OP_DETACH, tir_fold(t, OP_MAX, x), NULL);
+}
+
+/* exp(x - m) for the detached maximum m */
+static TVal *shifted_exp(Tir *t, TVal *x, TVal *m)
+{
+	return tir_map(t, OP_EXP, tir_map(t, OP_SUB, x, m), NULL);
+}
+
+static TVal *mean_of(Tir *t, TVal *x)
+{
+	return tir_map(t, OP_DIV, tir_fold(t, OP_ADD, x), tir_const(t, x->size));
+}
+
+static TVal *lower_builtin(Tir *t, const Expr *e)
+{
+	TVal *x = lower(t, e->args[0]);
+	TVal *y = e->nargs > 1 ? lower(t, e->args[1]) : NULL;
+	switch (e->builtin) {
+	case B_SUM: return tir_fold(t, OP_ADD, x);
+	case B_MEAN: return mean_of(t, x);
+	case B_DOT: return tir_fold(t, OP_ADD, tir_map(t, OP_MUL, x, y));
+	case B_SOFTMAX:
+	case B_LOGSUMEXP: {
+		TVal *m = detached_max(t, x);
+		TVal *ex = shifted_exp(t, x, m);
+		TVal *s = tir_fold(t, OP_ADD, ex);
+		if (e->builtin == B_LOGSUMEXP)
+			return tir_map(t, OP_ADD, m, tir_map(t, OP_LOG, s, NULL));
+		return tir_map(t, OP_DIV, ex, s);
+	}
+	case B_MSE: {
+		TVal *r = tir_map(t, OP_SUB, x, y);
+		return mean_of(t, tir_map(t, OP_MUL, r, r));
+	}
+	case B_BCE:
+	case B_BCE_LOGITS: {
+		/* PyTorch's BCELoss term is one operation (ops.h BCE) */
+		TVal *terms = e->builtin == B_BCE
+				      ? tir_map(t, OP_BCE, x, y)
+				      : tir_map(t, OP_SUB, tir_map(t, OP_SOFTPLUS, x, NULL),
+						tir_map(t, OP_MUL, y, x));
+		return x->size == 1 ? terms : mean_of(t, terms);
+	}
+	case B_CROSS_ENTROPY: {
+		/* logsumexp(z) - z[class], with z[class] = sum of (class == i) * z[i] */
+		TVal *m = detached_max(t, x);
+		TVal *s = tir_fold(t, OP_ADD, shifted_exp(t, x, m));
+		TVal *lse = tir_map(t, OP_ADD, m, tir_map(t, OP_LOG, s, NULL));
+		TVal *pick = tir_map(t, OP_MUL, tir_map(t, OP_EQ, y, iota(t, x->size)), x);
+		return tir_map(t, OP_SUB, lse, tir_fold(t, OP_ADD, pick));
+	}
+	case B_COUNT:
+		break;
+	}
+	unreachable();
+}
+
+/* A @ B; a vector acts as a row (on the left) or a column (on the right). */
+static TVal *lower_matmul(Tir *t, const Expr *e)
+{
+	const Expr *x = e->args[0], *y = e->args[1];
+	int m = x->shape.rank == 2 ? x->shape.dim[0] : 1;
+	int k = x->shape.dim[x->shape.rank - 1];
+	int n = y->shape.rank == 2 ? y->shape.dim[1] : 1;
+	TVal *a = lower(t, x), *b = lower(t, y);
+	if (m == 1 && n == 1) /* vector @ vector is dot(a, b): the same value, one value */
+		return tir_fold(t, OP_ADD, tir_map(t, OP_MUL, a, b));
+	return tir_matmul(t, a, b, m, k, n, false, false);
+}
+
+static TVal *lower_index(Tir *t, const Expr *e)
+{
+	const Expr *base = e->args[0];
+	TVal *v = lower(t, base);
+	if (e->nidx == base->shape.rank) {
+		int cols = base->shape.rank == 2 ? base->shape.dim[1] : 1;
+		int at = e->nidx == 2 ? e->idx[0] * cols + e->idx[1] : e->idx[0];
+		return tir_view(t, v, at, scalar_shape());
+	}
+	int cols = base->shape.dim[1];
+	return tir_view(t, v, e->idx[0] * cols, (Shape){1, {cols, 0}}); /* a matrix's row */
+}
+
+static TVal *lower(Tir *t, const Expr *e)
+{
+	switch (e->kind) {
+	case E_NUM:
+		if (t->dtype == DT_FLOAT && (isinf((float)e->num) || ((float)e->num == 0) != (e->num == 0)))
+			diag_error(e->loc, "number %g is out of the range of a float (--dtype float)", e->num);
+		return tir_const(t, e->num);
+	case E_NAME:
+		sg_check(e->sym->tval);
+		return e->sym->tval;
+	case E_UNARY:
+	case E_BINARY:
+	case E_CALL: { /* operands in order: C leaves a call's argument order open */
+		TVal *a = lower(t, e->args[0]);
+		return tir_map(t, e->op, a, e->nargs > 1 ? lower(t, e->args[1]) : NULL);
+	}
+	case E_MATMUL:
+		return lower_matmul(t, e);
+	case E_INDEX:
+		return lower_index(t, e);
+	case E_BUILTIN:
+		return lower_builtin(t, e);
+	}
+	unreachable();
+}
+
+TVal *tir_lower(Tir *t, Expr *e)
+{
+	return lower(t, e);
+}
+
+/* Leaves in declaration order, then each binding in order. */
+void tir_build(Tir *t, Model *m)
+{
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *s = m->tensors[i];
+		t->line = s->loc.line;
+		s->tval = leaf(t, s);
+		for (int e = 0; e < s->size && s->elems; e++)
+			s->elems[e]->tval = s->tval;
+	}
+	if (t->dtype == DT_FLOAT)
+		for (int i = 0; i < m->n_params; i++)
+			if (isinf((float)m->params[i]->init))
+				diag_error(m->params[i]->loc,
+					   "initial value %g of '%s' overflows a float (--dtype float)",
+					   m->params[i]->init, m->params[i]->name);
+	for (int k = 0; k < m->n_lets; k++) {
+		Symbol *s = m->lets[k];
+		Symbol *whole = s->tensor ? s->tensor : s;
+		if (s->tensor && s->tensor->elems[0] != s) {
+			s->tval = whole->tval;
+			continue;
+		}
+		t->line = s->loc.line;
+		whole->tval = lower(t, whole->value);
+		s->tval = whole->tval;
+		if (!whole->tval->name && whole->tval->kind != T_LEAF && whole->tval->kind != T_CONST)
+			whole->tval->name = whole->ident;
+	}
+}
+
+/* ---- --dump=tir ---- */
+
+static const char *const kind_names[] = {"leaf", "const", "iota", "map", "matmul", "fold",
+					 "view", "scatter", "bcast", "acc"};
+
+static void dump_ref(FILE *out, const TVal *v)
+{
+	char b[40];
+	if (v->kind == T_CONST) {
+		fmt_shortest(b, sizeof b, v->value, DT_DOUBLE);
+		fputs(b, out);
+	} else if (v->kind == T_LEAF) {
+		fputs(v->sym->name, out);
+	} else {
+		fprintf(out, "%%%d", v->id);
+	}
+}
+
+static void dump_val(FILE *out, const TVal *v)
+{
+	fprintf(out, "%%%d = %s", v->id, kind_names[v->kind]);
+	if (v->kind == T_MAP || v->kind == T_FOLD)
+		fprintf(out, " %s", op_info[v->op].name);
+	for (int k = 0; k < v->nargs; k++) {
+		fputc(' ', out);
+		dump_ref(out, v->args[k]);
+	}
+	if (v->kind == T_MATMUL)
+		fprintf(out, " [%d,%d]%s @ [%d,%d]%s", v->m, v->k, v->tx ? "^T" : "", v->k, v->n,
+			v->ty ? "^T" : "");
+	if (v->kind == T_VIEW || v->kind == T_SCATTER)
+		fprintf(out, " at %d", v->off);
+	if (v->kind == T_IOTA || v->size > 1)
+		fprintf(out, " : %d", v->size);
+	if (v->has)
+		fprintf(out, " (%d present)", v->n_has);
+	if (v->name)
+		fprintf(out, "  # %s, line %d", v->name, v->line);
+	else if (v->line)
+		fprintf(out, "  # line %d", v->line);
+	fputc('\n', out);
+}
+
+void tir_dump(FILE *out, const Tir *t)
+{
+	for (int i = 0; i < t->n; i++) {
+		const TVal *v = t->vals[i];
+		if (t->n_forward && i == t->n_forward)
+			fprintf(out, "# the gradient program\n");
+		if (v->kind == T_CONST || v->kind == T_LEAF)
+			continue;
+		dump_val(out, v);
+	}
+	if (!t->n_forward)
+		return;
+	const Model *m = t->model;
+	for (int i = 0; i < m->n_tensors; i++) {
+		const Symbol *s = m->tensors[i];
+		if (s->kind != SYM_PARAM)
+			continue;
+		const TVal *g = t->adj[s->tval->id];
+		fprintf(out, "d%s/d%s = ", m->loss->name, s->name);
+		if (g)
+			dump_ref(out, g);
+		else
+			fputs("0", out);
+		fputc('\n', out);
+	}
+}

@@ -1,0 +1,219 @@
+/*
+ * unroll.c: the tensor IR, element by element, as the scalar DAG.
+ *
+ * Every value of the forward and the gradient program is expanded in id
+ * order: element i of a map is simp_make(op, a[i], b[i]), a product's
+ * element is its left fold of simp_mul terms, and so on, exactly the
+ * operations and order sg.h gives each kind, so the straight-line program
+ * sched.c makes of the DAG computes what loop.c's loops compute, bit for
+ * bit.  The simplifying constructors only apply exact identities, and
+ * hash-consing finds the scalars two values share (h[0] and W[0] @ x beside
+ * h = W @ x are one node here, with the same value in both forms).
+ *
+ * For the program's names and chain-rule comments (sched.c) and explain,
+ * each reverse-mode step also becomes scalar contributions: element by
+ * element for a map, through each product for a matrix product.
+ */
+#include <string.h>
+
+#include "sg.h"
+
+static Node *at(const TVal *v, int i)
+{
+	return v->elems[v->size == 1 ? 0 : i];
+}
+
+/* A left fold with op over the nodes that exist; NULL when none does. */
+static Node *fold_in(Dag *d, Op op, Node *acc, Node *x)
+{
+	if (!x)
+		return acc;
+	return acc ? simp_make(d, op, acc, x) : x;
+}
+
+static Node *matmul_elem(Dag *d, const TVal *v, int i, int j)
+{
+	const TVal *x = v->args[0], *y = v->args[1];
+	Node *acc = NULL;
+	for (int t = 0; t < v->k; t++) {
+		Node *a = x->elems[v->tx ? t * v->m + i : i * v->k + t];
+		Node *b = y->elems[v->ty ? j * v->k + t : t * v->n + j];
+		if (a && b)
+			acc = fold_in(d, OP_ADD, acc, simp_mul(d, a, b));
+	}
+	return acc;
+}
+
+static void expand(Dag *d, TVal *v)
+{
+	TVal *a = v->args[0], *b = v->args[1];
+	if (v->kind == T_VIEW) {
+		v->elems = a->elems + v->off;
+		return;
+	}
+	Node **e = arena_alloc(d->arena, (size_t)v->size * sizeof *e);
+	v->elems = e;
+	switch (v->kind) {
+	case T_LEAF:
+		for (int i = 0; i < v->size; i++)
+			e[i] = dag_leaf(d, v->sym->kind == SYM_PARAM ? OP_PARAM : OP_INPUT,
+					v->sym->elems ? v->sym->elems[i] : v->sym);
+		return;
+	case T_CONST: e[0] = dag_const(d, v->value); return;
+	case T_IOTA:
+		for (int i = 0; i < v->size; i++)
+			e[i] = dag_const(d, i);
+		return;
+	case T_MAP:
+		for (int i = 0; i < v->size; i++)
+			if (tir_has(v, i))
+				e[i] = simp_make(d, v->op, at(a, i), b ? at(b, i) : NULL);
+		return;
+	case T_MATMUL:
+		for (int i = 0; i < v->m; i++)
+			for (int j = 0; j < v->n; j++)
+				e[i * v->n + j] = matmul_elem(d, v, i, j);
+		return;
+	case T_FOLD:
+		e[0] = b ? b->elems[0] : NULL;
+		for (int i = 0; i < a->size; i++)
+			e[0] = fold_in(d, v->op, e[0], a->elems[i]);
+		return;
+	case T_SCATTER:
+		memcpy(e + v->off, a->elems, (size_t)a->size * sizeof *e);
+		return;
+	case T_BCAST:
+		for (int i = 0; i < v->size; i++)
+			e[i] = a->elems[0];
+		return;
+	case T_ACC:
+		for (int i = 0; i < v->size; i++)
+			e[i] = !a->elems[i] ? b->elems[i] : !b->elems[i] ? a->elems[i]
+					  : simp_add(d, a->elems[i], b->elems[i]);
+		return;
+	case T_VIEW:
+		break;
+	}
+	unreachable();
+}
+
+/* ---- contributions, for names, comments and explain ---- */
+
+static void contrib(Dag *d, Grad *g, Node *parent, Node *child, Node *term, Node *sum, int first)
+{
+	if (!parent || !child || !term)
+		return;
+	Contrib *c = arena_alloc(d->arena, sizeof *c);
+	*c = (Contrib){parent, child, term, sum, g->contribs[child->id], first, d->n};
+	g->contribs[child->id] = c;
+	if ((g->n_steps & (g->n_steps - 1)) == 0) {
+		Contrib **grown = arena_alloc(d->arena, (size_t)(g->n_steps ? g->n_steps * 2 : 1) * sizeof *grown);
+		if (g->n_steps)
+			memcpy(grown, g->steps, (size_t)g->n_steps * sizeof *grown);
+		g->steps = grown;
+	}
+	g->steps[g->n_steps++] = c;
+}
+
+/* A product's terms: through each product node of each element of C. */
+static void matmul_contribs(Dag *d, Grad *g, const TStep *s, int first)
+{
+	const TVal *v = s->parent, *x = v->args[0], *y = v->args[1], *adj = s->term->args[s->k];
+	adj = s->k == 0 ? s->term->args[0] : s->term->args[1];
+	for (int i = 0; i < v->m; i++)
+		for (int j = 0; j < v->n; j++) {
+			Node *dc = adj->elems[i * v->n + j];
+			if (!dc)
+				continue;
+			for (int t = 0; t < v->k; t++) {
+				int xi = i * v->k + t, yi = t * v->n + j;
+				Node *prod = simp_mul(d, x->elems[xi], y->elems[yi]);
+				if (prod->id < g->n_forward && !g->adj[prod->id])
+					g->adj[prod->id] = dc;
+				Node *other = s->k == 0 ? y->elems[yi] : x->elems[xi];
+				int ci = s->k == 0 ? xi : yi;
+				Node *child = s->child->elems[ci];
+				contrib(d, g, prod, child, simp_mul(d, dc, other), s->sum->elems[ci], first);
+			}
+		}
+}
+
+static void step_contribs(Dag *d, Grad *g, const TStep *s, int first)
+{
+	const TVal *p = s->parent, *c = s->child;
+	switch (p->kind) {
+	case T_MAP: {
+		const TVal *term = s->term; /* per element, also for a broadcast operand */
+		for (int i = 0; i < p->size; i++)
+			if (tir_has(term, i))
+				contrib(d, g, p->elems[i], at(c, i), at(term, i), at(s->sum, i), first);
+		return;
+	}
+	case T_MATMUL:
+		matmul_contribs(d, g, s, first);
+		return;
+	case T_FOLD:
+		for (int i = 0; i < c->size; i++)
+			contrib(d, g, p->elems[0], c->elems[i], s->term->elems[i], s->sum->elems[i], first);
+		return;
+	default:
+		return; /* a view's elements are its root's: their terms are already theirs */
+	}
+}
+
+Grad *unroll(Dag *d, Tir *t, Model *m)
+{
+	for (int i = 0; i < t->n_forward; i++)
+		expand(d, t->vals[i]);
+	Grad *g = arena_alloc(d->arena, sizeof *g);
+	g->n_forward = d->n;
+	d->first_backward = d->n;
+	g->adj = arena_alloc(d->arena, (size_t)d->n * sizeof *g->adj);
+	g->contribs = arena_alloc(d->arena, (size_t)d->n * sizeof *g->contribs);
+	int next = t->n_forward;
+	for (int s = 0; s < t->n_steps; s++) {
+		const TStep *st = &t->steps[s];
+		int first = d->n;
+		for (; next < st->end; next++)
+			expand(d, t->vals[next]);
+		step_contribs(d, g, st, first);
+	}
+	for (; next < t->n; next++)
+		expand(d, t->vals[next]);
+	/* each forward scalar's adjoint: the first value's that holds it */
+	for (int i = 0; i < t->n_forward; i++) {
+		TVal *v = t->vals[i], *a = t->adj[i];
+		for (int e = 0; a && e < v->size; e++)
+			if (a->elems[e] && v->elems[e]->id < g->n_forward && !g->adj[v->elems[e]->id])
+				g->adj[v->elems[e]->id] = a->elems[e];
+	}
+	for (int i = 0; i < g->n_forward; i++)
+		d->nodes[i]->needs_grad = g->adj[i] && d->nodes[i]->op != OP_CONST;
+	g->param_grad = arena_alloc(d->arena, (size_t)m->n_params * sizeof *g->param_grad);
+	for (int i = 0; i < m->n_params; i++) {
+		Symbol *p = m->params[i];
+		TVal *a = t->adj[p->tval->id];
+		Node *n = a ? a->elems[p->tensor ? p->offset : 0] : NULL;
+		g->param_grad[i] = n ? n : d->zero;
+	}
+	for (int i = 0; i < m->n_tensors; i++)
+		for (int e = 0; e < m->tensors[i]->size; e++) {
+			Symbol *s = m->tensors[i]->elems ? m->tensors[i]->elems[e] : m->tensors[i];
+			s->node = s->tval->elems[e];
+		}
+	for (int k = 0; k < m->n_lets; k++) {
+		Symbol *s = m->lets[k];
+		s->node = s->tval->elems[s->tensor ? s->offset : 0];
+	}
+	return g;
+}
+
+Node *unroll_expr(Dag *d, Tir *t, Expr *e)
+{
+	int first = t->n;
+	TVal *v = tir_lower(t, e);
+	for (int i = first; i < t->n; i++)
+		expand(d, t->vals[i]);
+	sg_check(v->size == 1);
+	return v->elems[0];
+}
