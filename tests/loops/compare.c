@@ -5,13 +5,27 @@
  * byte-identical (tests/loops/compare.sh).
  *
  * Build: cc -DMODEL=NAME_model -include NAME_grad.h compare.c NAME_grad.c -lm
+ * or, for many models at once (tests/loops/random.sh), -DMODEL_LIST='"list.h"'
+ * with one M(NAME_model) line per model in list.h.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef MODEL_LIST /* many models: a file of M(NAME_model) lines */
+#define M(name) extern const sg_model name;
+#include MODEL_LIST
+#undef M
+static const sg_model *const models[] = {
+#define M(name) &name,
+#include MODEL_LIST
+#undef M
+};
+#define MODEL (*models[0])
+#else
 extern const sg_model MODEL;
+#endif
 
 static unsigned long long state = 0x9E3779B97F4A7C15ull;
 
@@ -111,6 +125,15 @@ static int batch_decimal(const sg_model *m)
 	return 0;
 }
 
+/* Everything m computes at `points` points, as hex floats. */
+static void run(const sg_model *m, int points)
+{
+	if (m->forward_d)
+		RUN(double, d, "%a");
+	else
+		RUN(float, f, "%a");
+}
+
 int main(int argc, char **argv)
 {
 	const sg_model *m = &MODEL;
@@ -119,9 +142,13 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "batch") && m->backward_batch_d)
 		return batch_decimal(m);
 	int points = argc > 1 ? atoi(argv[1]) : 20;
-	if (m->forward_d)
-		RUN(double, d, "%a");
-	else
-		RUN(float, f, "%a");
+#ifdef MODEL_LIST
+	for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+		printf("model %s\n", models[i]->name);
+		run(models[i], points);
+	}
+#else
+	run(m, points);
+#endif
 	return 0;
 }

@@ -121,6 +121,27 @@ static void row_of(Gen *g, int n, int depth)
 	put(g, ")[%d]", rnd(g, rows));
 }
 
+/* A leaf of shape s (leaf()), its name copied to name[16]. */
+static void named_leaf(Gen *g, Shape s, char *name)
+{
+	size_t at = g->len;
+	leaf(g, s);
+	snprintf(name, 16, "%.*s", (int)(g->len - at), g->buf + at);
+}
+
+/* A scalar that reads one matrix both whole and by a row, the scalar DAG's
+ * shared case: (W @ v)[i] + W[i] @ v, W and v leaves or bindings. */
+static void row_beside_product(Gen *g)
+{
+	int rows = dim(g), cols = dim(g), i = rnd(g, rows);
+	char w[16], v[16];
+	put(g, "((");
+	named_leaf(g, mat(rows, cols), w);
+	put(g, " @ ");
+	named_leaf(g, vec(cols), v);
+	put(g, ")[%d] + %s[%d] @ %s)", i, w, i, v);
+}
+
 /* An expression of shape s: '@' in a form that gives s. */
 static void matmul(Gen *g, Shape s, int depth)
 {
@@ -150,10 +171,13 @@ static void reduction(Gen *g, int depth)
 	static const char *const one[] = {"sum", "mean", "logsumexp"};
 	switch (rnd(g, 7)) {
 	case 0: case 1: case 2:
-		put(g, "%s(", one[rnd(g, 3)]);
-		expr(g, rnd(g, 4) ? vec(n) : mat(n, dim(g)), depth - 1);
+	{
+		int f = rnd(g, 3); /* logsumexp takes vectors only */
+		put(g, "%s(", one[f]);
+		expr(g, rnd(g, 4) || f == 2 ? vec(n) : mat(n, dim(g)), depth - 1);
 		put(g, ")");
 		break;
+	}
 	case 3:
 		put(g, "%s(", rnd(g, 2) ? "dot" : "mse");
 		expr(g, vec(n), depth - 1);
@@ -189,7 +213,7 @@ static void expr(Gen *g, Shape s, int depth)
 {
 	static const char *const infix[] = {"+", "-", "*"};
 	static const char *const func[] = {"exp", "tanh", "sigmoid", "relu", "abs", "softplus",
-					   "sin", "cos"};
+					   "sin", "cos", "tan", "-"};
 	int choice = depth <= 0 ? 0 : rnd(g, 10);
 	switch (choice) {
 	case 0: case 1:
@@ -223,7 +247,7 @@ static void expr(Gen *g, Shape s, int depth)
 		put(g, ") + 0.5))");
 		break;
 	case 5:
-		put(g, "%s(", func[rnd(g, 8)]);
+		put(g, "%s(", func[rnd(g, 10)]);
 		expr(g, s, depth - 1);
 		put(g, ")");
 		break;
@@ -231,7 +255,18 @@ static void expr(Gen *g, Shape s, int depth)
 		switch (rnd(g, 4)) {
 		case 0: put(g, "log(abs("); expr(g, s, depth - 1); put(g, ") + 0.5)"); break;
 		case 1: put(g, "sqrt(abs("); expr(g, s, depth - 1); put(g, ") + 0.5)"); break;
-		case 2: put(g, "("); expr(g, s, depth - 1); put(g, ")^%d", 2 + rnd(g, 2)); break;
+		case 2:
+			if (rnd(g, 2)) {
+				put(g, "("); expr(g, s, depth - 1); put(g, ")^%d", 2 + rnd(g, 2));
+			} else { /* pow with a real exponent, maybe a param */
+				put(g, "pow(abs("); expr(g, s, depth - 1); put(g, ") + 0.5, ");
+				if (rnd(g, 2))
+					put(g, "0.5");
+				else
+					leaf(g, scalar());
+				put(g, ")");
+			}
+			break;
 		default:
 			put(g, "%s(", rnd(g, 2) ? "max" : "min");
 			expr(g, s, depth - 1);
@@ -241,7 +276,9 @@ static void expr(Gen *g, Shape s, int depth)
 		}
 		break;
 	case 7:
-		if (s.rank == 0)
+		if (s.rank == 0 && rnd(g, 4) == 0)
+			row_beside_product(g);
+		else if (s.rank == 0)
 			reduction(g, depth);
 		else if (s.rank == 1 && rnd(g, 2))
 			put(g, "softmax("), expr(g, s, depth - 1), put(g, ")");

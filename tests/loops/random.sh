@@ -1,13 +1,13 @@
 #!/bin/sh
-# random.sh SYMGRAD RANDMODEL CC [SEED COUNT]: COUNT random tensor models
-# (randmodel.c, seed SEED: the same models every run), each generated in
-# every form, --loops never and always, double and float, and every form
-# compiled as strict C99 with -Werror: generated code must always compile
-# (issue 12: the loop form once declared `acc` twice in one scope).  Each
-# form's models are compiled together, as one translation unit, then, if
-# that fails, one by one to name the culprits.
+# random.sh SYMGRAD RANDMODEL CC DRIVER [SEED COUNT]: COUNT random tensor
+# models (randmodel.c, seed SEED: the same models every run), each generated
+# unrolled (--loops never) and as loops (--loops always), in double and in
+# float.  Every form must compile as strict C99 with -Werror, and the two
+# forms of each dtype must compute the same bits: forward, outputs, predict,
+# gradient and batch at 3 points, printed as hex floats by DRIVER
+# (compare.c) for all models of one form built together.
 set -u
-symgrad=$1 randmodel=$2 cc=$3 seed=${4:-14} count=${5:-100}
+symgrad=$1 randmodel=$2 cc=$3 driver=$4 seed=${5:-14} count=${6:-100}
 # in memory when possible: symgrad fsyncs every file it writes
 shm=; [ -d /dev/shm ] && [ -w /dev/shm ] && shm="-p /dev/shm"
 # shellcheck disable=SC2086
@@ -15,38 +15,58 @@ dir=$(mktemp -d $shm) || exit 1
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/models"
 "$randmodel" "$seed" "$count" "$dir/models" || exit 1
-flags="-std=c99 -Wall -Wextra -Wpedantic -Werror"
+flags="-O0 -ffp-contract=off -std=c99 -Wall -Wextra -Wpedantic -Werror"
 fail=0
-for loops in never always; do
-	for dt in double float; do
-		form="--loops $loops --dtype $dt"
-		out=$dir/$loops-$dt
-		mkdir "$out"
-		: >"$out/all.c"
-		for model in "$dir"/models/*.sg; do
-			name=$(basename "$model" .sg)
-			# shellcheck disable=SC2086
-			if ! "$symgrad" gen "$model" $form -o "$out/$name.c" 2>"$out/$name.err"; then
-				echo "$name.sg ($form): symgrad gen failed:"
-				cat "$out/$name.err" "$model"
-				fail=1
-				continue
-			fi
-			echo "#include \"$name.c\"" >>"$out/all.c"
-		done
-		# shellcheck disable=SC2086
-		if ! $cc $flags -c "$out/all.c" -o "$out/all.o" 2>"$out/all.log"; then
-			for c in "$out"/r*.c; do
-				# shellcheck disable=SC2086
-				$cc $flags -c "$c" -o "$out/one.o" 2>"$out/one.log" && continue
-				name=$(basename "$c" .c)
-				echo "$name.sg ($form): the generated C does not compile:"
-				head -n 12 "$out/one.log"
-				cat "$dir/models/$name.sg"
-				fail=1
-			done
+
+# form LOOPS DTYPE: generates, compiles and runs every model in one form
+form() {
+	out=$dir/$1-$2
+	mkdir "$out"
+	: >"$out/all.c"
+	: >"$out/list.h"
+	for model in "$dir"/models/*.sg; do
+		name=$(basename "$model" .sg)
+		if ! "$symgrad" gen "$model" --loops "$1" --dtype "$2" -o "$out/$name.c" \
+			2>"$out/$name.err"; then
+			echo "$name.sg (--loops $1 --dtype $2): symgrad gen failed:"
+			cat "$out/$name.err" "$model"
+			fail=1
+			continue
 		fi
+		echo "#include \"$name.c\"" >>"$out/all.c"
+		echo "M(${name}_model)" >>"$out/list.h"
+		first=${first:-$name}
 	done
+	# shellcheck disable=SC2086
+	if ! $cc $flags -c "$out/all.c" -o "$out/all.o" 2>"$out/all.log"; then
+		for c in "$out"/r*.c; do
+			# shellcheck disable=SC2086
+			$cc $flags -c "$c" -o "$out/one.o" 2>"$out/one.log" && continue
+			name=$(basename "$c" .c)
+			echo "$name.sg (--loops $1 --dtype $2): the generated C does not compile:"
+			head -n 12 "$out/one.log"
+			cat "$dir/models/$name.sg"
+		done
+		fail=1
+		return
+	fi
+	$cc -O0 -std=c11 -w -DMODEL_LIST="\"$out/list.h\"" -include "$out/$first.h" \
+		"$driver" "$out/all.o" -lm -o "$out/run" && "$out/run" 3 >"$out/values" || fail=1
+}
+
+for dt in double float; do
+	form never "$dt"
+	form always "$dt"
+	if ! cmp -s "$dir/never-$dt/values" "$dir/always-$dt/values"; then
+		echo "--dtype $dt: the unrolled and loop forms compute different bits:"
+		diff "$dir/never-$dt/values" "$dir/always-$dt/values" | head -n 10
+		model=$(diff "$dir/never-$dt/values" "$dir/always-$dt/values" >/dev/null;
+			awk '/^model /{m=$2} {print m}' "$dir/never-$dt/values" |
+			sed -n "$(cmp "$dir/never-$dt/values" "$dir/always-$dt/values" |
+				sed -n 's/.*line \([0-9]*\).*/\1/p')p")
+		[ -n "$model" ] && cat "$dir/models/$model.sg"
+		fail=1
+	fi
 done
-[ $fail -eq 0 ] && echo "$count random models, 4 forms each: every one compiles"
+[ $fail -eq 0 ] && echo "$count random models (seed $seed): unrolled and loops compile and compute the same bits, double and float"
 exit $fail
