@@ -71,25 +71,33 @@ double sg_seconds(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Marks the end of stage k (SG_T_*) for --stats. */
+static void stage_done(Compile *c, int k)
+{
+	c->time[k] = sg_seconds();
+	c->ran[k] = true;
+}
+
 bool sg_compile(Compile *c)
 {
 	int n;
-	c->time[0] = sg_seconds();
+	stage_done(c, SG_T_START);
 	Token *toks = lex_tokenize(c->arena, &c->src, &n);
 	if (stop_at(c, "tokens"))
 		return dump_tokens(toks), false;
 	c->model = parse_model(c->arena, &c->src, toks, c->seed);
 	if (stop_at(c, "ast"))
 		return parse_dump(stdout, c->model), false;
-	c->time[1] = sg_seconds();
+	stage_done(c, SG_T_PARSE);
 	c->tir = tir_new(c->arena, c->model, c->dtype);
 	tir_build(c->tir, c->model);
 	if (stop_at(c, "tir"))
 		return tir_dump(stdout, c->tir), false;
+	stage_done(c, SG_T_LOWER);
 	diff_tensor(c->tir, c->model);
 	if (stop_at(c, "grad"))
 		return tir_dump(stdout, c->tir), false;
-	c->time[2] = sg_seconds();
+	stage_done(c, SG_T_DIFF);
 	c->estimate = loop_estimate(c->model);
 	bool loops = c->loops == SG_LOOPS_ALWAYS ||
 		     (c->loops == SG_LOOPS_AUTO && c->estimate > SG_LOOPS_THRESHOLD);
@@ -97,20 +105,18 @@ bool sg_compile(Compile *c)
 		c->loop = loop_build(c->arena, c->tir, c->model);
 		if (stop_at(c, "prog"))
 			return loop_dump(stdout, c->loop), false;
-	}
-	c->time[3] = sg_seconds();
-	if (loops && !c->unrolled_too) {
-		c->time[4] = sg_seconds();
-		return true;
+		stage_done(c, SG_T_LOOPS);
+		if (!c->unrolled_too)
+			return true;
 	}
 	c->dag = dag_new(c->arena, c->dtype);
 	c->grad = unroll(c->dag, c->tir, c->model);
 	if (stop_at(c, "dag"))
 		return diff_dump(stdout, c->dag, c->model, c->grad), false;
+	stage_done(c, SG_T_UNROLL);
 	c->prog = sched_build(c->arena, c->dag, c->model, c->grad);
 	if (stop_at(c, "prog"))
 		return sched_dump(stdout, c->prog), false;
-	c->time[4] = sg_seconds();
+	stage_done(c, SG_T_SCHED);
 	return true;
 }
-

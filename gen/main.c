@@ -314,12 +314,30 @@ static void print_stats(const Compile *c)
 		b->n_fwd_ops + b->n_bwd_ops, b->n_fwd_ops, b->n_bwd_ops, ratio);
 }
 
+/* Each stage's time, "-" for the stages this form did not run. */
+static void print_times(const Compile *c)
+{
+	static const char *const names[] = {"", "parse", "lower", "diff", "loops", "unroll",
+					    "schedule", "template"};
+	double last = c->time[SG_T_START];
+	fputs("time:", stderr);
+	for (int k = SG_T_PARSE; k < SG_T_COUNT; k++) {
+		if (!c->ran[k]) {
+			fprintf(stderr, " %s -,", names[k]);
+			continue;
+		}
+		fprintf(stderr, " %s %.3f s,", names[k], c->time[k] - last);
+		last = c->time[k];
+	}
+	fprintf(stderr, " total %.3f s\n", c->time[SG_T_RENDER] - c->time[SG_T_START]);
+}
+
 /* Renders a compiled model through a template into files; exits on error. */
 static int render(Compile *c, const Template *t, const char *header, const char *model_path,
 		  TmplFile **files)
 {
 	TmplOpts to = {t->name, t->src, t->len, header, model_path, c->vector_math, 0, 0};
-	int n = tmpl_render(c->loop ? NULL : c->prog, c->loop, &to, files);
+	int n = tmpl_render(c->prog, c->loop, &to, files);
 	c->tmpl_steps = to.steps;
 	c->tmpl_memory = to.memory;
 	if (n < 0)
@@ -335,9 +353,9 @@ static int cmd_gen(Arena *a, int argc, char **argv)
 	o.c.arena = a;
 	parse_gen_args(&o, argc, argv);
 	Template t = load_template(a, o.template_arg);
-	/* only the c template knows loop programs, unless asked for */
-	if (o.template_arg && strcmp(o.template_arg, "c") && o.c.loops == SG_LOOPS_AUTO)
-		o.c.loops = SG_LOOPS_NEVER;
+	/* one template contract: any other template gets the unrolled program in
+	 * loop form too (model.forward, ...), and model.loop */
+	o.c.unrolled_too = o.template_arg && strcmp(o.template_arg, "c");
 	sg_read_source(&o.c, o.model_path);
 	if (!sg_compile(&o.c))
 		return 0;
@@ -348,12 +366,11 @@ static int cmd_gen(Arena *a, int argc, char **argv)
 				     : arena_printf(a, "%s_grad.h", o.c.model->name);
 	TmplFile *files;
 	int n = render(&o.c, &t, header, o.model_path, &files);
-	o.c.time[5] = sg_seconds();
+	o.c.time[SG_T_RENDER] = sg_seconds();
+	o.c.ran[SG_T_RENDER] = true;
+	if (o.stats)
+		print_times(&o.c);
 	if (o.stats) {
-		const double *t = o.c.time;
-		fprintf(stderr, "time: parse %.3f s, dag %.3f s, diff %.3f s, schedule %.3f s, "
-				"template %.3f s, total %.3f s\n", t[1] - t[0], t[2] - t[1],
-			t[3] - t[2], t[4] - t[3], t[5] - t[4], t[5] - t[0]);
 		fprintf(stderr, "template: about %ld Lua instructions, %.1f MiB peak\n",
 			o.c.tmpl_steps, (double)o.c.tmpl_memory / (1 << 20));
 	}

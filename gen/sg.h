@@ -587,6 +587,10 @@ int cmd_check(Arena *a, int argc, char **argv);
 /* ---- main.c ---- */
 extern const char sg_version[];
 
+/* The stages --stats times: time[k] is when stage k ended. */
+enum { SG_T_START, SG_T_PARSE, SG_T_LOWER, SG_T_DIFF, SG_T_LOOPS, SG_T_UNROLL, SG_T_SCHED,
+       SG_T_RENDER, SG_T_COUNT };
+
 /* What one compilation needs and makes. */
 typedef struct Compile {
 	Arena *arena;
@@ -604,7 +608,8 @@ typedef struct Compile {
 	Dag *dag;
 	Grad *grad;
 	Prog *prog;
-	double time[6];     /* when each stage ended, for --stats */
+	double time[SG_T_COUNT]; /* when each stage ended, for --stats */
+	bool ran[SG_T_COUNT];    /* which stages ran */
 	long tmpl_steps;    /* the template's Lua instructions, for --stats */
 	size_t tmpl_memory; /* and its peak memory */
 } Compile;

@@ -684,8 +684,8 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 		lua_rawseti(L, -2, ++k);
 	}
 	lua_setfield(L, -2, "statements");
-	if (!p) {
-		/* model.loop: the loop program; the scalar program's fields are absent */
+	if (lp) {
+		/* model.loop: the loop program, when the model is in loop form */
 		lua_createtable(L, 0, 5);
 		push_lfunc(L, &lp->forward);
 		lua_setfield(L, -2, "forward");
@@ -696,8 +696,9 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 		set_int(L, "tensors", lp->n_tensors);
 		set_int(L, "kernels", lp->n_kernels);
 		lua_setfield(L, -2, "loop");
-		return;
 	}
+	if (!p)
+		return; /* the c template in loop form needs no scalar program */
 	push_func(L, p, &p->forward);
 	lua_setfield(L, -2, "forward");
 	push_func(L, p, &p->backward);
@@ -888,8 +889,10 @@ static long model_items(const Prog *p, const LoopProg *lp)
 	const Model *m = p ? p->model : lp->model;
 	long n = (long)m->n_params + m->n_inputs + m->n_outputs;
 	if (p)
-		return n + p->forward.n + p->backward.n + p->predict.n;
-	return n + lp->forward.n + lp->backward.n + lp->predict.n;
+		n += p->forward.n + p->backward.n + p->predict.n;
+	if (lp)
+		n += lp->forward.n + lp->backward.n + lp->predict.n;
+	return n;
 }
 
 int tmpl_render_limited(const Prog *p, const LoopProg *lp, TmplOpts *o, const TmplLimits *lim,

@@ -1,0 +1,104 @@
+/* tir_test.c: the tensor IR: lowering once, reverse mode once, the canonical
+ * order of adjoint sums, elements that do not exist, and the expansion. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <string.h>
+
+#include "helpers.h"
+
+/* The IR value of the binding or tensor called name. */
+static TVal *val(Unit *u, const char *name)
+{
+	Symbol *s = parse_lookup(u->c.model, name, strlen(name));
+	cr_assert(not(eq(ptr, s, NULL)), "no symbol %s", name);
+	return s->tval;
+}
+
+/* The scalar node of element i of tensor name, unrolled. */
+static Node *elem(Unit *u, const char *name, int i)
+{
+	return val(u, name)->elems[i];
+}
+
+static TVal *adj(Unit *u, const char *name)
+{
+	return u->c.tir->adj[val(u, name)->id];
+}
+
+Test(tir, operands_are_lowered_in_source_order)
+{
+	/* C leaves a call's argument order open: x * x must come before x * w1 */
+	Unit *u = unit_ok("input x\nparam w2 = 1, w1 = 1\nloss = x^2 * w2 + x * w1\n");
+	TVal *sum = val(u, "loss");
+	cr_assert(eq(int, sum->kind, T_MAP));
+	cr_assert(lt(int, sum->args[0]->id, sum->args[1]->id));
+}
+
+Test(tir, vector_at_vector_is_dot)
+{
+	Unit *u = unit_ok("input x[3]\nparam v[3] = 1\na = v @ x\nb = dot(v, x)\nloss = a * b\n");
+	cr_assert(eq(ptr, val(u, "a"), val(u, "b")));
+	cr_assert(eq(int, val(u, "a")->kind, T_FOLD));
+}
+
+Test(tir, row_beside_whole_product_are_two_values_one_order)
+{
+	Unit *u = unit_ok("input x[3]\nparam W[2, 3] = 1\nh = W @ x\na = W[0] @ x\n"
+			  "loss = sum(h) * a\n");
+	TVal *h = val(u, "h"), *a = val(u, "a");
+	cr_assert(not(eq(ptr, h, a)));
+	/* dW = (term from a, made later, visited first) + (term from h) */
+	TVal *dw = adj(u, "W");
+	cr_assert(eq(int, dw->kind, T_ACC));
+	cr_assert(eq(int, dw->args[0]->kind, T_SCATTER)); /* W[0]'s row, through the view */
+	cr_assert(eq(int, dw->args[1]->kind, T_MATMUL));  /* dh @ x^T */
+	cr_assert(dw->args[1]->ty);
+	/* unrolled, W[0,1]'s gradient is that sum of two scalars; the scalar DAG
+	 * shares h[0] and a, and still both terms are there */
+	cr_assert(eq(ptr, h->elems[0], a->elems[0]));
+	Node *g = unit_grad(u, "W[0,1]");
+	cr_assert(eq(int, g->op, OP_ADD));
+}
+
+Test(tir, an_element_no_term_reaches_does_not_exist)
+{
+	Unit *u = unit_ok("input x[3]\nparam W[2, 3] = 1\nh = W @ x\nloss = h[1]\n");
+	TVal *dw = adj(u, "W");
+	cr_assert(not(eq(ptr, (void *)dw->has, NULL)));
+	cr_assert(eq(int, dw->n_has, 3));
+	for (int i = 0; i < 6; i++)
+		cr_assert(eq(int, tir_has(dw, i), i >= 3));
+	cr_assert(eq(ptr, unit_grad(u, "W[0,2]"), u->c.dag->zero));
+	cr_assert(eq(ptr, unit_grad(u, "W[1,2]"), elem(u, "x", 2)));
+}
+
+Test(tir, a_broadcast_scalar_adds_each_term_in_turn)
+{
+	Unit *u = unit_ok("input x[3]\nparam s = 1, w = 2\nloss = sum(s * x) + w * s\n");
+	/* w * s is visited first (higher id): its term starts the sum, then the
+	 * three elements' terms are added to it in order */
+	TVal *ds = adj(u, "s");
+	cr_assert(eq(int, ds->kind, T_FOLD));
+	cr_assert(eq(int, ds->nargs, 2));
+	cr_assert(eq(int, ds->args[1]->kind, T_LEAF)); /* d(w*s)/ds = w */
+	Node *g = unit_grad(u, "s");                    /* ((w + x0) + x1) + x2 */
+	cr_assert(eq(ptr, g->args[1], elem(u, "x", 2)));
+	cr_assert(eq(ptr, g->args[0]->args[0]->args[0], unit_node(u, "w")));
+}
+
+Test(tir, the_gradient_program_follows_the_forward_program)
+{
+	Unit *u = unit_ok("input x[4]\nparam W[3, 4] = 1, b[3] = 0\n"
+			  "loss = sum(sigmoid(W @ x + b))\n");
+	Tir *t = u->c.tir;
+	cr_assert(gt(int, t->n_forward, 0));
+	cr_assert(gt(int, t->n, t->n_forward));
+	for (int i = 0; i < t->n; i++) {
+		cr_assert(eq(int, t->vals[i]->id, i));
+		cr_assert(eq(int, t->vals[i]->grad, i >= t->n_forward));
+		for (int k = 0; k < t->vals[i]->nargs; k++)
+			cr_assert(lt(int, t->vals[i]->args[k]->id, i));
+	}
+	cr_assert(eq(int, adj(u, "W")->kind, T_MATMUL));
+	cr_assert(gt(int, t->n_steps, 0));
+}
