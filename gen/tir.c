@@ -485,6 +485,85 @@ TVal *tir_lower(Tir *t, Expr *e)
 	return lower(t, e);
 }
 
+/* ---- one value for a row of a product ---- */
+
+/* The product M @ x, when v is dot(M[i], x) and the IR computes M @ x
+ * too: v is then that product's element i, the same bits (both folds
+ * ascending), which the scalar DAG shares anyway; *row is set to i. */
+static TVal *row_of_product(Tir *t, const TVal *v, int *row)
+{
+	if (v->kind != T_FOLD || v->op != OP_ADD || v->nargs != 1 || v->args[0]->kind != T_MAP ||
+	    v->args[0]->op != OP_MUL)
+		return NULL;
+	const TVal *p = v->args[0];
+	for (int side = 0; side < 2; side++) {
+		TVal *r = p->args[side], *x = p->args[1 - side];
+		if (!r || !x || r->kind != T_VIEW || r->args[0]->shape.rank != 2 || x->size != r->size ||
+		    r->size != r->args[0]->shape.dim[1] || r->off % r->size)
+			continue;
+		TVal *mm = r->args[0];
+		TVal q = {.kind = T_MATMUL, .size = mm->shape.dim[0], .m = mm->shape.dim[0],
+			  .k = r->size, .n = 1, .shape = {1, {mm->shape.dim[0], 0}}};
+		TVal *hit = lookup(t, &q, mm, x);
+		if (hit) {
+			*row = r->off / r->size;
+			return hit;
+		}
+	}
+	return NULL;
+}
+
+/* v made again over the values its operands became (map, by old id). */
+static TVal *remake(Tir *t, TVal *v, TVal **map)
+{
+	TVal p = *v;
+	TVal *n = intern(t, &p, v->nargs > 0 ? map[v->args[0]->id] : NULL,
+			 v->nargs > 1 ? map[v->args[1]->id] : NULL);
+	if (!n->name)
+		n->name = v->name;
+	return n;
+}
+
+/* Makes every dot(M[i], x) whose M @ x the model computes too an element
+ * of that product: the values are made again, in order, into a fresh
+ * table, the product where the row was (M @ x then finds it made). */
+static void share_rows(Tir *t, Model *m)
+{
+	int n = t->n, any = 0;
+	TVal **prod = arena_alloc(t->arena, (size_t)n * sizeof *prod);
+	int *row = arena_alloc(t->arena, (size_t)n * sizeof *row);
+	for (int i = 0; i < n; i++)
+		any += (prod[i] = row_of_product(t, t->vals[i], &row[i])) != NULL;
+	if (!any)
+		return;
+	TVal **old = arena_alloc(t->arena, (size_t)n * sizeof *old);
+	TVal **map = arena_alloc(t->arena, (size_t)n * sizeof *map);
+	memcpy(old, t->vals, (size_t)n * sizeof *old);
+	t->n = 0;
+	t->buckets = arena_alloc(t->arena, (size_t)t->nbuckets * sizeof *t->buckets);
+	for (int i = 0; i < n; i++) {
+		t->line = old[i]->line;
+		TVal *mm = prod[i];
+		map[i] = mm ? tir_view(t, tir_matmul(t, map[mm->args[0]->id], map[mm->args[1]->id],
+						     mm->m, mm->k, 1, false, false),
+				       row[i], scalar_shape())
+			    : remake(t, old[i], map);
+	}
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *s = m->tensors[i];
+		s->tval = map[s->tval->id];
+		for (int e = 0; e < s->size && s->elems; e++)
+			s->elems[e]->tval = s->tval;
+	}
+	for (int k = 0; k < m->n_lets; k++) {
+		Symbol *s = m->lets[k];
+		if (!s->tensor || s->tensor->elems[0] == s) /* each value once */
+			s->tval = map[s->tval->id];
+		if (s->tensor)
+			s->tval = s->tensor->tval = s->tensor->elems[0]->tval;
+	}
+}
+
 /* Leaves in declaration order, then each binding in order. */
 void tir_build(Tir *t, Model *m)
 {
@@ -514,6 +593,7 @@ void tir_build(Tir *t, Model *m)
 		if (!whole->tval->name && whole->tval->kind != T_LEAF && whole->tval->kind != T_CONST)
 			whole->tval->name = whole->ident;
 	}
+	share_rows(t, m);
 }
 
 /* ---- --dump=tir ---- */

@@ -41,23 +41,33 @@ Test(tir, vector_at_vector_is_dot)
 	cr_assert(eq(int, val(u, "a")->kind, T_FOLD));
 }
 
-Test(tir, row_beside_whole_product_are_two_values_one_order)
+Test(tir, a_row_beside_the_whole_product_is_its_element)
 {
-	Unit *u = unit_ok("input x[3]\nparam W[2, 3] = 1\nh = W @ x\na = W[0] @ x\n"
-			  "loss = sum(h) * a\n");
-	TVal *h = val(u, "h"), *a = val(u, "a");
-	cr_assert(not(eq(ptr, h, a)));
-	/* dW = (term from a, made later, visited first) + (term from h) */
-	TVal *dw = adj(u, "W");
-	cr_assert(eq(int, dw->kind, T_ACC));
-	cr_assert(eq(int, dw->args[0]->kind, T_SCATTER)); /* W[0]'s row, through the view */
-	cr_assert(eq(int, dw->args[1]->kind, T_MATMUL));  /* dh @ x^T */
-	cr_assert(dw->args[1]->ty);
-	/* unrolled, W[0,1]'s gradient is that sum of two scalars; the scalar DAG
-	 * shares h[0] and a, and still both terms are there */
-	cr_assert(eq(ptr, h->elems[0], a->elems[0]));
-	Node *g = unit_grad(u, "W[0,1]");
-	cr_assert(eq(int, g->op, OP_ADD));
+	/* W[0] @ x beside h = W @ x, in either order: one value, h's element 0,
+	 * so both forms compute it once and dW has one term per element */
+	const char *models[] = {
+		"input x[3]\nparam W[2, 3] = 1\nh = W @ x\na = W[0] @ x\nloss = sum(h) * a\n",
+		"input x[3]\nparam W[2, 3] = 1\na = W[0] @ x\nh = W @ x\nloss = sum(h) * a\n"};
+	for (int k = 0; k < 2; k++) {
+		Unit *u = unit_ok(models[k]);
+		TVal *h = val(u, "h"), *a = val(u, "a");
+		cr_assert(eq(int, a->kind, T_VIEW));
+		cr_assert(eq(ptr, a->args[0], h), "model %d: a = %%%d of %%%d, h = %%%d", k, a->id, a->args[0]->id, h->id);
+		cr_assert(eq(int, a->off, 0));
+		TVal *dw = adj(u, "W");
+		cr_assert(eq(int, dw->kind, T_MATMUL)); /* dh @ x^T, dh summing both uses */
+		cr_assert(dw->ty);
+		cr_assert(eq(ptr, h->elems[0], a->elems[0]));
+		Node *g = unit_grad(u, "W[0,1]");
+		cr_assert(eq(int, g->op, OP_MUL));
+	}
+}
+
+Test(tir, a_row_alone_stays_a_dot)
+{
+	Unit *u = unit_ok("input x[3]\nparam W[2, 3] = 1\na = W[1] @ x\nloss = a * a\n");
+	cr_assert(eq(int, val(u, "a")->kind, T_FOLD));
+	cr_assert(eq(ptr, unit_grad(u, "W[0,0]"), u->c.dag->zero));
 }
 
 Test(tir, an_element_no_term_reaches_does_not_exist)
