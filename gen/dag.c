@@ -14,10 +14,44 @@
 #include "sg.h"
 
 const OpInfo op_info[OP_COUNT] = {
-#define OP(id, sp, ar, k, cd, cf) {#id, sp, ar, k, cd, cf},
+#define OP(id, sp, ar, k, fl, rule, value, tex) {#id, sp, ar, k, fl, #value, tex},
 #include "ops.h"
 #undef OP
 };
+
+/* One token of a value column: M(f) and C(x) as in dtype dt, a and b as %0
+ * and %1, REAL as the type; anything else as written. */
+static const char *c_token(Buf *b, const char *s, Dtype dt)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+	if (n == 1 && (s[0] == 'M' || s[0] == 'C') && s[1] == '(') {
+		const char *end = strchr(s, ')');
+		sg_check(end);
+		buf_put(b, s + 2, (size_t)(end - s - 2));
+		buf_puts(b, dt == DT_FLOAT ? "f" : "");
+		return end + 1;
+	}
+	if (n == 1 && (s[0] == 'a' || s[0] == 'b'))
+		buf_puts(b, s[0] == 'a' ? "%0" : "%1");
+	else if (n == 4 && !strncmp(s, "REAL", 4))
+		buf_puts(b, dt == DT_FLOAT ? "float" : "double");
+	else
+		buf_put(b, s, n ? n : 1);
+	return s + (n ? n : 1);
+}
+
+const char *op_c(Op op, Dtype dt)
+{
+	static char *text[OP_COUNT][2];
+	if (!text[op][dt]) {
+		Buf b = {0};
+		for (const char *s = op_info[op].value; *s;)
+			s = c_token(&b, s, dt);
+		buf_put(&b, "", 1);
+		text[op][dt] = b.data; /* once per operator and dtype, for the process */
+	}
+	return text[op][dt];
+}
 
 bool op_lookup_func(const char *name, size_t len, Op *op)
 {
@@ -151,82 +185,25 @@ Node *dag_make(Dag *d, Op op, Node *a, Node *b)
 
 /* ---- evaluation: the same arithmetic as the emitted C ---- */
 
-/* ops.h's BCE: (y - 1) max(log(1 - p), -100) - y max(log(p), -100), max as MAX */
-static double bce_double(double p, double y)
-{
-	double lq = log(1.0 - p), lp = log(p);
-	return (y - 1.0) * (-100.0 > lq ? -100.0 : lq) - y * (-100.0 > lp ? -100.0 : lp);
-}
-
-static float bce_float(float p, float y)
-{
-	float lq = logf(1.0f - p), lp = logf(p);
-	return (y - 1.0f) * (-100.0f > lq ? -100.0f : lq) - y * (-100.0f > lp ? -100.0f : lp);
-}
-
-static double apply_double(Op op, double a, double b)
-{
-	switch (op) {
-	case OP_ADD: return a + b;
-	case OP_SUB: return a - b;
-	case OP_MUL: return a * b;
-	case OP_DIV: return a / b;
-	case OP_NEG: return -a;
-	case OP_POW: return pow(a, b);
-	case OP_EXP: return exp(a);
-	case OP_LOG: return log(a);
-	case OP_SQRT: return sqrt(a);
-	case OP_SIN: return sin(a);
-	case OP_COS: return cos(a);
-	case OP_TAN: return tan(a);
-	case OP_TANH: return tanh(a);
-	case OP_SIGMOID: return 1.0 / (1.0 + exp(-a));
-	case OP_SOFTPLUS: return fmax(a, 0.0) + log1p(exp(-fabs(a)));
-	case OP_RELU: return a < 0.0 ? 0.0 : a;
-	case OP_ABS: return fabs(a);
-	case OP_MIN: return b < a ? b : a;
-	case OP_MAX: return b > a ? b : a;
-	case OP_SIGN: return (double)((a > 0.0) - (a < 0.0));
-	case OP_GT: return a > b ? 1.0 : 0.0;
-	case OP_NGT: return a > b ? 0.0 : 1.0;
-	case OP_EQ: return a == b ? 1.0 : 0.0;
-	case OP_DETACH: return a;
-	case OP_BCE: return bce_double(a, b);
-	default: unreachable();
-	}
-}
-
-static float apply_float(Op op, float a, float b)
-{
-	switch (op) {
-	case OP_ADD: return a + b;
-	case OP_SUB: return a - b;
-	case OP_MUL: return a * b;
-	case OP_DIV: return a / b;
-	case OP_NEG: return -a;
-	case OP_POW: return powf(a, b);
-	case OP_EXP: return expf(a);
-	case OP_LOG: return logf(a);
-	case OP_SQRT: return sqrtf(a);
-	case OP_SIN: return sinf(a);
-	case OP_COS: return cosf(a);
-	case OP_TAN: return tanf(a);
-	case OP_TANH: return tanhf(a);
-	case OP_SIGMOID: return 1.0f / (1.0f + expf(-a));
-	case OP_SOFTPLUS: return fmaxf(a, 0.0f) + log1pf(expf(-fabsf(a)));
-	case OP_RELU: return a < 0.0f ? 0.0f : a;
-	case OP_ABS: return fabsf(a);
-	case OP_MIN: return b < a ? b : a;
-	case OP_MAX: return b > a ? b : a;
-	case OP_SIGN: return (float)((a > 0.0f) - (a < 0.0f));
-	case OP_GT: return a > b ? 1.0f : 0.0f;
-	case OP_NGT: return a > b ? 0.0f : 1.0f;
-	case OP_EQ: return a == b ? 1.0f : 0.0f;
-	case OP_DETACH: return a;
-	case OP_BCE: return bce_float(a, b);
-	default: unreachable();
-	}
-}
+/* Each operation in double and in float: ops.h's value column, compiled. */
+#define REAL double
+#define M(f) f
+#define C(x) x
+#define APPLY apply_double
+#include "apply.h"
+#undef REAL
+#undef M
+#undef C
+#undef APPLY
+#define REAL float
+#define M(fn) fn##f
+#define C(x) x##f
+#define APPLY apply_float
+#include "apply.h"
+#undef REAL
+#undef M
+#undef C
+#undef APPLY
 
 double dag_apply(Dtype dt, Op op, double a, double b)
 {

@@ -185,31 +185,16 @@ static Node *d_bce(Dag *d, Node *n, int k, Node *adj)
 	return simp_div(d, simp_mul(d, adj, simp_sub(d, p, y)), den);
 }
 
+/* ops.h's rule column */
+static Rule *const rules[OP_COUNT] = {
+#define OP(id, sp, ar, k, fl, rule, value, tex) rule,
+#include "ops.h"
+#undef OP
+};
+
 static Rule *rule_for(Op op)
 {
-	switch (op) {
-	case OP_ADD: return d_add;
-	case OP_SUB: return d_sub;
-	case OP_MUL: return d_mul;
-	case OP_DIV: return d_div;
-	case OP_NEG: return d_neg;
-	case OP_POW: return d_pow;
-	case OP_EXP: return d_exp;
-	case OP_LOG: return d_log;
-	case OP_SQRT: return d_sqrt;
-	case OP_SIN: return d_sin;
-	case OP_COS: return d_cos;
-	case OP_TAN: return d_tan;
-	case OP_TANH: return d_tanh;
-	case OP_SIGMOID: return d_sigmoid;
-	case OP_SOFTPLUS: return d_softplus;
-	case OP_RELU: return d_relu;
-	case OP_ABS: return d_abs;
-	case OP_MIN: return d_min;
-	case OP_MAX: return d_max;
-	case OP_BCE: return d_bce;
-	default: return NULL; /* leaves; sign/gt/ngt/eq are piecewise constant; detach */
-	}
+	return rules[op];
 }
 
 Node *diff_local(Dag *d, Node *n, int k)

@@ -1,46 +1,57 @@
 /*
- * ops.h: the operator table, one row per operation of the expression DAG.
+ * ops.h: the operator table, one row per operation of the IR and the DAG.
  *
- * OP(id, spelling, arity, kind, c_double, c_float)
- *   id        OP_<id> in the DAG
+ * OP(id, spelling, arity, kind, flags, rule, value, tex)
+ *   id        OP_<id>
  *   spelling  how the model language writes it (function name or operator)
  *   arity     number of operands (0 for leaves)
  *   kind      K_LEAF, K_INFIX (a binary operator), K_PREFIX, K_FUNC (callable
  *             by name in a model), K_AUX (not callable: produced by the
  *             differentiator, or by a builtin's lowering)
- *   c_double  C spelling for double: %0, %1 are the operands
- *   c_float   C spelling for float
+ *   flags     OPF_FOLD: folding constants at generation time is exact (the
+ *             operation is correctly rounded, or exact); OPF_CALL: it calls a
+ *             <math.h> function that a loop cannot vectorize
+ *   rule      diff.c's derivative rule, or NULL (leaves, detach, and the
+ *             piecewise-constant helpers)
+ *   value     the operation as one C expression over its operands a and b,
+ *             in which M(f) is a <math.h> function (f, or its float version
+ *             ff), C(x) a constant of the dtype and REAL the dtype.  dag.c
+ *             compiles it, once per dtype, as the generator's evaluator; the
+ *             emitter prints it (op_c), operands in place of a and b, so the
+ *             generated code computes exactly what the generator folds
+ *   tex       LaTeX for templates, %0 and %1 the operands ("" for
+ *             \operatorname{spelling}(operands))
  *
- * The lexer, parser, DAG, differentiator (diff.c has one rule per row), the
- * simplifier, the evaluator and the emitter all read this one table.
+ * Adding an elementwise function is one row here and its rule in diff.c.
  */
-OP(CONST,    "const",    0, K_LEAF,   "",                                  "")
-OP(INPUT,    "input",    0, K_LEAF,   "",                                  "")
-OP(PARAM,    "param",    0, K_LEAF,   "",                                  "")
-OP(ADD,      "+",        2, K_INFIX,  "%0 + %1",                           "%0 + %1")
-OP(SUB,      "-",        2, K_INFIX,  "%0 - %1",                           "%0 - %1")
-OP(MUL,      "*",        2, K_INFIX,  "%0 * %1",                           "%0 * %1")
-OP(DIV,      "/",        2, K_INFIX,  "%0 / %1",                           "%0 / %1")
-OP(NEG,      "-",        1, K_PREFIX, "-%0",                               "-%0")
-OP(POW,      "pow",      2, K_FUNC,   "pow(%0, %1)",                       "powf(%0, %1)")
-OP(EXP,      "exp",      1, K_FUNC,   "exp(%0)",                           "expf(%0)")
-OP(LOG,      "log",      1, K_FUNC,   "log(%0)",                           "logf(%0)")
-OP(SQRT,     "sqrt",     1, K_FUNC,   "sqrt(%0)",                          "sqrtf(%0)")
-OP(SIN,      "sin",      1, K_FUNC,   "sin(%0)",                           "sinf(%0)")
-OP(COS,      "cos",      1, K_FUNC,   "cos(%0)",                           "cosf(%0)")
-OP(TAN,      "tan",      1, K_FUNC,   "tan(%0)",                           "tanf(%0)")
-OP(TANH,     "tanh",     1, K_FUNC,   "tanh(%0)",                          "tanhf(%0)")
-OP(SIGMOID,  "sigmoid",  1, K_FUNC,   "1.0 / (1.0 + exp(-%0))",            "1.0f / (1.0f + expf(-%0))")
-OP(SOFTPLUS, "softplus", 1, K_FUNC,   "fmax(%0, 0.0) + log1p(exp(-fabs(%0)))", "fmaxf(%0, 0.0f) + log1pf(expf(-fabsf(%0)))")
-OP(RELU,     "relu",     1, K_FUNC,   "%0 < 0.0 ? 0.0 : %0",               "%0 < 0.0f ? 0.0f : %0")
-OP(ABS,      "abs",      1, K_FUNC,   "fabs(%0)",                          "fabsf(%0)")
-OP(MIN,      "min",      2, K_FUNC,   "%1 < %0 ? %1 : %0",                 "%1 < %0 ? %1 : %0")
-OP(MAX,      "max",      2, K_FUNC,   "%1 > %0 ? %1 : %0",                 "%1 > %0 ? %1 : %0")
-OP(SIGN,     "sign",     1, K_AUX,    "(double)((%0 > 0.0) - (%0 < 0.0))", "(float)((%0 > 0.0f) - (%0 < 0.0f))")
-OP(GT,       "gt",       2, K_AUX,    "%0 > %1 ? 1.0 : 0.0",               "%0 > %1 ? 1.0f : 0.0f")
-OP(NGT,      "ngt",      2, K_AUX,    "%0 > %1 ? 0.0 : 1.0",               "%0 > %1 ? 0.0f : 1.0f")
-OP(EQ,       "eq",       2, K_AUX,    "%0 == %1 ? 1.0 : 0.0",              "%0 == %1 ? 1.0f : 0.0f")
-OP(DETACH,   "detach",   1, K_AUX,    "%0",                                "%0")
+OP(CONST,    "const",    0, K_LEAF,   0,        NULL,       0, "")
+OP(INPUT,    "input",    0, K_LEAF,   0,        NULL,       0, "")
+OP(PARAM,    "param",    0, K_LEAF,   0,        NULL,       0, "")
+OP(ADD,      "+",        2, K_INFIX,  OPF_FOLD, d_add,      a + b, "%0 + %1")
+OP(SUB,      "-",        2, K_INFIX,  OPF_FOLD, d_sub,      a - b, "%0 - %1")
+OP(MUL,      "*",        2, K_INFIX,  OPF_FOLD, d_mul,      a * b, "%0 \\cdot %1")
+OP(DIV,      "/",        2, K_INFIX,  OPF_FOLD, d_div,      a / b, "\\frac{%0}{%1}")
+OP(NEG,      "-",        1, K_PREFIX, OPF_FOLD, d_neg,      -a, "-%0")
+OP(POW,      "pow",      2, K_FUNC,   OPF_CALL, d_pow,      M(pow)(a, b), "{%0}^{%1}")
+OP(EXP,      "exp",      1, K_FUNC,   OPF_CALL, d_exp,      M(exp)(a), "\\exp(%0)")
+OP(LOG,      "log",      1, K_FUNC,   OPF_CALL, d_log,      M(log)(a), "\\log(%0)")
+OP(SQRT,     "sqrt",     1, K_FUNC,   OPF_FOLD | OPF_CALL, d_sqrt, M(sqrt)(a), "\\sqrt{%0}")
+OP(SIN,      "sin",      1, K_FUNC,   OPF_CALL, d_sin,      M(sin)(a), "\\sin(%0)")
+OP(COS,      "cos",      1, K_FUNC,   OPF_CALL, d_cos,      M(cos)(a), "\\cos(%0)")
+OP(TAN,      "tan",      1, K_FUNC,   OPF_CALL, d_tan,      M(tan)(a), "\\tan(%0)")
+OP(TANH,     "tanh",     1, K_FUNC,   OPF_CALL, d_tanh,     M(tanh)(a), "\\tanh(%0)")
+OP(SIGMOID,  "sigmoid",  1, K_FUNC,   OPF_CALL, d_sigmoid,  C(1.0) / (C(1.0) + M(exp)(-a)), "\\sigma(%0)")
+OP(SOFTPLUS, "softplus", 1, K_FUNC,   OPF_CALL, d_softplus, M(fmax)(a, C(0.0)) + M(log1p)(M(exp)(-M(fabs)(a))),
+   "\\operatorname{softplus}(%0)")
+OP(RELU,     "relu",     1, K_FUNC,   OPF_FOLD, d_relu,     a < C(0.0) ? C(0.0) : a, "\\operatorname{relu}(%0)")
+OP(ABS,      "abs",      1, K_FUNC,   OPF_FOLD, d_abs,      M(fabs)(a), "\\lvert %0 \\rvert")
+OP(MIN,      "min",      2, K_FUNC,   OPF_FOLD, d_min,      b < a ? b : a, "\\min(%0, %1)")
+OP(MAX,      "max",      2, K_FUNC,   OPF_FOLD, d_max,      b > a ? b : a, "\\max(%0, %1)")
+OP(SIGN,     "sign",     1, K_AUX,    OPF_FOLD, NULL,       (REAL)((a > C(0.0)) - (a < C(0.0))), "\\operatorname{sign}(%0)")
+OP(GT,       "gt",       2, K_AUX,    OPF_FOLD, NULL,       a > b ? C(1.0) : C(0.0), "[%0 > %1]")
+OP(NGT,      "ngt",      2, K_AUX,    OPF_FOLD, NULL,       a > b ? C(0.0) : C(1.0), "[%0 \\le %1]")
+OP(EQ,       "eq",       2, K_AUX,    OPF_FOLD, NULL,       a == b ? C(1.0) : C(0.0), "")
+OP(DETACH,   "detach",   1, K_AUX,    OPF_FOLD, NULL,       a, "")
 /*
  * bce(p, y): PyTorch's BCELoss term (y - 1) max(log(1 - p), -100) - y max(log(p), -100),
  * one operation so that its derivative can be PyTorch's (diff.c d_bce).  max is
@@ -48,6 +59,6 @@ OP(DETACH,   "detach",   1, K_AUX,    "%0",                                "%0")
  * does; each log is written twice, and computed once where log is a const
  * function (--vector-math's; plain log sets errno, so it may run twice).
  */
-OP(BCE,      "bce",      2, K_AUX,
-   "(%1 - 1.0) * (-100.0 > log(1.0 - %0) ? -100.0 : log(1.0 - %0)) - %1 * (-100.0 > log(%0) ? -100.0 : log(%0))",
-   "(%1 - 1.0f) * (-100.0f > logf(1.0f - %0) ? -100.0f : logf(1.0f - %0)) - %1 * (-100.0f > logf(%0) ? -100.0f : logf(%0))")
+OP(BCE,      "bce",      2, K_AUX,    OPF_CALL, d_bce,
+   (b - C(1.0)) * (C(-100.0) > M(log)(C(1.0) - a) ? C(-100.0) : M(log)(C(1.0) - a)) - b * (C(-100.0) > M(log)(a) ? C(-100.0) : M(log)(a)),
+   "(%1 - 1) \\max(\\log(1 - %0), -100) - %1 \\max(\\log %0, -100)")

@@ -326,8 +326,7 @@ static const char *cexpr(const Prog *p, const Node *n)
 static const char *cexpr_with(const Prog *p, const Node *n,
 			      const char *(*operand)(const Prog *, const Node *))
 {
-	const OpInfo *o = &op_info[n->op];
-	const char *fmt = p->dag->dtype == DT_FLOAT ? o->c_float : o->c_double;
+	const char *fmt = op_c(n->op, p->dag->dtype);
 	Buf b = {0};
 	for (const char *s = fmt; *s; s++) {
 		if (s[0] == '%' && (s[1] == '0' || s[1] == '1')) {

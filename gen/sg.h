@@ -53,6 +53,7 @@ typedef struct Model Model;
 typedef struct Node Node;
 typedef struct Dag Dag;
 typedef struct Prog Prog;
+typedef enum { DT_DOUBLE, DT_FLOAT } Dtype;
 
 /* ---- arena.c: one allocator for the whole compilation ---- */
 Arena *arena_new(void);
@@ -101,10 +102,11 @@ void diag_set_recover(jmp_buf *jb);
 #define unreachable() diag_internal(__FILE__, __LINE__, "unreachable")
 #define sg_check(c) ((c) ? (void)0 : diag_internal(__FILE__, __LINE__, #c))
 
-/* ---- ops.h: the operator table ---- */
+/* ---- ops.h: the operator table; dag.c: its evaluator ---- */
 typedef enum { K_LEAF, K_INFIX, K_PREFIX, K_FUNC, K_AUX } OpKind;
+enum { OPF_FOLD = 1, OPF_CALL = 2 };
 typedef enum {
-#define OP(id, sp, ar, k, cd, cf) OP_##id,
+#define OP(id, sp, ar, k, fl, rule, value, tex) OP_##id,
 #include "ops.h"
 #undef OP
 	OP_COUNT
@@ -114,9 +116,13 @@ typedef struct OpInfo {
 	const char *spelling; /* "+" or "exp" */
 	int arity;
 	OpKind kind;
-	const char *c_double, *c_float;
+	int flags;            /* OPF_FOLD, OPF_CALL */
+	const char *value;    /* the value column as written: "M(exp)(a)" */
+	const char *tex;      /* LaTeX over %0 %1, or "" */
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT];
+/* The operation as C in dtype dt, %0 and %1 the operands: "expf(%0)". */
+const char *op_c(Op op, Dtype dt);
 bool op_lookup_func(const char *name, size_t len, Op *op); /* K_FUNC by name */
 
 /* ---- lex.c ---- */
@@ -233,7 +239,6 @@ Expr *parse_expr_at(Arena *a, Model *m, const Token **pos);
 void parse_dump(FILE *out, const Model *m);
 
 /* ---- dag.c: hash-consed DAG ---- */
-typedef enum { DT_DOUBLE, DT_FLOAT } Dtype;
 
 struct Node {
 	Op op;

@@ -44,15 +44,10 @@ static bool is_const(const Node *n, double v)
 
 bool simp_fold(Dtype dt, Op op, double a, double b, double *out)
 {
-	switch (op) {
-	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_NEG:
-	case OP_SQRT: case OP_ABS: case OP_RELU: case OP_MIN: case OP_MAX:
-	case OP_SIGN: case OP_GT: case OP_NGT: case OP_EQ: case OP_DETACH:
-		*out = dag_apply(dt, op, a, b);
-		return true;
-	default:
+	if (!(op_info[op].flags & OPF_FOLD)) /* ops.h: exact to fold */
 		return false;
-	}
+	*out = dag_apply(dt, op, a, b);
+	return true;
 }
 
 /* Folds an operation whose operands are all constants, when exact. */

@@ -523,14 +523,9 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		set_str(L, "expr", s->expr);
 		set_str(L, "row_expr", sched_row_expr(p, s->node));
 		/* a call into <math.h>: a loop with one does not vectorize */
-		switch (s->node->op) {
-		case OP_POW: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_SIN: case OP_COS:
-		case OP_TAN: case OP_TANH: case OP_SIGMOID: case OP_SOFTPLUS: case OP_BCE:
+		if (op_info[s->node->op].flags & OPF_CALL)
 			set_bool(L, "call", true);
-			break;
-		default:
-			break;
-		}
+		set_str(L, "tex", op_info[s->node->op].tex);
 		set_str(L, "comment", s->comment);
 		set_int(L, "line", s->line);
 		set_bool(L, "backward", s->backward);

@@ -30,31 +30,13 @@ local function operand(s)
   return (s:gsub("%.0$", ""))
 end
 
-local infix = {ADD = "+", SUB = "-", MUL = "\\cdot", DIV = "/"}
-local funcs = {EXP = "\\exp", LOG = "\\log", SIN = "\\sin", COS = "\\cos", TAN = "\\tan",
-               TANH = "\\tanh", SIGMOID = "\\sigma", SOFTPLUS = "\\operatorname{softplus}",
-               RELU = "\\operatorname{relu}", SIGN = "\\operatorname{sign}"}
-
--- One operation of the program in math.
+-- One operation of the program in math: its operator's LaTeX (ops.h's tex
+-- column, %0 and %1 the operands), or \operatorname{name}(operands).
 local function expr(s)
-  local a = s.args
-  local x, y = a[1] and operand(a[1]), a[2] and operand(a[2])
-  if infix[s.op] then
-    if s.op == "DIV" then return format("\\frac{%s}{%s}", x, y) end
-    return format("%s %s %s", x, infix[s.op], y)
-  elseif s.op == "NEG" then return "-" .. x
-  elseif s.op == "POW" then return format("{%s}^{%s}", x, y)
-  elseif s.op == "SQRT" then return format("\\sqrt{%s}", x)
-  elseif s.op == "ABS" then return format("\\lvert %s \\rvert", x)
-  elseif s.op == "MIN" or s.op == "MAX" then
-    return format("\\%s(%s, %s)", s.op:lower(), x, y)
-  elseif s.op == "BCE" then -- PyTorch's BCELoss term, one operation
-    return format("(%s - 1) \\max(\\log(1 - %s), -100) - %s \\max(\\log %s, -100)", y, x, y, x)
-  elseif s.op == "GT" then return format("[%s > %s]", x, y)
-  elseif s.op == "NGT" then return format("[%s \\le %s]", x, y)
-  elseif funcs[s.op] then return format("%s(%s)", funcs[s.op], x)
+  if s.tex ~= "" then
+    return (s.tex:gsub("%%([01])", function(k) return operand(s.args[k + 1]) end))
   end
-  return format("\\operatorname{%s}(%s)", s.op:lower(), concat(a, ", "))
+  return format("\\operatorname{%s}(%s)", s.op:lower(), concat(s.args, ", "))
 end
 
 local function partial(num, den)

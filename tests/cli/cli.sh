@@ -109,7 +109,7 @@ bad-options)
 	only_files . err out want
 	;;
 dump)
-	for stage in tokens ast dag grad prog; do
+	for stage in tokens ast tir grad dag prog; do
 		run gen "$linear" --dump=$stage -o model.c
 		expect_status 0
 		expect_empty err
@@ -118,8 +118,9 @@ dump)
 		case $stage in
 		tokens) want="5:1 IDENT 'yhat'" ;;
 		ast) want="yhat = (* x w)  # line 5" ;;
-		dag) want="%5 = MUL x w" ;;
+		tir) want="= map MUL x w  # yhat, line 5" ;;
 		grad) want="dloss/dw = %" ;;
+		dag) want="%5 = MUL x w" ;;
 		prog) want="grad[w] = d_w" ;;
 		esac
 		grep -qF -- "$want" out || { fail "--dump=$stage has no line '$want':"; cat out >&2; }
