@@ -146,6 +146,14 @@ static Node *d_abs(Dag *d, Node *n, int k, Node *adj)
 	return simp_mul(d, adj, simp_make(d, OP_SIGN, n->args[0], NULL));
 }
 
+/* d softsign(a)/da = 1 / (1 + |a|)^2 */
+static Node *d_softsign(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *q = simp_add(d, d->one, simp_make(d, OP_ABS, n->args[0], NULL));
+	return simp_div(d, adj, simp_mul(d, q, q));
+}
+
 /* min(a,b) = (b < a ? b : a): d/da = !(a > b), d/db = (a > b); a tie goes to a */
 static Node *d_min(Dag *d, Node *n, int k, Node *adj)
 {

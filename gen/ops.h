@@ -45,6 +45,7 @@ OP(SOFTPLUS, "softplus", 1, K_FUNC,   OPF_CALL, d_softplus, M(fmax)(a, C(0.0)) +
    "\\operatorname{softplus}(%0)")
 OP(RELU,     "relu",     1, K_FUNC,   OPF_FOLD, d_relu,     a < C(0.0) ? C(0.0) : a, "\\operatorname{relu}(%0)")
 OP(ABS,      "abs",      1, K_FUNC,   OPF_FOLD, d_abs,      M(fabs)(a), "\\lvert %0 \\rvert")
+OP(SOFTSIGN, "softsign", 1, K_FUNC,   OPF_FOLD, d_softsign, a / (C(1.0) + M(fabs)(a)), "\\operatorname{softsign}(%0)")
 OP(MIN,      "min",      2, K_FUNC,   OPF_FOLD, d_min,      b < a ? b : a, "\\min(%0, %1)")
 OP(MAX,      "max",      2, K_FUNC,   OPF_FOLD, d_max,      b > a ? b : a, "\\max(%0, %1)")
 OP(SIGN,     "sign",     1, K_AUX,    OPF_FOLD, NULL,       (REAL)((a > C(0.0)) - (a < C(0.0))), "\\operatorname{sign}(%0)")
