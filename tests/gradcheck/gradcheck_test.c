@@ -20,7 +20,7 @@
 extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc_neg_model,
 	gc_pow_const_model, gc_pow_var_model, gc_exp_model, gc_log_model, gc_sqrt_model,
 	gc_sin_model, gc_cos_model, gc_tan_model, gc_tanh_model, gc_sigmoid_model,
-	gc_softplus_model, gc_relu_model, gc_abs_model, gc_min_model, gc_max_model,
+	gc_softplus_model, gc_softsign_model, gc_relu_model, gc_abs_model, gc_min_model, gc_max_model,
 	gc_ipow2_model, gc_ipow3_model, gc_ipow4_model, gc_ipowm1_model, gc_ipowm2_model,
 	gc_names_model, gc_bce_model, gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model,
 	linear_model, ex4_1_model, ex4_2_model, ex4_4_model;
@@ -75,6 +75,7 @@ static const Case cases[] = {
 	{&gc_tanh_model, RULES "tanh.sg", "", NULL},
 	{&gc_sigmoid_model, RULES "sigmoid.sg", "", NULL},
 	{&gc_softplus_model, RULES "softplus.sg", "", NULL},
+	{&gc_softsign_model, RULES "softsign.sg", "w=-2:2,v=0.2:2,x=-2:2", NULL},
 	{&gc_relu_model, RULES "relu.sg", "", ok_relu},
 	{&gc_abs_model, RULES "abs.sg", "", ok_abs},
 	{&gc_min_model, RULES "min.sg", "", ok_min},
