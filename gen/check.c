@@ -38,24 +38,16 @@ typedef struct HandLine {
 
 /* ---- random points ---- */
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15u);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
-
 static double uniform(uint64_t *s)
 {
-	return (double)(splitmix(s) >> 11) * 0x1p-53;
+	return (double)(sg_splitmix64(s) >> 11) * 0x1p-53;
 }
 
 /* A value with a random sign and a magnitude between 1e-2 and 1e2. */
 static double spread(uint64_t *s)
 {
 	double mag = pow(10.0, -2.0 + 4.0 * uniform(s));
-	return splitmix(s) & 1 ? -mag : mag;
+	return sg_splitmix64(s) & 1 ? -mag : mag;
 }
 
 /* Point k: the first few use small whole numbers (1, -2, 3, ...), so a
@@ -65,7 +57,7 @@ void check_point(uint64_t *seed, int k, const Model *m, double *params, double *
 	for (int i = 0; i < m->n_inputs + m->n_params; i++) {
 		double v = spread(seed);
 		if (k < CHECK_SIMPLE)
-			v = (double)(1 + (int)(splitmix(seed) % 3)) * (v < 0 ? -1 : 1);
+			v = (double)(1 + (int)(sg_splitmix64(seed) % 3)) * (v < 0 ? -1 : 1);
 		if (i < m->n_inputs)
 			inputs[i] = v;
 		else

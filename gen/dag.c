@@ -13,58 +13,6 @@
 
 #include "sg.h"
 
-const OpInfo op_info[OP_COUNT] = {
-#define OP(id, sp, ar, k, fl, rule, value, tex) {#id, sp, ar, k, fl, #value, tex},
-#include "ops.h"
-#undef OP
-};
-
-/* One token of a value column: M(f) and C(x) as in dtype dt, a and b as %0
- * and %1, REAL as the type; anything else as written. */
-static const char *c_token(Buf *b, const char *s, Dtype dt)
-{
-	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
-	if (n == 1 && (s[0] == 'M' || s[0] == 'C') && s[1] == '(') {
-		const char *end = strchr(s, ')');
-		sg_check(end);
-		buf_put(b, s + 2, (size_t)(end - s - 2));
-		buf_puts(b, dt == DT_FLOAT ? "f" : "");
-		return end + 1;
-	}
-	if (n == 1 && (s[0] == 'a' || s[0] == 'b'))
-		buf_puts(b, s[0] == 'a' ? "%0" : "%1");
-	else if (n == 4 && !strncmp(s, "REAL", 4))
-		buf_puts(b, dt == DT_FLOAT ? "float" : "double");
-	else
-		buf_put(b, s, n ? n : 1);
-	return s + (n ? n : 1);
-}
-
-const char *op_c(Op op, Dtype dt)
-{
-	static char *text[OP_COUNT][2];
-	if (!text[op][dt]) {
-		Buf b = {0};
-		for (const char *s = op_info[op].value; *s;)
-			s = c_token(&b, s, dt);
-		buf_put(&b, "", 1);
-		text[op][dt] = b.data; /* once per operator and dtype, for the process */
-	}
-	return text[op][dt];
-}
-
-bool op_lookup_func(const char *name, size_t len, Op *op)
-{
-	for (int i = 0; i < OP_COUNT; i++) {
-		const OpInfo *o = &op_info[i];
-		if (o->kind == K_FUNC && strlen(o->spelling) == len && !memcmp(o->spelling, name, len)) {
-			*op = (Op)i;
-			return true;
-		}
-	}
-	return false;
-}
-
 double dag_round(const Dag *d, double v)
 {
 	return d->dtype == DT_FLOAT ? (double)(float)v : v;
@@ -185,33 +133,6 @@ Node *dag_make(Dag *d, Op op, Node *a, Node *b)
 
 /* ---- evaluation: the same arithmetic as the emitted C ---- */
 
-/* Each operation in double and in float: ops.h's value column, compiled. */
-#define REAL double
-#define M(f) f
-#define C(x) x
-#define APPLY apply_double
-#include "apply.h"
-#undef REAL
-#undef M
-#undef C
-#undef APPLY
-#define REAL float
-#define M(fn) fn##f
-#define C(x) x##f
-#define APPLY apply_float
-#include "apply.h"
-#undef REAL
-#undef M
-#undef C
-#undef APPLY
-
-double dag_apply(Dtype dt, Op op, double a, double b)
-{
-	if (dt == DT_FLOAT)
-		return apply_float(op, (float)a, (float)b);
-	return apply_double(op, a, b);
-}
-
 void dag_eval(const Dag *d, const double *params, const double *inputs, double *vals)
 {
 	for (int i = 0; i < d->n; i++) {
@@ -221,7 +142,7 @@ void dag_eval(const Dag *d, const double *params, const double *inputs, double *
 		case OP_INPUT: vals[i] = dag_round(d, inputs[n->sym->index]); break;
 		case OP_PARAM: vals[i] = dag_round(d, params[n->sym->index]); break;
 		default:
-			vals[i] = dag_apply(d->dtype, n->op, vals[n->args[0]->id],
+			vals[i] = op_apply(d->dtype, n->op, vals[n->args[0]->id],
 					    n->nargs > 1 ? vals[n->args[1]->id] : 0.0);
 		}
 	}

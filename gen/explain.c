@@ -23,16 +23,6 @@
 /* ---- values at a point ---- */
 
 /* A number for people: shortest round-trip text, no ".0" on integers. */
-const char *fmt_num(Arena *a, double v)
-{
-	char b[48];
-	fmt_shortest(b, sizeof b, v, DT_DOUBLE);
-	size_t n = strlen(b);
-	if (n > 2 && !strcmp(b + n - 2, ".0"))
-		b[n - 2] = '\0';
-	return arena_strndup(a, b, strlen(b));
-}
-
 /* A number for JSON: non-finite values have no JSON spelling and are null. */
 static const char *json_num(Arena *a, double v)
 {

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "sg.h"
+#include "symgrad.h"
 
 typedef struct Parser {
 	Arena *arena;
@@ -41,10 +42,7 @@ static const char *const keywords[] = {"model", "input", "param", "output", NULL
 
 static uint32_t hash_name(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	return (uint32_t)sg_fnv1a(SG_FNV_INIT, s, n);
 }
 
 Symbol *parse_lookup(const Model *m, const char *name, size_t len)
@@ -535,7 +533,7 @@ static double const_value(const Expr *e)
 		return -const_value(e->args[0]);
 	case E_BINARY: {
 		double a = const_value(e->args[0]), b = const_value(e->args[1]), r;
-		if (!simp_fold(DT_DOUBLE, e->op, a, b, &r))
+		if (!op_fold(DT_DOUBLE, e->op, a, b, &r))
 			r = pow(a, b);
 		return r;
 	}
@@ -627,17 +625,9 @@ static void stmt_input(Parser *p)
 
 /* ---- random initial values ---- */
 
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9E3779B97F4A7C15u);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-	return z ^ (z >> 31);
-}
-
 static double rng_uniform(uint64_t *s, double lo, double hi)
 {
-	return lo + (hi - lo) * ((double)(rng_next(s) >> 11) * 0x1p-53);
+	return lo + (hi - lo) * ((double)(sg_splitmix64(s) >> 11) * 0x1p-53);
 }
 
 /* Box-Muller; one value per call, so the sequence does not depend on pairs. */

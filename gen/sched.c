@@ -20,50 +20,7 @@
 #include <string.h>
 
 #include "sg.h"
-
-/* ---- numbers ---- */
-
-void fmt_shortest(char *buf, size_t n, double v, Dtype dt)
-{
-	if (isnan(v)) {
-		snprintf(buf, n, "nan");
-		return;
-	}
-	if (isinf(v)) {
-		snprintf(buf, n, v < 0 ? "-inf" : "inf");
-		return;
-	}
-	/* Reading back is exact at 17 digits (9 for float), and a precision
-	 * that reads back stays exact at every larger one: bisect for the least. */
-	int lo = 1, hi = dt == DT_FLOAT ? 9 : 17;
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-		snprintf(buf, n, "%.*g", mid, v);
-		double back = dt == DT_FLOAT ? (double)strtof(buf, NULL) : strtod(buf, NULL);
-		if (back == v)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	snprintf(buf, n, "%.*g", lo, v);
-	if (!strpbrk(buf, ".en"))
-		strncat(buf, ".0", n - strlen(buf) - 1);
-}
-
-void fmt_c_literal(char *buf, size_t n, double v, Dtype dt)
-{
-	const char *f = dt == DT_FLOAT ? "F" : "";
-	if (isnan(v)) {
-		snprintf(buf, n, "NAN");
-	} else if (isinf(v)) {
-		snprintf(buf, n, "%sHUGE_VAL%s%s", v < 0 ? "(-" : "", f, v < 0 ? ")" : "");
-	} else {
-		char tmp[48];
-		fmt_shortest(tmp, sizeof tmp, v, dt);
-		snprintf(buf, n, "%s%s%s%s", v < 0 || signbit(v) ? "(" : "", tmp,
-			 dt == DT_FLOAT ? "f" : "", v < 0 || signbit(v) ? ")" : "");
-	}
-}
+#include "symgrad.h"
 
 /* ---- reserved names ---- */
 
@@ -126,10 +83,7 @@ typedef struct NameSet {
 
 static uint32_t str_hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	return (uint32_t)sg_fnv1a(SG_FNV_INIT, s, strlen(s));
 }
 
 static bool set_has(const NameSet *s, const char *name)

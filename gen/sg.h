@@ -102,7 +102,13 @@ void diag_set_recover(jmp_buf *jb);
 #define unreachable() diag_internal(__FILE__, __LINE__, "unreachable")
 #define sg_check(c) ((c) ? (void)0 : diag_internal(__FILE__, __LINE__, #c))
 
-/* ---- ops.h: the operator table; dag.c: its evaluator ---- */
+/* ---- fmt.c: numbers as text ---- */
+/* Shortest decimal that reads back to the same double (or float), as C. */
+void fmt_shortest(char *buf, size_t n, double v, Dtype dt);
+void fmt_c_literal(char *buf, size_t n, double v, Dtype dt); /* "(-0.5f)", "HUGE_VAL" */
+const char *fmt_num(Arena *a, double v);  /* shortest, no ".0": for people */
+
+/* ---- ops.h: the operator table; ops.c: its data, C spelling and evaluator ---- */
 typedef enum { K_LEAF, K_INFIX, K_PREFIX, K_FUNC, K_AUX } OpKind;
 enum { OPF_FOLD = 1, OPF_CALL = 2 };
 typedef enum {
@@ -123,6 +129,10 @@ typedef struct OpInfo {
 extern const OpInfo op_info[OP_COUNT];
 /* The operation as C in dtype dt, %0 and %1 the operands: "expf(%0)". */
 const char *op_c(Op op, Dtype dt);
+/* One operation in dtype dt's arithmetic, as the generated code computes it. */
+double op_apply(Dtype dt, Op op, double a, double b);
+/* op on constants into *out, when folding it at generation time is exact. */
+bool op_fold(Dtype dt, Op op, double a, double b, double *out);
 bool op_lookup_func(const char *name, size_t len, Op *op); /* K_FUNC by name */
 
 /* ---- lex.c ---- */
@@ -393,7 +403,6 @@ Node *simp_mul(Dag *d, Node *a, Node *b);
 Node *simp_div(Dag *d, Node *a, Node *b);
 Node *simp_neg(Dag *d, Node *a);
 Node *simp_pow(Dag *d, Node *a, Node *b);
-bool simp_fold(Dtype dt, Op op, double a, double b, double *out);
 
 /* ---- diff.c: symbolic reverse mode ---- */
 /* Role of an adjoint contribution, kept for comments. */
@@ -419,7 +428,6 @@ typedef struct Grad {
  * (t->adj, t->steps); warns of params the loss does not read. */
 void diff_tensor(Tir *t, Model *m);
 void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g);
-double dag_apply(Dtype dt, Op op, double a, double b); /* one operation */
 /* Evaluates every node: vals[id], in the dtype's arithmetic, as the emitted C does. */
 void dag_eval(const Dag *d, const double *params, const double *inputs,
 	       double *vals);
@@ -488,9 +496,6 @@ const char *sched_value_text(const Prog *p, const Node *n); /* never aborts */
 const char *sched_row_operand(const Prog *p, const Node *n); /* "x[r]", "w" */
 const char *sched_row_expr(const Prog *p, const Node *n);
 void sched_dump(FILE *out, const Prog *p);
-/* Shortest decimal that reads back to the same double (or float), as C. */
-void fmt_shortest(char *buf, size_t n, double v, Dtype dt);
-void fmt_c_literal(char *buf, size_t n, double v, Dtype dt);
 bool sched_is_reserved(const char *name);
 /* C names for another program over the same model (loop.c): reserved words,
  * <math.h> and the generated header's names are taken from the start. */
@@ -579,7 +584,6 @@ void emit_files(const char *const *paths, const char *const *texts, const size_t
 void emit_file(const char *path, const char *text, size_t len);
 
 /* ---- explain.c: explain and graph ---- */
-const char *fmt_num(Arena *a, double v);  /* shortest, no ".0" */
 void at_parse(const Model *m, const char *spec, const char *params_file, double *params,
 	      double *inputs);
 const char *explain_expr(const Prog *p, const Node *n, int depth);

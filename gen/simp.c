@@ -42,21 +42,13 @@ static bool is_const(const Node *n, double v)
 	return n->op == OP_CONST && n->value == v && signbit(n->value) == signbit(v);
 }
 
-bool simp_fold(Dtype dt, Op op, double a, double b, double *out)
-{
-	if (!(op_info[op].flags & OPF_FOLD)) /* ops.h: exact to fold */
-		return false;
-	*out = dag_apply(dt, op, a, b);
-	return true;
-}
-
 /* Folds an operation whose operands are all constants, when exact. */
 static Node *fold(Dag *d, Op op, Node *a, Node *b)
 {
 	double r;
 	if (a->op != OP_CONST || (b && b->op != OP_CONST))
 		return NULL;
-	if (!simp_fold(d->dtype, op, a->value, b ? b->value : 0.0, &r))
+	if (!op_fold(d->dtype, op, a->value, b ? b->value : 0.0, &r))
 		return NULL;
 	return dag_const(d, r);
 }

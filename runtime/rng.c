@@ -12,7 +12,7 @@ static uint64_t rotl(uint64_t x, int k)
 }
 
 /* One splitmix64 output; advances *x. */
-static uint64_t splitmix64(uint64_t *x)
+uint64_t sg_splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15u);
 
@@ -27,7 +27,7 @@ void sg_rng_seed(sg_rng *r, uint64_t seed)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
+		r->s[i] = sg_splitmix64(&seed);
 }
 
 /* Next output of xoshiro256**. */

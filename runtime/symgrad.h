@@ -101,6 +101,9 @@ typedef struct sg_rng {
 	uint64_t s[4];
 } sg_rng;
 
+/* One output of splitmix64 (Steele, Lea and Flood), advancing *x: the one
+ * splitmix of the project (the generator's random initial values too). */
+uint64_t sg_splitmix64(uint64_t *x);
 /* Seeds with splitmix64(seed): the same seed gives the same stream on
  * every platform. */
 void sg_rng_seed(sg_rng *r, uint64_t seed);
