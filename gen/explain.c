@@ -86,46 +86,13 @@ void at_parse(const Model *m, const char *spec, const char *params_file, double 
 
 /* ---- node text ---- */
 
-/* An operand: its name, or its value when it is a constant. */
-static const char *operand(const Prog *p, const Node *n, int depth);
-
-/* A node as the model language writes it, over its operands' names. */
-const char *explain_expr(const Prog *p, const Node *n, int depth)
-{
-	Arena *a = p->dag->arena;
-	const OpInfo *o = &op_info[n->op];
-	const char *x = n->nargs > 0 ? operand(p, n->args[0], depth + 1) : "";
-	const char *y = n->nargs > 1 ? operand(p, n->args[1], depth + 1) : "";
-	switch (o->kind) {
-	case K_INFIX: return arena_printf(a, "%s %s %s", x, o->spelling, y);
-	case K_PREFIX: return arena_printf(a, "-%s", x);
-	case K_LEAF: return operand(p, n, depth);
-	default:
-		return n->nargs == 1 ? arena_printf(a, "%s(%s)", o->spelling, x)
-				     : arena_printf(a, "%s(%s, %s)", o->spelling, x, y);
-	}
-}
-
-static const char *operand(const Prog *p, const Node *n, int depth)
-{
-	if (n->op == OP_CONST)
-		return fmt_num(p->dag->arena, n->value);
-	if (n->op == OP_INPUT || n->op == OP_PARAM)
-		return n->sym->name;
-	if (p->names[n->id] && n->id < p->grad->n_forward)
-		return p->names[n->id];
-	if (depth > 3)
-		return "...";
-	return arena_printf(p->dag->arena, "(%s)", explain_expr(p, n, depth));
-}
-
 /* A value's text: its name when it has one, else its expression. */
 static const char *explain_value(const Prog *p, const Node *n)
 {
-	const char *s = operand(p, n, 0);
+	const char *s = sched_operand_text(p, n, 0);
 	size_t len = strlen(s);
 	if (s[0] == '(' && s[len - 1] == ')')
-		return explain_expr(p, n, 0);
+		return sched_expr_text(p, n, 0);
 	return s;
 }
 
@@ -266,7 +233,7 @@ static void explain_text(Walk *w)
 	Table t = {NULL, 0, 3, 0};
 	for (int i = 0; i < p->forward.n; i++) {
 		const PStmt *s = &p->forward.stmts[i];
-		const char *row[] = {arena_printf(a, "%s = %s", s->name, explain_expr(p, s->node, 0)),
+		const char *row[] = {arena_printf(a, "%s = %s", s->name, sched_expr_text(p, s->node, 0)),
 				     arena_printf(a, "= %s", fmt_num(a, w->vals[s->node->id])),
 				     s->line ? arena_printf(a, "(line %d)", s->line) : ""};
 		table_row(&t, row);
@@ -284,7 +251,7 @@ static void explain_text(Walk *w)
 		const char *local = explain_value(p, st->local);
 		const char *lv = fmt_num(a, st->local_v);
 		const char *row[] = {
-			first ? arena_printf(a, "%s = %s", pn, explain_expr(p, st->parent, 0)) : "",
+			first ? arena_printf(a, "%s = %s", pn, sched_expr_text(p, st->parent, 0)) : "",
 			first ? arena_printf(a, "given ∂%s/∂%s = %s", L, pn, fmt_num(a, st->given)) : "",
 			!strcmp(local, lv) ? arena_printf(a, "local gradient ∂%s/∂%s = %s", pn, cn, lv)
 					   : arena_printf(a, "local gradient ∂%s/∂%s = %s = %s", pn, cn,
@@ -331,7 +298,7 @@ static void explain_json(Walk *w)
 	for (int i = 0; i < p->forward.n; i++) {
 		const PStmt *s = &p->forward.stmts[i];
 		printf("%s\n  {\"name\": \"%s\", \"expr\": ", i ? "," : "", s->name);
-		json_string(explain_expr(p, s->node, 0));
+		json_string(sched_expr_text(p, s->node, 0));
 		printf(", \"value\": %s, \"line\": %d}", json_num(a, w->vals[s->node->id]), s->line);
 	}
 	printf("],\n \"backward\": [");
@@ -424,7 +391,7 @@ static void dot_node(Buf *b, const Walk *w, const Prog *p, const Node *n)
 	bool leaf = n->op == OP_INPUT || n->op == OP_PARAM;
 	buf_printf(b, "  n%d [label=\"%s", n->id,
 		   leaf ? arena_printf(a, "%s (%s)", name, n->op == OP_PARAM ? "param" : "input")
-			: arena_printf(a, "%s = %s", name, explain_expr(p, n, 0)));
+			: arena_printf(a, "%s = %s", name, sched_expr_text(p, n, 0)));
 	if (w) {
 		buf_printf(b, "\\n= %s", fmt_num(a, w->vals[n->id]));
 		if (n->needs_grad)

@@ -309,6 +309,39 @@ const char *sched_row_expr(const Prog *p, const Node *n)
 	return cexpr_with(p, n, sched_row_operand);
 }
 
+/* ---- expressions for people (explain, templates) ---- */
+
+/* A node as the model language writes it, over its operands' names. */
+const char *sched_expr_text(const Prog *p, const Node *n, int depth)
+{
+	Arena *a = p->dag->arena;
+	const OpInfo *o = &op_info[n->op];
+	const char *x = n->nargs > 0 ? sched_operand_text(p, n->args[0], depth + 1) : "";
+	const char *y = n->nargs > 1 ? sched_operand_text(p, n->args[1], depth + 1) : "";
+	switch (o->kind) {
+	case K_INFIX: return arena_printf(a, "%s %s %s", x, o->spelling, y);
+	case K_PREFIX: return arena_printf(a, "-%s", x);
+	case K_LEAF: return sched_operand_text(p, n, depth);
+	default:
+		return n->nargs == 1 ? arena_printf(a, "%s(%s)", o->spelling, x)
+				     : arena_printf(a, "%s(%s, %s)", o->spelling, x, y);
+	}
+}
+
+/* An operand: its name, or its value when it is a constant. */
+const char *sched_operand_text(const Prog *p, const Node *n, int depth)
+{
+	if (n->op == OP_CONST)
+		return fmt_num(p->dag->arena, n->value);
+	if (n->op == OP_INPUT || n->op == OP_PARAM)
+		return n->sym->name;
+	if (p->names[n->id] && n->id < p->grad->n_forward)
+		return p->names[n->id];
+	if (depth > 3)
+		return "...";
+	return arena_printf(p->dag->arena, "(%s)", sched_expr_text(p, n, depth));
+}
+
 /* ---- comments ---- */
 
 /* Removes comment delimiters from text that goes into a C comment. */

@@ -497,6 +497,10 @@ const char *sched_row_operand(const Prog *p, const Node *n); /* "x[r]", "w" */
 const char *sched_row_expr(const Prog *p, const Node *n);
 void sched_dump(FILE *out, const Prog *p);
 bool sched_is_reserved(const char *name);
+/* A node as the model language writes it, over its operands' names (for
+ * explain and templates); an operand is its name, a number, or at depth > 3 "...". */
+const char *sched_expr_text(const Prog *p, const Node *n, int depth);
+const char *sched_operand_text(const Prog *p, const Node *n, int depth);
 /* C names for another program over the same model (loop.c): reserved words,
  * <math.h> and the generated header's names are taken from the start. */
 typedef struct Names Names;
@@ -586,7 +590,6 @@ void emit_file(const char *path, const char *text, size_t len);
 /* ---- explain.c: explain and graph ---- */
 void at_parse(const Model *m, const char *spec, const char *params_file, double *params,
 	      double *inputs);
-const char *explain_expr(const Prog *p, const Node *n, int depth);
 int cmd_explain(Arena *a, int argc, char **argv);
 int cmd_graph(Arena *a, int argc, char **argv);
 

@@ -584,7 +584,7 @@ static void push_adjoints(lua_State *L, const Prog *p)
 			lua_createtable(L, 0, 3);
 			set_str(L, "parent", p->names[last->id] ? p->names[last->id] : "?");
 			set_bool(L, "is_loss", last == p->model->loss->node);
-			set_str(L, "local_expr", explain_expr(p, last, 0));
+			set_str(L, "local_expr", sched_expr_text(p, last, 0));
 			lua_rawseti(L, -2, ++t);
 		}
 		lua_setfield(L, -2, "terms");
