@@ -587,16 +587,7 @@ const char *tmpl_builtin(const char *name, size_t *len);
 void emit_files(const char *const *paths, const char *const *texts, const size_t *lens, int n);
 void emit_file(const char *path, const char *text, size_t len);
 
-/* ---- explain.c: explain and graph ---- */
-void at_parse(const Model *m, const char *spec, const char *params_file, double *params,
-	      double *inputs);
-int cmd_explain(Arena *a, int argc, char **argv);
-int cmd_graph(Arena *a, int argc, char **argv);
-
-/* ---- check.c: checking hand derivations ---- */
-int cmd_check(Arena *a, int argc, char **argv);
-
-/* ---- main.c ---- */
+/* ---- compile.c: the pipeline ---- */
 extern const char sg_version[];
 
 /* The stages --stats times: time[k] is when stage k ended. */

@@ -7,7 +7,7 @@
  * comes from a _new/_open and goes back through the matching _free/_close.
  *
  * Sections follow the source files: fmt.c, error.c, out.c, at.c, rng.c, data.c,
- * params.c, optim.c, train.c, cmd.c, jit.c.
+ * params.c, optim.c, train.c, jit.c.
  */
 #ifndef SYMGRAD_H
 #define SYMGRAD_H
@@ -260,12 +260,6 @@ void sg_trainer_predict(sg_trainer *t, const double *inputs,
  * float models compute in float.  -1 with *err on a bad model. */
 int sg_model_eval(const sg_model *m, const double *p, const double *x,
 		  double *loss, double *out, double *grad, sg_error *err);
-
-/* ---- cmd.c: the train / predict / eval subcommands on a loaded model ---- */
-/* argv[0] is the subcommand name; returns the process exit status. */
-int sg_cmd_train(const sg_model *m, int argc, char **argv);
-int sg_cmd_predict(const sg_model *m, int argc, char **argv);
-int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 
 /* ---- jit.c: compile generated C with the system compiler and dlopen it ---- */
 

@@ -23,8 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sg.h"
-#include "symgrad.h"
+#include "cli.h" /* explain, graph and eval are the command line's */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,6 +13,7 @@
 #include <criterion/new/assert.h>
 
 #include "helpers.h"
+#include "cli.h" /* sg_cmd_*: the command line's, not the library's */
 #include "linear_hand.h"
 #include "symgrad.h"
 

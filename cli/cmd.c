@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "symgrad.h"
+#include "cli.h"
 
 #define USAGE_TRAIN                                                           \
 	"usage: symgrad train MODEL.sg --data FILE|- [--lr X] [--epochs N] "     \

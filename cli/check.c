@@ -22,8 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sg.h"
-#include "symgrad.h"
+#include "cli.h"
 
 #define CHECK_POINTS 200
 #define CHECK_TOL 1e-7     /* relative difference that counts as disagreeing */

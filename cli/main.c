@@ -13,8 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sg.h"
-#include "symgrad.h"
+#include "cli.h"
 
 
 static const char usage_text[] =

@@ -17,8 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sg.h"
-#include "symgrad.h"
+#include "cli.h"
 
 /* ---- values at a point ---- */
 
