@@ -340,7 +340,7 @@ static int render(Compile *c, const Template *t, const char *header, const char 
 	c->tmpl_steps = to.steps;
 	c->tmpl_memory = to.memory;
 	if (n < 0)
-		exit(1);
+		diag_exit(); /* tmpl.c reported it */
 	if (n == 0)
 		diag_fatal("template '%s' produced no files", t->name);
 	return n;

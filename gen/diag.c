@@ -117,6 +117,20 @@ void diag_usage(const char *fmt, ...)
 	fail_with(2, fmt, ap);
 }
 
+void diag_report(const char *where, const char *msg)
+{
+	size_t n = strlen(where);
+	if (!strncmp(msg, where, n) && msg[n] == ':')
+		fprintf(stderr, "%s\n", msg); /* Lua's own "file:line: message" */
+	else
+		fprintf(stderr, "%s: error: %s\n", where, msg);
+}
+
+void diag_exit(void)
+{
+	die();
+}
+
 void diag_internal(const char *file, int line, const char *msg)
 {
 	fprintf(stderr, "symgrad: internal error at %s:%d: %s\n", file, line, msg);

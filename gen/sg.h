@@ -93,6 +93,11 @@ SG_NORETURN void diag_fatal(const char *fmt, ...) SG_PRINTF(1, 2);
 /* A command-line usage error: "symgrad: error: ...", exit status 2 (errors
  * in input files and data exit 1). */
 SG_NORETURN void diag_usage(const char *fmt, ...) SG_PRINTF(1, 2);
+/* An error in a file read without a Loc (a template): "WHERE: error: MSG",
+ * or MSG alone when it starts with "WHERE:" (Lua's "file:line: message").
+ * Does not end the run: diag_exit does, after the caller's cleanup. */
+void diag_report(const char *where, const char *msg);
+SG_NORETURN void diag_exit(void); /* status 1, after errors already reported */
 SG_NORETURN void diag_internal(const char *file, int line, const char *msg);
 void diag_set_exit_hook(void (*hook)(void)); /* cleanup before exit(1) */
 /* With jb set, errors longjmp(*jb, 1) instead of exiting (fuzzing); every

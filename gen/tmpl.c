@@ -852,24 +852,21 @@ static int panic(lua_State *L)
 	abort();
 }
 
-/* Prints a template error as "TEMPLATE:LINE: message", adding the
- * template's name where Lua's message has no position. */
+/* Reports a template error through diag.c as "TEMPLATE:LINE: message",
+ * adding the template's name where Lua's message has no position. */
 static void report_error(lua_State *L, const Sandbox *sb, const TmplOpts *o)
 {
 	/* stopped, the state allocates no more: lua_tostring of a number would fail */
 	const char *msg = sb->stopped ? NULL : lua_tostring(L, -1);
-	size_t n = strlen(o->template_name);
-	if (sb->stopped && !strncmp(sb->why, o->template_name, n) && sb->why[n] == ':')
-		fprintf(stderr, "%s\n", sb->why);
-	else if (sb->stopped)
-		fprintf(stderr, "%s: error: %s\n", o->template_name, sb->why);
-	else if (sb->out_of_memory)
-		fprintf(stderr, "%s: error: template exceeded the memory limit of %zu MiB\n",
-			o->template_name, sb->lim.memory >> 20);
-	else if (msg && !strncmp(msg, o->template_name, n) && msg[n] == ':')
-		fprintf(stderr, "%s\n", msg);
-	else
-		fprintf(stderr, "%s: error: %s\n", o->template_name, msg ? msg : "template error");
+	char limit[96];
+	if (sb->stopped) {
+		msg = sb->why;
+	} else if (sb->out_of_memory) {
+		snprintf(limit, sizeof limit, "template exceeded the memory limit of %zu MiB",
+			 sb->lim.memory >> 20);
+		msg = limit;
+	}
+	diag_report(o->template_name, msg ? msg : "template error");
 }
 
 int tmpl_render(const Prog *p, const LoopProg *lp, TmplOpts *o, TmplFile **files)
