@@ -1,9 +1,926 @@
-/* loop.c: TEMPORARY stub while loop.c is rewritten on the tensor IR */
+/*
+ * loop.c: the tensor IR as loop nests, for models too large to unroll.
+ *
+ * A 784 -> 100 -> 10 network has 79,510 parameters; unrolled, its gradient is
+ * some 400,000 straight-line statements that no C compiler digests quickly.
+ * Above SG_LOOPS_THRESHOLD (README "Loops") each value of the tensor IR
+ * (tir.c, differentiated by diff.c) is emitted as one loop nest instead,
+ * in id order, doing exactly the operations sg.h fixes for its kind, in
+ * that order: the operations unroll.c expands element by element.  So the
+ * loop program and the unrolled program compute the same bits by
+ * construction (tests/loops compares them):
+ *
+ *   MAP     out[i] = op(a[i], b[i]) in ops.h's C spelling, a one-element
+ *           operand broadcast
+ *   MATMUL  out(i, j): the first product, then += each next, t ascending;
+ *           with absent operand elements, acc starts at -0.0 and adds the
+ *           products that exist (-0.0 + p == p exactly, for every p)
+ *   FOLD    acc = a[0] (or the sum so far, args[1]), then acc = op(acc, a[i]),
+ *           i ascending
+ *   ACC     a[i] + b[i] where both exist, else the one that does; in place
+ *           (d[i] += b[i]) when nothing reads a afterwards
+ *   VIEW, BCAST, CONST, IOTA, LEAF: no code, an index into (or a literal
+ *           for) the value they stand for; SCATTER likewise, unless a reader
+ *           would index it outside the runs where it exists (a product, a
+ *           masked loop): then it is an array of its own
+ *
+ * Absent elements (gradient values only) are never read: a loop runs over
+ * the runs of elements that exist, or tests a static mask when the runs are
+ * many; a product's terms test their operands' masks.  The simplifier's
+ * identities (x * 1 is x) that the unrolled form applies per element are
+ * exact, so the plain operation gives the same bits.
+ *
+ * Three functions: forward (loss and outputs), predict (outputs), backward
+ * (the loss and the gradient into grad[]), each computing only the values
+ * its results need.  A tensor param's final adjoint is stored straight into
+ * grad when it owns its storage.
+ */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sg.h"
+
+enum { FN_FORWARD, FN_BACKWARD, FN_PREDICT, FN_COUNT };
+
+#define MAX_RUNS 4 /* runs of existing elements emitted as loops; more: a mask */
+
+/* A mask emitted in the current function: has (or its complement) as bytes. */
+typedef struct Mask {
+	const bool *has;
+	int size;
+	bool negate;
+	const char *name;
+} Mask;
+
+typedef struct Lower {
+	Arena *a;
+	Tir *t;
+	Model *m;
+	Dtype dt;
+	const char *NAME;     /* the model's name in capitals: NAME_PARAM_w */
+	Names *names;
+	LoopProg *prog;
+	const char **name;    /* by id: a value's variable, or NULL (no storage) */
+	int *store;           /* by id: whose storage holds it: itself, or (an in-place
+	                         ACC) its first operand's */
+	Symbol **grad_of;     /* by id of a storage: the param whose grad it is, or NULL */
+	bool *live[FN_COUNT];
+	int *step_of;         /* by id: the reverse-mode step that made it, or -1 */
+	bool *inl;            /* by id: a SCATTER read through its operand, without code */
+	int temp;
+	Mask *masks;          /* of the function being emitted */
+	int n_masks, cap_masks;
+} Lower;
+
+static const char *lit(const Lower *l, double v)
+{
+	char b[64];
+	fmt_c_literal(b, sizeof b, v, l->dt);
+	return arena_strndup(l->a, b, strlen(b));
+}
+
+static const char *real(const Lower *l)
+{
+	return l->dt == DT_FLOAT ? "float" : "double";
+}
+
+/* ---- items ---- */
+
+static void put(Lower *l, LFunc *f, LItemKind kind, const char *text, const char *comment)
+{
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		LItem *grown = arena_alloc(l->a, (size_t)f->cap * sizeof *grown);
+		if (f->n)
+			memcpy(grown, f->items, (size_t)f->n * sizeof *grown);
+		f->items = grown;
+	}
+	f->items[f->n++] = (LItem){kind, text, comment, NULL, 0, 0};
+}
+
+static void put_for(Lower *l, LFunc *f, const char *var, int from, int to)
+{
+	put(l, f, LI_FOR, NULL, NULL);
+	f->items[f->n - 1].var = var;
+	f->items[f->n - 1].from = from;
+	f->items[f->n - 1].to = to;
+}
+
+static void put_end(Lower *l, LFunc *f)
+{
+	put(l, f, LI_END, NULL, NULL);
+}
+
+/* ---- value kinds ---- */
+
+/* Whether v needs no code of its own: it is a literal, a loaded leaf, an
+ * index into another value, or absent altogether. */
+static bool is_virtual(const Lower *l, const TVal *v)
+{
+	switch (v->kind) {
+	case T_SCATTER: return v->n_has == 0 || l->inl[v->id];
+	case T_MAP:
+	case T_MATMUL:
+	case T_FOLD: return v->n_has == 0;
+	case T_ACC: return v->n_has == 0 || !v->args[0]->n_has || !v->args[1]->n_has;
+	default: return true;
+	}
+}
+
+/* ---- index text ---- */
+
+static bool is_number(const char *s, long *v)
+{
+	char *end;
+	*v = strtol(s, &end, 10);
+	return *s && !*end;
+}
+
+/* ix + off as text: "7", "i", "3 + i", "i - 2" */
+static const char *ix_add(Lower *l, int off, const char *ix)
+{
+	long v;
+	if (is_number(ix, &v))
+		return arena_printf(l->a, "%ld", v + off);
+	if (off == 0)
+		return ix;
+	return off > 0 ? arena_printf(l->a, "%d + %s", off, ix) : arena_printf(l->a, "%s - %d", ix, -off);
+}
+
+/* i * stride + t as text: "i * 784 + k", "k", "3" */
+static const char *ix_lin(Lower *l, const char *i, int stride, const char *t)
+{
+	long a, b;
+	bool na = is_number(i, &a), nb = is_number(t, &b);
+	if (na && nb)
+		return arena_printf(l->a, "%ld", a * stride + b);
+	if (na && a == 0)
+		return t;
+	const char *base = stride == 1 ? i : arena_printf(l->a, "%s * %d", i, stride);
+	if (nb && b == 0)
+		return base;
+	return arena_printf(l->a, "%s + %s", base, t);
+}
+
+/* at + ix for a symbolic offset at ("NAME_PARAM_w + i", "NAME_PARAM_w") */
+static const char *ix_add_text(Lower *l, const char *at, const char *ix)
+{
+	return strcmp(ix, "0") ? arena_printf(l->a, "%s + %s", at, ix) : at;
+}
+
+/* ---- element text ---- */
+
+/* Element ix of v as a C operand ("0" for a one-element value). */
+static const char *val_at(Lower *l, const TVal *v, const char *ix)
+{
+	long n;
+	switch (v->kind) {
+	case T_CONST: return lit(l, v->value);
+	case T_IOTA:
+		if (is_number(ix, &n))
+			return lit(l, (double)n);
+		return arena_printf(l->a, strchr(ix, ' ') ? "(%s)(%s)" : "(%s)%s", real(l), ix);
+	case T_LEAF: return v->sym->elems ? arena_printf(l->a, "%s[%s]", l->name[v->id], ix)
+					  : l->name[v->id];
+	case T_VIEW: return val_at(l, v->args[0], ix_add(l, v->off, ix));
+	case T_SCATTER:
+		if (!is_virtual(l, v))
+			break; /* an array of its own */
+		return val_at(l, v->args[0], v->args[0]->size == 1 ? "0" : ix_add(l, -v->off, ix));
+	case T_BCAST: return val_at(l, v->args[0], "0");
+	case T_ACC:
+		if (!v->args[0]->n_has)
+			return val_at(l, v->args[1], ix);
+		if (!v->args[1]->n_has)
+			return val_at(l, v->args[0], ix);
+		break;
+	default: break;
+	}
+	const char *s = l->name[l->store[v->id]];
+	sg_check(s);
+	return v->size == 1 ? s : arena_printf(l->a, "%s[%s]", s, ix);
+}
+
+/* Operand k of a map at element ix (a one-element operand broadcast). */
+static const char *arg_at(Lower *l, const TVal *v, int k, const char *ix)
+{
+	const TVal *a = v->args[k];
+	return val_at(l, a, a->size == 1 ? "0" : ix);
+}
+
+/* op over operand texts, in ops.h's C spelling for the dtype. */
+static const char *op_text(Lower *l, Op op, const char *x, const char *y)
+{
+	const char *form = op_c(op, l->dt);
+	Buf b = {0};
+	for (const char *p = form; *p; p++) {
+		if (p[0] == '%' && (p[1] == '0' || p[1] == '1')) {
+			buf_puts(&b, p[1] == '0' ? x : y);
+			p++;
+		} else {
+			buf_put(&b, p, 1);
+		}
+	}
+	const char *s = arena_strndup(l->a, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return s;
+}
+
+/* A value as comments name it: "W1", "x[3]", "M[4:8]", "2.0" */
+static const char *name_of(Lower *l, const TVal *v)
+{
+	switch (v->kind) {
+	case T_CONST: return lit(l, v->value);
+	case T_IOTA: return "iota";
+	case T_LEAF: return v->sym->name;
+	case T_VIEW:
+		if (v->size == 1)
+			return arena_printf(l->a, "%s[%d]", name_of(l, v->args[0]), v->off);
+		return arena_printf(l->a, "%s[%d:%d]", name_of(l, v->args[0]), v->off, v->off + v->size);
+	default: return l->name[v->id] ? l->name[v->id] : arena_printf(l->a, "%%%d", v->id);
+	}
+}
+
+/* ---- elements that exist ---- */
+
+/* The name of a static mask of has (negated: of the absent elements),
+ * declared in the current function at its first use. */
+static const char *mask_of(Lower *l, LFunc *f, const bool *has, int size, bool negate)
+{
+	for (int i = 0; i < l->n_masks; i++) {
+		Mask *k = &l->masks[i];
+		if (k->size == size && k->negate == negate &&
+		    (k->has == has || !memcmp(k->has, has, (size_t)size)))
+			return k->name;
+	}
+	if (l->n_masks == l->cap_masks) {
+		l->cap_masks = l->cap_masks ? 2 * l->cap_masks : 16;
+		Mask *grown = arena_alloc(l->a, (size_t)l->cap_masks * sizeof *grown);
+		if (l->n_masks)
+			memcpy(grown, l->masks, (size_t)l->n_masks * sizeof *grown);
+		l->masks = grown;
+	}
+	const char *name = names_take(l->names, "has");
+	l->masks[l->n_masks++] = (Mask){has, size, negate, name};
+	Buf bits = {0};
+	for (int i = 0; i < size; i++)
+		buf_puts(&bits, has[i] != negate ? (i ? ", 1" : "1") : (i ? ", 0" : "0"));
+	put(l, f, LI_STMT, arena_printf(l->a, "static const unsigned char %s[%d] = {%s};", name, size,
+					bits.data), "the elements that exist");
+	buf_free(&bits);
+	return name;
+}
+
+/* Runs of the elements where has[i] != negate (has NULL: every element):
+ * up to max runs into lo[], hi[]; returns how many there are. */
+static int runs_of(const bool *has, int size, bool negate, int *lo, int *hi, int max)
+{
+	int n = 0;
+	for (int i = 0; i < size; i++) {
+		bool in = (has ? has[i] : true) != negate;
+		if (!in)
+			continue;
+		if (i == 0 || (has ? has[i - 1] : true) == negate) {
+			if (n < max)
+				lo[n] = i;
+			n++;
+		}
+		if (n <= max)
+			hi[n - 1] = i;
+	}
+	return n;
+}
+
+/* A kernel's statement over element ix ("i" in a loop, "3" alone). */
+typedef struct Body Body;
+struct Body {
+	const char *(*at)(Lower *l, const Body *b, const char *ix);
+	const TVal *v;
+	const char *s;        /* the statement's target: a name, or grad's offset */
+	int what;             /* which statement of the kernel */
+};
+
+/* body for every element where has[i] != negate: a loop per run when the
+ * runs are few (a statement for a run of one), else a loop over a mask. */
+static void put_each(Lower *l, LFunc *f, const bool *has, int size, bool negate, const Body *body)
+{
+	int lo[MAX_RUNS], hi[MAX_RUNS];
+	int n = runs_of(has, size, negate, lo, hi, MAX_RUNS);
+	if (n > MAX_RUNS) {
+		const char *mask = mask_of(l, f, has, size, negate);
+		put_for(l, f, "i", 0, size - 1);
+		put(l, f, LI_IF, arena_printf(l->a, "%s[i]", mask), NULL);
+		put(l, f, LI_STMT, body->at(l, body, "i"), NULL);
+		put_end(l, f);
+		put_end(l, f);
+		return;
+	}
+	for (int r = 0; r < n; r++) {
+		if (lo[r] == hi[r]) {
+			put(l, f, LI_STMT, body->at(l, body, arena_printf(l->a, "%d", lo[r])), NULL);
+			continue;
+		}
+		put_for(l, f, "i", lo[r], hi[r]);
+		put(l, f, LI_STMT, body->at(l, body, "i"), NULL);
+		put_end(l, f);
+	}
+}
+
+/* ---- kernels ---- */
+
+/* The declaration of v's storage, where v makes it: an array, or a param's
+ * grad; NULL for a scalar (declared with its first value) or shared storage. */
+static const char *decl(Lower *l, const TVal *v)
+{
+	if (v->size == 1 || l->store[v->id] != v->id)
+		return NULL;
+	Symbol *p = l->grad_of[v->id];
+	if (p)
+		return arena_printf(l->a, "%s *%s = grad + %s_PARAM_%s;", real(l), l->name[v->id],
+				    l->NAME, p->ident);
+	return arena_printf(l->a, "%s %s[%d];", real(l), l->name[v->id], v->size);
+}
+
+/* v[ix] = op(a[ix], b[ix]) */
+static const char *map_stmt(Lower *l, const Body *b, const char *ix)
+{
+	const TVal *v = b->v;
+	const char *x = arg_at(l, v, 0, ix);
+	const char *y = v->args[1] ? arg_at(l, v, 1, ix) : NULL;
+	return arena_printf(l->a, "%s = %s;", val_at(l, v, ix), op_text(l, v->op, x, y));
+}
+
+static void emit_map(Lower *l, LFunc *f, const TVal *v)
+{
+	Body b = {map_stmt, v, NULL, 0};
+	f->ops += v->n_has;
+	if (v->size == 1)
+		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), map_stmt(l, &b, "0")), NULL);
+	else
+		put_each(l, f, v->has, v->size, false, &b);
+}
+
+/* x(i, t) * y(t, j) of a product, and whether both exist as a C test ("" if always). */
+static const char *product(Lower *l, LFunc *f, const TVal *v, const char *i, const char *t,
+			   const char *j, const char **guard)
+{
+	const TVal *x = v->args[0], *y = v->args[1];
+	const char *xi = v->tx ? ix_lin(l, t, v->m, i) : ix_lin(l, i, v->k, t);
+	const char *yi = v->ty ? ix_lin(l, j, v->k, t) : ix_lin(l, t, v->n, j);
+	*guard = "";
+	if (x->has)
+		*guard = arena_printf(l->a, "%s[%s]", mask_of(l, f, x->has, x->size, false), xi);
+	if (y->has)
+		*guard = arena_printf(l->a, "%s%s%s[%s]", *guard, x->has ? " && " : "",
+				      mask_of(l, f, y->has, y->size, false), yi);
+	return arena_printf(l->a, "%s * %s", val_at(l, x, xi), val_at(l, y, yi));
+}
+
+/* The fold over t of one product element into variable acc (declared by
+ * the caller's decl_fmt, a "%s" for the initial value). */
+static void matmul_fold(Lower *l, LFunc *f, const TVal *v, const char *i, const char *j,
+			const char *acc, const char *decl_fmt)
+{
+	const char *g;
+	bool partial = v->args[0]->has || v->args[1]->has;
+	if (!partial) {
+		put(l, f, LI_STMT, arena_printf(l->a, decl_fmt, product(l, f, v, i, "0", j, &g)), NULL);
+		const char *t = v->k == 2 ? "1" : "k";
+		if (v->k > 2)
+			put_for(l, f, "k", 1, v->k - 1);
+		if (v->k > 1)
+			put(l, f, LI_STMT, arena_printf(l->a, "%s += %s;", acc, product(l, f, v, i, t, j, &g)), NULL);
+		if (v->k > 2)
+			put_end(l, f);
+		return;
+	}
+	put(l, f, LI_STMT, arena_printf(l->a, decl_fmt, lit(l, -0.0)), "then each product that exists");
+	const char *t = v->k > 1 ? "k" : "0";
+	const char *p = product(l, f, v, i, t, j, &g);
+	if (v->k > 1)
+		put_for(l, f, "k", 0, v->k - 1);
+	put(l, f, LI_IF, g, NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "%s += %s;", acc, p), NULL);
+	put_end(l, f);
+	if (v->k > 1)
+		put_end(l, f);
+}
+
+static void emit_matmul(Lower *l, LFunc *f, const TVal *v)
+{
+	const char *r = real(l), *name = l->name[v->id];
+	f->ops += (long)v->m * v->n * (2L * v->k - 1);
+	if (v->size == 1) {
+		matmul_fold(l, f, v, "0", "0", name, arena_printf(l->a, "%s %s = %%s;", r, name));
+		return;
+	}
+	const char *i = v->m > 1 ? "i" : "0", *j = v->n > 1 ? "j" : "0";
+	for (int k = 0; k < 2; k++) /* masks are declared outside the loops */
+		if (v->args[k]->has)
+			mask_of(l, f, v->args[k]->has, v->args[k]->size, false);
+	if (v->m > 1)
+		put_for(l, f, "i", 0, v->m - 1);
+	if (v->n > 1)
+		put_for(l, f, "j", 0, v->n - 1);
+	const char *out = val_at(l, v, ix_lin(l, i, v->n, j));
+	if (v->k == 1 && !v->args[0]->has && !v->args[1]->has) { /* one product: no fold */
+		matmul_fold(l, f, v, i, j, out, arena_printf(l->a, "%s = %%s;", out));
+	} else {
+		matmul_fold(l, f, v, i, j, "acc", arena_printf(l->a, "%s acc = %%s;", r));
+		put(l, f, LI_STMT, arena_printf(l->a, "%s = acc;", out), NULL);
+	}
+	if (v->n > 1)
+		put_end(l, f);
+	if (v->m > 1)
+		put_end(l, f);
+}
+
+/* The first element of a that exists. */
+static int first_elem(const TVal *a)
+{
+	for (int i = 0; i < a->size; i++)
+		if (tir_has(a, i))
+			return i;
+	unreachable();
+}
+
+/* acc = op(acc, a[ix]) for the fold v, acc its variable */
+static const char *fold_stmt(Lower *l, const Body *b, const char *ix)
+{
+	const char *x = val_at(l, b->v->args[0], ix);
+	if (b->v->op == OP_ADD)
+		return arena_printf(l->a, "%s += %s;", b->s, x);
+	return arena_printf(l->a, "%s = %s;", b->s, op_text(l, b->v->op, b->s, x));
+}
+
+static void emit_fold(Lower *l, LFunc *f, const TVal *v)
+{
+	const TVal *a = v->args[0];
+	Body b = {fold_stmt, v, l->name[v->id], 0};
+	bool onto = v->args[1] && v->args[1]->n_has;
+	f->ops += a->n_has - !onto;
+	if (onto) { /* the sum so far, then every element */
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), b.s, val_at(l, v->args[1], "0")),
+		    NULL);
+		put_each(l, f, a->has, a->size, false, &b);
+		return;
+	}
+	if (a->has && v->op == OP_ADD) { /* -0.0 + x == x: the first term exactly */
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), b.s, lit(l, -0.0)),
+		    "then each element that exists");
+		put_each(l, f, a->has, a->size, false, &b);
+		return;
+	}
+	int first = first_elem(a);
+	put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), b.s,
+					val_at(l, a, arena_printf(l->a, "%d", first))), NULL);
+	bool *rest = arena_alloc(l->a, (size_t)a->size);
+	for (int i = first + 1; i < a->size; i++)
+		rest[i] = tir_has(a, i);
+	if (first + 1 < a->size)
+		put_each(l, f, rest, a->size, false, &b);
+}
+
+/* Elements of v where a's and b's existence is (ina, inb): NULL for all. */
+static const bool *acc_class(Lower *l, const TVal *v, bool ina, bool inb, int *count)
+{
+	const TVal *a = v->args[0], *b = v->args[1];
+	bool *c = arena_alloc(l->a, (size_t)v->size);
+	*count = 0;
+	for (int i = 0; i < v->size; i++)
+		*count += c[i] = tir_has(a, i) == ina && tir_has(b, i) == inb;
+	return *count == v->size ? NULL : c;
+}
+
+enum { ACC_BOTH, ACC_B, ACC_A, ACC_IN_PLACE };
+
+/* Element ix of an ACC: a + b, b, a, or a += b in place. */
+static const char *acc_stmt(Lower *l, const Body *b, const char *ix)
+{
+	const TVal *v = b->v;
+	const char *out = val_at(l, v, ix), *x = val_at(l, v->args[0], ix), *y = val_at(l, v->args[1], ix);
+	switch (b->what) {
+	case ACC_BOTH: return arena_printf(l->a, "%s = %s;", out, op_text(l, OP_ADD, x, y));
+	case ACC_IN_PLACE: return arena_printf(l->a, "%s += %s;", out, y);
+	default: return arena_printf(l->a, "%s = %s;", out, b->what == ACC_A ? x : y);
+	}
+}
+
+/* a + b where both exist, else the one that does; in place when v shares
+ * a's storage (a[i] += b[i]). */
+static void emit_acc(Lower *l, LFunc *f, const TVal *v)
+{
+	static const bool cls[3][2] = {{true, true}, {false, true}, {true, false}};
+	Body body = {acc_stmt, v, NULL, ACC_BOTH};
+	if (v->size == 1) {
+		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), acc_stmt(l, &body, "0")), NULL);
+		f->ops += 1;
+		return;
+	}
+	bool inplace = l->store[v->id] == l->store[v->args[0]->id];
+	for (int c = ACC_BOTH; c <= ACC_A; c++) {
+		int n;
+		const bool *in = acc_class(l, v, cls[c][0], cls[c][1], &n);
+		body.what = c == ACC_BOTH && inplace ? ACC_IN_PLACE : c;
+		if (n && !(inplace && c == ACC_A))
+			put_each(l, f, in, v->size, false, &body);
+		f->ops += c == ACC_BOTH ? n : 0;
+	}
+}
+
+/* v[off + ix] = a[ix] */
+static const char *scatter_stmt(Lower *l, const Body *b, const char *ix)
+{
+	return arena_printf(l->a, "%s = %s;", val_at(l, b->v, ix_add(l, b->v->off, ix)),
+			    val_at(l, b->v->args[0], ix));
+}
+
+/* A scatter as an array: its operand's elements that exist, copied. */
+static void emit_scatter(Lower *l, LFunc *f, const TVal *v)
+{
+	Body b = {scatter_stmt, v, NULL, 0};
+	put_each(l, f, v->args[0]->has, v->args[0]->size, false, &b);
+}
+
+/* The code of value v (nothing for a value without storage). */
+static void emit_value(Lower *l, LFunc *f, const TVal *v)
+{
+	const char *d = decl(l, v);
+	if (d)
+		put(l, f, LI_STMT, d, NULL);
+	switch (v->kind) {
+	case T_MAP: emit_map(l, f, v); break;
+	case T_MATMUL: emit_matmul(l, f, v); break;
+	case T_FOLD: emit_fold(l, f, v); break;
+	case T_ACC: emit_acc(l, f, v); break;
+	case T_SCATTER: emit_scatter(l, f, v); break;
+	default: unreachable();
+	}
+	l->prog->n_kernels++;
+}
+
+/* ---- comments ---- */
+
+/* The source line of value v, as a comment, when it starts a new line. */
+static void line_comment(Lower *l, LFunc *f, const TVal *v, int *line)
+{
+	if (v->line == *line)
+		return;
+	*line = v->line;
+	put(l, f, LI_BLANK, NULL, NULL);
+	for (int s = 0; s < l->m->n_lets; s++) {
+		Symbol *b = l->m->lets[s];
+		if (b->loc.line == v->line && (!b->tensor || b->tensor->elems[0] == b)) {
+			put(l, f, LI_COMMENT, arena_printf(l->a, "line %d: %s", v->line, b->stmt->text), NULL);
+			return;
+		}
+	}
+}
+
+/* The reverse-mode step that made v, as a comment, when it starts a new step. */
+static void step_comment(Lower *l, LFunc *f, const TVal *v, int *step)
+{
+	int s = l->step_of[v->id];
+	if (s < 0 || s == *step)
+		return;
+	*step = s;
+	const TStep *st = &l->t->steps[s];
+	const char *c = name_of(l, st->child), *p = name_of(l, st->parent);
+	put(l, f, LI_BLANK, NULL, NULL);
+	put(l, f, LI_COMMENT, arena_printf(l->a, "d_%s %s d_%s * d%s/d%s (line %d)", c,
+					   st->sum == st->term ? "=" : "+=", p, p, c, st->parent->line),
+	    NULL);
+}
+
+/* ---- functions ---- */
+
+/* Reads of params and inputs: a pointer for a tensor, a value for a scalar. */
+static void emit_loads(Lower *l, LFunc *f, int fn)
+{
+	bool any = false, used[2] = {false, false};
+	for (int i = 0; i < l->m->n_tensors; i++) {
+		Symbol *s = l->m->tensors[i];
+		TVal *v = s->tval;
+		if (!l->live[fn][v->id])
+			continue;
+		bool param = s->kind == SYM_PARAM;
+		const char *arr = param ? "params" : "inputs";
+		const char *at = arena_printf(l->a, "%s_%s_%s", l->NAME, param ? "PARAM" : "INPUT", s->ident);
+		if (!any)
+			put(l, f, LI_COMMENT, "parameters and inputs", NULL);
+		any = true;
+		used[param] = true;
+		const char *fmt = s->elems ? "const %s *%s = %s + %s;" : "const %s %s = %s[%s];";
+		put(l, f, LI_STMT, arena_printf(l->a, fmt, real(l), l->name[v->id], arr, at), NULL);
+	}
+	if (!used[1])
+		put(l, f, LI_STMT, "(void)params;", NULL);
+	if (!used[0])
+		put(l, f, LI_STMT, "(void)inputs;", NULL);
+}
+
+/* Every live value of function fn, in id order, with its comments. */
+static void emit_values(Lower *l, LFunc *f, int fn)
+{
+	int line = -1, step = -1;
+	l->n_masks = 0;
+	emit_loads(l, f, fn);
+	for (int id = 0; id < l->t->n; id++) {
+		TVal *v = l->t->vals[id];
+		if (!l->live[fn][id] || is_virtual(l, v))
+			continue;
+		if (id < l->t->n_forward) {
+			line_comment(l, f, v, &line);
+		} else {
+			if (step < 0 && line >= 0) {
+				put(l, f, LI_BLANK, NULL, NULL);
+				put(l, f, LI_COMMENT, "backward pass: d_v is dloss/dv, term by term in the "
+						      "order of reverse mode", NULL);
+				line = -1;
+			}
+			step_comment(l, f, v, &step);
+		}
+		emit_value(l, f, v);
+		if (fn == FN_BACKWARD && id < l->t->n_forward)
+			l->prog->backward_fwd_ops = f->ops;
+	}
+}
+
+static void emit_outputs(Lower *l, LFunc *f)
+{
+	Model *m = l->m;
+	for (int i = 0; i < m->n_outputs;) {
+		Symbol *s = m->outputs[i];
+		Symbol *t = s->tensor ? s->tensor : s;
+		const char *at = arena_printf(l->a, "%s_OUTPUT_%s", l->NAME, t->ident);
+		if (t->size > 1) {
+			put_for(l, f, "i", 0, t->size - 1);
+			put(l, f, LI_STMT, arena_printf(l->a, "outputs[%s + i] = %s;", at,
+							val_at(l, t->tval, "i")), NULL);
+			put_end(l, f);
+		} else {
+			put(l, f, LI_STMT, arena_printf(l->a, "outputs[%s] = %s;", at, val_at(l, t->tval, "0")), NULL);
+		}
+		i += t->size;
+	}
+}
+
+enum { GRAD_COPY, GRAD_ZERO, GRAD_ZERO_IN_PLACE };
+
+/* Element ix of a param's gradient: the adjoint's, or 0. */
+static const char *grad_stmt(Lower *l, const Body *b, const char *ix)
+{
+	switch (b->what) {
+	case GRAD_COPY:
+		return arena_printf(l->a, "grad[%s] = %s;", ix_add_text(l, b->s, ix), val_at(l, b->v, ix));
+	case GRAD_ZERO: return arena_printf(l->a, "grad[%s] = 0;", ix_add_text(l, b->s, ix));
+	default: return arena_printf(l->a, "%s = 0;", val_at(l, b->v, ix));
+	}
+}
+
+/* grad[] of param s: its adjoint where it exists, else 0. */
+static void emit_grad(Lower *l, LFunc *f, Symbol *s)
+{
+	TVal *g = l->t->adj[s->tval->id];
+	if (g && !g->n_has)
+		g = NULL;
+	Body b = {grad_stmt, g, arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident), GRAD_COPY};
+	if (!g) {
+		b.what = GRAD_ZERO;
+		put_each(l, f, NULL, s->size, false, &b);
+		return;
+	}
+	bool own = l->grad_of[l->store[g->id]] == s;
+	if (!own)
+		put_each(l, f, g->has, s->size, false, &b);
+	b.what = own ? GRAD_ZERO_IN_PLACE : GRAD_ZERO;
+	if (g->has)
+		put_each(l, f, g->has, s->size, true, &b);
+}
+
+static void emit_forward_fn(Lower *l)
+{
+	LFunc *f = &l->prog->forward;
+	emit_values(l, f, FN_FORWARD);
+	if (l->m->n_outputs) {
+		put(l, f, LI_BLANK, NULL, NULL);
+		put(l, f, LI_IF, "outputs", NULL);
+		emit_outputs(l, f);
+		put_end(l, f);
+	} else {
+		put(l, f, LI_STMT, "(void)outputs;", NULL);
+	}
+	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
+}
+
+static void emit_predict_fn(Lower *l)
+{
+	LFunc *f = &l->prog->predict;
+	emit_values(l, f, FN_PREDICT);
+	put(l, f, LI_BLANK, NULL, NULL);
+	if (l->m->n_outputs)
+		emit_outputs(l, f);
+	else
+		put(l, f, LI_STMT, "(void)outputs;", NULL);
+}
+
+static void emit_backward_fn(Lower *l)
+{
+	LFunc *f = &l->prog->backward;
+	emit_values(l, f, FN_BACKWARD);
+	put(l, f, LI_BLANK, NULL, NULL);
+	put(l, f, LI_COMMENT, "the gradient: each param's adjoint where it exists, else 0", NULL);
+	for (int i = 0; i < l->m->n_tensors; i++)
+		if (l->m->tensors[i]->kind == SYM_PARAM)
+			emit_grad(l, f, l->m->tensors[i]);
+	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
+}
+
+/* ---- analysis ---- */
+
+/* live[id]: value id is needed for roots, through operands. */
+static void mark_live(Lower *l, bool *live, TVal **roots, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (roots[i])
+			live[roots[i]->id] = true;
+	for (int id = l->t->n - 1; id >= 0; id--)
+		if (live[id])
+			for (int k = 0; k < l->t->vals[id]->nargs; k++)
+				live[l->t->vals[id]->args[k]->id] = true;
+}
+
+static void liveness(Lower *l)
+{
+	Model *m = l->m;
+	Tir *t = l->t;
+	TVal **roots = arena_alloc(l->a, (size_t)(m->n_outputs + m->n_params + 1) * sizeof *roots);
+	int n = 0;
+	for (int i = 0; i < m->n_outputs; i++)
+		roots[n++] = (m->outputs[i]->tensor ? m->outputs[i]->tensor : m->outputs[i])->tval;
+	for (int f = 0; f < FN_COUNT; f++)
+		l->live[f] = arena_alloc(l->a, (size_t)t->n);
+	mark_live(l, l->live[FN_PREDICT], roots, n);
+	roots[n] = t->loss;
+	mark_live(l, l->live[FN_FORWARD], roots, n + 1);
+	n = 0;
+	roots[n++] = t->loss;
+	for (int i = 0; i < m->n_tensors; i++) {
+		TVal *g = m->tensors[i]->kind == SYM_PARAM ? t->adj[m->tensors[i]->tval->id] : NULL;
+		if (g && g->n_has)
+			roots[n++] = g;
+	}
+	mark_live(l, l->live[FN_BACKWARD], roots, n);
+}
+
+/* Whether loops over the elements of v that exist are few (no mask). */
+static bool few_runs(const bool *has, int size)
+{
+	int lo[MAX_RUNS], hi[MAX_RUNS];
+	return runs_of(has, size, false, lo, hi, MAX_RUNS) <= MAX_RUNS;
+}
+
+/* Whether user u reads a SCATTER operand only in loops over ranges
+ * where it exists (an index through it outside them would be outside its
+ * operand: the C compiler's bounds warnings). */
+static bool reads_in_runs(Lower *l, const TVal *u)
+{
+	int n;
+	switch (u->kind) {
+	case T_MAP: return few_runs(u->has, u->size);
+	case T_FOLD: return true;
+	case T_ACC:
+		if (is_virtual(l, u))
+			return false;
+		for (int c = 0; c < 3; c++) {
+			const bool *in = acc_class(l, u, c != 1, c != 2, &n);
+			if (n && !few_runs(in, u->size))
+				return false;
+		}
+		return true;
+	default: return false;
+	}
+}
+
+/* Which SCATTERs need no code: those read only in runs where they exist. */
+static void inline_scatters(Lower *l)
+{
+	Tir *t = l->t;
+	bool *live = l->live[FN_BACKWARD];
+	l->inl = arena_alloc(l->a, (size_t)t->n);
+	for (int id = 0; id < t->n; id++)
+		l->inl[id] = t->vals[id]->kind == T_SCATTER && live[id] &&
+			     few_runs(t->vals[id]->has, t->vals[id]->size);
+	for (int id = t->n - 1; id >= 0; id--) {
+		TVal *u = t->vals[id];
+		for (int k = 0; live[id] && k < u->nargs; k++)
+			if (l->inl[u->args[k]->id] && !reads_in_runs(l, u))
+				l->inl[u->args[k]->id] = false;
+	}
+}
+
+/* The value whose storage v reads through (v itself unless v is an index
+ * into, or a copy of, another value). */
+static const TVal *storage_root(const Lower *l, const TVal *v)
+{
+	while (is_virtual(l, v) && v->nargs > 0)
+		v = v->kind == T_ACC && !v->args[0]->n_has ? v->args[1] : v->args[0];
+	return l->t->vals[l->store[v->id]];
+}
+
+/* Storage: an ACC adds in place into its first operand's array when that
+ * operand is a gradient array no later value (nor the gradient) reads. */
+static void share_storage(Lower *l)
+{
+	Tir *t = l->t;
+	bool *live = l->live[FN_BACKWARD];
+	int *last = arena_alloc(l->a, (size_t)t->n * sizeof *last); /* last reader's id */
+	for (int i = 0; i < l->m->n_tensors; i++) {
+		TVal *g = l->m->tensors[i]->kind == SYM_PARAM ? t->adj[l->m->tensors[i]->tval->id] : NULL;
+		if (g)
+			last[g->id] = t->n;
+	}
+	for (int id = t->n - 1; id >= 0; id--) {
+		TVal *v = t->vals[id];
+		for (int k = 0; live[id] && k < v->nargs; k++) {
+			int r = is_virtual(l, v) ? last[id] : id, *la = &last[v->args[k]->id];
+			*la = r > *la ? r : *la;
+		}
+	}
+	for (int id = 0; id < t->n; id++) {
+		TVal *v = t->vals[id], *a = v->args[0];
+		l->store[id] = id;
+		if (id < t->n_forward || !live[id] || v->kind != T_ACC || is_virtual(l, v) || v->size == 1)
+			continue;
+		if (a->id >= t->n_forward && !is_virtual(l, a) && last[a->id] == id &&
+		    storage_root(l, v->args[1]) != storage_root(l, a))
+			l->store[id] = l->store[a->id];
+	}
+}
+
+/* A tensor param's final adjoint, when it owns its storage, is stored in grad. */
+static void grad_storage(Lower *l)
+{
+	Tir *t = l->t;
+	for (int i = 0; i < l->m->n_tensors; i++) {
+		Symbol *s = l->m->tensors[i];
+		TVal *g = s->kind == SYM_PARAM ? t->adj[s->tval->id] : NULL;
+		if (!g || g->id < t->n_forward || is_virtual(l, g) || g->size == 1)
+			continue;
+		int r = l->store[g->id];
+		if (!l->grad_of[r])
+			l->grad_of[r] = s;
+	}
+}
+
+/* text as an identifier: "d_x[3]" -> "d_x_3", "d_M[0:3]" -> "d_M_0_3" */
+static const char *ident_of(Lower *l, const char *text)
+{
+	char *s = arena_strndup(l->a, text, strlen(text)), *o = s;
+	for (const char *c = text; *c; c++)
+		if (*c == '_' || (*c >= '0' && *c <= '9') || ((*c | 32) >= 'a' && (*c | 32) <= 'z'))
+			*o++ = *c;
+		else if (*c == '[' || *c == ':' || *c == ',')
+			*o++ = '_';
+	*o = 0;
+	return s;
+}
+
+/* Names: the model's first (leaves, bindings), then temporaries t1, t2, ...
+ * for the forward program, then d_<value> for adjoints. */
+static void name_values(Lower *l)
+{
+	Tir *t = l->t;
+	bool *live = arena_alloc(l->a, (size_t)t->n);
+	for (int id = 0; id < t->n; id++)
+		live[id] = !is_virtual(l, t->vals[id]) &&
+			   (l->live[FN_FORWARD][id] || l->live[FN_BACKWARD][id] || l->live[FN_PREDICT][id]);
+	static const char *const loop_names[] = {"i", "j", "k", "acc", NULL};
+	for (int i = 0; loop_names[i]; i++)
+		names_take(l->names, loop_names[i]);
+	for (int i = 0; i < l->m->n_tensors; i++)
+		l->name[l->m->tensors[i]->tval->id] = names_take(l->names, l->m->tensors[i]->ident);
+	for (int id = 0; id < t->n_forward; id++)
+		if (t->vals[id]->name && live[id])
+			l->name[id] = names_take(l->names, t->vals[id]->name);
+	for (int id = 0; id < t->n_forward; id++)
+		if (!l->name[id] && live[id])
+			l->name[id] = names_take(l->names, arena_printf(l->a, "t%d", ++l->temp));
+	const char **want = arena_alloc(l->a, (size_t)t->n * sizeof *want);
+	for (int s = t->n_steps - 1; s >= 0; s--)
+		want[t->steps[s].sum->id] = name_of(l, t->steps[s].child);
+	for (int id = t->n_forward; id < t->n; id++) {
+		if (!live[id] || l->store[id] != id)
+			continue;
+		Symbol *p = l->grad_of[id];
+		const char *w = p ? p->ident : want[id];
+		l->name[id] = names_take(l->names, w ? arena_printf(l->a, "d_%s", ident_of(l, w))
+						     : arena_printf(l->a, "t%d", ++l->temp));
+	}
+}
+
+/* ---- the whole ---- */
 
 long loop_estimate(const Model *m)
 {
@@ -47,11 +964,63 @@ long loop_estimate(const Model *m)
 
 LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 {
-	(void)a, (void)t, (void)m;
-	diag_fatal("loop form: not yet rebuilt on the tensor IR");
+	Lower L = {.a = a, .t = t, .m = m, .dt = t->dtype};
+	Lower *l = &L;
+	l->NAME = arena_upper(a, m->name);
+	l->names = names_new(a, m);
+	l->name = arena_alloc(a, (size_t)t->n * sizeof *l->name);
+	l->store = arena_alloc(a, (size_t)t->n * sizeof *l->store);
+	l->grad_of = arena_alloc(a, (size_t)t->n * sizeof *l->grad_of);
+	l->step_of = arena_alloc(a, (size_t)t->n * sizeof *l->step_of);
+	for (int id = 0; id < t->n; id++)
+		l->step_of[id] = -1;
+	for (int s = 0; s < t->n_steps; s++)
+		for (int id = t->steps[s].first; id < t->steps[s].end; id++)
+			l->step_of[id] = s;
+	LoopProg *p = arena_alloc(a, sizeof *p);
+	*p = (LoopProg){.arena = a, .model = m, .dtype = t->dtype, .n_tensors = t->n};
+	l->prog = p;
+	liveness(l);
+	inline_scatters(l);
+	share_storage(l);
+	grad_storage(l);
+	name_values(l);
+	p->loss = val_at(l, t->loss, "0");
+	emit_forward_fn(l);
+	emit_predict_fn(l);
+	emit_backward_fn(l);
+	return p;
+}
+
+static void dump_func(FILE *out, const char *what, const LFunc *f)
+{
+	fprintf(out, "%s: (%ld operations)\n", what, f->ops);
+	int depth = 1;
+	for (int i = 0; i < f->n; i++) {
+		const LItem *it = &f->items[i];
+		if (it->kind == LI_END)
+			depth--;
+		if (it->kind != LI_BLANK)
+			fprintf(out, "%*s", 2 * depth, "");
+		switch (it->kind) {
+		case LI_STMT: fprintf(out, "%s%s%s\n", it->text, it->comment ? "  # " : "",
+				      it->comment ? it->comment : ""); break;
+		case LI_COMMENT: fprintf(out, "# %s\n", it->text); break;
+		case LI_BLANK: fputc('\n', out); break;
+		case LI_FOR: fprintf(out, "for %s = %d .. %d\n", it->var, it->from, it->to); break;
+		case LI_IF: fprintf(out, "if %s\n", it->text); break;
+		case LI_END: fprintf(out, "end\n"); break;
+		}
+		if (it->kind == LI_FOR || it->kind == LI_IF)
+			depth++;
+	}
 }
 
 void loop_dump(FILE *out, const LoopProg *p)
 {
-	(void)out, (void)p;
+	fprintf(out, "# loop program of %s: %d tensor values, %d kernels; loss = %s\n",
+		p->model->name, p->n_tensors, p->n_kernels, p->loss);
+	dump_func(out, "forward", &p->forward);
+	dump_func(out, "predict", &p->predict);
+	dump_func(out, "backward", &p->backward);
 }
