@@ -22,7 +22,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${2:-$build/bench}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-symgrad=$build/gen/symgrad
+symgrad=$build/cli/symgrad
 cc=${CC:-cc}
 # the flags of symgrad's JIT (and of the README's compile times)
 jitflags="-O2 -std=c99 -ffp-contract=off -fno-trapping-math"
