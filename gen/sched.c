@@ -78,6 +78,7 @@ bool sched_is_reserved(const char *name)
 
 typedef struct NameSet {
 	const char **slot;
+	int *next;          /* per slot: the suffix take tries first for that name */
 	int cap, n;
 } NameSet;
 
@@ -86,45 +87,71 @@ static uint32_t str_hash(const char *s)
 	return (uint32_t)sg_fnv1a(SG_FNV_INIT, s, strlen(s));
 }
 
-static bool set_has(const NameSet *s, const char *name)
+/* The slot holding name, or -1. */
+static int set_find(const NameSet *s, const char *name)
 {
 	if (!s->cap)
-		return false;
+		return -1;
 	for (uint32_t i = str_hash(name) & (uint32_t)(s->cap - 1); s->slot[i];
 	     i = (i + 1) & (uint32_t)(s->cap - 1))
 		if (!strcmp(s->slot[i], name))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
-static void set_add(Arena *a, NameSet *s, const char *name)
+static bool set_has(const NameSet *s, const char *name)
 {
-	if ((s->n + 1) * 2 > s->cap) {
-		NameSet old = *s;
-		s->cap = old.cap ? old.cap * 2 : 256;
-		s->slot = arena_alloc(a, (size_t)s->cap * sizeof *s->slot);
-		s->n = 0;
-		for (int i = 0; i < old.cap; i++)
-			if (old.slot[i])
-				set_add(a, s, old.slot[i]);
-	}
+	return set_find(s, name) >= 0;
+}
+
+static void set_put(Arena *a, NameSet *s, const char *name, int next);
+
+static void set_grow(Arena *a, NameSet *s)
+{
+	NameSet old = *s;
+	s->cap = old.cap ? old.cap * 2 : 256;
+	s->slot = arena_alloc(a, (size_t)s->cap * sizeof *s->slot);
+	s->next = arena_alloc(a, (size_t)s->cap * sizeof *s->next);
+	s->n = 0;
+	for (int i = 0; i < old.cap; i++)
+		if (old.slot[i])
+			set_put(a, s, old.slot[i], old.next[i]);
+}
+
+static void set_put(Arena *a, NameSet *s, const char *name, int next)
+{
+	if ((s->n + 1) * 2 > s->cap)
+		set_grow(a, s);
 	uint32_t i = str_hash(name) & (uint32_t)(s->cap - 1);
 	while (s->slot[i])
 		i = (i + 1) & (uint32_t)(s->cap - 1);
 	s->slot[i] = name;
+	s->next[i] = next;
 	s->n++;
+}
+
+static void set_add(Arena *a, NameSet *s, const char *name)
+{
+	set_put(a, s, name, 1);
 }
 
 /* Takes `want`, or `want_`, `want_2`, `want_3`, ... (`x_` gives `x_1`,
  * `x_2`, ...) when taken or reserved; the set starts with every reserved
- * name (see reserve).  Never makes a "__", which C reserves. */
+ * name (see reserve).  Never makes a "__", which C reserves.  The suffix
+ * to try next is kept with `want`, so taking one name n times is linear. */
 static const char *take(Arena *a, NameSet *s, const char *want)
 {
 	const char *name = want;
 	bool trailing = want[strlen(want) - 1] == '_';
-	for (int k = 1; set_has(s, name); k++)
+	int at = set_find(s, want);
+	int k = at >= 0 ? s->next[at] : 1;
+	while (set_has(s, name)) {
 		name = k == 1 && !trailing ? arena_printf(a, "%s_", want)
 					   : arena_printf(a, "%s%s%d", want, trailing ? "" : "_", k);
+		k++;
+	}
+	if (at >= 0)
+		s->next[at] = k;
 	set_add(a, s, name);
 	return name;
 }

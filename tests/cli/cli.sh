@@ -125,6 +125,28 @@ dump)
 		esac
 		grep -qF -- "$want" out || { fail "--dump=$stage has no line '$want':"; cat out >&2; }
 	done
+	# in loop form, prog is the loop program; the IR stages are the same
+	run gen "$linear" --loops always --dump=prog
+	expect_status 0
+	grep -q '^# loop program of linear' out || { fail "--loops always --dump=prog:"; cat out >&2; }
+	for stage in tir grad; do
+		"$symgrad" gen "$linear" --dump=$stage >never.txt || fail "--dump=$stage"
+		run gen "$linear" --loops always --dump=$stage
+		cmp -s never.txt out || fail "--dump=$stage depends on --loops"
+	done
+	;;
+one-contract)
+	# one template contract: latex and user templates get the unrolled
+	# program in loop form too, so --loops changes nothing they print
+	ex=$root/examples/exercises/ex4_4.sg
+	"$symgrad" gen "$ex" --template latex -o never.md || fail "latex, unrolled"
+	run gen "$ex" --template latex --loops always -o always.md
+	expect_status 0
+	cmp -s never.md always.md || { fail "latex differs in loop form:"; diff never.md always.md >&2; }
+	printf 'return function(m) return {{suffix = ".txt", text = (m.loop and "loops " or "unrolled ") .. #m.backward.stmts .. "\\n"}} end\n' >t.lua
+	run gen "$ex" --template ./t.lua --loops always -o both.txt
+	expect_status 0
+	grep -qx 'loops [0-9]*' both.txt || { fail "a user template in loop form:"; cat both.txt err >&2; }
 	;;
 output-files)
 	# -o: the C and the header beside it, nothing else
