@@ -1,14 +1,19 @@
 /*
- * diff.c: symbolic reverse mode.
+ * diff.c: symbolic reverse mode, once, on the tensor IR.
  *
- * The adjoint of a node is dloss/dnode.  Starting from dloss/dloss = 1, nodes
- * are visited in reverse topological order (descending id); each node that
- * depends on a parameter passes adj(node) * dnode/darg to every operand that
- * also depends on one, and an operand's adjoint is the sum of what it
- * receives.  Every term is built through the simplifying constructors in the
- * same hash-consed DAG, and each local derivative reuses forward nodes (exp'
- * is the exp node itself, sigmoid' = s*(1-s) reuses s), so the gradient
- * program is a constant factor of the forward program: no expression swell.
+ * The adjoint of a value is dloss/dvalue.  Starting from dloss/dloss = 1,
+ * values are visited by descending id; each value that depends on a param
+ * passes a term, adj(value) * dvalue/doperand, to every operand that also
+ * depends on one, and an operand's adjoint is the sum of its terms in the
+ * order they are made (tir_acc; sg.h, "the canonical order").  A map's term
+ * is its operator's rule below, applied to the map's own pattern, so each
+ * element's term is exactly the scalar rule's; a product's terms are
+ * products; a fold passes its adjoint to every element; a view scatters it
+ * back.  Every term is built through the simplifying constructors, and each
+ * local derivative reuses forward values (exp' is the exp value itself,
+ * sigmoid' = s*(1-s) reuses s), so the gradient program is a constant
+ * factor of the forward program: no expression swell.  The rules are also
+ * what explain shows (diff_local, on the unrolled scalar DAG).
  *
  * Non-smooth points, one table for every spelling (README "Derivatives"):
  *   relu'(0) = 0, |x|'(0) = 0 (sign(0) = 0),

@@ -1,18 +1,23 @@
 /*
  * sg.h: the generator's one internal header.
  *
- * The pipeline (main.c runs it in this order, --dump=STAGE prints the IR
+ * The pipeline (compile.c runs it in this order, --dump=STAGE prints the IR
  * after each stage):
  *
- *   lex.c    source bytes      -> tokens
- *   parse.c  tokens            -> AST statements + symbol table
- *   dag.c    AST               -> hash-consed expression DAG (forward)
- *   diff.c   forward DAG       -> adjoint nodes (reverse mode, same DAG)
- *   simp.c   smart constructors: the exact IEEE identities, folded as nodes
- *            are made, so every stage sees simplified nodes
- *   sched.c  DAG               -> straight-line program, names, comments
- *   tmpl.c   program           -> Lua tables -> sandboxed template -> text
- *   emit.c   text              -> files, through the runtime's out.c
+ *   lex.c     source bytes      -> tokens
+ *   parse.c   tokens            -> AST statements + symbol table
+ *   tir.c     AST               -> tensor IR, lowered once (tir)
+ *   diff.c    tensor IR         -> its gradient program, in the same IR (grad)
+ *   loop.c    IR                -> loop nests (loop form)
+ *   unroll.c  IR                -> hash-consed scalar DAG, element by element (dag)
+ *   sched.c   scalar DAG        -> straight-line program, names, comments (prog)
+ *   tmpl.c    program(s)        -> Lua tables -> sandboxed template -> text
+ *   emit.c    text              -> files, through the runtime's out.c
+ *
+ * Beside them: simp.c, the smart constructors (the exact IEEE identities,
+ * folded as nodes are made); ops.h/ops.c, the operator table and its
+ * evaluator; dag.c, hash-consing; canon.c, canonical forms; fmt.c, numbers.
+ * The commands (gen, check, explain, ...) are cli/'s, not this library's.
  *
  * Memory: one arena per compilation (arena.c), freed at exit.
  * Errors: diag_error() for bad input (file:line:col, source line, caret,
