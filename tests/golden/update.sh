@@ -1,8 +1,9 @@
 #!/bin/sh
 # usage: update.sh SYMGRAD ROOT
-# Regenerates every golden file: tests/golden/ (cases.txt) and the expected
-# messages tests/errors/*.err.  Run through `meson compile -C BUILD
-# update-golden`, then review `git diff tests/golden tests/errors`.
+# Regenerates every golden file: tests/golden/ (cases.txt), the expected
+# messages tests/errors/*.err and the teaching outputs tests/teach/expected/
+# (the teach suite run with SG_UPDATE_GOLDEN=1).  Run through `meson compile
+# -C BUILD update-golden`, then review `git diff tests`.
 set -u
 symgrad=$1 root=$2
 here=$root/tests/golden
@@ -17,4 +18,9 @@ for sg in "$root"/tests/errors/*.sg; do
 	name=$(basename "$sg" .sg)
 	sh "$root/tests/errors/errors.sh" update "$symgrad" "$root" "$name" || status=1
 done
+# the teaching outputs: their tests write what they print when asked to
+if [ -n "${MESON_BUILD_ROOT:-}" ]; then
+	SG_UPDATE_GOLDEN=1 meson test -C "$MESON_BUILD_ROOT" --no-rebuild --suite teach \
+		>/dev/null || { echo "update.sh: the teach suite failed while updating" >&2; status=1; }
+fi
 exit $status
