@@ -118,8 +118,8 @@ static void contrib(Dag *d, Grad *g, Node *parent, Node *child, Node *term, Node
 /* A product's terms: through each product node of each element of C. */
 static void matmul_contribs(Dag *d, Grad *g, const TStep *s, int first)
 {
+	/* the term is dC @ Y^T (k = 0) or X^T @ dC (k = 1): dC is its operand k */
 	const TVal *v = s->parent, *x = v->args[0], *y = v->args[1], *adj = s->term->args[s->k];
-	adj = s->k == 0 ? s->term->args[0] : s->term->args[1];
 	for (int i = 0; i < v->m; i++)
 		for (int j = 0; j < v->n; j++) {
 			Node *dc = adj->elems[i * v->n + j];
