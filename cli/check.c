@@ -289,18 +289,21 @@ int check_hand_c(Compile *c, const char *spec);
 int cmd_check(Arena *a, int argc, char **argv)
 {
 	const char *model = NULL, *hand = NULL, *hand_c = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--hand") && i + 1 < argc)
-			hand = argv[++i];
-		else if (!strcmp(argv[i], "--hand-c") && i + 1 < argc)
-			hand_c = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1])
-			diag_usage("unknown or incomplete option '%s' for check", argv[i]);
-		else if (!model)
-			model = argv[i];
-		else
+	args o = {.argc = argc, .argv = argv};
+	int rc;
+	while ((rc = args_next(&o)) > 0) {
+		const char **slot = rc == 2 ? &model
+				    : args_is(&o, "hand") ? &hand
+				    : args_is(&o, "hand-c") ? &hand_c : NULL;
+		if (!slot)
+			diag_usage("unknown option '%s' for check", o.arg);
+		if (rc == 2 && model)
 			diag_usage("more than one model file given");
+		if (!(*slot = rc == 2 ? o.arg : args_value(&o)))
+			exit(2);
 	}
+	if (rc < 0)
+		exit(2);
 	if (!model || (!hand && !hand_c))
 		diag_usage("usage: symgrad check MODEL.sg --hand HAND.txt | --hand-c FILE.c[:FUNCTION]");
 	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* checks read the scalar DAG */
@@ -340,26 +343,36 @@ int cmd_check(Arena *a, int argc, char **argv)
 
 typedef double HandFn(const double *params, const double *inputs, double *grad);
 
-/* Runs argv (no shell); returns the exit status, 127 when it cannot start. */
-static int run(char *const argv[])
+/* "#line 1 \"FILE\"\n", so the compiler's messages name the user's file
+ * (nothing when the name holds a control character). */
+static const char *line_directive(Arena *a, const char *file)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		diag_fatal("fork: %s", strerror(errno));
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
+	Buf b = {0};
+	buf_puts(&b, "#line 1 \"");
+	for (const char *s = file; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			buf_free(&b);
+			return "";
+		}
+		if (*s == '"' || *s == '\\')
+			buf_put(&b, "\\", 1);
+		buf_put(&b, s, 1);
 	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	buf_puts(&b, "\"\n");
+	const char *out = arena_strndup(a, b.data, b.len);
+	buf_free(&b);
+	return out;
 }
 
-/* Compiles the user's file beside the generated header into a shared object. */
-static void *compile_hand(Compile *c, const char *file, char *dir)
+/* Compiles the user's file beside the generated header through the
+ * runtime's JIT (its cache, its $CC rules) and loads it. */
+static sg_jit *compile_hand(Compile *c, const char *file)
 {
 	Arena *a = c->arena;
+	Compile hand = {.arena = a};
+	sg_read_source(&hand, file);
+	if (strlen(hand.src.text) != hand.src.len)
+		diag_fatal("'%s' holds a NUL byte", file);
 	size_t len;
 	const char *src = tmpl_builtin("c.lua", &len);
 	const char *header = arena_printf(a, "%s_grad.h", c->model->name);
@@ -367,43 +380,16 @@ static void *compile_hand(Compile *c, const char *file, char *dir)
 	TmplFile *files;
 	int n = tmpl_render(c->prog, NULL, &o, &files);
 	if (n < 2)
-		exit(1);
-	const char *hpath = arena_printf(a, "%s/%s", dir, header);
-	emit_file(hpath, files[1].text, files[1].len);
+		diag_exit(); /* tmpl.c reported it */
+	const char *text = arena_printf(a, "%s%s", line_directive(a, file), hand.src.text);
+	sg_error err = {{0}};
+	sg_jit *jit = sg_jit_open_code(c->model->name, text, files[1].text, &err);
 	for (int i = 0; i < n; i++)
 		free(files[i].suffix), free(files[i].text);
 	free(files);
-	char *so = arena_printf(a, "%s/hand.so", dir);
-	char *inc = arena_printf(a, "-I%s", dir);
-	/* $CC split into words, exactly as the JIT runs it */
-	sg_cc cc;
-	sg_error err;
-	if (sg_cc_from_env(&cc, &err) < 0) {
-		free(cc.buf);
-		diag_fatal("%s", err.msg);
-	}
-	const char *flags[] = {"-std=c99", "-O1", "-shared", "-fPIC", "-ffp-contract=off", inc,
-			       "-o", so, file, "-lm"};
-	int nf = (int)(sizeof flags / sizeof *flags);
-	char **argv = arena_alloc(a, (size_t)(cc.n + nf + 1) * sizeof *argv);
-	int na = 0;
-	for (int i = 0; i < cc.n; i++)
-		argv[na++] = arena_printf(a, "%s", cc.word[i]);
-	free(cc.buf);
-	for (int i = 0; i < nf; i++)
-		argv[na++] = (char *)flags[i];
-	argv[na] = NULL;
-	int status = run(argv);
-	unlink(hpath);
-	if (status == 127)
-		diag_fatal("no C compiler found to compile '%s' (set CC or install gcc)", file);
-	if (status != 0)
-		diag_fatal("'%s' did not compile (the compiler's messages are above)", file);
-	void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-	unlink(so);
-	if (!h)
-		diag_fatal("cannot load the compiled '%s': %s", file, dlerror());
-	return h;
+	if (!jit)
+		diag_fatal("cannot compile '%s': %s", file, err.msg);
+	return jit;
 }
 
 int check_hand_c(Compile *c, const char *spec)
@@ -415,13 +401,9 @@ int check_hand_c(Compile *c, const char *spec)
 	const char *fn = colon ? colon + 1 : arena_printf(a, "%s_backward", m->name);
 	if (access(file, R_OK) != 0)
 		diag_fatal("cannot read '%s': %s", file, strerror(errno));
-	char dir[] = "/tmp/symgrad-check-XXXXXX";
-	if (!mkdtemp(dir))
-		diag_fatal("cannot make a temporary directory: %s", strerror(errno));
-	void *h = compile_hand(c, file, dir);
-	rmdir(dir);
+	sg_jit *jit = compile_hand(c, file);
 	HandFn *hand;
-	*(void **)&hand = dlsym(h, fn);
+	*(void **)&hand = sg_jit_symbol(jit, fn);
 	if (!hand)
 		diag_fatal("'%s' has no function '%s' (name it with %s:FUNCTION)", file, fn, file);
 
@@ -480,7 +462,7 @@ int check_hand_c(Compile *c, const char *spec)
 			       fmt_num(a, v[k].hand_v), fmt_num(a, v[k].ours_v), v[k].bad, v[k].points);
 		}
 	}
-	dlclose(h);
+	sg_jit_close(jit);
 	printf("%s: %d of %d gradient components match\n", ok == np ? "OK" : "FAILED", ok, np);
 	return ok == np ? 0 : 1;
 }

@@ -7,12 +7,44 @@
  *   cmd.c      train, predict, eval on a loaded model
  *   explain.c  explain and graph
  *   check.c    check hand derivations
+ *   args.c     the one command-line reader every command uses
  */
 #ifndef SG_CLI_H
 #define SG_CLI_H
 
 #include "sg.h"
 #include "symgrad.h"
+
+/* ---- args.c: reading a command line ---- */
+
+/* A command line being read: argv, position, the current argument. */
+typedef struct args {
+	int argc, i;        /* i: the current argument (0 before the first) */
+	char **argv;
+	const char *usage;  /* printed after a usage error, or NULL */
+	const char *dash;   /* the current option's "--" or "-" */
+	char name[64];      /* and its name ("dtype" for --dtype=float) */
+	const char *value;  /* its value once taken, or given after '=' */
+	const char *arg;    /* the current argument as typed */
+} args;
+
+/* Moves to the next argument: 1 an option (dash, name and an inline value
+ * set), 2 a positional argument (arg), 0 at the end, -1 for "--" (error
+ * printed).  args_next_opt: the same, but a positional is an error. */
+int args_next(args *a);
+int args_next_opt(args *a);
+/* The current option's value (after '=' or the next argument); NULL, with
+ * the error printed, when there is none. */
+const char *args_value(args *a);
+/* 1 when the current option is named name ("dtype", "o"). */
+int args_is(const args *a, const char *name);
+/* 0, or -1 (error printed) when a flag was given a value. */
+int args_flag(const args *a);
+/* The value as a finite number >= lo, or a whole number; -1 on error. */
+int args_double(args *a, double lo, double *out);
+int args_uint(args *a, unsigned long long *out);
+/* Prints "symgrad: error: ..." and the usage line; returns 2. */
+int args_error(const args *a, const char *fmt, ...) SG_PRINTF(2, 3);
 
 /* ---- cmd.c: the train / predict / eval subcommands on a loaded model ---- */
 /* argv[0] is the subcommand name; returns the process exit status. */

@@ -91,29 +91,6 @@ static int help_or_no_model(const sg_model *m, int argc, char **argv,
 	return 1;
 }
 
-/* A command line being read: argv, position, usage text, error state. */
-typedef struct args {
-	int argc, i;
-	char **argv;
-	const char *usage;
-	char name[64];     /* current option name (without "--") */
-	const char *value; /* its value, when it takes one */
-} args;
-
-/* Prints "symgrad: error: ..." and the usage line; returns 2. */
-static int usage_error(const args *a, const char *fmt, ...) SG_PRINTF(2, 3);
-static int usage_error(const args *a, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("symgrad: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n%s\n", a->usage);
-	return 2;
-}
-
 /* Prints err and returns 1. */
 static int fail(const sg_error *err)
 {
@@ -121,85 +98,6 @@ static int fail(const sg_error *err)
 	return 1;
 }
 
-
-/* Moves to the next option: sets a->name (and a->value for "--x=v");
- * 0 at the end, -1 (usage printed) for something that is not an option. */
-static int next_opt(args *a)
-{
-	const char *arg, *eq;
-
-	if (++a->i >= a->argc)
-		return 0;
-	arg = a->argv[a->i];
-	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-		return usage_error(a, "unexpected argument '%s'", arg), -1;
-	eq = strchr(arg, '=');
-	snprintf(a->name, sizeof a->name, "%.*s",
-		 (int)(eq ? (size_t)(eq - arg - 2) : strlen(arg + 2)), arg + 2);
-	a->value = eq ? eq + 1 : NULL;
-	return 1;
-}
-
-/* Takes the current option's value (after '=' or the next argument);
- * NULL (usage printed) when there is none. */
-static const char *opt_value(args *a)
-{
-	if (a->value)
-		return a->value;
-	if (a->i + 1 >= a->argc) {
-		usage_error(a, "option --%s needs a value", a->name);
-		return NULL;
-	}
-	return a->value = a->argv[++a->i];
-}
-
-/* 1 when the current option is --name. */
-static int is_opt(const args *a, const char *name)
-{
-	return strcmp(a->name, name) == 0;
-}
-
-/* Rejects a value given to a flag (--quiet=1); -1 with usage printed. */
-static int no_value(const args *a)
-{
-	if (a->value)
-		return usage_error(a, "option --%s takes no value", a->name), -1;
-	return 0;
-}
-
-/* Parses the current option's value as a finite double >= lo. */
-static int opt_double(args *a, double lo, double *out)
-{
-	const char *s = opt_value(a);
-	char *end;
-
-	if (!s)
-		return -1;
-	errno = 0;
-	*out = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || !isfinite(*out) || *out < lo) {
-		usage_error(a, "option --%s: bad value '%s'", a->name, s);
-		return -1;
-	}
-	return 0;
-}
-
-/* Parses the current option's value as a non-negative integer. */
-static int opt_uint(args *a, unsigned long long *out)
-{
-	const char *s = opt_value(a);
-	char *end;
-
-	if (!s)
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno == ERANGE) {
-		usage_error(a, "option --%s: bad value '%s'", a->name, s);
-		return -1;
-	}
-	return 0;
-}
 
 /* ---- NAME=VALUE lists (--predict, --at) ---- */
 
@@ -289,9 +187,9 @@ static int check_class_inputs(const assign *as, const sg_model *m, const args *a
 	for (int i = 0; i < m->n_inputs; i++) {
 		int k = sg_class_input(m, i);
 		if (k > 0 && as->in_set[i] && !sg_class_ok(as->in[i], k))
-			return usage_error(a, "option --%s: '%s' is a class index of "
+			return args_error(a, "option %s%s: '%s' is a class index of "
 					   "cross_entropy: a whole number from 0 to %d, not "
-					   "%.17g", a->name, m->input_names[i], k - 1,
+					   "%.17g", a->dash, a->name, m->input_names[i], k - 1,
 					   as->in[i]), -1;
 	}
 	return 0;
@@ -306,12 +204,12 @@ static int assign_parse(assign *as, const sg_model *m, const char *list,
 	if (sg_at_parse(list, m->n_inputs, m->input_names, as->in, as->in_set,
 			m->n_params, m->param_names, with_params ? as->par : NULL,
 			as->par_set, &err) < 0)
-		return usage_error(a, "option --%s: %s", a->name, err.msg), -1;
+		return args_error(a, "option %s%s: %s", a->dash, a->name, err.msg), -1;
 	if (check_class_inputs(as, m, a) < 0)
 		return -1;
 	free(as->buf);
 	if (!(as->buf = strdup(list)) || keep_typed(as) < 0)
-		return usage_error(a, "out of memory"), -1;
+		return args_error(a, "out of memory"), -1;
 	return 0;
 }
 
@@ -352,58 +250,58 @@ static int train_opt(train_cmd *c, args *a)
 	unsigned long long u;
 	const char *v;
 
-	if (is_opt(a, "lr"))
-		return opt_double(a, 0, &c->o.optim.lr) < 0 ? 2 : 0;
-	if (is_opt(a, "momentum"))
-		return opt_double(a, 0, &c->o.optim.momentum) < 0 ? 2 : 0;
-	if (is_opt(a, "epochs")) {
-		if (opt_uint(a, &u) < 0 || u > 0x7fffffffu)
+	if (args_is(a, "lr"))
+		return args_double(a, 0, &c->o.optim.lr) < 0 ? 2 : 0;
+	if (args_is(a, "momentum"))
+		return args_double(a, 0, &c->o.optim.momentum) < 0 ? 2 : 0;
+	if (args_is(a, "epochs")) {
+		if (args_uint(a, &u) < 0 || u > 0x7fffffffu)
 			return 2;
 		c->o.epochs = (long)u;
 		return 0;
 	}
-	if (is_opt(a, "seed")) {
-		if (opt_uint(a, &u) < 0)
+	if (args_is(a, "seed")) {
+		if (args_uint(a, &u) < 0)
 			return 2;
 		c->o.seed = (uint64_t)u;
 		return 0;
 	}
-	if (is_opt(a, "batch")) {
-		if (!(v = opt_value(a)))
+	if (args_is(a, "batch")) {
+		if (!(v = args_value(a)))
 			return 2;
 		if (strcmp(v, "all") == 0) {
 			c->o.batch = 0;
 			return 0;
 		}
-		if (opt_uint(a, &u) < 0)
+		if (args_uint(a, &u) < 0)
 			return 2;
 		if (u == 0)
-			return usage_error(a, "option --batch: 0 rows per step "
+			return args_error(a, "option --batch: 0 rows per step "
 					   "(give 1 or more, or all)");
 		c->o.batch = (size_t)u;
 		return 0;
 	}
-	if (is_opt(a, "optimizer")) {
-		if (!(v = opt_value(a)))
+	if (args_is(a, "optimizer")) {
+		if (!(v = args_value(a)))
 			return 2;
 		if (sg_optim_parse_kind(v, &c->o.optim.kind) < 0)
-			return usage_error(a, "unknown optimizer '%s' (sgd, "
+			return args_error(a, "unknown optimizer '%s' (sgd, "
 					   "momentum, adam)", v);
 		return 0;
 	}
-	if (is_opt(a, "trace")) {
-		if (!(v = opt_value(a)))
+	if (args_is(a, "trace")) {
+		if (!(v = args_value(a)))
 			return 2;
 		if (strcmp(v, "lecture") != 0 && strcmp(v, "none") != 0)
-			return usage_error(a, "unknown trace '%s' (lecture, "
+			return args_error(a, "unknown trace '%s' (lecture, "
 					   "none)", v);
 		c->trace = strcmp(v, "lecture") == 0;
 		return 0;
 	}
-	if (is_opt(a, "shuffle"))
-		return no_value(a) < 0 ? 2 : (c->o.shuffle = 1, 0);
-	if (is_opt(a, "quiet"))
-		return no_value(a) < 0 ? 2 : (c->quiet = 1, 0);
+	if (args_is(a, "shuffle"))
+		return args_flag(a) < 0 ? 2 : (c->o.shuffle = 1, 0);
+	if (args_is(a, "quiet"))
+		return args_flag(a) < 0 ? 2 : (c->quiet = 1, 0);
 	return -1; /* not a numeric/flag option: see train_args */
 }
 
@@ -413,29 +311,29 @@ static int train_args(train_cmd *c, args *a)
 	const char **slot;
 	int rc;
 
-	while ((rc = next_opt(a)) > 0) {
+	while ((rc = args_next_opt(a)) > 0) {
 		if ((rc = train_opt(c, a)) >= 0) {
 			if (rc)
 				return rc;
 			continue;
 		}
-		slot = is_opt(a, "data")      ? &c->data
-		       : is_opt(a, "load")    ? &c->load
-		       : is_opt(a, "save")    ? &c->save
-		       : is_opt(a, "log")     ? &c->log
-		       : is_opt(a, "predict") ? &c->predict
+		slot = args_is(a, "data")      ? &c->data
+		       : args_is(a, "load")    ? &c->load
+		       : args_is(a, "save")    ? &c->save
+		       : args_is(a, "log")     ? &c->log
+		       : args_is(a, "predict") ? &c->predict
 					      : NULL;
 		if (!slot)
-			return usage_error(a, "unknown option --%s", a->name);
-		if (!(*slot = opt_value(a)))
+			return args_error(a, "unknown option %s%s", a->dash, a->name);
+		if (!(*slot = args_value(a)))
 			return 2;
 	}
 	if (rc < 0)
 		return 2;
 	if (!c->data)
-		return usage_error(a, "train needs --data FILE");
+		return args_error(a, "train needs --data FILE");
 	if (c->trace && c->o.batch != 1)
-		return usage_error(a, "--trace lecture needs --batch 1");
+		return args_error(a, "--trace lecture needs --batch 1");
 	return 0;
 }
 
@@ -631,7 +529,7 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 /* symgrad train MODEL.sg [options]: see USAGE_TRAIN. */
 int sg_cmd_train(const sg_model *m, int argc, char **argv)
 {
-	args a = {argc, 0, argv, USAGE_TRAIN, "", NULL};
+	args a = {.argc = argc, .argv = argv, .usage = USAGE_TRAIN};
 	train_cmd c;
 	assign as;
 	int rc;
@@ -648,6 +546,7 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 	rc = train_args(&c, &a);
 	if (rc == 0 && c.predict) {
 		strcpy(a.name, "predict");
+		a.dash = "--";
 		if (assign_parse(&as, m, c.predict, 0, &a) < 0)
 			rc = 2;
 	}
@@ -697,7 +596,7 @@ static int predict_rows(sg_trainer *t, const sg_data *d)
  * columns the outputs do not need (the target) may be left out. */
 int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 {
-	args a = {argc, 0, argv, USAGE_PREDICT, "", NULL};
+	args a = {.argc = argc, .argv = argv, .usage = USAGE_PREDICT};
 	const char *data = NULL, *params = NULL, **slot;
 	sg_train_opts o = sg_train_defaults();
 	sg_trainer *t = NULL;
@@ -707,18 +606,18 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 
 	if (help_or_no_model(m, argc, argv, USAGE_PREDICT, HELP_PREDICT, &rc))
 		return rc;
-	while ((rc = next_opt(&a)) > 0) {
-		slot = is_opt(&a, "data") ? &data
-		       : is_opt(&a, "params") ? &params : NULL;
+	while ((rc = args_next_opt(&a)) > 0) {
+		slot = args_is(&a, "data") ? &data
+		       : args_is(&a, "params") ? &params : NULL;
 		if (!slot)
-			return usage_error(&a, "unknown option --%s", a.name);
-		if (!(*slot = opt_value(&a)))
+			return args_error(&a, "unknown option %s%s", a.dash, a.name);
+		if (!(*slot = args_value(&a)))
 			return 2;
 	}
 	if (rc < 0)
 		return 2;
 	if (!data)
-		return usage_error(&a, "predict needs --data FILE");
+		return args_error(&a, "predict needs --data FILE");
 	if (!(d = sg_data_read_csv_ex(data, m, SG_CSV_ALLOW_MISSING, &err)) ||
 	    !(t = sg_trainer_new(m, &o, &err)))
 		rc = fail(&err);
@@ -804,28 +703,28 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json)
 	const char *v, *params = NULL;
 	int rc, i;
 
-	while ((rc = next_opt(a)) > 0) {
-		if (is_opt(a, "params")) {
-			if (!(params = opt_value(a)))
+	while ((rc = args_next_opt(a)) > 0) {
+		if (args_is(a, "params")) {
+			if (!(params = args_value(a)))
 				return 2;
-		} else if (is_opt(a, "at")) {
-			if (!(v = opt_value(a)) || assign_parse(as, m, v, 1, a) < 0)
+		} else if (args_is(a, "at")) {
+			if (!(v = args_value(a)) || assign_parse(as, m, v, 1, a) < 0)
 				return 2;
-		} else if (is_opt(a, "format")) {
-			if (!(v = opt_value(a)))
+		} else if (args_is(a, "format")) {
+			if (!(v = args_value(a)))
 				return 2;
 			if (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)
-				return usage_error(a, "unknown format '%s' "
+				return args_error(a, "unknown format '%s' "
 						   "(text, json)", v);
 			*json = strcmp(v, "json") == 0;
 		} else
-			return usage_error(a, "unknown option --%s", a->name);
+			return args_error(a, "unknown option %s%s", a->dash, a->name);
 	}
 	if (rc < 0)
 		return 2;
 	for (i = 0; i < m->n_inputs; i++)
 		if (!as->in_set[i])
-			return usage_error(a, "--at: no value for input '%s'",
+			return args_error(a, "--at: no value for input '%s'",
 					   m->input_names[i]);
 	if (params) {
 		double *p = calloc((size_t)m->n_params + 1, sizeof *p);
@@ -849,7 +748,7 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json)
  * values, every input must be given. */
 int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 {
-	args a = {argc, 0, argv, USAGE_EVAL, "", NULL};
+	args a = {.argc = argc, .argv = argv, .usage = USAGE_EVAL};
 	double *out = NULL, *grad = NULL, loss;
 	sg_error err;
 	assign as;

@@ -320,34 +320,33 @@ static void explain_json(Walk *w)
 /* ---- command line ---- */
 
 typedef struct ExplainOpts {
-	const char *model, *at, *format, *out, *params;
+	const char *model, *at, *format, *out, *params, *dtype_name;
 	Dtype dtype;
 } ExplainOpts;
 
 static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		bool has = i + 1 < argc;
-		if (!strcmp(s, "--at") && has)
-			o->at = argv[++i];
-		else if (!strncmp(s, "--at=", 5))
-			o->at = s + 5;
-		else if (!strcmp(s, "--params") && has)
-			o->params = argv[++i];
-		else if (!strcmp(s, "--format") && has && !graph)
-			o->format = argv[++i];
-		else if (!strcmp(s, "-o") && has && graph)
-			o->out = argv[++i];
-		else if (!strcmp(s, "--dtype") && has)
-			o->dtype = !strcmp(argv[++i], "float") ? DT_FLOAT : DT_DOUBLE;
-		else if (s[0] == '-' && s[1])
-			diag_usage("unknown or incomplete option '%s' for %s", s, argv[0]);
-		else if (!o->model)
-			o->model = s;
-		else
+	args a = {.argc = argc, .argv = argv};
+	int rc;
+	while ((rc = args_next(&a)) > 0) {
+		const char **slot = rc == 2 ? &o->model
+				    : args_is(&a, "at") ? &o->at
+				    : args_is(&a, "params") ? &o->params
+				    : args_is(&a, "format") && !graph ? &o->format
+				    : args_is(&a, "o") && graph ? &o->out
+				    : args_is(&a, "dtype") ? &o->dtype_name : NULL;
+		if (!slot)
+			diag_usage("unknown option '%s' for %s", a.arg, argv[0]);
+		if (rc == 2 && o->model)
 			diag_usage("more than one model file given");
+		if (!(*slot = rc == 2 ? a.arg : args_value(&a)))
+			exit(2);
 	}
+	if (rc < 0)
+		exit(2);
+	if (o->dtype_name && strcmp(o->dtype_name, "double") && strcmp(o->dtype_name, "float"))
+		diag_usage("--dtype must be double or float, not '%s'", o->dtype_name);
+	o->dtype = o->dtype_name && !strcmp(o->dtype_name, "float") ? DT_FLOAT : DT_DOUBLE;
 	if (!o->model)
 		diag_usage("usage: symgrad %s MODEL.sg %s", argv[0],
 			   graph ? "[--at x=1,w=2] [--params P] -o FILE.dot|svg|png"

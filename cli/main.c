@@ -86,13 +86,6 @@ static Dtype parse_dtype(const char *s)
 	diag_usage("--dtype must be double or float, not '%s'", s);
 }
 
-static const char *need_value(int argc, char **argv, int *i)
-{
-	if (*i + 1 >= argc)
-		diag_usage("option %s needs a value", argv[*i]);
-	return argv[++*i];
-}
-
 /* --loops auto|always|never */
 static int parse_loops(const char *s)
 {
@@ -118,76 +111,71 @@ static uint64_t parse_seed(const char *s)
 
 static const char *const stages[] = {"tokens", "ast", "tir", "grad", "dag", "prog", NULL};
 
-/* Whether option name (n bytes, "--dtype") takes a value. */
-static bool takes_value(const char *name, size_t n)
+/* --dump STAGE: one of stages. */
+static const char *parse_stage(const char *s)
 {
-	static const char *const with_value[] = {"--header", "--depfile", "--dtype",
-						 "--template", "--loops", "--seed", NULL};
-	for (int k = 0; with_value[k]; k++)
-		if (strlen(with_value[k]) == n && !strncmp(name, with_value[k], n))
-			return true;
-	return false;
+	for (int k = 0; stages[k]; k++)
+		if (!strcmp(stages[k], s))
+			return s;
+	diag_usage("unknown stage '%s' (tokens, ast, tir, grad, dag, prog)", s);
 }
 
-/* Splits "--name=value" of an option that takes a value into two
- * arguments, so gen reads options as train, predict and eval do
- * (--dump=STAGE keeps its one spelling). */
-static char **split_inline(Arena *a, int *argc, char **argv)
+/* Takes the current option's value, or exits 2 (the error printed). */
+static const char *value_or_exit(args *a)
 {
-	char **out = arena_alloc(a, (size_t)(2 * *argc + 1) * sizeof *out);
-	int n = 0;
-	for (int i = 0; i < *argc; i++) {
-		const char *eq = strchr(argv[i], '=');
-		if (i > 0 && eq && takes_value(argv[i], (size_t)(eq - argv[i]))) {
-			out[n++] = arena_strndup(a, argv[i], (size_t)(eq - argv[i]));
-			out[n++] = (char *)eq + 1;
-		} else {
-			out[n++] = argv[i];
-		}
-	}
-	*argc = n;
-	return out;
+	const char *v = args_value(a);
+	if (!v)
+		exit(2);
+	return v;
+}
+
+/* Reads one gen option; false when a is not one. */
+static bool gen_opt(GenOpts *o, args *a)
+{
+	const char **slot = args_is(a, "o")          ? &o->out
+			    : args_is(a, "header")   ? &o->header
+			    : args_is(a, "depfile")  ? &o->depfile
+			    : args_is(a, "template") ? &o->template_arg
+						     : NULL;
+	if (slot)
+		*slot = value_or_exit(a);
+	else if (args_is(a, "dtype"))
+		o->c.dtype = parse_dtype(value_or_exit(a));
+	else if (args_is(a, "loops"))
+		o->c.loops = parse_loops(value_or_exit(a));
+	else if (args_is(a, "seed"))
+		o->c.seed = parse_seed(value_or_exit(a));
+	else if (args_is(a, "dump"))
+		o->c.dump = parse_stage(value_or_exit(a));
+	else if (args_is(a, "stats") || args_is(a, "vector-math") || args_is(a, "help") ||
+		 args_is(a, "h")) {
+		if (args_flag(a) < 0)
+			exit(2);
+		if (args_is(a, "stats"))
+			o->stats = true;
+		else if (args_is(a, "vector-math"))
+			o->c.vector_math = true;
+		else
+			usage(0);
+	} else
+		return false;
+	return true;
 }
 
 static void parse_gen_args(GenOpts *o, int argc, char **argv)
 {
-	argv = split_inline(o->c.arena, &argc, argv);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-o"))
-			o->out = need_value(argc, argv, &i);
-		else if (!strcmp(a, "--header"))
-			o->header = need_value(argc, argv, &i);
-		else if (!strcmp(a, "--depfile"))
-			o->depfile = need_value(argc, argv, &i);
-		else if (!strcmp(a, "--dtype"))
-			o->c.dtype = parse_dtype(need_value(argc, argv, &i));
-		else if (!strcmp(a, "--template"))
-			o->template_arg = need_value(argc, argv, &i);
-		else if (!strcmp(a, "--stats"))
-			o->stats = true;
-		else if (!strcmp(a, "--loops"))
-			o->c.loops = parse_loops(need_value(argc, argv, &i));
-		else if (!strcmp(a, "--vector-math"))
-			o->c.vector_math = true;
-		else if (!strcmp(a, "--seed"))
-			o->c.seed = parse_seed(need_value(argc, argv, &i));
-		else if (!strncmp(a, "--dump=", 7)) {
-			o->c.dump = a + 7;
-			int k = 0;
-			while (stages[k] && strcmp(stages[k], o->c.dump))
-				k++;
-			if (!stages[k])
-				diag_usage("unknown stage '%s' (tokens, ast, tir, grad, dag, prog)", o->c.dump);
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-			usage(0);
-		else if (a[0] == '-' && a[1])
-			diag_usage("unknown option '%s' (see symgrad --help)", a);
-		else if (o->model_path)
-			diag_usage("more than one model file given ('%s' and '%s')", o->model_path, a);
-		else
-			o->model_path = a;
+	args a = {.argc = argc, .argv = argv};
+	int rc;
+	while ((rc = args_next(&a)) > 0) {
+		if (rc == 2 && o->model_path)
+			diag_usage("more than one model file given ('%s' and '%s')", o->model_path, a.arg);
+		else if (rc == 2)
+			o->model_path = a.arg;
+		else if (!gen_opt(o, &a))
+			diag_usage("unknown option '%s' (see symgrad --help)", a.arg);
 	}
+	if (rc < 0)
+		exit(2);
 	if (!o->model_path)
 		diag_usage("no model file given (usage: symgrad gen MODEL.sg [-o FILE.c])");
 	if (o->out && !strcmp(o->out, "-"))
@@ -393,24 +381,29 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 	if (!path && argc > 1 && argv[1][0] != '-')
 		path = argv[first++];
 	rest[nrest++] = argv[0];
-	for (int i = first; i < argc; i++) {
-		if (!strcmp(argv[i], "--dtype")) {
-			c.dtype = parse_dtype(need_value(argc, argv, &i));
-			continue;
-		}
-		if (!strcmp(argv[i], "--loops")) {
-			c.loops = parse_loops(need_value(argc, argv, &i));
-			continue;
-		}
-		if (!strcmp(argv[i], "--vector-math")) {
+	args o = {.argc = argc, .argv = argv, .i = first - 1};
+	int rc;
+	while ((rc = args_next(&o)) > 0) {
+		int at = o.i;
+		if (rc == 1 && args_is(&o, "dtype"))
+			c.dtype = parse_dtype(value_or_exit(&o));
+		else if (rc == 1 && args_is(&o, "loops"))
+			c.loops = parse_loops(value_or_exit(&o));
+		else if (rc == 1 && args_is(&o, "vector-math")) {
+			if (args_flag(&o) < 0)
+				exit(2);
 			c.vector_math = true;
-			continue;
+		} else {
+			/* --seed is shared: random initial values here, shuffling
+			 * in the runtime, which reads the option again */
+			if (rc == 1 && args_is(&o, "seed") && (o.value || o.i + 1 < argc))
+				c.seed = parse_seed(args_value(&o));
+			for (int k = at; k <= o.i; k++)
+				rest[nrest++] = argv[k];
 		}
-		/* --seed is shared: random initial values here, shuffling in the runtime */
-		if (!strcmp(argv[i], "--seed") && i + 1 < argc)
-			c.seed = parse_seed(argv[i + 1]);
-		rest[nrest++] = argv[i];
 	}
+	if (rc < 0)
+		exit(2);
 	if (!path) {
 		if (nrest > 1 && (!strcmp(rest[1], "--help") || !strcmp(rest[1], "-h")))
 			return cmd(NULL, nrest, rest);

@@ -2,7 +2,8 @@
  * jit.c: compiling generated C at run time.
  *
  * sg_jit_open(name, c_text, h_text) turns the two texts into a loaded
- * model through a cache:
+ * model through a cache (sg_jit_open_code, any C beside the header with no
+ * descriptor, such as a hand derivation for `symgrad check`, likewise):
  *
  *   $XDG_CACHE_HOME/symgrad/KEY-NAME/   (else ~/.cache/symgrad/KEY-NAME/)
  *       NAME_grad.c  NAME_grad.h  NAME.so  NAME.so.sha256
@@ -83,6 +84,7 @@ static const char *const jit_flags[] = {
 
 struct sg_jit {
 	void *handle;
+	int code;   /* sg_jit_open_code: any C, no descriptor to load */
 	const sg_model *model;
 	int cached;
 	char *path; /* NAME.so in the cache entry */
@@ -141,10 +143,10 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 /* The cache key of the texts, the compiler and the flags. */
 static uint64_t cache_key(const char *name, const char *c_text,
-			  const char *h_text, const cc_cmd *cc)
+			  const char *h_text, const cc_cmd *cc, int code)
 {
 	char abi[16];
-	uint64_t h = hash_str(SG_FNV_INIT, "symgrad-jit 2");
+	uint64_t h = hash_str(SG_FNV_INIT, code ? "symgrad-jit 2 code" : "symgrad-jit 2");
 	int i;
 
 	snprintf(abi, sizeof abi, "%d", SG_MODEL_ABI);
@@ -574,7 +576,9 @@ static int load_model(sg_jit *j, int fd, const char *path, const char *name,
 	else if (!(j->handle = dlopen_fd(fd, path))) {
 		why = dlerror();
 		sg_errorf(err, "cannot load %s: %s", path, why ? why : strerror(errno));
-	} else if (!(m = (const sg_model *)dlsym(j->handle, sym)))
+	} else if (j->code)
+		rc = 0; /* no descriptor: the caller looks up its own symbols */
+	else if (!(m = (const sg_model *)dlsym(j->handle, sym)))
 		sg_errorf(err, "%s: no symbol %s", path, sym);
 	else if (check_model(m, name, pre, err) == 0)
 		j->model = m, rc = 0;
@@ -847,7 +851,7 @@ static int jit_open(sg_jit *j, const char *name, const char *c_text,
 	if (sg_cc_from_env(&cc, err) < 0 || !(root = cache_root(err)))
 		goto out;
 	key = str_printf("%016llx-%s", (unsigned long long)cache_key(
-				 name, c_text, h_text, &cc), name);
+				 name, c_text, h_text, &cc, j->code), name);
 	if (!key || !(j->path = str_printf("%s/%s/%s.so", root, key, name))) {
 		sg_errorf(err, "out of memory");
 		goto out;
@@ -866,9 +870,9 @@ out:
 	return rc;
 }
 
-/* Compiles (or finds cached) and loads NAME_grad.c/h; NULL with *err. */
-sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
-		    sg_error *err)
+/* sg_jit_open and sg_jit_open_code. */
+static sg_jit *open_jit(const char *name, const char *c_text, const char *h_text,
+			int code, sg_error *err)
 {
 	sg_jit *j;
 
@@ -881,11 +885,44 @@ sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
 		sg_errorf(err, "out of memory");
 		return NULL;
 	}
+	j->code = code;
 	if (jit_open(j, name, c_text, h_text, err) < 0) {
 		sg_jit_close(j);
 		return NULL;
 	}
 	return j;
+}
+
+/* Compiles (or finds cached) and loads NAME_grad.c/h; NULL with *err. */
+sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
+		    sg_error *err)
+{
+	return open_jit(name, c_text, h_text, 0, err);
+}
+
+/* The same for any C text beside NAME_grad.h, with no descriptor. */
+sg_jit *sg_jit_open_code(const char *name, const char *c_text, const char *h_text,
+			 sg_error *err)
+{
+	return open_jit(name, c_text, h_text, 1, err);
+}
+
+/* The address of sym when the loaded object itself defines it (not a
+ * library it links, such as libc); NULL otherwise. */
+void *sg_jit_symbol(const sg_jit *j, const char *sym)
+{
+	void *p = dlsym(j->handle, sym);
+	Dl_info info;
+#ifdef __linux__
+	struct link_map *lm;
+
+	if (p && (dlinfo(j->handle, RTLD_DI_LINKMAP, &lm) != 0 || !dladdr(p, &info) ||
+		  strcmp(info.dli_fname, lm->l_name) != 0))
+		p = NULL;
+#else
+	(void)info;
+#endif
+	return p;
 }
 
 /* The loaded model. */

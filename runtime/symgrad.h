@@ -283,6 +283,13 @@ typedef struct sg_jit sg_jit;
 sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
 		    sg_error *err);
 const sg_model *sg_jit_model(const sg_jit *j);
+/* The same for any C text (c_text, which may #include "NAME_grad.h") with
+ * no descriptor; sg_jit_model is then NULL, and sg_jit_symbol finds a
+ * function the object itself defines (NULL for a name it lacks, or one
+ * only a library it links defines). */
+sg_jit *sg_jit_open_code(const char *name, const char *c_text, const char *h_text,
+			 sg_error *err);
+void *sg_jit_symbol(const sg_jit *j, const char *sym);
 int sg_jit_was_cached(const sg_jit *j); /* 1 when no compiler ran */
 const char *sg_jit_path(const sg_jit *j);
 void sg_jit_close(sg_jit *j);

@@ -96,6 +96,16 @@ bad-options)
 	run gen "$linear" "$linear"
 	expect_status 2
 	expect_err "symgrad: error: more than one model file given ('$linear' and '$linear')"
+	# an empty file (a case tests/errors cannot hold: its expected message
+	# would be a comment, and the file no longer empty)
+	: >empty.sg
+	run gen empty.sg -o empty.c
+	expect_status 1
+	expect_err "empty.sg:1:1: error: empty model: expected inputs, params and a 'loss = ...' statement
+
+^"
+	only_files . empty.sg err out want
+	rm empty.sg
 	run gen nothing-here.sg
 	expect_status 1
 	expect_err "symgrad: error: cannot open 'nothing-here.sg': No such file or directory"
@@ -299,7 +309,7 @@ inline-values)
 	sed 's/b\.h/a.h/' b.c | cmp -s - a.c || fail "--dtype=float differs from --dtype float"
 	run gen "$linear" --stats=yes
 	expect_status 2
-	expect_err "symgrad: error: unknown option '--stats=yes' (see symgrad --help)"
+	expect_err "symgrad: error: option --stats takes no value"
 	;;
 hand-c-cc)
 	# check --hand-c runs $CC split into words, as the JIT does
@@ -307,6 +317,42 @@ hand-c-cc)
 	CC="${CC:-cc}  -O0 " "$symgrad" check "$ex/ex4_4.sg" --hand-c "$ex/ex4_4_hand.c" >out 2>err ||
 		{ fail "CC with arguments:"; cat err >&2; }
 	grep -q '^OK: 3 of 3' out || fail "check --hand-c: $(tail -1 out)"
+	;;
+hand-c-errors)
+	# check --hand-c loads only functions the user's file defines, and the
+	# compiler's messages name the user's file
+	ex=$root/examples/exercises
+	run check "$ex/ex4_4.sg" --hand-c "$ex/ex4_4_hand.c:printf"
+	expect_status 1
+	expect_err "symgrad: error: '$ex/ex4_4_hand.c' has no function 'printf' (name it with $ex/ex4_4_hand.c:FUNCTION)"
+	printf 'double f(void) { return 1 }\n' >bad.c
+	run check "$ex/ex4_4.sg" --hand-c bad.c:f
+	expect_status 1
+	head -1 err | grep -q "^symgrad: error: cannot compile 'bad.c': C compiler" || fail "compile error: $(head -1 err)"
+	grep -q '^bad\.c:1:' err || { fail "the compiler's messages do not name bad.c:"; cat err >&2; }
+	;;
+options-everywhere)
+	# one option reader: --opt value and --opt=value mean the same in
+	# every command
+	ex=$root/examples/exercises
+	for args in "gen $linear --dump tir|gen $linear --dump=tir" \
+		    "explain $linear --at x=2,y=4 --format json|explain $linear --at=x=2,y=4 --format=json" \
+		    "graph $linear -o g.dot|graph $linear -o=g.dot" \
+		    "check $ex/ex4_1.sg --hand $ex/ex4_1.hand|check $ex/ex4_1.sg --hand=$ex/ex4_1.hand" \
+		    "eval $linear --at x=2,y=4|eval $linear --at=x=2,y=4"; do
+		one=${args%%|*} two=${args#*|}
+		# shellcheck disable=SC2086
+		"$symgrad" $one >one.out 2>&1 || fail "symgrad $one"
+		# shellcheck disable=SC2086
+		"$symgrad" $two >two.out 2>&1 || fail "symgrad $two"
+		cmp -s one.out two.out || { fail "'$one' and '$two' differ:"; diff one.out two.out >&2; }
+	done
+	run explain "$linear" --at x=2,y=4 --dtype=half
+	expect_status 2
+	expect_err "symgrad: error: --dtype must be double or float, not 'half'"
+	run check "$ex/ex4_1.sg" --hand
+	expect_status 2
+	expect_err "symgrad: error: option --hand needs a value"
 	;;
 stdout-full)
 	# every command that writes to standard output: a lost write is exit 1
