@@ -151,11 +151,40 @@ static void lex_ident(Lexer *lx)
 	lx->p = q;
 }
 
+/* Spellings of other languages, with the one symgrad reads instead. */
+static const char *const misspelled[][2] = {
+	{"**", "'^' for powers (x^2)"}, {"=>", "'>='"}, {"=<", "'<='"},
+	{"&&", "'and'"}, {"||", "'or'"}, {"!", "'not x' or 'x != y'"},
+	{"&", "'and'"}, {"|", "'or'"}, {NULL, NULL},
+};
+
+/* The length of the two-character operator at s, or 0. */
+static int two_char_op(const char *s)
+{
+	static const char *const ops[] = {"<=", ">=", "==", "!=", NULL};
+	for (int i = 0; ops[i]; i++)
+		if (s[0] == ops[i][0] && s[1] == ops[i][1])
+			return 2;
+	return 0;
+}
+
 static void lex_punct(Lexer *lx)
 {
 	const char *s = lx->p;
 	char c = *s;
-	if (!strchr("+-*/^(),=[]~@", c) || c == '\0') {
+	int two = two_char_op(s);
+	if (two) {
+		push(lx, TK_PUNCT, s, two);
+		lx->p += two;
+		return;
+	}
+	for (int i = 0; misspelled[i][0]; i++) {
+		size_t n = strlen(misspelled[i][0]);
+		if (!strncmp(s, misspelled[i][0], n))
+			diag_error(loc_at(lx, s, (int)n), "'%s' is not an operator of symgrad: write %s",
+				   misspelled[i][0], misspelled[i][1]);
+	}
+	if (!strchr("+-*/^(),=[]~@<>", c) || c == '\0') {
 		int n = utf8_len((const unsigned char *)s,
 				 (const unsigned char *)lx->src->text + lx->src->len);
 		diag_error(loc_at(lx, s, n ? n : 1), "unexpected character '%.*s'",

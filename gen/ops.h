@@ -48,10 +48,24 @@ OP(ABS,      "abs",      1, K_FUNC,   OPF_FOLD, d_abs,      M(fabs)(a), "\\lvert
 OP(SOFTSIGN, "softsign", 1, K_FUNC,   OPF_FOLD, d_softsign, a / (C(1.0) + M(fabs)(a)), "\\operatorname{softsign}(%0)")
 OP(MIN,      "min",      2, K_FUNC,   OPF_FOLD, d_min,      b < a ? b : a, "\\min(%0, %1)")
 OP(MAX,      "max",      2, K_FUNC,   OPF_FOLD, d_max,      b > a ? b : a, "\\max(%0, %1)")
-OP(SIGN,     "sign",     1, K_AUX,    OPF_FOLD, NULL,       (REAL)((a > C(0.0)) - (a < C(0.0))), "\\operatorname{sign}(%0)")
-OP(GT,       "gt",       2, K_AUX,    OPF_FOLD, NULL,       a > b ? C(1.0) : C(0.0), "[%0 > %1]")
+/*
+ * Conditions: 1 or 0 in the dtype, as C compares (any comparison with a NaN
+ * is 0, except !=, which is 1); and, or, not read an operand as true when it
+ * is not 0 (a NaN is true).  They are piecewise constant: no rule, so no
+ * gradient flows through them (PyTorch's sign gives 0 as well).
+ */
+OP(SIGN,     "sign",     1, K_FUNC,   OPF_FOLD, NULL,       (REAL)((a > C(0.0)) - (a < C(0.0))), "\\operatorname{sign}(%0)")
+OP(LT,       "<",        2, K_INFIX,  OPF_FOLD, NULL,       a < b ? C(1.0) : C(0.0), "[%0 < %1]")
+OP(LE,       "<=",       2, K_INFIX,  OPF_FOLD, NULL,       a <= b ? C(1.0) : C(0.0), "[%0 \\le %1]")
+OP(GT,       ">",        2, K_INFIX,  OPF_FOLD, NULL,       a > b ? C(1.0) : C(0.0), "[%0 > %1]")
+OP(GE,       ">=",       2, K_INFIX,  OPF_FOLD, NULL,       a >= b ? C(1.0) : C(0.0), "[%0 \\ge %1]")
+OP(EQ,       "==",       2, K_INFIX,  OPF_FOLD, NULL,       a == b ? C(1.0) : C(0.0), "[%0 = %1]")
+OP(NE,       "!=",       2, K_INFIX,  OPF_FOLD, NULL,       a != b ? C(1.0) : C(0.0), "[%0 \\ne %1]")
+OP(AND,      "and",      2, K_INFIX,  OPF_FOLD, NULL,       a != C(0.0) && b != C(0.0) ? C(1.0) : C(0.0), "%0 \\land %1")
+OP(OR,       "or",       2, K_INFIX,  OPF_FOLD, NULL,       a != C(0.0) || b != C(0.0) ? C(1.0) : C(0.0), "%0 \\lor %1")
+OP(NOT,      "not",      1, K_PREFIX, OPF_FOLD, NULL,       a == C(0.0) ? C(1.0) : C(0.0), "\\lnot %0")
+/* not greater (1 also for a NaN): the kinks of min and max (diff.c) */
 OP(NGT,      "ngt",      2, K_AUX,    OPF_FOLD, NULL,       a > b ? C(0.0) : C(1.0), "[%0 \\le %1]")
-OP(EQ,       "eq",       2, K_AUX,    OPF_FOLD, NULL,       a == b ? C(1.0) : C(0.0), "")
 OP(DETACH,   "detach",   1, K_AUX,    OPF_FOLD, NULL,       a, "")
 /*
  * bce(p, y): PyTorch's BCELoss term (y - 1) max(log(1 - p), -100) - y max(log(p), -100),

@@ -10,8 +10,12 @@
  *           | "output" IDENT { "," IDENT }
  *           | IDENT "=" expr
  *   decl    = IDENT [ "[" NUM { "," NUM } "]" ]
- *   expr    = term { ("+" | "-") term }
- *   term    = unary { ("*" | "/") unary }
+ *   expr    = conjunction { "or" conjunction }
+ *   conjunction = neg { "and" neg }
+ *   neg     = "not" neg | compare
+ *   compare = sum [ ("<" | "<=" | ">" | ">=" | "==" | "!=") sum ]   (no chains)
+ *   sum     = term { ("+" | "-") term }
+ *   term    = unary { ("*" | "/" | "@") unary }
  *   unary   = "-" unary | power
  *   power   = primary [ "^" unary ]           (right associative: -x^2 = -(x^2))
  *   primary = NUM | IDENT | IDENT "(" expr { "," expr } ")" | "(" expr ")"
@@ -36,7 +40,8 @@ typedef struct Parser {
 	int n_out, cap_out;
 } Parser;
 
-static const char *const keywords[] = {"model", "input", "param", "output", NULL};
+static const char *const keywords[] = {"model", "input", "param", "output", "and", "or", "not",
+				       NULL};
 
 /* ---- symbol table ---- */
 
@@ -497,8 +502,8 @@ static Expr *term(Parser *p)
 	}
 }
 
-/* expr = term { ("+" | "-") term } */
-static Expr *expr(Parser *p)
+/* sum = term { ("+" | "-") term } */
+static Expr *sum(Parser *p)
 {
 	Expr *e = term(p);
 	for (;;) {
@@ -510,6 +515,69 @@ static Expr *expr(Parser *p)
 		else
 			break;
 	}
+	return e;
+}
+
+/* The comparison operator at t, or false. */
+static bool compare_op(const Token *t, Op *op)
+{
+	static const Op ops[] = {OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE};
+	for (int i = 0; i < (int)(sizeof ops / sizeof *ops); i++)
+		if (t->kind == TK_PUNCT && lex_is(t, op_info[ops[i]].spelling)) {
+			*op = ops[i];
+			return true;
+		}
+	return false;
+}
+
+/* compare = sum [ op sum ]: 1 or 0; a < b < c is an error, not Python's chain */
+static Expr *compare(Parser *p)
+{
+	Expr *e = sum(p);
+	const Token *t = p->tok;
+	Op op;
+	if (!compare_op(t, &op))
+		return e;
+	p->tok++;
+	e = binary(p, op, t, e, sum(p));
+	if (compare_op(p->tok, &op))
+		diag_error(p->tok->loc, "comparisons do not chain: write (a < b) and (b < c)");
+	return e;
+}
+
+/* neg = "not" neg | compare */
+static Expr *neg(Parser *p)
+{
+	const Token *t = p->tok;
+	if (!accept(p, "not"))
+		return compare(p);
+	enter(p);
+	Expr *e = new_expr(p, E_UNARY, t->loc);
+	e->op = OP_NOT;
+	e->nargs = 1;
+	e->args = arena_alloc(p->arena, sizeof *e->args);
+	e->args[0] = neg(p);
+	e->shape = e->args[0]->shape;
+	grown(e);
+	p->depth--;
+	return e;
+}
+
+/* conjunction = neg { "and" neg } */
+static Expr *conjunction(Parser *p)
+{
+	Expr *e = neg(p);
+	for (const Token *t = p->tok; accept(p, "and"); t = p->tok)
+		e = binary(p, OP_AND, t, e, neg(p));
+	return e;
+}
+
+/* expr = conjunction { "or" conjunction } */
+static Expr *expr(Parser *p)
+{
+	Expr *e = conjunction(p);
+	for (const Token *t = p->tok; accept(p, "or"); t = p->tok)
+		e = binary(p, OP_OR, t, e, conjunction(p));
 	return e;
 }
 

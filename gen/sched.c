@@ -347,7 +347,7 @@ const char *sched_expr_text(const Prog *p, const Node *n, int depth)
 	const char *y = n->nargs > 1 ? sched_operand_text(p, n->args[1], depth + 1) : "";
 	switch (o->kind) {
 	case K_INFIX: return arena_printf(a, "%s %s %s", x, o->spelling, y);
-	case K_PREFIX: return arena_printf(a, "-%s", x);
+	case K_PREFIX: return arena_printf(a, "%s%s%s", o->spelling, n->op == OP_NOT ? " " : "", x);
 	case K_LEAF: return sched_operand_text(p, n, depth);
 	default:
 		return n->nargs == 1 ? arena_printf(a, "%s(%s)", o->spelling, x)

@@ -209,6 +209,30 @@ static void reduction(Gen *g, int depth)
 	}
 }
 
+/* A condition gating a value: ((not) a CMP b (and|or c CMP 0)) * d, or sign(a). */
+static void condition(Gen *g, Shape s, int depth)
+{
+	static const char *const cmp[] = {"<", "<=", ">", ">=", "==", "!="};
+	if (rnd(g, 4) == 0) {
+		put(g, "sign(");
+		expr(g, s, depth - 1);
+		put(g, ")");
+		return;
+	}
+	put(g, "((%s", rnd(g, 3) == 0 ? "not " : "");
+	expr(g, s, depth - 1);
+	put(g, " %s ", cmp[rnd(g, 6)]);
+	expr(g, rnd(g, 2) ? s : scalar(), depth - 1);
+	if (rnd(g, 2)) {
+		put(g, " %s ", rnd(g, 2) ? "and" : "or");
+		expr(g, s, depth - 1);
+		put(g, " %s 0", cmp[rnd(g, 6)]);
+	}
+	put(g, ") * ");
+	expr(g, s, depth - 1);
+	put(g, ")");
+}
+
 static void expr(Gen *g, Shape s, int depth)
 {
 	static const char *const infix[] = {"+", "-", "*"};
@@ -252,7 +276,7 @@ static void expr(Gen *g, Shape s, int depth)
 		put(g, ")");
 		break;
 	case 6:
-		switch (rnd(g, 4)) {
+		switch (rnd(g, 5)) {
 		case 0: put(g, "log(abs("); expr(g, s, depth - 1); put(g, ") + 0.5)"); break;
 		case 1: put(g, "sqrt(abs("); expr(g, s, depth - 1); put(g, ") + 0.5)"); break;
 		case 2:
@@ -266,6 +290,9 @@ static void expr(Gen *g, Shape s, int depth)
 					leaf(g, scalar());
 				put(g, ")");
 			}
+			break;
+		case 3:
+			condition(g, s, depth);
 			break;
 		default:
 			put(g, "%s(", rnd(g, 2) ? "max" : "min");

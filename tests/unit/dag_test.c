@@ -1,6 +1,7 @@
 /* dag_test.c: hash-consing and the topological order of node ids. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <math.h>
 #include <string.h>
 
 #include "helpers.h"
@@ -141,4 +142,44 @@ Test(dag, eval_in_float)
 	double *v = unit_eval(u, "x=3,w=0.1,a=0.2,b=7");
 	float want = (3.0f * 0.1f + 0.2f) / 7.0f;
 	cr_assert(eq(dbl, VAL(v, unit_node(u, "loss")), (double)want));
+}
+
+/* Conditions are 1 or 0 as C compares: a NaN makes every comparison 0
+ * except !=; and, or, not read a NaN as true (it is not 0).  sign(NaN) is
+ * 0, as PyTorch's. */
+Test(dag, conditions_at_the_edges)
+{
+	const double nan = NAN, inf = INFINITY;
+	for (int dt = 0; dt < 2; dt++) {
+		Dtype d = dt ? DT_FLOAT : DT_DOUBLE;
+		cr_assert(eq(dbl, op_apply(d, OP_LT, nan, 1), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_LE, nan, nan), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_GT, 1, nan), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_GE, inf, inf), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_EQ, nan, nan), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_NE, nan, nan), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_EQ, -0.0, 0.0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_LT, -inf, 1e300), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_AND, nan, 1), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_AND, 2, -0.0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_OR, 0, -0.0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_OR, 0, nan), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_NOT, nan, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_NOT, -0.0, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_SIGN, nan, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_SIGN, -inf, 0), -1));
+		cr_assert(eq(dbl, op_apply(d, OP_SIGN, -0.0, 0), 0));
+	}
+}
+
+/* not binds looser than a comparison and tighter than and; and tighter
+ * than or: not a < b and c or d is ((not (a < b)) and c) or d. */
+Test(dag, condition_precedence)
+{
+	Unit *u = unit_ok(HEAD "c = not a < b and x or w\nloss = c * w\n");
+	Node *c = unit_node(u, "c");
+	cr_assert(eq(int, c->op, OP_OR));
+	cr_assert(eq(int, c->args[0]->op, OP_AND));
+	cr_assert(eq(int, c->args[0]->args[0]->op, OP_NOT));
+	cr_assert(eq(int, c->args[0]->args[0]->args[0]->op, OP_LT));
 }
