@@ -4,8 +4,9 @@
  * <math.h> function of that type), C(x) (a constant of that type) and
  * APPLY (the function's name) defined.
  */
-static REAL APPLY(Op op, REAL a, REAL b)
+static REAL APPLY(Op op, REAL a, REAL b, REAL c)
 {
+	(void)c;
 	switch (op) {
 #define OP(id, sp, ar, k, fl, rule, value, tex) \
 	case OP_##id:                           \

@@ -25,21 +25,24 @@ static uint32_t mix(uint32_t h, uint64_t v)
 	return h ^ (h >> 15);
 }
 
-static uint32_t node_hash(Op op, const Node *a, const Node *b, double value, const Symbol *sym)
+static uint32_t node_hash(Op op, const Node *a, const Node *b, const Node *c, double value,
+			  const Symbol *sym)
 {
 	uint64_t bits;
 	memcpy(&bits, &value, sizeof bits);
 	uint32_t h = mix(0x12345u, (uint64_t)op);
 	h = mix(h, a ? (uint64_t)a->id + 1 : 0);
 	h = mix(h, b ? (uint64_t)b->id + 1 : 0);
+	if (c)
+		h = mix(h, (uint64_t)c->id + 1);
 	h = mix(h, bits);
 	return mix(h, (uint64_t)(uintptr_t)sym);
 }
 
-static bool same(const Node *n, Op op, const Node *a, const Node *b, double value,
-		 const Symbol *sym)
+static bool same(const Node *n, Op op, const Node *a, const Node *b, const Node *c,
+		 double value, const Symbol *sym)
 {
-	return n->op == op && n->args[0] == a && n->args[1] == b && n->sym == sym &&
+	return n->op == op && n->args[0] == a && n->args[1] == b && n->args[2] == c && n->sym == sym &&
 	       !memcmp(&n->value, &value, sizeof value);
 }
 
@@ -56,10 +59,10 @@ Dag *dag_new(Arena *a, Dtype dt)
 	return d;
 }
 
-static Node *lookup(Dag *d, uint32_t h, Op op, Node *a, Node *b, double v, Symbol *s)
+static Node *lookup(Dag *d, uint32_t h, Op op, Node *a, Node *b, Node *c, double v, Symbol *s)
 {
 	for (Node *n = d->buckets[h & (uint32_t)(d->nbuckets - 1)]; n; n = n->next)
-		if (n->hash == h && same(n, op, a, b, v, s))
+		if (n->hash == h && same(n, op, a, b, c, v, s))
 			return n;
 	return NULL;
 }
@@ -76,13 +79,13 @@ static void rehash(Dag *d)
 	}
 }
 
-/* Finds or makes the node (op a b value sym). */
-static Node *intern(Dag *d, Op op, Node *a, Node *b, double value, Symbol *sym)
+/* Finds or makes the node (op a b c value sym). */
+static Node *intern(Dag *d, Op op, Node *a, Node *b, Node *c, double value, Symbol *sym)
 {
-	uint32_t h = node_hash(op, a, b, value, sym);
-	Node *n = lookup(d, h, op, a, b, value, sym);
+	uint32_t h = node_hash(op, a, b, c, value, sym);
+	Node *n = lookup(d, h, op, a, b, c, value, sym);
 	if (!n && (op == OP_ADD || op == OP_MUL))
-		n = lookup(d, node_hash(op, b, a, value, sym), op, b, a, value, sym);
+		n = lookup(d, node_hash(op, b, a, c, value, sym), op, b, a, c, value, sym);
 	if (n)
 		return n;
 	if (d->n >= SG_MAX_NODES)
@@ -101,6 +104,7 @@ static Node *intern(Dag *d, Op op, Node *a, Node *b, double value, Symbol *sym)
 	n->nargs = op_info[op].arity;
 	n->args[0] = a;
 	n->args[1] = b;
+	n->args[2] = c;
 	n->value = value;
 	n->sym = sym;
 	n->hash = h;
@@ -116,19 +120,25 @@ static Node *intern(Dag *d, Op op, Node *a, Node *b, double value, Symbol *sym)
 
 Node *dag_const(Dag *d, double v)
 {
-	return intern(d, OP_CONST, NULL, NULL, dag_round(d, v), NULL);
+	return intern(d, OP_CONST, NULL, NULL, NULL, dag_round(d, v), NULL);
 }
 
 Node *dag_leaf(Dag *d, Op op, Symbol *sym)
 {
 	sg_check(op == OP_INPUT || op == OP_PARAM);
-	return intern(d, op, NULL, NULL, 0.0, sym);
+	return intern(d, op, NULL, NULL, NULL, 0.0, sym);
 }
 
 Node *dag_make(Dag *d, Op op, Node *a, Node *b)
 {
 	sg_check(op_info[op].arity == (a != NULL) + (b != NULL));
-	return intern(d, op, a, b, 0.0, NULL);
+	return intern(d, op, a, b, NULL, 0.0, NULL);
+}
+
+Node *dag_make3(Dag *d, Op op, Node *a, Node *b, Node *c)
+{
+	sg_check(op_info[op].arity == 3 && a && b && c);
+	return intern(d, op, a, b, c, 0.0, NULL);
 }
 
 /* ---- evaluation: the same arithmetic as the emitted C ---- */
@@ -143,7 +153,8 @@ void dag_eval(const Dag *d, const double *params, const double *inputs, double *
 		case OP_PARAM: vals[i] = dag_round(d, params[n->sym->index]); break;
 		default:
 			vals[i] = op_apply(d->dtype, n->op, vals[n->args[0]->id],
-					    n->nargs > 1 ? vals[n->args[1]->id] : 0.0);
+					    n->nargs > 1 ? vals[n->args[1]->id] : 0.0,
+					    n->nargs > 2 ? vals[n->args[2]->id] : 0.0);
 		}
 	}
 }

@@ -23,11 +23,13 @@
  * log'(0) = 1/0 = +Inf, d(a/b)/db at b = 0 is -Inf or NaN.  One rule is not
  * the derivative of its forward formula: bce's, which is PyTorch's (d_bce).
  */
+#include <math.h>
 #include <string.h>
 
 #include "sg.h"
 
-/* One derivative rule per operator: the term adj * d(n)/d(arg k). */
+/* One derivative rule per operator: the term adj * d(n)/d(arg k), or NULL
+ * when none flows to that operand. */
 typedef Node *Rule(Dag *d, Node *n, int k, Node *adj);
 
 /* d(a+b)/da = 1, d(a+b)/db = 1 */
@@ -173,6 +175,17 @@ static Node *d_max(Dag *d, Node *n, int k, Node *adj)
 	return simp_mul(d, adj, simp_make(d, k == 0 ? OP_NGT : OP_GT, b, a));
 }
 
+/* where(c, a, b): the adjoint goes to the selected branch only, as
+ * where(c, adj, 0) or where(c, 0, adj) (the other branch's value is never
+ * read, so a NaN there cannot reach the gradient); none to the condition. */
+static Node *d_where(Dag *d, Node *n, int k, Node *adj)
+{
+	if (k == 0)
+		return NULL;
+	return k == 1 ? simp_where(d, n->args[0], adj, d->zero)
+		      : simp_where(d, n->args[0], d->zero, adj);
+}
+
 /*
  * bce(p, y) = (y - 1) max(log(1 - p), -100) - y max(log(p), -100), PyTorch's
  * BCELoss term.  Its derivative in p is PyTorch's rule, not the derivative of
@@ -213,7 +226,8 @@ static Rule *rule_for(Op op)
 Node *diff_local(Dag *d, Node *n, int k)
 {
 	Rule *rule = rule_for(n->op);
-	return rule ? rule(d, n, k, d->one) : d->zero;
+	Node *local = rule ? rule(d, n, k, d->one) : NULL;
+	return local ? local : d->zero;
 }
 
 Node *diff_term(Dag *d, Node *n, int k, Node *adj)
@@ -314,6 +328,38 @@ static void mark(Tir *t, TVal *loss, bool *reach)
 	}
 }
 
+/* Whether adj is where(c, g, 0) (*side 1) or where(c, 0, g) (*side 2): an
+ * adjoint that is 0 where a where did not select the branch. */
+static bool masked(const TVal *adj, TVal **c, TVal **g, int *side)
+{
+	if (adj->kind != T_MAP || adj->op != OP_WHERE)
+		return false;
+	for (*side = 1; *side <= 2; ++*side) {
+		const TVal *z = adj->args[3 - *side];
+		if (z->kind == T_CONST && z->value == 0.0 && !signbit(z->value)) {
+			*c = adj->args[0];
+			*g = adj->args[*side];
+			return true;
+		}
+	}
+	return false;
+}
+
+static TVal *map_term(Tir *t, TVal *v, int k, TVal *adj);
+
+/* The term of a map whose adjoint is masked: where(c, term of g, 0), so
+ * the unselected branch's terms are 0 however its local derivatives come
+ * out there (sqrt's at a negative is NaN, and 0 * NaN would be NaN): the
+ * mask goes down the branch, map by map, for as long as it is the whole
+ * adjoint. */
+static TVal *masked_term(Tir *t, TVal *v, int k, TVal *c, TVal *g, int side)
+{
+	TVal *term = map_term(t, v, k, g), *zero = tir_const(t, 0.0);
+	if (!term)
+		return NULL;
+	return side == 1 ? tir_map3(t, OP_WHERE, c, term, zero) : tir_map3(t, OP_WHERE, c, zero, term);
+}
+
 /* A map's term: diff.c's scalar rule, applied to the map's own pattern
  * (so each element's term is the scalar rule's), as values.  An operand
  * broadcast to the map's elements has a term per element, which
@@ -321,22 +367,29 @@ static void mark(Tir *t, TVal *loss, bool *reach)
 static TVal *map_term(Tir *t, TVal *v, int k, TVal *adj)
 {
 	Rule *rule = rule_for(v->op);
+	TVal *c, *g;
+	int side;
 	if (!rule)
 		return NULL;
+	if (masked(adj, &c, &g, &side))
+		return masked_term(t, v, k, c, g, side);
 	TVal *bind[4] = {NULL, NULL, NULL, adj};
-	Node *arg[2] = {NULL, NULL};
+	Node *arg[3] = {NULL, NULL, NULL};
 	for (int i = 0; i < v->nargs; i++) {
 		TVal *a = v->args[i];
+		int same = i > 0 && a == v->args[0] ? 0 : i > 1 && a == v->args[1] ? 1 : -1;
 		if (a->kind == T_CONST)
 			arg[i] = dag_const(t->scratch, a->value);
-		else if (i == 1 && a == v->args[0])
-			arg[i] = arg[0];
+		else if (same >= 0)
+			arg[i] = arg[same];
 		else
 			bind[i] = a, arg[i] = t->ph[i];
 	}
-	Node *n = dag_make(t->scratch, v->op, arg[0], arg[1]);
+	Node *n = v->nargs == 3 ? dag_make3(t->scratch, v->op, arg[0], arg[1], arg[2])
+				: dag_make(t->scratch, v->op, arg[0], arg[1]);
 	Node *a = adj->kind == T_CONST ? dag_const(t->scratch, adj->value) : t->ph[3];
-	return tir_from_pattern(t, rule(t->scratch, n, k, a), bind);
+	Node *term = rule(t->scratch, n, k, a);
+	return term ? tir_from_pattern(t, term, bind) : NULL;
 }
 
 /*

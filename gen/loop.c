@@ -209,14 +209,16 @@ static const char *arg_at(Lower *l, const TVal *v, int k, const char *ix)
 	return val_at(l, a, a->size == 1 ? "0" : ix);
 }
 
-/* op over operand texts, in ops.h's C spelling for the dtype. */
-static const char *op_text(Lower *l, Op op, const char *x, const char *y)
+/* op over operand texts (z: where's third), in ops.h's C spelling for the
+ * dtype. */
+static const char *op_text3(Lower *l, Op op, const char *x, const char *y, const char *z)
 {
 	const char *form = op_c(op, l->dt);
+	const char *arg[3] = {x, y, z};
 	Buf b = {0};
 	for (const char *p = form; *p; p++) {
-		if (p[0] == '%' && (p[1] == '0' || p[1] == '1')) {
-			buf_puts(&b, p[1] == '0' ? x : y);
+		if (p[0] == '%' && p[1] >= '0' && p[1] <= '2') {
+			buf_puts(&b, arg[p[1] - '0']);
 			p++;
 		} else {
 			buf_put(&b, p, 1);
@@ -225,6 +227,11 @@ static const char *op_text(Lower *l, Op op, const char *x, const char *y)
 	const char *s = arena_strndup(l->a, b.data ? b.data : "", b.len);
 	buf_free(&b);
 	return s;
+}
+
+static const char *op_text(Lower *l, Op op, const char *x, const char *y)
+{
+	return op_text3(l, op, x, y, NULL);
 }
 
 /* A value as comments name it: "W1", "x[3]", "M[4:8]", "2.0" */
@@ -342,13 +349,14 @@ static const char *decl(Lower *l, const TVal *v)
 	return arena_printf(l->a, "%s %s[%d];", real(l), l->name[v->id], v->size);
 }
 
-/* v[ix] = op(a[ix], b[ix]) */
+/* v[ix] = op(a[ix], b[ix], c[ix]) */
 static const char *map_stmt(Lower *l, const Body *b, const char *ix)
 {
 	const TVal *v = b->v;
 	const char *x = arg_at(l, v, 0, ix);
-	const char *y = v->args[1] ? arg_at(l, v, 1, ix) : NULL;
-	return arena_printf(l->a, "%s = %s;", val_at(l, v, ix), op_text(l, v->op, x, y));
+	const char *y = v->nargs > 1 ? arg_at(l, v, 1, ix) : NULL;
+	const char *z = v->nargs > 2 ? arg_at(l, v, 2, ix) : NULL;
+	return arena_printf(l->a, "%s = %s;", val_at(l, v, ix), op_text3(l, v->op, x, y, z));
 }
 
 static void emit_map(Lower *l, LFunc *f, const TVal *v)

@@ -14,8 +14,8 @@ const OpInfo op_info[OP_COUNT] = {
 #undef OP
 };
 
-/* One token of a value column: M(f) and C(x) as in dtype dt, a and b as %0
- * and %1, REAL as the type; anything else as written. */
+/* One token of a value column: M(f) and C(x) as in dtype dt, a, b and c as
+ * %0, %1 and %2, REAL as the type; anything else as written. */
 static const char *c_token(Buf *b, const char *s, Dtype dt)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
@@ -26,8 +26,8 @@ static const char *c_token(Buf *b, const char *s, Dtype dt)
 		buf_puts(b, dt == DT_FLOAT ? "f" : "");
 		return end + 1;
 	}
-	if (n == 1 && (s[0] == 'a' || s[0] == 'b'))
-		buf_puts(b, s[0] == 'a' ? "%0" : "%1");
+	if (n == 1 && s[0] >= 'a' && s[0] <= 'c')
+		buf_printf(b, "%%%d", s[0] - 'a');
 	else if (n == 4 && !strncmp(s, "REAL", 4))
 		buf_puts(b, dt == DT_FLOAT ? "float" : "double");
 	else
@@ -80,11 +80,11 @@ bool op_lookup_func(const char *name, size_t len, Op *op)
 #undef C
 #undef APPLY
 
-double op_apply(Dtype dt, Op op, double a, double b)
+double op_apply(Dtype dt, Op op, double a, double b, double c)
 {
 	if (dt == DT_FLOAT)
-		return apply_float(op, (float)a, (float)b);
-	return apply_double(op, a, b);
+		return apply_float(op, (float)a, (float)b, (float)c);
+	return apply_double(op, a, b, c);
 }
 
 
@@ -92,6 +92,6 @@ bool op_fold(Dtype dt, Op op, double a, double b, double *out)
 {
 	if (!(op_info[op].flags & OPF_FOLD)) /* ops.h: exact to fold */
 		return false;
-	*out = op_apply(dt, op, a, b);
+	*out = op_apply(dt, op, a, b, 0.0);
 	return true;
 }

@@ -13,7 +13,8 @@
  *             <math.h> function that a loop cannot vectorize
  *   rule      diff.c's derivative rule, or NULL (leaves, detach, and the
  *             piecewise-constant helpers)
- *   value     the operation as one C expression over its operands a and b,
+ *   value     the operation as one C expression over its operands a and b
+ *             (and c, where's third),
  *             in which M(f) is a <math.h> function (f, or its float version
  *             ff), C(x) a constant of the dtype and REAL the dtype.  dag.c
  *             compiles it, once per dtype, as the generator's evaluator; the
@@ -64,6 +65,14 @@ OP(NE,       "!=",       2, K_INFIX,  OPF_FOLD, NULL,       a != b ? C(1.0) : C(
 OP(AND,      "and",      2, K_INFIX,  OPF_FOLD, NULL,       a != C(0.0) && b != C(0.0) ? C(1.0) : C(0.0), "%0 \\land %1")
 OP(OR,       "or",       2, K_INFIX,  OPF_FOLD, NULL,       a != C(0.0) || b != C(0.0) ? C(1.0) : C(0.0), "%0 \\lor %1")
 OP(NOT,      "not",      1, K_PREFIX, OPF_FOLD, NULL,       a == C(0.0) ? C(1.0) : C(0.0), "\\lnot %0")
+/*
+ * where(c, a, b): a where c is true (not 0; a NaN is true), else b.  It
+ * selects, never multiplies, so whatever the other branch holds (a NaN, an
+ * Inf) reaches neither the value nor the gradient: each branch's adjoint
+ * is where(c, adj, 0) or where(c, 0, adj).  The only operation of three
+ * operands (c in the value column is the third).
+ */
+OP(WHERE,    "where",    3, K_FUNC,   OPF_FOLD, d_where,    a != C(0.0) ? b : c, "\\begin{cases} %1 & %0 \\\\ %2 & \\text{otherwise} \\end{cases}")
 /* not greater (1 also for a NaN): the kinks of min and max (diff.c) */
 OP(NGT,      "ngt",      2, K_AUX,    OPF_FOLD, NULL,       a > b ? C(0.0) : C(1.0), "[%0 \\le %1]")
 OP(DETACH,   "detach",   1, K_AUX,    OPF_FOLD, NULL,       a, "")

@@ -98,8 +98,8 @@ static void list_push(Arena *a, Symbol ***list, int *n, Symbol *s)
 /* ---- built-in functions over vectors ---- */
 
 const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "logsumexp",
-					   "mse", "bce", "bce_logits", "cross_entropy"};
-const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2};
+					   "mse", "bce", "bce_logits", "cross_entropy", "clamp"};
+const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3};
 
 static int builtin_lookup(const char *name, int len)
 {
@@ -314,6 +314,9 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 				c->classes = x.dim[0];
 		}
 		return scalar;
+	case B_CLAMP: /* elementwise: a scalar bound broadcasts */
+		return broadcast(p, name->loc, "'clamp'", broadcast(p, name->loc, "'clamp'", x, y),
+				 args[2]->shape);
 	case B_COUNT:
 		break;
 	}
@@ -361,10 +364,12 @@ static Expr *call(Parser *p, const Token *name)
 	memcpy(e->args, args, (size_t)n * sizeof *args);
 	if (b >= 0)
 		e->shape = builtin_shape(p, name, (Builtin)b, e->args);
-	else
-		e->shape = n == 1 ? args[0]->shape
-				  : broadcast(p, name->loc, arena_printf(p->arena, "'%s'", spelling),
-					      args[0]->shape, args[1]->shape);
+	else {
+		e->shape = args[0]->shape;
+		for (int k = 1; k < n; k++)
+			e->shape = broadcast(p, name->loc, arena_printf(p->arena, "'%s'", spelling),
+					     e->shape, args[k]->shape);
+	}
 	return grown(e);
 }
 
@@ -597,8 +602,11 @@ static double const_value(const Expr *e)
 	switch (e->kind) {
 	case E_NUM:
 		return e->num;
-	case E_UNARY:
-		return -const_value(e->args[0]);
+	case E_UNARY: { /* -x, not x */
+		double r;
+		sg_check(op_fold(DT_DOUBLE, e->op, const_value(e->args[0]), 0.0, &r));
+		return r;
+	}
 	case E_BINARY: {
 		double a = const_value(e->args[0]), b = const_value(e->args[1]), r;
 		if (!op_fold(DT_DOUBLE, e->op, a, b, &r))

@@ -310,7 +310,7 @@ static const char *cexpr_with(const Prog *p, const Node *n,
 	const char *fmt = op_c(n->op, p->dag->dtype);
 	Buf b = {0};
 	for (const char *s = fmt; *s; s++) {
-		if (s[0] == '%' && (s[1] == '0' || s[1] == '1')) {
+		if (s[0] == '%' && s[1] >= '0' && s[1] <= '2') {
 			buf_puts(&b, operand(p, n->args[s[1] - '0']));
 			s++;
 		} else {
@@ -345,13 +345,15 @@ const char *sched_expr_text(const Prog *p, const Node *n, int depth)
 	const OpInfo *o = &op_info[n->op];
 	const char *x = n->nargs > 0 ? sched_operand_text(p, n->args[0], depth + 1) : "";
 	const char *y = n->nargs > 1 ? sched_operand_text(p, n->args[1], depth + 1) : "";
+	const char *z = n->nargs > 2 ? sched_operand_text(p, n->args[2], depth + 1) : "";
 	switch (o->kind) {
 	case K_INFIX: return arena_printf(a, "%s %s %s", x, o->spelling, y);
 	case K_PREFIX: return arena_printf(a, "%s%s%s", o->spelling, n->op == OP_NOT ? " " : "", x);
 	case K_LEAF: return sched_operand_text(p, n, depth);
 	default:
 		return n->nargs == 1 ? arena_printf(a, "%s(%s)", o->spelling, x)
-				     : arena_printf(a, "%s(%s, %s)", o->spelling, x, y);
+		       : n->nargs == 2 ? arena_printf(a, "%s(%s, %s)", o->spelling, x, y)
+				       : arena_printf(a, "%s(%s, %s, %s)", o->spelling, x, y, z);
 	}
 }
 

@@ -139,8 +139,9 @@ typedef struct OpInfo {
 extern const OpInfo op_info[OP_COUNT];
 /* The operation as C in dtype dt, %0 and %1 the operands: "expf(%0)". */
 const char *op_c(Op op, Dtype dt);
-/* One operation in dtype dt's arithmetic, as the generated code computes it. */
-double op_apply(Dtype dt, Op op, double a, double b);
+/* One operation in dtype dt's arithmetic, as the generated code computes it
+ * (c: the third operand, where's; ignored by the others). */
+double op_apply(Dtype dt, Op op, double a, double b, double c);
 /* op on constants into *out, when folding it at generation time is exact. */
 bool op_fold(Dtype dt, Op op, double a, double b, double *out);
 bool op_lookup_func(const char *name, size_t len, Op *op); /* K_FUNC by name */
@@ -170,10 +171,11 @@ typedef enum {
 	E_BUILTIN                                 /* sum, softmax, mse, ... */
 } ExprKind;
 
-/* Functions over whole vectors, lowered to scalar nodes by dag.c. */
+/* Functions lowered to several operations of the IR (tir.c): over whole
+ * vectors, and clamp, elementwise. */
 typedef enum {
 	B_SUM, B_MEAN, B_DOT, B_SOFTMAX, B_LOGSUMEXP, B_MSE, B_BCE, B_BCE_LOGITS,
-	B_CROSS_ENTROPY, B_COUNT
+	B_CROSS_ENTROPY, B_CLAMP, B_COUNT
 } Builtin;
 extern const char *const builtin_names[B_COUNT];
 extern const int builtin_arity[B_COUNT];
@@ -264,7 +266,7 @@ struct Node {
 	Op op;
 	int id;             /* creation order: a topological order */
 	int nargs;
-	Node *args[2];
+	Node *args[3];      /* nargs of them: 3 for where only */
 	double value;       /* OP_CONST, rounded to the dtype */
 	Symbol *sym;        /* OP_INPUT/OP_PARAM; a binding's first node */
 	uint32_t hash;
@@ -291,6 +293,7 @@ Node *dag_const(Dag *d, double v);
 Node *dag_leaf(Dag *d, Op op, Symbol *sym);
 /* The raw constructor: hash-consed, no simplification. */
 Node *dag_make(Dag *d, Op op, Node *a, Node *b);
+Node *dag_make3(Dag *d, Op op, Node *a, Node *b, Node *c);
 void dag_dump(FILE *out, const Dag *d, const Model *m);
 double dag_round(const Dag *d, double v);  /* to the dtype */
 
@@ -307,7 +310,8 @@ double dag_round(const Dag *d, double v);  /* to the dtype */
  *   T_LEAF    a param or input as declared (sym)
  *   T_CONST   one number (value), rounded to the dtype
  *   T_IOTA    0, 1, ..., size - 1
- *   T_MAP     op elementwise; an operand of one element is broadcast.  An
+ *   T_MAP     op elementwise over one to three operands (three: where);
+ *             an operand of one element is broadcast.  An
  *             element exists where every operand's does
  *   T_MATMUL  out(i, j) = x(i, 0) y(0, j) + x(i, 1) y(1, j) + ... : a left
  *             fold over the contraction index, ascending, of the products
@@ -337,7 +341,7 @@ struct TVal {
 	Op op;              /* MAP, FOLD */
 	int id;             /* creation order: operands have smaller ids */
 	int nargs;
-	TVal *args[2];
+	TVal *args[3];      /* 3 for a where map only */
 	int size;           /* elements */
 	Shape shape;
 	Symbol *sym;        /* LEAF */
@@ -375,7 +379,7 @@ typedef struct Tir {
 	int nbuckets;
 	int line;           /* the line values are being made for */
 	Dag *scratch;       /* patterns over placeholders, for the simplifier */
-	Node *ph[4];        /* placeholders: operands 0 and 1, the value, its adjoint */
+	Node *ph[4];        /* placeholders: operands 0, 1 and 2, the adjoint */
 	Symbol ph_sym[4];
 	/* reverse mode (diff_tensor) */
 	int n_forward;      /* ids below this are the forward program */
@@ -393,6 +397,7 @@ TVal *tir_const(Tir *t, double v);
 /* op elementwise, through the simplifier: the same value simp.c's rules
  * give for each element. */
 TVal *tir_map(Tir *t, Op op, TVal *a, TVal *b);
+TVal *tir_map3(Tir *t, Op op, TVal *a, TVal *b, TVal *c);
 TVal *tir_matmul(Tir *t, TVal *x, TVal *y, int m, int k, int n, bool tx, bool ty);
 TVal *tir_fold(Tir *t, Op op, TVal *a);
 TVal *tir_fold_onto(Tir *t, TVal *init, TVal *a); /* init + a[0] + a[1] + ... */
@@ -407,6 +412,8 @@ bool tir_has(const TVal *v, int i);  /* element i exists */
 
 /* ---- simp.c: simplifying constructors (only exact IEEE identities) ---- */
 Node *simp_make(Dag *d, Op op, Node *a, Node *b);
+Node *simp_where(Dag *d, Node *c, Node *a, Node *b);
+Node *simp_make3(Dag *d, Op op, Node *a, Node *b, Node *c); /* any arity */
 Node *simp_add(Dag *d, Node *a, Node *b);
 Node *simp_sub(Dag *d, Node *a, Node *b);
 Node *simp_mul(Dag *d, Node *a, Node *b);

@@ -147,6 +147,25 @@ Node *simp_pow(Dag *d, Node *a, Node *b)
 	return dag_make(d, OP_POW, a, b);
 }
 
+/* where(c, a, b): a constant condition picks its branch (exact whatever the
+ * branches hold), and where(c, a, a) is a. */
+Node *simp_where(Dag *d, Node *c, Node *a, Node *b)
+{
+	if (c->op == OP_CONST)
+		return c->value != 0.0 ? a : b; /* a NaN is true, as in the C */
+	if (a == b)
+		return a;
+	return dag_make3(d, OP_WHERE, c, a, b);
+}
+
+Node *simp_make3(Dag *d, Op op, Node *a, Node *b, Node *c)
+{
+	if (op == OP_WHERE)
+		return simp_where(d, a, b, c);
+	sg_check(!c);
+	return simp_make(d, op, a, b);
+}
+
 Node *simp_make(Dag *d, Op op, Node *a, Node *b)
 {
 	switch (op) {

@@ -42,6 +42,8 @@ static uint32_t val_hash(const TVal *p, TVal *a, TVal *b)
 	uint32_t h = mix(0x7A11u, (uint64_t)p->kind << 8 | (uint64_t)p->op);
 	h = mix(h, a ? (uint64_t)a->id + 1 : 0);
 	h = mix(h, b ? (uint64_t)b->id + 1 : 0);
+	if (p->args[2]) /* where's third operand comes in the prototype */
+		h = mix(h, (uint64_t)p->args[2]->id + 1);
 	h = mix(h, bits);
 	h = mix(h, (uint64_t)(uintptr_t)p->sym);
 	h = mix(h, (uint64_t)p->size << 32 | (uint64_t)(uint32_t)p->off);
@@ -55,6 +57,7 @@ static uint32_t val_hash(const TVal *p, TVal *a, TVal *b)
 static bool same(const TVal *v, const TVal *p, TVal *a, TVal *b)
 {
 	return v->kind == p->kind && v->op == p->op && v->args[0] == a && v->args[1] == b &&
+	       v->args[2] == p->args[2] &&
 	       v->sym == p->sym && !memcmp(&v->value, &p->value, sizeof v->value) &&
 	       v->size == p->size && v->off == p->off && v->m == p->m && v->k == p->k &&
 	       v->n == p->n && v->tx == p->tx && v->ty == p->ty &&
@@ -100,7 +103,10 @@ static bool elem_has(const TVal *v, int i)
 	const TVal *a = v->args[0], *b = v->args[1];
 	switch (v->kind) {
 	case T_MAP:
-		return tir_has(a, a->size == 1 ? 0 : i) && (!b || tir_has(b, b->size == 1 ? 0 : i));
+		for (int k = 0; k < v->nargs; k++)
+			if (!tir_has(v->args[k], v->args[k]->size == 1 ? 0 : i))
+				return false;
+		return true;
 	case T_MATMUL:
 		for (int t = 0; t < v->k; t++)
 			if (tir_has(a, x_at(v, i / v->n, t)) && tir_has(b, y_at(v, t, i % v->n)))
@@ -131,7 +137,8 @@ static void set_has(Tir *t, TVal *v)
 	v->has = v->n_has < v->size ? has : NULL;
 }
 
-/* The value equal to *p over operands a, b, made if new. */
+/* The value equal to *p over operands a, b (and p->args[2], where's
+ * third), made if new. */
 static TVal *intern(Tir *t, const TVal *p, TVal *a, TVal *b)
 {
 	TVal *v = lookup(t, p, a, b);
@@ -152,7 +159,7 @@ static TVal *intern(Tir *t, const TVal *p, TVal *a, TVal *b)
 	*v = *p;
 	v->args[0] = a;
 	v->args[1] = b;
-	v->nargs = (a != NULL) + (b != NULL);
+	v->nargs = (a != NULL) + (b != NULL) + (p->args[2] != NULL);
 	v->id = t->n;
 	v->line = t->line;
 	v->grad = t->n_forward > 0;
@@ -183,7 +190,7 @@ Tir *tir_new(Arena *a, Model *m, Dtype dt)
 	t->nbuckets = 256;
 	t->buckets = arena_alloc(a, (size_t)t->nbuckets * sizeof *t->buckets);
 	t->scratch = dag_new(a, dt);
-	static const char *const ph_names[] = {"%0", "%1", "%v", "%adj"};
+	static const char *const ph_names[] = {"%0", "%1", "%2", "%adj"};
 	for (int k = 0; k < 4; k++) {
 		t->ph_sym[k] = (Symbol){.kind = SYM_INPUT, .name = ph_names[k], .ident = ph_names[k]};
 		t->ph[k] = dag_leaf(t->scratch, OP_INPUT, &t->ph_sym[k]);
@@ -209,16 +216,21 @@ static TVal *iota(Tir *t, int n)
 	return intern(t, &p, NULL, NULL);
 }
 
-/* One map, as is: its operands broadcast to the larger's shape. */
-static TVal *raw_map(Tir *t, Op op, TVal *a, TVal *b)
+/* One map, as is: its operands (b and c may be NULL) broadcast to the
+ * largest's shape. */
+static TVal *raw_map(Tir *t, Op op, TVal *a, TVal *b, TVal *c)
 {
-	TVal p = {.kind = T_MAP, .op = op, .size = a->size, .shape = a->shape};
-	if (b && (b->size > a->size || (b->size == a->size && b->shape.rank > a->shape.rank))) {
-		p.size = b->size;
-		p.shape = b->shape;
-	}
+	TVal p = {.kind = T_MAP, .op = op, .size = a->size, .shape = a->shape, .args = {0, 0, c}};
+	TVal *x[2] = {b, c};
+	for (int k = 0; k < 2; k++)
+		if (x[k] && (x[k]->size > p.size ||
+			     (x[k]->size == p.size && x[k]->shape.rank > p.shape.rank))) {
+			p.size = x[k]->size;
+			p.shape = x[k]->shape;
+		}
 	sg_check(a->size == 1 || a->size == p.size);
 	sg_check(!b || b->size == 1 || b->size == p.size);
+	sg_check(!c || c->size == 1 || c->size == p.size);
 	return intern(t, &p, a, b);
 }
 
@@ -235,7 +247,7 @@ static int inner_nodes(Node *e, Node **nodes)
 			seen = nodes[i] == n;
 		if (seen)
 			continue;
-		sg_check(nn < MAX_INNER && ns + 2 <= 2 * MAX_INNER);
+		sg_check(nn < MAX_INNER && ns + 3 <= 2 * MAX_INNER);
 		nodes[nn++] = n;
 		for (int k = 0; k < n->nargs; k++)
 			stack[ns++] = n->args[k];
@@ -273,7 +285,8 @@ TVal *tir_from_pattern(Tir *t, Node *e, TVal *const bind[4])
 		Node *n = nodes[i];
 		TVal *a = bound(t, n->args[0], bind, nodes, vals, i);
 		TVal *b = n->nargs > 1 ? bound(t, n->args[1], bind, nodes, vals, i) : NULL;
-		vals[i] = raw_map(t, n->op, a, b);
+		TVal *c = n->nargs > 2 ? bound(t, n->args[2], bind, nodes, vals, i) : NULL;
+		vals[i] = raw_map(t, n->op, a, b, c);
 	}
 	return bound(t, e, bind, nodes, vals, nn);
 }
@@ -287,12 +300,18 @@ static Node *pattern_operand(Tir *t, TVal *v, int k, TVal **bind)
 	return t->ph[k];
 }
 
-TVal *tir_map(Tir *t, Op op, TVal *a, TVal *b)
+TVal *tir_map3(Tir *t, Op op, TVal *a, TVal *b, TVal *c)
 {
 	TVal *bind[4] = {NULL, NULL, NULL, NULL};
 	Node *pa = pattern_operand(t, a, 0, bind);
 	Node *pb = !b ? NULL : b == a ? pa : pattern_operand(t, b, 1, bind);
-	return tir_from_pattern(t, simp_make(t->scratch, op, pa, pb), bind);
+	Node *pc = !c ? NULL : c == a ? pa : c == b ? pb : pattern_operand(t, c, 2, bind);
+	return tir_from_pattern(t, simp_make3(t->scratch, op, pa, pb, pc), bind);
+}
+
+TVal *tir_map(Tir *t, Op op, TVal *a, TVal *b)
+{
+	return tir_map3(t, op, a, b, NULL);
 }
 
 TVal *tir_matmul(Tir *t, TVal *x, TVal *y, int m, int k, int n, bool tx, bool ty)
@@ -422,6 +441,11 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 		TVal *pick = tir_map(t, OP_MUL, tir_map(t, OP_EQ, y, iota(t, x->size)), x);
 		return tir_map(t, OP_SUB, lse, tir_fold(t, OP_ADD, pick));
 	}
+	case B_CLAMP: { /* PyTorch's min(max(x, lo), hi), as where(x < lo, lo, x) then where(m > hi, hi, m) */
+		TVal *lo = y, *hi = lower(t, e->args[2]);
+		TVal *m = tir_map3(t, OP_WHERE, tir_map(t, OP_LT, x, lo), lo, x);
+		return tir_map3(t, OP_WHERE, tir_map(t, OP_GT, m, hi), hi, m);
+	}
 	case B_COUNT:
 		break;
 	}
@@ -468,7 +492,8 @@ static TVal *lower(Tir *t, const Expr *e)
 	case E_BINARY:
 	case E_CALL: { /* operands in order: C leaves a call's argument order open */
 		TVal *a = lower(t, e->args[0]);
-		return tir_map(t, e->op, a, e->nargs > 1 ? lower(t, e->args[1]) : NULL);
+		TVal *b = e->nargs > 1 ? lower(t, e->args[1]) : NULL;
+		return tir_map3(t, e->op, a, b, e->nargs > 2 ? lower(t, e->args[2]) : NULL);
 	}
 	case E_MATMUL:
 		return lower_matmul(t, e);
@@ -517,6 +542,7 @@ static TVal *row_of_product(Tir *t, const TVal *v, int *row)
 static TVal *remake(Tir *t, TVal *v, TVal **map)
 {
 	TVal p = *v;
+	p.args[2] = v->nargs > 2 ? map[v->args[2]->id] : NULL;
 	TVal *n = intern(t, &p, v->nargs > 0 ? map[v->args[0]->id] : NULL,
 			 v->nargs > 1 ? map[v->args[1]->id] : NULL);
 	if (!n->name)

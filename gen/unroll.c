@@ -2,7 +2,7 @@
  * unroll.c: the tensor IR, element by element, as the scalar DAG.
  *
  * Every value of the forward and the gradient program is expanded in id
- * order: element i of a map is simp_make(op, a[i], b[i]), a product's
+ * order: element i of a map is simp_make3(op, a[i], b[i], c[i]), a product's
  * element is its left fold of simp_mul terms, and so on, exactly the
  * operations and order sg.h gives each kind, so the straight-line program
  * sched.c makes of the DAG computes what loop.c's loops compute, bit for
@@ -67,7 +67,8 @@ static void expand(Dag *d, TVal *v)
 	case T_MAP:
 		for (int i = 0; i < v->size; i++)
 			if (tir_has(v, i))
-				e[i] = simp_make(d, v->op, at(a, i), b ? at(b, i) : NULL);
+				e[i] = simp_make3(d, v->op, at(a, i), b ? at(b, i) : NULL,
+						  v->nargs > 2 ? at(v->args[2], i) : NULL);
 		return;
 	case T_MATMUL:
 		for (int i = 0; i < v->m; i++)

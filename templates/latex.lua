@@ -31,10 +31,10 @@ local function operand(s)
 end
 
 -- One operation of the program in math: its operator's LaTeX (ops.h's tex
--- column, %0 and %1 the operands), or \operatorname{name}(operands).
+-- column, %0, %1 and %2 the operands), or \operatorname{name}(operands).
 local function expr(s)
   if s.tex ~= "" then
-    return (s.tex:gsub("%%([01])", function(k) return operand(s.args[k + 1]) end))
+    return (s.tex:gsub("%%([012])", function(k) return operand(s.args[k + 1]) end))
   end
   return format("\\operatorname{%s}(%s)", s.op:lower(), concat(s.args, ", "))
 end

@@ -17,7 +17,7 @@
 
 extern const sg_model linear_model, ex4_4_model, gc_sigmoid_model, gc_tanh_model,
 	gc_exp_model, gc_log_model, gc_relu_model, gc_div_model, gc_softplus_model, gc_bce_model,
-	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model;
+	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model;
 
 #define W p[0]
 #define V p[1]
@@ -27,6 +27,12 @@ static bool ok_conditions(const double *p, const double *in)
 {
 	double z = W * X;
 	return fabs(z - V) > 0.05 && fabs(z - 0.25) > 0.05 && fabs(z - 1) > 0.05 && fabs(z) > 0.05;
+}
+static bool ok_where(const double *p, const double *in)
+{
+	double z = W * X;
+	return fabs(z - V) > 0.05 && fabs(z + V) > 0.05 && fabs(X) > 0.05 && fabs(X - W) > 0.05 &&
+	       fabs(X - 2) > 0.05;
 }
 static bool ok_relu(const double *p, const double *in)
 {
@@ -51,6 +57,7 @@ static const Case cases[] = {
 	 "p[0]=0.05:0.95,p[1]=0.05:0.95,p[2]=0.05:0.95,p[3]=0.05:0.95,"
 	 "y[0]=0:1,y[1]=0:1,y[2]=0:1,y[3]=0:1", NULL},
 	{&gc_conditions_model, RULES "conditions.sg", "", ok_conditions},
+	{&gc_where_model, RULES "where.sg", "", ok_where},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 

@@ -22,7 +22,7 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_sin_model, gc_cos_model, gc_tan_model, gc_tanh_model, gc_sigmoid_model,
 	gc_softplus_model, gc_softsign_model, gc_relu_model, gc_abs_model, gc_min_model, gc_max_model,
 	gc_ipow2_model, gc_ipow3_model, gc_ipow4_model, gc_ipowm1_model, gc_ipowm2_model,
-	gc_names_model, gc_bce_model, gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model,
+	gc_names_model, gc_bce_model, gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model,
 	linear_model, ex4_1_model, ex4_2_model, ex4_4_model;
 
 /* Kinks, avoided by a margin: p[0] = w, p[1] = v, in[0] = x in every rule model. */
@@ -38,6 +38,10 @@ static bool ok_max(const double *p, const double *in) { return AWAY(W * X, V) &&
 static bool ok_conditions(const double *p, const double *in)
 {
 	return AWAY(W * X, V) && AWAY(W * X, 0.25) && AWAY(W * X, 1) && AWAY(W * X, 0);
+}
+static bool ok_where(const double *p, const double *in)
+{
+	return AWAY(W * X, V) && AWAY(W * X, -V) && AWAY(X, 0) && AWAY(X, W) && AWAY(X, 2);
 }
 static bool ok_m1(const double *p, const double *in) { return fabs(W * X + V) > 0.5 && fabs(W) > 0.5; }
 static bool ok_m2(const double *p, const double *in) { return fabs(W * X + V) > 0.5 && fabs(V) > 0.5; }
@@ -97,6 +101,7 @@ static const Case cases[] = {
 	 "p[0]=0.05:0.95,p[1]=0.05:0.95,p[2]=0.05:0.95,p[3]=0.05:0.95,"
 	 "y[0]=0:1,y[1]=0:1,y[2]=0:1,y[3]=0:1", NULL},
 	{&gc_conditions_model, RULES "conditions.sg", "", ok_conditions},
+	{&gc_where_model, RULES "where.sg", "", ok_where},
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},

@@ -209,13 +209,27 @@ static void reduction(Gen *g, int depth)
 	}
 }
 
-/* A condition gating a value: ((not) a CMP b (and|or c CMP 0)) * d, or sign(a). */
+/* A condition gating a value: ((not) a CMP b (and|or c CMP 0)) * d,
+ * where(a CMP b, c, d), clamp(a, lo, hi) or sign(a). */
 static void condition(Gen *g, Shape s, int depth)
 {
 	static const char *const cmp[] = {"<", "<=", ">", ">=", "==", "!="};
-	if (rnd(g, 4) == 0) {
+	int form = rnd(g, 6);
+	if (form == 0) {
 		put(g, "sign(");
 		expr(g, s, depth - 1);
+		put(g, ")");
+		return;
+	}
+	if (form <= 2) { /* the branches may be NaN where not selected */
+		put(g, "%s(", form == 1 ? "where" : "clamp");
+		expr(g, s, depth - 1);
+		if (form == 1)
+			put(g, " %s ", cmp[rnd(g, 6)]), expr(g, rnd(g, 2) ? s : scalar(), depth - 1);
+		put(g, ", ");
+		expr(g, rnd(g, 3) ? s : scalar(), depth - 1);
+		put(g, ", ");
+		expr(g, rnd(g, 3) ? s : scalar(), depth - 1);
 		put(g, ")");
 		return;
 	}

@@ -152,23 +152,23 @@ Test(dag, conditions_at_the_edges)
 	const double nan = NAN, inf = INFINITY;
 	for (int dt = 0; dt < 2; dt++) {
 		Dtype d = dt ? DT_FLOAT : DT_DOUBLE;
-		cr_assert(eq(dbl, op_apply(d, OP_LT, nan, 1), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_LE, nan, nan), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_GT, 1, nan), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_GE, inf, inf), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_EQ, nan, nan), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_NE, nan, nan), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_EQ, -0.0, 0.0), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_LT, -inf, 1e300), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_AND, nan, 1), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_AND, 2, -0.0), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_OR, 0, -0.0), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_OR, 0, nan), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_NOT, nan, 0), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_NOT, -0.0, 0), 1));
-		cr_assert(eq(dbl, op_apply(d, OP_SIGN, nan, 0), 0));
-		cr_assert(eq(dbl, op_apply(d, OP_SIGN, -inf, 0), -1));
-		cr_assert(eq(dbl, op_apply(d, OP_SIGN, -0.0, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_LT, nan, 1, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_LE, nan, nan, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_GT, 1, nan, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_GE, inf, inf, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_EQ, nan, nan, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_NE, nan, nan, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_EQ, -0.0, 0.0, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_LT, -inf, 1e300, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_AND, nan, 1, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_AND, 2, -0.0, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_OR, 0, -0.0, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_OR, 0, nan, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_NOT, nan, 0, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_NOT, -0.0, 0, 0), 1));
+		cr_assert(eq(dbl, op_apply(d, OP_SIGN, nan, 0, 0), 0));
+		cr_assert(eq(dbl, op_apply(d, OP_SIGN, -inf, 0, 0), -1));
+		cr_assert(eq(dbl, op_apply(d, OP_SIGN, -0.0, 0, 0), 0));
 	}
 }
 

@@ -407,3 +407,49 @@ Test(diff, bce_is_pytorchs_rule)
 	cr_assert(eq(dbl, grad_at(u, "w", "x=0,w=0.5"), 100.0));
 	cr_assert(eq(dbl, grad_at(u, "w", "x=0.25,w=0.5"), log(rt(0.75)) - log(rt(0.25))));
 }
+
+/* ---- where: the derivative flows through the selected branch only ---- */
+
+/* The classic trap: the unselected branch's local derivative is NaN
+ * (sqrt's at a negative), and 0 * NaN would poison the gradient.  The
+ * adjoint's mask goes down the branch instead. */
+Test(diff, where_keeps_the_unselected_branch_out)
+{
+	Unit *u = model("where(w * x > 0, sqrt(w * x), 0) + where(v > 0, v, log(v))");
+	cr_assert(eq(dbl, loss_at(u, "x=-2,w=1,v=2"), 2));
+	cr_assert(eq(dbl, grad_at(u, "w", "x=-2,w=1,v=2"), 0));
+	cr_assert(eq(dbl, grad_at(u, "v", "x=-2,w=1,v=2"), 1));
+	cr_assert(eq(dbl, grad_at(u, "w", "x=4,w=1,v=2"), 4 / (2 * sqrt(rt(4.0)))));
+	/* the other side: v <= 0 reads log(v), which is NaN below 0 */
+	cr_assert(eq(dbl, grad_at(u, "v", "x=4,w=1,v=-1"), 1 / -1.0));
+	cr_assert(isnan(loss_at(u, "x=4,w=1,v=-1")));
+}
+
+/* Down a chain of maps, through a sum of terms, and with a NaN condition
+ * (true: the first branch). */
+Test(diff, where_mask_follows_the_branch)
+{
+	Unit *u = model("where(x > 0, exp(sqrt(log(w * x))), -1) * v");
+	cr_assert(eq(dbl, grad_at(u, "w", "x=-3,w=2,v=1"), 0));
+	cr_assert(eq(dbl, grad_at(u, "v", "x=-3,w=2,v=1"), -1));
+	cr_assert(eq(dbl, grad_at(u, "v", "x=-3,w=2,v=1"), -1));
+	Unit *n = model("where(x, w, 2 * w)");
+	cr_assert(eq(dbl, grad_at(n, "w", "x=nan,w=1"), 1));
+	cr_assert(eq(dbl, grad_at(n, "w", "x=0,w=1"), 2));
+}
+
+/* clamp(x, lo, hi) is PyTorch's: min(max(x, lo), hi) in value; the
+ * gradient goes to x inside [lo, hi] (ties included), to lo below, to hi
+ * above (and to hi alone when lo > hi). */
+Test(diff, clamp_is_pytorchs)
+{
+	Unit *u = model("clamp(x, w, v) * 3");
+	const char *at[] = {"x=0,w=1,v=2", "x=1,w=1,v=2", "x=1.5,w=1,v=2", "x=2,w=1,v=2",
+			    "x=3,w=1,v=2", "x=1,w=3,v=2"};
+	double loss[] = {3, 3, 4.5, 6, 6, 6}, dw[] = {3, 0, 0, 0, 0, 0}, dv[] = {0, 0, 0, 0, 3, 3};
+	for (int i = 0; i < 6; i++) {
+		cr_assert(eq(dbl, loss_at(u, at[i]), loss[i]), "%s", at[i]);
+		cr_assert(eq(dbl, grad_at(u, "w", at[i]), dw[i]), "%s", at[i]);
+		cr_assert(eq(dbl, grad_at(u, "v", at[i]), dv[i]), "%s", at[i]);
+	}
+}
