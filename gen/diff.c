@@ -18,7 +18,9 @@
  * Non-smooth points, one table for every spelling (README "Derivatives"):
  *   relu'(0) = 0, |x|'(0) = 0 (sign(0) = 0),
  *   max(a, b) at a tie: the whole derivative goes to a (the first operand),
- *   min(a, b) at a tie: likewise to a.
+ *   min(a, b) at a tie: likewise to a,
+ *   leaky_relu(a, s): d/da at a = 0 is s (the left slope, as relu'(0) = 0),
+ *   elu(a) (alpha = 1) has no kink: elu'(0) = 1 from both sides.
  * Domain edges follow IEEE arithmetic of the formula: sqrt'(0) = 1/(2*0) = +Inf,
  * log'(0) = 1/0 = +Inf, d(a/b)/db at b = 0 is -Inf or NaN.  One rule is not
  * the derivative of its forward formula: bce's, which is PyTorch's (d_bce).
@@ -159,6 +161,205 @@ static Node *d_softsign(Dag *d, Node *n, int k, Node *adj)
 	(void)k;
 	Node *q = simp_add(d, d->one, simp_make(d, OP_ABS, n->args[0], NULL));
 	return simp_div(d, adj, simp_mul(d, q, q));
+}
+
+/* a^2 in a rule: the product a * a */
+static Node *square(Dag *d, Node *a)
+{
+	return simp_mul(d, a, a);
+}
+
+/* d atan(a)/da = 1 / (a^2 + 1) */
+static Node *d_atan(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_div(d, adj, simp_add(d, square(d, n->args[0]), d->one));
+}
+
+/* asin's term, adj / sqrt(1 - a^2): ±Inf at a = ±1 */
+static Node *d_asin_of(Dag *d, Node *a, Node *adj)
+{
+	Node *q = simp_sub(d, d->one, square(d, a));
+	return simp_div(d, adj, simp_make(d, OP_SQRT, q, NULL));
+}
+
+/* d asin(a)/da = 1 / sqrt(1 - a^2) */
+static Node *d_asin(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return d_asin_of(d, n->args[0], adj);
+}
+
+/* d acos(a)/da = -1 / sqrt(1 - a^2) */
+static Node *d_acos(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_neg(d, d_asin_of(d, n->args[0], adj));
+}
+
+/* d sinh(a)/da = cosh(a) */
+static Node *d_sinh(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_mul(d, adj, simp_make(d, OP_COSH, n->args[0], NULL));
+}
+
+/* d cosh(a)/da = sinh(a) */
+static Node *d_cosh(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_mul(d, adj, simp_make(d, OP_SINH, n->args[0], NULL));
+}
+
+/* d asinh(a)/da = 1 / sqrt(a^2 + 1) */
+static Node *d_asinh(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *q = simp_add(d, square(d, n->args[0]), d->one);
+	return simp_div(d, adj, simp_make(d, OP_SQRT, q, NULL));
+}
+
+/* d acosh(a)/da = 1 / sqrt(a^2 - 1): +Inf at a = 1 */
+static Node *d_acosh(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *q = simp_sub(d, square(d, n->args[0]), d->one);
+	return simp_div(d, adj, simp_make(d, OP_SQRT, q, NULL));
+}
+
+/* d atanh(a)/da = 1 / (1 - a^2): +Inf at a = ±1 */
+static Node *d_atanh(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_div(d, adj, simp_sub(d, d->one, square(d, n->args[0])));
+}
+
+/* d log1p(a)/da = 1 / (a + 1) */
+static Node *d_log1p(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_div(d, adj, simp_add(d, n->args[0], d->one));
+}
+
+/* d expm1(a)/da = exp(a) = expm1(a) + 1: reuses the node, as PyTorch does
+ * (for a < 0 accurate to 1e-16 absolute, not relative: 0 below a = -37) */
+static Node *d_expm1(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_mul(d, adj, simp_add(d, n, d->one));
+}
+
+/* d log2(a)/da = 1 / (a ln 2) */
+static Node *d_log2(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_div(d, adj, simp_mul(d, n->args[0], dag_const(d, 0.6931471805599453)));
+}
+
+/* d exp2(a)/da = exp2(a) ln 2: reuses the node */
+static Node *d_exp2(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_mul(d, adj, simp_mul(d, n, dag_const(d, 0.6931471805599453)));
+}
+
+/* d erf(a)/da = 2/sqrt(pi) exp(-a^2), PyTorch's constant and order */
+static Node *d_erf(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *e = simp_make(d, OP_EXP, simp_neg(d, square(d, n->args[0])), NULL);
+	return simp_mul(d, adj, simp_mul(d, dag_const(d, 1.1283791670955126), e));
+}
+
+/* d erfc(a)/da = -2/sqrt(pi) exp(-a^2) */
+static Node *d_erfc(Dag *d, Node *n, int k, Node *adj)
+{
+	return simp_neg(d, d_erf(d, n, k, adj));
+}
+
+/* d cbrt(a)/da = 1 / (3 cbrt(a)^2): reuses the root; +Inf at a = 0 */
+static Node *d_cbrt(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_div(d, adj, simp_mul(d, square(d, n), dag_const(d, 3.0)));
+}
+
+/* d (a a)/da = 2a; 2a = a + a exactly */
+static Node *d_square(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_mul(d, adj, simp_add(d, n->args[0], n->args[0]));
+}
+
+/*
+ * gelu(a) = a Phi(a), Phi(a) = 0.5 (1 + erf(a / sqrt(2))), the normal CDF:
+ * d/da = Phi(a) + a phi(a), phi(a) = exp(-a^2 / 2) / sqrt(2 pi), PyTorch's
+ * GeluBackward terms, constants and order.  Phi cannot come from the node
+ * (gelu / a is 0/0 at a = 0), so erf is computed again.
+ */
+static Node *d_gelu(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *a = n->args[0], *half = dag_const(d, 0.5);
+	Node *z = simp_mul(d, a, dag_const(d, 0.70710678118654752440));
+	Node *cdf = simp_mul(d, half, simp_add(d, d->one, simp_make(d, OP_ERF, z, NULL)));
+	Node *e = simp_make(d, OP_EXP, simp_mul(d, square(d, a), dag_const(d, -0.5)), NULL);
+	Node *pdf = simp_mul(d, dag_const(d, 0.3989422804014327), e);
+	return simp_mul(d, adj, simp_add(d, cdf, simp_mul(d, a, pdf)));
+}
+
+/* silu(a) = a s, s = sigmoid(a): d/da = s + a s (1 - s) = s + silu(a) (1 - s),
+ * reusing the node */
+static Node *d_silu(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *s = simp_make(d, OP_SIGMOID, n->args[0], NULL);
+	return simp_mul(d, adj, simp_add(d, s, simp_mul(d, n, simp_sub(d, d->one, s))));
+}
+
+/* elu(a) = (a > 0 ? a : expm1(a)): d/da = (a > 0 ? 1 : exp(a)) = exp(min(a, 0)),
+ * PyTorch's; not elu(a) + 1, which cancels for a < 0 (below -37 it is 0);
+ * 1 at a = 0 from both sides (alpha = 1: no kink) */
+static Node *d_elu(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	Node *neg = simp_make(d, OP_MIN, n->args[0], d->zero);
+	return simp_mul(d, adj, simp_make(d, OP_EXP, neg, NULL));
+}
+
+/* d logsigmoid(a)/da = sigmoid(-a) = 1 - exp(logsigmoid(a)) = -expm1(node):
+ * reuses the node, and stays accurate where sigmoid(-a) is tiny */
+static Node *d_logsigmoid(Dag *d, Node *n, int k, Node *adj)
+{
+	(void)k;
+	return simp_mul(d, adj, simp_neg(d, simp_make(d, OP_EXPM1, n, NULL)));
+}
+
+/* atan2(y, x): d/dy = x / (y^2 + x^2), d/dx = -y / (y^2 + x^2); NaN at (0, 0) */
+static Node *d_atan2(Dag *d, Node *n, int k, Node *adj)
+{
+	Node *y = n->args[0], *x = n->args[1];
+	Node *r2 = simp_add(d, square(d, y), square(d, x));
+	Node *t = simp_div(d, simp_mul(d, adj, k == 0 ? x : y), r2);
+	return k == 0 ? t : simp_neg(d, t);
+}
+
+/* hypot(a, b): d/da = a / hypot(a, b), d/db = b / hypot(a, b): reuses the
+ * node; NaN at (0, 0) */
+static Node *d_hypot(Dag *d, Node *n, int k, Node *adj)
+{
+	return simp_mul(d, adj, simp_div(d, n->args[k], n));
+}
+
+/* leaky_relu(a, s) = (a > 0 ? a : a s): d/da = (a > 0 ? 1 : s), s at a = 0
+ * as relu'(0) = 0, as a where (so an infinite slope s never meets a 0);
+ * d/ds = (a > 0 ? 0 : a) = min(a, 0) */
+static Node *d_leaky_relu(Dag *d, Node *n, int k, Node *adj)
+{
+	Node *a = n->args[0], *s = n->args[1];
+	if (k == 1)
+		return simp_mul(d, adj, simp_make(d, OP_MIN, a, d->zero));
+	return simp_where(d, simp_make(d, OP_GT, a, d->zero), adj, simp_mul(d, adj, s));
 }
 
 /* min(a,b) = (b < a ? b : a): d/da = !(a > b), d/db = (a > b); a tie goes to a */

@@ -47,6 +47,33 @@ OP(SOFTPLUS, "softplus", 1, K_FUNC,   OPF_CALL, d_softplus, M(fmax)(a, C(0.0)) +
 OP(RELU,     "relu",     1, K_FUNC,   OPF_FOLD, d_relu,     a < C(0.0) ? C(0.0) : a, "\\operatorname{relu}(%0)")
 OP(ABS,      "abs",      1, K_FUNC,   OPF_FOLD, d_abs,      M(fabs)(a), "\\lvert %0 \\rvert")
 OP(SOFTSIGN, "softsign", 1, K_FUNC,   OPF_FOLD, d_softsign, a / (C(1.0) + M(fabs)(a)), "\\operatorname{softsign}(%0)")
+OP(ATAN,     "atan",     1, K_FUNC,   OPF_CALL, d_atan,     M(atan)(a), "\\arctan(%0)")
+OP(ASIN,     "asin",     1, K_FUNC,   OPF_CALL, d_asin,     M(asin)(a), "\\arcsin(%0)")
+OP(ACOS,     "acos",     1, K_FUNC,   OPF_CALL, d_acos,     M(acos)(a), "\\arccos(%0)")
+OP(SINH,     "sinh",     1, K_FUNC,   OPF_CALL, d_sinh,     M(sinh)(a), "\\sinh(%0)")
+OP(COSH,     "cosh",     1, K_FUNC,   OPF_CALL, d_cosh,     M(cosh)(a), "\\cosh(%0)")
+OP(ASINH,    "asinh",    1, K_FUNC,   OPF_CALL, d_asinh,    M(asinh)(a), "\\operatorname{arsinh}(%0)")
+OP(ACOSH,    "acosh",    1, K_FUNC,   OPF_CALL, d_acosh,    M(acosh)(a), "\\operatorname{arcosh}(%0)")
+OP(ATANH,    "atanh",    1, K_FUNC,   OPF_CALL, d_atanh,    M(atanh)(a), "\\operatorname{artanh}(%0)")
+OP(LOG1P,    "log1p",    1, K_FUNC,   OPF_CALL, d_log1p,    M(log1p)(a), "\\log(1 + %0)")
+OP(EXPM1,    "expm1",    1, K_FUNC,   OPF_CALL, d_expm1,    M(expm1)(a), "(\\exp(%0) - 1)")
+OP(LOG2,     "log2",     1, K_FUNC,   OPF_CALL, d_log2,     M(log2)(a), "\\log_2(%0)")
+OP(EXP2,     "exp2",     1, K_FUNC,   OPF_CALL, d_exp2,     M(exp2)(a), "2^{%0}")
+OP(ERF,      "erf",      1, K_FUNC,   OPF_CALL, d_erf,      M(erf)(a), "\\operatorname{erf}(%0)")
+OP(ERFC,     "erfc",     1, K_FUNC,   OPF_CALL, d_erfc,     M(erfc)(a), "\\operatorname{erfc}(%0)")
+OP(CBRT,     "cbrt",     1, K_FUNC,   OPF_CALL, d_cbrt,     M(cbrt)(a), "\\sqrt[3]{%0}")
+OP(SQUARE,   "square",   1, K_FUNC,   OPF_FOLD, d_square,   a * a, "{%0}^2")
+/* gelu: PyTorch's exact (erf) GELU in its order, x * 0.5 * (1 + erf(x * sqrt(1/2))) */
+OP(GELU,     "gelu",     1, K_FUNC,   OPF_CALL, d_gelu,     a * C(0.5) * (C(1.0) + M(erf)(a * C(0.70710678118654752440))),
+   "\\operatorname{gelu}(%0)")
+OP(SILU,     "silu",     1, K_FUNC,   OPF_CALL, d_silu,     a / (C(1.0) + M(exp)(-a)), "\\operatorname{silu}(%0)")
+OP(ELU,      "elu",      1, K_FUNC,   OPF_CALL, d_elu,      a > C(0.0) ? a : M(expm1)(a), "\\operatorname{elu}(%0)")
+OP(LOGSIGMOID, "logsigmoid", 1, K_FUNC, OPF_CALL, d_logsigmoid, M(fmin)(a, C(0.0)) - M(log1p)(M(exp)(-M(fabs)(a))),
+   "\\log\\sigma(%0)")
+OP(ATAN2,    "atan2",    2, K_FUNC,   OPF_CALL, d_atan2,    M(atan2)(a, b), "\\operatorname{atan2}(%0, %1)")
+OP(HYPOT,    "hypot",    2, K_FUNC,   OPF_CALL, d_hypot,    M(hypot)(a, b), "\\operatorname{hypot}(%0, %1)")
+OP(LEAKY_RELU, "leaky_relu", 2, K_FUNC, OPF_FOLD, d_leaky_relu, a > C(0.0) ? a : a * b,
+   "\\operatorname{leaky\\_relu}(%0, %1)")
 OP(MIN,      "min",      2, K_FUNC,   OPF_FOLD, d_min,      b < a ? b : a, "\\min(%0, %1)")
 OP(MAX,      "max",      2, K_FUNC,   OPF_FOLD, d_max,      b > a ? b : a, "\\max(%0, %1)")
 /*

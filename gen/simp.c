@@ -6,8 +6,9 @@
  * give the same IEEE-754 result for every operand (NaN, ±Inf and -0 included)
  * are applied; each is listed with the reason it is exact:
  *
- *   c1 op c2 -> c      for + - * / neg sqrt abs relu min max and the derivative
- *                      helpers: correctly rounded in the dtype, as at run time.
+ *   c1 op c2 -> c      for + - * / neg sqrt abs relu min max square leaky_relu
+ *                      and the derivative helpers (ops.h's OPF_FOLD): correctly
+ *                      rounded in the dtype, as at run time.
  *                      exp, log, sin, ... and pow are never folded: libm may
  *                      differ between the generating and the running machine.
  *   x * 1, 1 * x -> x  multiplying by one is exact for every x.

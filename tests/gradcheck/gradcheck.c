@@ -127,6 +127,44 @@ int bce_torch_cases(const char *dtype, BceCase *out, int max)
 	return k;
 }
 
+/* The numbers of one line, after its name: 3 for a function of one operand
+ * (x, value, derivative), 5 for two (x, y, value, d/dx, d/dy). */
+static int fn_numbers(const char *s, double *v)
+{
+	int n = 0;
+	for (char *end; n < 5; n++, s = end) {
+		v[n] = strtod(s, &end);
+		if (end == s)
+			break;
+	}
+	return n;
+}
+
+int functions_torch_cases(FnCase *out, int max)
+{
+	char path[4096], line[1024];
+	snprintf(path, sizeof path, "%s/tests/torch/functions_torch.txt", SOURCE_ROOT);
+	FILE *f = fopen(path, "r");
+	cr_assert(f != NULL, "%s: cannot open", path);
+	int k = 0;
+	while (fgets(line, sizeof line, f)) {
+		FnCase *c = &out[k];
+		double v[5];
+		int used;
+		if (line[0] == '#' || sscanf(line, "%31s%n", c->name, &used) != 1)
+			continue;
+		int n = fn_numbers(line + used, v);
+		cr_assert(k < max && (n == 3 || n == 5), "functions_torch.txt: bad line %s", line);
+		c->arity = n == 3 ? 1 : 2;
+		c->x[0] = v[0], c->x[1] = n == 5 ? v[1] : 0;
+		c->value = v[n - 1 - c->arity];
+		c->d[0] = v[n - c->arity], c->d[1] = n == 5 ? v[4] : 0;
+		k++;
+	}
+	fclose(f);
+	return k;
+}
+
 bool same_bits(double a, double b)
 {
 	return !memcmp(&a, &b, sizeof a);

@@ -46,6 +46,16 @@ typedef struct BceCase {
 } BceCase;
 /* The cases of dtype "double" or "float"; returns how many (at most max). */
 int bce_torch_cases(const char *dtype, BceCase *out, int max);
+/* One point of PyTorch's elementwise functions in float64
+ * (tests/torch/functions_torch.txt, written by tests/torch/functions_reference.py):
+ * the function's name, its operands, its value and its derivatives. */
+typedef struct FnCase {
+	char name[32];
+	int arity;
+	double x[2], value, d[2];
+} FnCase;
+/* The points of the file; returns how many (at most max). */
+int functions_torch_cases(FnCase *out, int max);
 /* a and b are the same bits (a signed zero is not the other zero). */
 bool same_bits(double a, double b);
 

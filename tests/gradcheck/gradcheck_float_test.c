@@ -17,7 +17,12 @@
 
 extern const sg_model linear_model, ex4_4_model, gc_sigmoid_model, gc_tanh_model,
 	gc_exp_model, gc_log_model, gc_relu_model, gc_div_model, gc_softplus_model, gc_bce_model,
-	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model;
+	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model,
+	gc_atan_model, gc_asin_model, gc_acos_model, gc_sinh_model, gc_cosh_model,
+	gc_asinh_model, gc_acosh_model, gc_atanh_model, gc_log1p_model, gc_expm1_model, gc_log2_model,
+	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
+	gc_silu_model, gc_elu_model, gc_logsigmoid_model, gc_atan2_model, gc_hypot_model,
+	gc_leaky_relu_model;
 
 #define W p[0]
 #define V p[1]
@@ -39,6 +44,10 @@ static bool ok_relu(const double *p, const double *in)
 	return fabs(W * X + V) > 0.05 && fabs(V - 1) > 0.05;
 }
 
+#define AWAY(a, b) (fabs((a) - (b)) > 0.05)
+static bool ok_elu(const double *p, const double *in) { return AWAY(W * X, -V) && AWAY(W, 0); }
+static bool ok_hypot(const double *p, const double *in) { (void)in; return fabs(W) > 0.1; }
+
 #define RULES "tests/gradcheck/models/"
 static const Case cases[] = {
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
@@ -58,6 +67,29 @@ static const Case cases[] = {
 	 "y[0]=0:1,y[1]=0:1,y[2]=0:1,y[3]=0:1", NULL},
 	{&gc_conditions_model, RULES "conditions.sg", "", ok_conditions},
 	{&gc_where_model, RULES "where.sg", "", ok_where},
+	{&gc_atan_model, RULES "atan.sg", "", NULL},
+	{&gc_asin_model, RULES "asin.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
+	{&gc_acos_model, RULES "acos.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
+	{&gc_sinh_model, RULES "sinh.sg", "", NULL},
+	{&gc_cosh_model, RULES "cosh.sg", "", NULL},
+	{&gc_asinh_model, RULES "asinh.sg", "", NULL},
+	{&gc_acosh_model, RULES "acosh.sg", "w=0.5:2,v=1.5:3,x=0:2", NULL},
+	{&gc_atanh_model, RULES "atanh.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
+	{&gc_log1p_model, RULES "log1p.sg", "w=0.5:2,v=0:2,x=0:2", NULL},
+	{&gc_expm1_model, RULES "expm1.sg", "", NULL},
+	{&gc_log2_model, RULES "log2.sg", "w=0.5:3,v=0.5:3,x=0.5:3", NULL},
+	{&gc_exp2_model, RULES "exp2.sg", "", NULL},
+	{&gc_erf_model, RULES "erf.sg", "", NULL},
+	{&gc_erfc_model, RULES "erfc.sg", "", NULL},
+	{&gc_cbrt_model, RULES "cbrt.sg", "w=0.5:2,v=0.5:2,x=0:2", NULL},
+	{&gc_square_model, RULES "square.sg", "", NULL},
+	{&gc_gelu_model, RULES "gelu.sg", "", NULL},
+	{&gc_silu_model, RULES "silu.sg", "", NULL},
+	{&gc_elu_model, RULES "elu.sg", "", ok_elu},
+	{&gc_logsigmoid_model, RULES "logsigmoid.sg", "", NULL},
+	{&gc_atan2_model, RULES "atan2.sg", "v=0.2:2", NULL},
+	{&gc_hypot_model, RULES "hypot.sg", "", ok_hypot},
+	{&gc_leaky_relu_model, RULES "leaky_relu.sg", "", ok_elu},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 

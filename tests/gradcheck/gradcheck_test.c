@@ -23,7 +23,12 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_softplus_model, gc_softsign_model, gc_relu_model, gc_abs_model, gc_min_model, gc_max_model,
 	gc_ipow2_model, gc_ipow3_model, gc_ipow4_model, gc_ipowm1_model, gc_ipowm2_model,
 	gc_names_model, gc_bce_model, gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model,
-	linear_model, ex4_1_model, ex4_2_model, ex4_4_model;
+	linear_model, ex4_1_model, ex4_2_model, ex4_4_model,
+	gc_atan_model, gc_asin_model, gc_acos_model, gc_sinh_model, gc_cosh_model,
+	gc_asinh_model, gc_acosh_model, gc_atanh_model, gc_log1p_model, gc_expm1_model, gc_log2_model,
+	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
+	gc_silu_model, gc_elu_model, gc_logsigmoid_model, gc_atan2_model, gc_hypot_model,
+	gc_leaky_relu_model;
 
 /* Kinks, avoided by a margin: p[0] = w, p[1] = v, in[0] = x in every rule model. */
 #define W p[0]
@@ -45,6 +50,8 @@ static bool ok_where(const double *p, const double *in)
 }
 static bool ok_m1(const double *p, const double *in) { return fabs(W * X + V) > 0.5 && fabs(W) > 0.5; }
 static bool ok_m2(const double *p, const double *in) { return fabs(W * X + V) > 0.5 && fabs(V) > 0.5; }
+static bool ok_elu(const double *p, const double *in) { return AWAY(W * X, -V) && AWAY(W, 0); }
+static bool ok_hypot(const double *p, const double *in) { (void)in; return fabs(W) > 0.1; }
 
 /* gc_bce's p = sigmoid(w x + v), as the generated code computes it. */
 static double bce_p(const double *p, const double *in) { return 1.0 / (1.0 + exp(-(W * X + V))); }
@@ -102,6 +109,29 @@ static const Case cases[] = {
 	 "y[0]=0:1,y[1]=0:1,y[2]=0:1,y[3]=0:1", NULL},
 	{&gc_conditions_model, RULES "conditions.sg", "", ok_conditions},
 	{&gc_where_model, RULES "where.sg", "", ok_where},
+	{&gc_atan_model, RULES "atan.sg", "", NULL},
+	{&gc_asin_model, RULES "asin.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
+	{&gc_acos_model, RULES "acos.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
+	{&gc_sinh_model, RULES "sinh.sg", "", NULL},
+	{&gc_cosh_model, RULES "cosh.sg", "", NULL},
+	{&gc_asinh_model, RULES "asinh.sg", "", NULL},
+	{&gc_acosh_model, RULES "acosh.sg", "w=0.5:2,v=1.5:3,x=0:2", NULL},
+	{&gc_atanh_model, RULES "atanh.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
+	{&gc_log1p_model, RULES "log1p.sg", "w=0.5:2,v=0:2,x=0:2", NULL},
+	{&gc_expm1_model, RULES "expm1.sg", "", NULL},
+	{&gc_log2_model, RULES "log2.sg", "w=0.5:3,v=0.5:3,x=0.5:3", NULL},
+	{&gc_exp2_model, RULES "exp2.sg", "", NULL},
+	{&gc_erf_model, RULES "erf.sg", "", NULL},
+	{&gc_erfc_model, RULES "erfc.sg", "", NULL},
+	{&gc_cbrt_model, RULES "cbrt.sg", "w=0.5:2,v=0.5:2,x=0:2", NULL},
+	{&gc_square_model, RULES "square.sg", "", NULL},
+	{&gc_gelu_model, RULES "gelu.sg", "", NULL},
+	{&gc_silu_model, RULES "silu.sg", "", NULL},
+	{&gc_elu_model, RULES "elu.sg", "", ok_elu},
+	{&gc_logsigmoid_model, RULES "logsigmoid.sg", "", NULL},
+	{&gc_atan2_model, RULES "atan2.sg", "v=0.2:2", NULL},
+	{&gc_hypot_model, RULES "hypot.sg", "", ok_hypot},
+	{&gc_leaky_relu_model, RULES "leaky_relu.sg", "", ok_elu},
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},
@@ -407,4 +437,95 @@ Test(gradcheck, bce_matches_pytorch)
 				  "case %d: d/dp[%d] at p = %a, y = %a: %a, PyTorch %a", k, i,
 				  c->p[i], c->y[i], g[i], c->grad[i]);
 	}
+}
+
+/* ---- the elementwise functions against PyTorch ---- */
+
+extern const sg_model gc_torch_model;
+
+/*
+ * Relative tolerance of each function against PyTorch 1.13's float64 numbers
+ * (tests/torch/functions_torch.txt), for the value and each derivative.
+ * Both sides call glibc's <math.h>; the largest differences seen are an ulp,
+ * from PyTorch's order of operations (atan, asin, acos, expm1, silu,
+ * logsigmoid: at most 3.4e-16), so TORCH_TOL, 1.8 ulp, unless listed.
+ */
+#define TORCH_TOL 4e-16
+static const struct {
+	const char *name;
+	double tol;
+} torch_tol[] = {
+	/* PyTorch has no cbrt: its reference is sign(x) |x|^(1/3) by pow,
+	 * itself 2 ulp off (1/3 is rounded), and glibc's cbrt is within an
+	 * ulp: 1.05e-15 seen (the derivative at 1e-9) */
+	{"cbrt", 2e-15},
+};
+
+static double torch_tol_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof torch_tol / sizeof torch_tol[0]; i++)
+		if (!strcmp(torch_tol[i].name, name))
+			return torch_tol[i].tol;
+	return TORCH_TOL;
+}
+
+/* got is PyTorch's want: NaN for NaN, the same infinity, a zero for a zero
+ * (of either sign: PyTorch's elu(-0) is +0, expm1(-0) here is -0), else
+ * within tol of it, relative. */
+static bool torch_close(double got, double want, double tol)
+{
+	if (isnan(want) || isinf(want) || want == 0)
+		return isnan(want) ? isnan(got) : got == want;
+	return fabs(got - want) <= tol * fabs(want);
+}
+
+/* Where symgrad differs from PyTorch by design (README "Derivatives"):
+ * elu'(NaN) is NaN here, exp(min(NaN, 0)); PyTorch's is 1 (x <= 0 is false). */
+static bool torch_deliberate(const FnCase *c, double got)
+{
+	return !strcmp(c->name, "elu") && isnan(c->x[0]) && isnan(got);
+}
+
+/* The index of "NAME_suffix" in names[0..n). */
+static int name_index(const char *const *names, int n, const char *name, const char *suffix)
+{
+	char want[64];
+	snprintf(want, sizeof want, "%s%s", name, suffix);
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], want))
+			return i;
+	cr_fatal("gc_torch has no %s", want);
+	return -1;
+}
+
+/* gc_torch (models/torch_functions.sg): each function of its own params,
+ * output NAME_v; its gradient in NAME_x and NAME_y is the derivative. */
+Test(gradcheck, functions_match_pytorch)
+{
+	static FnCase cs[512];
+	const sg_model *m = &gc_torch_model;
+	int n = functions_torch_cases(cs, 512), points[64] = {0};
+	cr_assert(ge(int, n, 300));
+	cr_assert(m->n_params <= 64 && m->n_outputs <= 64);
+	for (int k = 0; k < n; k++) {
+		const FnCase *c = &cs[k];
+		double p[64], g[64], out[64], in[1] = {0}, tol = torch_tol_of(c->name);
+		int ix[2], o = name_index(m->output_names, m->n_outputs, c->name, "_v");
+		memcpy(p, m->param_init, (size_t)m->n_params * sizeof *p);
+		for (int i = 0; i < c->arity; i++) {
+			ix[i] = name_index(m->param_names, m->n_params, c->name, i ? "_y" : "_x");
+			p[ix[i]] = c->x[i];
+		}
+		m->forward_d(p, in, out);
+		m->backward_d(p, in, g);
+		points[o]++;
+		cr_expect(torch_close(out[o], c->value, tol), "%s(%.17g, %.17g) = %.17g, PyTorch %.17g",
+			  c->name, c->x[0], c->x[1], out[o], c->value);
+		for (int i = 0; i < c->arity; i++)
+			cr_expect(torch_close(g[ix[i]], c->d[i], tol) || torch_deliberate(c, g[ix[i]]),
+				  "d%s/d%s at (%.17g, %.17g) = %.17g, PyTorch %.17g", c->name,
+				  i ? "y" : "x", c->x[0], c->x[1], g[ix[i]], c->d[i]);
+	}
+	for (int o = 0; o < m->n_outputs; o++)
+		cr_expect(ge(int, points[o], 8), "%s: %d points from PyTorch", m->output_names[o], points[o]);
 }

@@ -247,11 +247,42 @@ static void condition(Gen *g, Shape s, int depth)
 	put(g, ")");
 }
 
+/* A function whose derivative is finite on part of the line only, its
+ * operand guarded into that part, as log's and sqrt's are. */
+static void guarded(Gen *g, Shape s, int depth)
+{
+	static const char *const open[] = {"asin(0.5 * softsign(", "acos(0.5 * softsign(",
+					   "atanh(0.5 * softsign(", "acosh(abs(", "log1p(abs(",
+					   "log2(abs(", "cbrt(abs("};
+	static const char *const close[] = {"))", "))", "))", ") + 1.5)", "))", ") + 0.5)",
+					    ") + 0.5)"};
+	int f = rnd(g, 7);
+	put(g, "%s", open[f]);
+	expr(g, s, depth - 1);
+	put(g, "%s", close[f]);
+}
+
+/* A function of two operands, the second maybe a broadcast scalar; atan2's
+ * and hypot's kept positive, away from their pole at (0, 0). */
+static void binary_func(Gen *g, Shape s, int depth)
+{
+	static const char *const name[] = {"atan2", "hypot", "leaky_relu"};
+	int f = rnd(g, 3);
+	put(g, "%s(", name[f]);
+	expr(g, s, depth - 1);
+	put(g, f < 2 ? ", abs(" : ", ");
+	expr(g, rnd(g, 2) ? s : scalar(), depth - 1);
+	put(g, f < 2 ? ") + 0.5)" : ")");
+}
+
 static void expr(Gen *g, Shape s, int depth)
 {
 	static const char *const infix[] = {"+", "-", "*"};
 	static const char *const func[] = {"exp", "tanh", "sigmoid", "relu", "abs", "softplus",
-					   "sin", "cos", "tan", "-"};
+					   "sin", "cos", "tan", "-", "softsign", "atan", "sinh",
+					   "cosh", "asinh", "expm1", "exp2", "erf", "erfc", "square",
+					   "gelu", "silu", "elu", "logsigmoid"};
+	const int n_func = (int)(sizeof func / sizeof func[0]);
 	int choice = depth <= 0 ? 0 : rnd(g, 10);
 	switch (choice) {
 	case 0: case 1:
@@ -285,12 +316,12 @@ static void expr(Gen *g, Shape s, int depth)
 		put(g, ") + 0.5))");
 		break;
 	case 5:
-		put(g, "%s(", func[rnd(g, 10)]);
+		put(g, "%s(", func[rnd(g, n_func)]);
 		expr(g, s, depth - 1);
 		put(g, ")");
 		break;
 	case 6:
-		switch (rnd(g, 5)) {
+		switch (rnd(g, 7)) {
 		case 0: put(g, "log(abs("); expr(g, s, depth - 1); put(g, ") + 0.5)"); break;
 		case 1: put(g, "sqrt(abs("); expr(g, s, depth - 1); put(g, ") + 0.5)"); break;
 		case 2:
@@ -308,6 +339,8 @@ static void expr(Gen *g, Shape s, int depth)
 		case 3:
 			condition(g, s, depth);
 			break;
+		case 4: guarded(g, s, depth); break;
+		case 5: binary_func(g, s, depth); break;
 		default:
 			put(g, "%s(", rnd(g, 2) ? "max" : "min");
 			expr(g, s, depth - 1);

@@ -453,3 +453,13 @@ Test(diff, clamp_is_pytorchs)
 		cr_assert(eq(dbl, grad_at(u, "v", at[i]), dv[i]), "%s", at[i]);
 	}
 }
+
+/* leaky_relu's d/dx is a where: 1 for x > 0 even with an infinite slope
+ * (a product [x > 0] + [x <= 0] * a would be 0 * Inf = NaN there). */
+Test(diff, leaky_relu_slope_never_meets_a_zero)
+{
+	Unit *u = model("leaky_relu(w * x, v)");
+	cr_assert(eq(dbl, grad_at(u, "w", "x=1,w=2,v=inf"), 1));
+	cr_assert(eq(dbl, grad_at(u, "w", "x=1,w=-2,v=0.5"), 0.5));
+	cr_assert(eq(dbl, grad_at(u, "w", "x=1,w=0,v=0.5"), 0.5));
+}

@@ -184,6 +184,31 @@ Test(simp, libm_functions_are_not_folded)
 	cr_assert(not(r));
 }
 
+/* ops.h's OPF_FOLD decides, for every function: one with a <math.h> call
+ * that is not correctly rounded is never folded (the generating machine's
+ * libm need not be the running one's); square and leaky_relu are. */
+Test(simp, functions_fold_only_when_exact)
+{
+	Env e = env(DT_DOUBLE);
+	for (int i = 0; i < OP_COUNT; i++) {
+		const OpInfo *o = &op_info[i];
+		if (o->kind != K_FUNC)
+			continue;
+		Node *b = o->arity == 2 ? C(&e, 0.25) : NULL;
+		Node *n = simp_make(e.d, (Op)i, C(&e, 0.5), b);
+		cr_assert(eq(int, n->op == OP_CONST, (o->flags & OPF_FOLD) != 0), "%s", o->name);
+	}
+	static const Op calls[] = {OP_ATAN, OP_ASIN, OP_ACOS, OP_SINH, OP_COSH, OP_ASINH,
+				   OP_ACOSH, OP_ATANH, OP_LOG1P, OP_EXPM1, OP_LOG2, OP_EXP2,
+				   OP_ERF, OP_ERFC, OP_CBRT, OP_GELU, OP_SILU, OP_ELU,
+				   OP_LOGSIGMOID, OP_ATAN2, OP_HYPOT};
+	for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+		cr_assert(eq(int, op_info[calls[i]].flags, OPF_CALL), "%s", op_info[calls[i]].name);
+	cr_assert(eq(dbl, simp_make(e.d, OP_SQUARE, C(&e, -3), NULL)->value, 9.0));
+	cr_assert(eq(dbl, simp_make(e.d, OP_LEAKY_RELU, C(&e, -2), C(&e, 0.25))->value, -0.5));
+	cr_assert(eq(dbl, simp_make(e.d, OP_LEAKY_RELU, C(&e, 3), C(&e, 0.25))->value, 3.0));
+}
+
 Test(simp, folding_in_float)
 {
 	Env e = env(DT_FLOAT);
