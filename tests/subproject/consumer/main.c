@@ -1,17 +1,18 @@
-/* Uses the generated gradient and the symgrad runtime from a subproject. */
+/* The program of README.md's consumer-meson.build snippet: uses the gradient
+ * symgrad generated from linear.sg and the symgrad runtime. */
 #include <stdio.h>
 
-#include "ex_grad.h"
+#include "linear_grad.h"
 #include "symgrad.h"
 
 int main(void)
 {
-	double params[EX_N_PARAMS] = {1.0}, inputs[EX_N_INPUTS], grad[EX_N_PARAMS];
+	double params[LINEAR_N_PARAMS] = {1.0}, inputs[LINEAR_N_INPUTS], grad[LINEAR_N_PARAMS];
 	char text[SG_REPR_MAX];
-	inputs[EX_INPUT_x] = 2;
-	inputs[EX_INPUT_y] = 4;
-	ex_backward(params, inputs, grad);
-	sg_fmt_repr(text, sizeof text, grad[EX_PARAM_w]);
+	inputs[LINEAR_INPUT_x] = 2;
+	inputs[LINEAR_INPUT_y] = 4;
+	linear_backward(params, inputs, grad);
+	sg_fmt_repr(text, sizeof text, grad[LINEAR_PARAM_w]);
 	printf("dloss/dw = %s\n", text);
 	return 0;
 }
