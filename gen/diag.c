@@ -14,6 +14,28 @@
 static void (*exit_hook)(void);
 static jmp_buf *recover;
 
+/* Where a message's location was reached from (a def's body from its
+ * call), innermost last; printed as notes after the message. */
+#define MAX_NOTES (SG_MAX_DEPTH + 1)
+typedef struct Note {
+	Loc loc;
+	const char *msg;
+} Note;
+static Note notes[MAX_NOTES];
+static int n_notes;
+
+void diag_push_note(Loc loc, const char *msg)
+{
+	if (n_notes < MAX_NOTES)
+		notes[n_notes] = (Note){loc, msg};
+	n_notes++;
+}
+
+void diag_pop_note(void)
+{
+	n_notes--;
+}
+
 void diag_set_recover(jmp_buf *jb)
 {
 	recover = jb;
@@ -58,6 +80,14 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	show_line(loc);
+	int n = n_notes < MAX_NOTES ? n_notes : MAX_NOTES, shown = 0;
+	for (int i = n - 1; i >= 0 && shown < 8; i--, shown++) {
+		Loc at = notes[i].loc;
+		fprintf(stderr, "%s:%d:%d: note: %s\n", at.src->path, at.line, at.col, notes[i].msg);
+		show_line(at);
+	}
+	if (n_notes > shown)
+		fprintf(stderr, "symgrad: note: and %d calls more, outward\n", n_notes - shown);
 }
 
 /* Ends the compilation with status (1: bad input, 2: bad command line):
@@ -65,6 +95,7 @@ static void report(Loc loc, const char *kind, const char *fmt, va_list ap)
  * after the cleanup hook. */
 SG_NORETURN static void die_with(int status)
 {
+	n_notes = 0; /* the fuzz harness goes on with another input */
 	if (recover)
 		longjmp(*recover, 1);
 	if (exit_hook)

@@ -8,6 +8,7 @@
  *           | "input" decl { "," decl }
  *           | "param" decl "=" expr { "," decl "=" expr }
  *           | "output" IDENT { "," IDENT }
+ *           | "def" IDENT "(" IDENT { "," IDENT } ")" "=" expr   (inlined per call)
  *           | IDENT "=" expr
  *   decl    = IDENT [ "[" NUM { "," NUM } "]" ]
  *   expr    = conjunction { "or" conjunction }
@@ -31,6 +32,18 @@
 #include "sg.h"
 #include "symgrad.h"
 
+/* def NAME(p1, ..., pn) = expr: a function of the model, inlined at each
+ * call by parsing its body again with the parameters bound to the call's
+ * arguments (so shapes are checked per call). */
+#define MAX_DEF_PARAMS 8
+typedef struct Def {
+	const Token *name;
+	const Token *param[MAX_DEF_PARAMS];
+	int nparams;
+	const Token *body;  /* the body's first token */
+	bool used;
+} Def;
+
 typedef struct Parser {
 	Arena *arena;
 	Model *m;
@@ -38,10 +51,16 @@ typedef struct Parser {
 	int depth;
 	const Token **out_toks; /* output names, resolved at the end */
 	int n_out, cap_out;
+	Def *defs;
+	int n_defs, cap_defs;
+	int visible_defs;       /* how many defs a call may name (a body: the earlier ones) */
+	const Def *in_def;      /* the body being expanded, or NULL */
+	Expr **def_args;        /* and its parameters' arguments */
+	long n_exprs;           /* made so far: defs may multiply them */
 } Parser;
 
-static const char *const keywords[] = {"model", "input", "param", "output", "and", "or", "not",
-				       NULL};
+static const char *const keywords[] = {"model", "input", "param", "output", "def", "and", "or",
+				       "not", NULL};
 
 /* ---- symbol table ---- */
 
@@ -145,6 +164,9 @@ static bool is_keyword(const Token *t)
 
 static Expr *new_expr(Parser *p, ExprKind kind, Loc loc)
 {
+	if (++p->n_exprs > SG_MAX_NODES)
+		diag_error(loc, "the model's expressions have more than %d operations (limit; a "
+				"def calling defs multiplies their bodies)", SG_MAX_NODES);
 	Expr *e = arena_alloc(p->arena, sizeof *e);
 	e->kind = kind;
 	e->loc = loc;
@@ -162,6 +184,15 @@ static Expr *grown(Expr *e)
 		diag_error(e->loc, "expression has a chain of more than %d operations (limit): "
 				   "split it into named steps", SG_MAX_CHAIN);
 	return e;
+}
+
+/* The def named t among the first n, or NULL. */
+static Def *find_def(Parser *p, const Token *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (p->defs[i].name->len == t->len && !memcmp(p->defs[i].name->text, t->text, (size_t)t->len))
+			return &p->defs[i];
+	return NULL;
 }
 
 /* Declares a new name; redefinitions and reserved words are errors. */
@@ -182,6 +213,10 @@ static Symbol *declare(Parser *p, const Token *t, SymKind kind)
 	if (old)
 		diag_error(t->loc, "redefinition of '%s' (first defined at line %d)",
 			   old->name, old->loc.line);
+	const Def *def = find_def(p, t, p->n_defs);
+	if (def)
+		diag_error(t->loc, "'%.*s' is a function (defined at line %d)", t->len, t->text,
+			   def->name->loc.line);
 	Symbol *s = arena_alloc(p->arena, sizeof *s);
 	s->kind = kind;
 	s->name = arena_strndup(p->arena, t->text, (size_t)t->len);
@@ -323,20 +358,10 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 	unreachable();
 }
 
-/* call = IDENT "(" expr { "," expr } ")" */
-static Expr *call(Parser *p, const Token *name)
+/* The arguments of a call after its "(" (open), up to the ")": their
+ * count, the first 8 in args. */
+static int call_args(Parser *p, const Token *open, Expr **args)
 {
-	Op op = OP_CONST;
-	int b = builtin_lookup(name->text, name->len);
-	if (b < 0 && !op_lookup_func(name->text, (size_t)name->len, &op))
-		diag_error(name->loc, "unknown function '%.*s'", name->len, name->text);
-	int arity = b >= 0 ? builtin_arity[b] : op_info[op].arity;
-	const char *spelling = b >= 0 ? builtin_names[b] : op_info[op].spelling;
-	Expr *e = new_expr(p, b >= 0 ? E_BUILTIN : E_CALL, name->loc);
-	e->op = op;
-	e->builtin = (Builtin)(b >= 0 ? b : 0);
-	const Token *open = p->tok - 1;
-	Expr *args[8];
 	int n = 0;
 	if (!lex_is(p->tok, ")")) {
 		do {
@@ -352,13 +377,75 @@ static Expr *call(Parser *p, const Token *name)
 		diag_error(p->tok->loc, "expected ',' or ')' in the call, found %s",
 			   tok_desc(p, p->tok));
 	}
+	return n;
+}
+
+static void arity_error(const Token *name, const Token *close, const char *spelling, int arity,
+			int n)
+{
+	Loc l = name->loc;
+	l.len = (int)(close->text + 1 - name->text);
+	diag_error(l, "function '%s' takes %d argument%s, but %d %s given", spelling, arity,
+		   arity == 1 ? "" : "s", n, n == 1 ? "was" : "were");
+}
+
+/* A call of a def: its body, parsed again with each parameter standing for
+ * the argument's expression; errors in it name the call too (a note). */
+static Expr *expand(Parser *p, const Token *name, Def *def)
+{
+	Expr **args = arena_alloc(p->arena, 8 * sizeof *args);
+	int n = call_args(p, p->tok - 1, args);
 	const Token *close = p->tok++;
-	if (n != arity) {
-		Loc l = name->loc;
-		l.len = (int)(close->text + 1 - name->text);
-		diag_error(l, "function '%s' takes %d argument%s, but %d %s given", spelling, arity,
-			   arity == 1 ? "" : "s", n, n == 1 ? "was" : "were");
-	}
+	const char *spelling = arena_strndup(p->arena, name->text, (size_t)name->len);
+	if (n != def->nparams)
+		arity_error(name, close, spelling, def->nparams, n);
+	def->used = true;
+	const Token *saved_tok = p->tok;
+	const Def *saved_def = p->in_def;
+	Expr **saved_args = p->def_args;
+	int saved_visible = p->visible_defs;
+	p->in_def = def;
+	p->def_args = args;
+	p->visible_defs = (int)(def - p->defs);
+	p->tok = def->body;
+	Loc at = name->loc;
+	at.len = (int)(close->text + 1 - name->text);
+	diag_push_note(at, arena_printf(p->arena, "in the call of '%s'", spelling));
+	Expr *e = expr(p);
+	if (p->tok->kind != TK_NEWLINE && p->tok->kind != TK_EOF)
+		diag_error(p->tok->loc, "unexpected %s after the body of '%s'", tok_desc(p, p->tok),
+			   spelling);
+	diag_pop_note();
+	p->tok = saved_tok;
+	p->in_def = saved_def;
+	p->def_args = saved_args;
+	p->visible_defs = saved_visible;
+	return e;
+}
+
+/* call = IDENT "(" expr { "," expr } ")" */
+static Expr *call(Parser *p, const Token *name)
+{
+	Op op = OP_CONST;
+	Def *def = find_def(p, name, p->n_defs);
+	if (def && def - p->defs >= p->visible_defs)
+		diag_error(name->loc, "a def may call only the defs above it, not '%.*s' (no "
+				      "recursion)", name->len, name->text);
+	if (def)
+		return expand(p, name, def);
+	int b = builtin_lookup(name->text, name->len);
+	if (b < 0 && !op_lookup_func(name->text, (size_t)name->len, &op))
+		diag_error(name->loc, "unknown function '%.*s'", name->len, name->text);
+	int arity = b >= 0 ? builtin_arity[b] : op_info[op].arity;
+	const char *spelling = b >= 0 ? builtin_names[b] : op_info[op].spelling;
+	Expr *e = new_expr(p, b >= 0 ? E_BUILTIN : E_CALL, name->loc);
+	e->op = op;
+	e->builtin = (Builtin)(b >= 0 ? b : 0);
+	Expr *args[8];
+	int n = call_args(p, p->tok - 1, args);
+	const Token *close = p->tok++;
+	if (n != arity)
+		arity_error(name, close, spelling, arity, n);
 	e->nargs = n;
 	e->args = arena_alloc(p->arena, (size_t)n * sizeof *e->args);
 	memcpy(e->args, args, (size_t)n * sizeof *args);
@@ -402,6 +489,34 @@ static Expr *index_expr(Parser *p, Expr *base)
 	return grown(e);
 }
 
+/* A copy of e, node for node: an argument a body uses twice is two trees,
+ * so every pass over the AST stays linear in its size, which new_expr
+ * bounds (recursion as deep as the tree, SG_MAX_CHAIN, as in every pass). */
+static Expr *clone(Parser *p, const Expr *e)
+{
+	Expr *c = new_expr(p, e->kind, e->loc);
+	*c = *e;
+	if (e->nargs) {
+		c->args = arena_alloc(p->arena, (size_t)e->nargs * sizeof *c->args);
+		for (int k = 0; k < e->nargs; k++)
+			c->args[k] = clone(p, e->args[k]);
+	}
+	return c;
+}
+
+/* Inside a def's body, a parameter named t: a copy of its argument. */
+static Expr *def_param(Parser *p, const Token *t)
+{
+	if (!p->in_def)
+		return NULL;
+	for (int i = 0; i < p->in_def->nparams; i++) {
+		const Token *q = p->in_def->param[i];
+		if (q->len == t->len && !memcmp(q->text, t->text, (size_t)t->len))
+			return clone(p, p->def_args[i]);
+	}
+	return NULL;
+}
+
 /* primary = NUM | IDENT | call | "(" expr ")", then any [indices] */
 static Expr *primary(Parser *p)
 {
@@ -423,13 +538,16 @@ static Expr *primary(Parser *p)
 			    builtin_lookup(t->text, t->len) >= 0)
 				diag_error(t->loc, "function '%.*s' needs arguments: %.*s(...)",
 					   t->len, t->text, t->len, t->text);
-			Symbol *s = parse_lookup(p->m, t->text, (size_t)t->len);
-			if (!s)
-				diag_error(t->loc, "unknown name '%.*s'", t->len, t->text);
-			s->used = true;
-			e = new_expr(p, E_NAME, t->loc);
-			e->sym = s;
-			e->shape = s->shape;
+			e = def_param(p, t);
+			if (!e) {
+				Symbol *s = parse_lookup(p->m, t->text, (size_t)t->len);
+				if (!s)
+					diag_error(t->loc, "unknown name '%.*s'", t->len, t->text);
+				s->used = true;
+				e = new_expr(p, E_NAME, t->loc);
+				e->sym = s;
+				e->shape = s->shape;
+			}
 		}
 	} else if (accept(p, "(")) {
 		enter(p);
@@ -588,7 +706,7 @@ static Expr *expr(Parser *p)
 
 Expr *parse_expr_at(Arena *a, Model *m, const Token **pos)
 {
-	Parser p = {a, m, *pos, 0, NULL, 0, 0};
+	Parser p = {.arena = a, .m = m, .tok = *pos};
 	Expr *e = expr(&p);
 	*pos = p.tok;
 	return e;
@@ -858,6 +976,73 @@ static void stmt_let(Parser *p, const Token *name)
 	}
 }
 
+/* A def's name or parameter: an identifier that is no keyword, function
+ * or (for the name) model name. */
+static const Token *def_ident(Parser *p, const char *what)
+{
+	const Token *t = expect_ident(p, what);
+	Op op;
+	if (is_keyword(t))
+		diag_error(t->loc, "'%.*s' is a keyword and cannot be a name", t->len, t->text);
+	if (op_lookup_func(t->text, (size_t)t->len, &op) || builtin_lookup(t->text, t->len) >= 0)
+		diag_error(t->loc, "'%.*s' is a built-in function and cannot be a name",
+			   t->len, t->text);
+	return t;
+}
+
+static const char *line_text(Parser *p, const Token *first);
+
+/* def NAME "(" IDENT { "," IDENT } ")" "=" expr: the body is read at each
+ * call (expand); here only its end of line is found. */
+static void stmt_def(Parser *p, const Token *kw)
+{
+	const Token *name = def_ident(p, "a function name after 'def'");
+	Symbol *s = parse_lookup(p->m, name->text, (size_t)name->len);
+	Def *old = find_def(p, name, p->n_defs);
+	if (s || old)
+		diag_error(name->loc, "redefinition of '%.*s' (first defined at line %d)", name->len,
+			   name->text, s ? s->loc.line : old->name->loc.line);
+	if (p->n_defs == p->cap_defs) {
+		int cap = p->cap_defs ? 2 * p->cap_defs : 8;
+		Def *grown = arena_alloc(p->arena, (size_t)cap * sizeof *grown);
+		if (p->n_defs)
+			memcpy(grown, p->defs, (size_t)p->n_defs * sizeof *grown);
+		p->defs = grown;
+		p->cap_defs = cap;
+	}
+	Def *d = &p->defs[p->n_defs];
+	*d = (Def){.name = name};
+	if (!accept(p, "("))
+		diag_error(p->tok->loc, "expected '(' after 'def %.*s', found %s", name->len, name->text,
+			   tok_desc(p, p->tok));
+	do {
+		const Token *q = def_ident(p, "a parameter name");
+		for (int i = 0; i < d->nparams; i++)
+			if (d->param[i]->len == q->len && !memcmp(d->param[i]->text, q->text, (size_t)q->len))
+				diag_error(q->loc, "parameter '%.*s' is named twice", q->len, q->text);
+		if (d->nparams == MAX_DEF_PARAMS)
+			diag_error(q->loc, "a function takes at most %d parameters", MAX_DEF_PARAMS);
+		d->param[d->nparams++] = q;
+	} while (accept(p, ","));
+	if (!accept(p, ")"))
+		diag_error(p->tok->loc, "expected ',' or ')' after a parameter, found %s",
+			   tok_desc(p, p->tok));
+	if (!accept(p, "="))
+		diag_error(p->tok->loc, "expected '=' and the function's body, found %s",
+			   tok_desc(p, p->tok));
+	if (p->tok->kind == TK_NEWLINE || p->tok->kind == TK_EOF)
+		diag_error(p->tok->loc, "expected the function's body, found %s", tok_desc(p, p->tok));
+	d->body = p->tok;
+	while (p->tok->kind != TK_NEWLINE && p->tok->kind != TK_EOF)
+		p->tok++;
+	p->visible_defs = ++p->n_defs;
+	const char **texts = arena_alloc(p->arena, (size_t)p->n_defs * sizeof *texts);
+	if (p->m->n_defs)
+		memcpy(texts, p->m->defs, (size_t)p->m->n_defs * sizeof *texts);
+	texts[p->m->n_defs++] = line_text(p, kw);
+	p->m->defs = texts;
+}
+
 static void statement(Parser *p)
 {
 	const Token *t = p->tok;
@@ -873,6 +1058,8 @@ static void statement(Parser *p)
 		stmt_param(p);
 	else if (lex_is(t, "output"))
 		stmt_output(p);
+	else if (lex_is(t, "def"))
+		stmt_def(p, t);
 	else
 		stmt_let(p, t);
 	if (p->tok->kind != TK_NEWLINE && p->tok->kind != TK_EOF)
@@ -928,7 +1115,7 @@ Model *parse_model(Arena *a, const Source *src, const Token *toks, uint64_t seed
 	Model *m = arena_alloc(a, sizeof *m);
 	m->src = src;
 	m->seed = seed;
-	Parser p = {a, m, toks, 0, NULL, 0, 0};
+	Parser p = {.arena = a, .m = m, .tok = toks};
 	while (p.tok->kind != TK_EOF) {
 		if (p.tok->kind != TK_NEWLINE)
 			statement(&p);
@@ -936,6 +1123,11 @@ Model *parse_model(Arena *a, const Source *src, const Token *toks, uint64_t seed
 			p.tok++;
 	}
 	resolve_outputs(&p);
+	for (int i = 0; i < p.n_defs; i++)
+		if (!p.defs[i].used)
+			diag_warning(p.defs[i].name->loc, "function '%.*s' is never called (its body "
+				     "is checked only where it is called)", p.defs[i].name->len,
+				     p.defs[i].name->text);
 	/* "no loss" points at the last token of the file, not past its end */
 	Loc end = p.tok > toks ? p.tok[-1].loc : p.tok->loc;
 	for (const Token *t = p.tok; t > toks; t--)

@@ -94,6 +94,10 @@ typedef struct Loc {
 
 SG_NORETURN void diag_error(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
 void diag_warning(Loc loc, const char *fmt, ...) SG_PRINTF(2, 3);
+/* A note every error and warning prints until popped ("in the call of
+ * 'layer'" at the call), innermost first. */
+void diag_push_note(Loc loc, const char *msg);
+void diag_pop_note(void);
 SG_NORETURN void diag_fatal(const char *fmt, ...) SG_PRINTF(1, 2);
 /* A command-line usage error: "symgrad: error: ...", exit status 2 (errors
  * in input files and data exit 1). */
@@ -244,6 +248,8 @@ struct Model {
 	Loc name_loc;
 	Symbol **inputs, **params, **lets, **outputs; /* scalars, flat */
 	int n_inputs, n_params, n_lets, n_outputs;
+	const char **defs;  /* each def statement's text, for comments */
+	int n_defs;
 	int n_stmts;        /* binding statements */
 	Symbol **tensors;   /* inputs and params as declared (scalar or tensor) */
 	int n_tensors;

@@ -669,9 +669,14 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	lua_setfield(L, -2, "input_groups");
 	push_groups(L, m->outputs, m->n_outputs);
 	lua_setfield(L, -2, "output_groups");
-	/* the model's statements, for header comments */
+	/* the model's statements, for header comments: its functions first */
 	lua_createtable(L, m->n_lets, 0);
-	for (int i = 0, k = 0; i < m->n_lets; i++) {
+	int k = 0;
+	for (int i = 0; i < m->n_defs; i++) {
+		lua_pushstring(L, m->defs[i]);
+		lua_rawseti(L, -2, ++k);
+	}
+	for (int i = 0; i < m->n_lets; i++) {
 		const Symbol *s = m->lets[i];
 		if (s->tensor && s->tensor->elems[0] != s)
 			continue; /* a tensor binding is one statement */

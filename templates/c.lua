@@ -107,7 +107,7 @@ local function banner(put, m, file)
   put(" *")
   put(" * The model (", m.dtype, "):")
   for _, s in ipairs(m.statements) do
-    put(" *   ", s)
+    put(" *   ", comment_safe(s))
   end
   put(" */")
 end

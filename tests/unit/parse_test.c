@@ -300,3 +300,49 @@ Test(parse, diagnostic_exits_with_status_1, .exit_code = 1)
 	fclose(stderr);
 	parse_model(a, &src, lex_tokenize(a, &src, &n), 0);
 }
+
+/* ---- def: functions of the model, inlined at each call ---- */
+
+/* The AST binding name has in a whole model text. */
+static const char *ast_in(const char *text, const char *name)
+{
+	Unit *u = unit_compile(text, DT_DOUBLE);
+	if (u->failed)
+		cr_fatal("failed:\n%s", u->err);
+	return unit_ast(u, name);
+}
+
+/* A call is its body with each parameter replaced by the argument's
+ * expression (a parameter may shadow a model name), and defs may call
+ * earlier defs. */
+Test(parse, def_is_inlined)
+{
+	const char *with = ast_in("input x[3], y\nparam W[2, 3] = 0.5, b[2] = 0\n"
+				  "def sq(r) = r * r\n"
+				  "def layer(W, b, x) = sigmoid(W @ x + b)\n"
+				  "def loss2(x, y) = sq(x - y)\n"
+				  "h = layer(W, b, x)\nloss = loss2(h[0], y) + sq(h[1])\n", "loss");
+	const char *inl = ast_in("input x[3], y\nparam W[2, 3] = 0.5, b[2] = 0\n"
+				 "h = sigmoid(W @ x + b)\n"
+				 "loss = (h[0] - y) * (h[0] - y) + h[1] * h[1]\n", "loss");
+	cr_assert(eq(str, (char *)with, (char *)inl));
+}
+
+/* Shapes are checked per call: one def serves a vector and a scalar. */
+Test(parse, def_shapes_per_call)
+{
+	const char *a = ast_in("input x[2], y\nparam w = 1\ndef twice(v) = v + v\n"
+			       "loss = sum(twice(x)) * w + twice(y)\n", "loss");
+	cr_assert(eq(str, (char *)a, "loss = (+ (* (sum (+ x x)) w) (+ y y))"));
+}
+
+/* A body may call only the defs above it: no recursion, direct or mutual. */
+Test(parse, def_calls_only_earlier_defs)
+{
+	char *e = err_of("input x, y\nparam w = 1\ndef f(a) = f(a)\nloss = f(x) * w\n");
+	cr_assert(eq(str, e, "t.sg:3:12: error: a def may call only the defs above it, not 'f' "
+			     "(no recursion)"), "%s", e);
+	e = err_of("input x, y\nparam w = 1\ndef f(a) = g(a)\ndef g(a) = f(a)\nloss = g(x) * w\n");
+	cr_assert(eq(str, e, "t.sg:3:12: error: a def may call only the defs above it, not 'g' "
+			     "(no recursion)"), "%s", e);
+}
