@@ -600,10 +600,14 @@ static TVal *map_term(Tir *t, TVal *v, int k, TVal *adj)
  */
 static TVal *matmul_term(Tir *t, TVal *v, int k, TVal *adj)
 {
-	sg_check(!v->tx && !v->ty);
-	if (k == 0)
-		return tir_matmul(t, adj, v->args[1], v->m, v->n, v->k, false, true);
-	return tir_matmul(t, v->args[0], adj, v->k, v->m, v->n, true, false);
+	TVal *x = v->args[0], *y = v->args[1];
+	if (k == 0 && !v->tx) /* dX = dC @ Y^T */
+		return tir_matmul(t, adj, y, v->m, v->n, v->k, false, !v->ty);
+	if (k == 0) /* X stored transposed: its term is (dC @ Y^T)^T = Y @ dC^T */
+		return tir_matmul(t, y, adj, v->k, v->n, v->m, v->ty, true);
+	if (!v->ty) /* dY = X^T @ dC */
+		return tir_matmul(t, x, adj, v->k, v->m, v->n, !v->tx, false);
+	return tir_matmul(t, adj, x, v->n, v->m, v->k, true, v->tx); /* (X^T @ dC)^T */
 }
 
 /* The term adj(v) * dv/d(operand k), or NULL when no gradient flows. */
@@ -614,6 +618,8 @@ static TVal *term_for(Tir *t, TVal *v, int k, TVal *adj)
 	case T_MATMUL: return matmul_term(t, v, k, adj);
 	case T_FOLD: return v->op == OP_ADD ? tir_bcast(t, adj, v->args[0]) : NULL;
 	case T_VIEW: return tir_scatter(t, adj, v->off, v->args[0]);
+	case T_SCATTER: return tir_view(t, adj, v->off, v->args[0]->shape); /* concat's pieces */
+	case T_ACC: return adj;
 	default: return NULL;
 	}
 }

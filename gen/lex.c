@@ -184,7 +184,7 @@ static void lex_punct(Lexer *lx)
 			diag_error(loc_at(lx, s, (int)n), "'%s' is not an operator of symgrad: write %s",
 				   misspelled[i][0], misspelled[i][1]);
 	}
-	if (!strchr("+-*/^(),=[]~@<>", c) || c == '\0') {
+	if (!strchr("+-*/^(),=[]~@<>:'", c) || c == '\0') {
 		int n = utf8_len((const unsigned char *)s,
 				 (const unsigned char *)lx->src->text + lx->src->len);
 		diag_error(loc_at(lx, s, n ? n : 1), "unexpected character '%.*s'",

@@ -930,6 +930,23 @@ static void name_values(Lower *l)
 
 /* ---- the whole ---- */
 
+/* About how many scalar operations a builtin makes: views none. */
+static long builtin_cost(const Expr *e)
+{
+	switch (e->builtin) {
+	case B_TRANSPOSE:
+	case B_FLATTEN:
+	case B_RESHAPE:
+	case B_CONCAT:
+		return 0;
+	case B_OUTER:
+	case B_CLAMP:
+		return 2L * shape_size(e->shape);
+	default:
+		return 4L * shape_size(e->args[0]->shape);
+	}
+}
+
 long loop_estimate(const Model *m)
 {
 	long ops = 0;
@@ -952,7 +969,7 @@ long loop_estimate(const Model *m)
 				ops += rows * cols * (2 * k - 1);
 				break;
 			}
-			case E_BUILTIN: ops += 4L * shape_size(e->args[0]->shape); break;
+			case E_BUILTIN: ops += builtin_cost(e); break;
 			/* a scalar operation has nothing to loop over: a chain of
 			 * them stays unrolled, however long */
 			case E_UNARY:

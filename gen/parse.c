@@ -117,8 +117,9 @@ static void list_push(Arena *a, Symbol ***list, int *n, Symbol *s)
 /* ---- built-in functions over vectors ---- */
 
 const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "logsumexp",
-					   "mse", "bce", "bce_logits", "cross_entropy", "clamp"};
-const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3};
+					   "mse", "bce", "bce_logits", "cross_entropy", "clamp",
+					   "transpose", "outer", "flatten", "reshape", "concat"};
+const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 3, 2};
 
 static int builtin_lookup(const char *name, int len)
 {
@@ -309,6 +310,24 @@ static Expr *binary(Parser *p, Op op, const Token *t, Expr *a, Expr *b)
 	return grown(e);
 }
 
+/* reshape(x, rows, cols): whole-number literals whose product is x's size. */
+static Shape reshape_shape(Parser *p, const Token *name, Expr **args)
+{
+	int dim[2];
+	for (int k = 0; k < 2; k++) {
+		const Expr *d = args[k + 1];
+		if (d->kind != E_NUM || d->num != floor(d->num) || d->num < 1 || d->num > SG_MAX_DIM)
+			diag_error(d->loc, "reshape's sizes must be whole numbers from 1 to %d",
+				   SG_MAX_DIM);
+		dim[k] = (int)d->num;
+	}
+	int size = shape_size(args[0]->shape);
+	if ((long)dim[0] * dim[1] != size)
+		diag_error(name->loc, "reshape(%s, %d, %d): %d elements cannot be %d x %d",
+			   shape_text(p->arena, args[0]->shape), dim[0], dim[1], size, dim[0], dim[1]);
+	return (Shape){2, {dim[0], dim[1]}};
+}
+
 /* The shape a built-in function gives its arguments, or a shape error. */
 static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 {
@@ -349,6 +368,24 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 				c->classes = x.dim[0];
 		}
 		return scalar;
+	case B_TRANSPOSE:
+		return x.rank == 2 ? (Shape){2, {x.dim[1], x.dim[0]}} : x;
+	case B_OUTER:
+		if (x.rank != 1 || y.rank != 1)
+			diag_error(name->loc, "outer needs two vectors, not %s and %s", shape_text(a, x),
+				   shape_text(a, y));
+		return (Shape){2, {x.dim[0], y.dim[0]}};
+	case B_FLATTEN:
+		return x.rank == 0 ? x : (Shape){1, {shape_size(x), 0}};
+	case B_RESHAPE:
+		return reshape_shape(p, name, args);
+	case B_CONCAT:
+		if (x.rank != 1 || y.rank != 1)
+			diag_error(name->loc, "concat needs two vectors, not %s and %s (flatten a matrix "
+					      "first)", shape_text(a, x), shape_text(a, y));
+		if ((long)x.dim[0] + y.dim[0] > SG_MAX_DIM)
+			diag_error(name->loc, "concat makes a vector longer than %d (limit)", SG_MAX_DIM);
+		return (Shape){1, {x.dim[0] + y.dim[0], 0}};
 	case B_CLAMP: /* elementwise: a scalar bound broadcasts */
 		return broadcast(p, name->loc, "'clamp'", broadcast(p, name->loc, "'clamp'", x, y),
 				 args[2]->shape);
@@ -461,6 +498,68 @@ static Expr *call(Parser *p, const Token *name)
 }
 
 /* index = "[" NUM { "," NUM } "]": constant indices into a vector or matrix */
+/* A whole number n in [0, max] (max: the dimension's size, also allowed as
+ * a range's end when end is set). */
+static int index_number(Parser *p, int size, int dim, Shape s, bool end)
+{
+	const Token *t = p->tok;
+	if (t->kind != TK_NUM || t->num != floor(t->num) || memchr(t->text, '.', (size_t)t->len) ||
+	    memchr(t->text, 'e', (size_t)t->len))
+		diag_error(t->loc, "an index must be a whole number like 0 or 3");
+	if (t->num > size || (t->num == size && !end))
+		diag_error(t->loc, "index %.0f is out of range for dimension %d of %s", t->num,
+			   dim + 1, shape_text(p->arena, s));
+	p->tok++;
+	return (int)t->num;
+}
+
+/* Component k of an index: NUM, or a range [NUM] ":" [NUM] whose bounds
+ * default to the whole dimension. */
+static void index_part(Parser *p, Expr *e, Shape s, int k)
+{
+	const Token *t = p->tok;
+	int size = s.dim[k], lo = 0, hi = size;
+	bool has_lo = t->kind == TK_NUM;
+	if (has_lo)
+		lo = index_number(p, size, k, s, false);
+	e->range[k] = accept(p, ":");
+	if (!e->range[k] && !has_lo)
+		diag_error(t->loc, "expected an index or a range like 1:3, found %s", tok_desc(p, t));
+	if (e->range[k] && p->tok->kind == TK_NUM)
+		hi = index_number(p, size, k, s, true);
+	if (e->range[k] && hi <= lo)
+		diag_error(t->loc, "the range %d:%d of dimension %d of %s is empty", lo, hi, k + 1,
+			   shape_text(p->arena, s));
+	e->idx[k] = lo;
+	e->end[k] = e->range[k] ? hi : lo + 1;
+}
+
+/* Shape and offset of e's view into base shape s: one index drops its
+ * dimension, a range keeps it; only contiguous views are allowed. */
+static void index_view(Parser *p, Expr *e, Shape s, Loc at)
+{
+	int rows = s.dim[0], cols = s.rank == 2 ? s.dim[1] : 1;
+	bool row_range = e->range[0];
+	if (s.rank == 2 && e->nidx == 1) { /* M[i] or M[a:b]: whole rows */
+		e->idx[1] = 0, e->end[1] = cols, e->range[1] = true;
+	}
+	int r = e->end[0] - e->idx[0], c = s.rank == 2 ? e->end[1] - e->idx[1] : 1;
+	if (s.rank == 2 && row_range && r > 1 && c < cols)
+		diag_error(at, "this slice takes part of each of rows %d to %d of a %s matrix, which "
+			       "is not one contiguous piece (not supported yet: slice each row)",
+			   e->idx[0], e->end[0] - 1, shape_text(p->arena, s));
+	(void)rows;
+	e->off = e->idx[0] * cols + (s.rank == 2 ? e->idx[1] : 0);
+	if (s.rank == 1)
+		e->shape = row_range ? (Shape){1, {r, 0}} : (Shape){0, {0, 0}};
+	else if (row_range)
+		e->shape = (Shape){2, {r, c}};
+	else
+		e->shape = e->range[1] ? (Shape){1, {c, 0}} : (Shape){0, {0, 0}};
+}
+
+/* index = "[" part { "," part } "]", part = NUM | [NUM] ":" [NUM]:
+ * an element, a row, or a contiguous slice (v[2:5], M[1:3], M[0, 2:4]) */
 static Expr *index_expr(Parser *p, Expr *base)
 {
 	const Token *open = p->tok - 1;
@@ -469,23 +568,16 @@ static Expr *index_expr(Parser *p, Expr *base)
 	e->args = arena_alloc(p->arena, sizeof *e->args);
 	e->args[0] = base;
 	do {
-		const Token *t = p->tok;
-		if (t->kind != TK_NUM || t->num != floor(t->num) || memchr(t->text, '.', (size_t)t->len) ||
-		    memchr(t->text, 'e', (size_t)t->len))
-			diag_error(t->loc, "an index must be a whole number like 0 or 3");
 		if (e->nidx == 2 || e->nidx >= base->shape.rank)
-			diag_error(t->loc, "too many indices for %s", shape_text(p->arena, base->shape));
-		if (t->num >= base->shape.dim[e->nidx])
-			diag_error(t->loc, "index %.0f is out of range for dimension %d of %s", t->num,
-				   e->nidx + 1, shape_text(p->arena, base->shape));
-		e->idx[e->nidx++] = (int)t->num;
-		p->tok++;
+			diag_error(p->tok->loc, "too many indices for %s",
+				   shape_text(p->arena, base->shape));
+		index_part(p, e, base->shape, e->nidx++);
 	} while (accept(p, ","));
 	if (!accept(p, "]"))
 		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
-	e->shape.rank = base->shape.rank - e->nidx;
-	if (e->shape.rank == 1)
-		e->shape.dim[0] = base->shape.dim[1];
+	Loc at = open->loc;
+	at.len = (int)(p->tok[-1].text + 1 - open->text);
+	index_view(p, e, base->shape, at);
 	return grown(e);
 }
 
@@ -562,13 +654,26 @@ static Expr *primary(Parser *p)
 	} else {
 		diag_error(t->loc, "expected an expression, found %s", tok_desc(p, t));
 	}
-	while (lex_is(p->tok, "[")) {
-		if (e->shape.rank == 0)
-			diag_error(p->tok->loc, "a scalar cannot be indexed");
-		p->tok++;
-		e = index_expr(p, e);
+	for (;;) {
+		if (lex_is(p->tok, "[")) {
+			if (e->shape.rank == 0)
+				diag_error(p->tok->loc, "a scalar cannot be indexed");
+			p->tok++;
+			e = index_expr(p, e);
+		} else if (lex_is(p->tok, "'")) { /* W': transpose(W) */
+			Expr *t = new_expr(p, E_BUILTIN, p->tok->loc);
+			t->builtin = B_TRANSPOSE;
+			t->nargs = 1;
+			t->args = arena_alloc(p->arena, sizeof *t->args);
+			t->args[0] = e;
+			t->shape = e->shape.rank == 2 ? (Shape){2, {e->shape.dim[1], e->shape.dim[0]}}
+						      : e->shape;
+			p->tok++;
+			e = grown(t);
+		} else {
+			return e;
+		}
 	}
-	return e;
 }
 
 static Expr *unary(Parser *p);
@@ -1163,7 +1268,14 @@ static void dump_expr(FILE *out, const Expr *e)
 		return;
 	case E_INDEX:
 		dump_expr(out, e->args[0]);
-		fprintf(out, e->nidx == 2 ? "[%d,%d]" : "[%d]", e->idx[0], e->idx[1]);
+		for (int k = 0; k < e->nidx; k++) {
+			fputs(k ? "," : "[", out);
+			if (e->range[k])
+				fprintf(out, "%d:%d", e->idx[k], e->end[k]);
+			else
+				fprintf(out, "%d", e->idx[k]);
+		}
+		fputc(']', out);
 		return;
 	default:
 		fprintf(out, "(%s", e->kind == E_MATMUL ? "@" : e->kind == E_BUILTIN

@@ -179,7 +179,7 @@ typedef enum {
  * vectors, and clamp, elementwise. */
 typedef enum {
 	B_SUM, B_MEAN, B_DOT, B_SOFTMAX, B_LOGSUMEXP, B_MSE, B_BCE, B_BCE_LOGITS,
-	B_CROSS_ENTROPY, B_CLAMP, B_COUNT
+	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT, B_COUNT
 } Builtin;
 extern const char *const builtin_names[B_COUNT];
 extern const int builtin_arity[B_COUNT];
@@ -204,7 +204,10 @@ struct Expr {
 	Loc loc;            /* the operator or name token */
 	Shape shape;        /* inferred by the parser */
 	Builtin builtin;    /* E_BUILTIN */
-	int idx[2], nidx;   /* E_INDEX: constant indices */
+	int idx[2], nidx;   /* E_INDEX: constant indices (range starts) */
+	int end[2];         /*   each one's end: idx + 1, or a range's (exclusive) */
+	bool range[2];      /*   written as a range lo:hi */
+	int off;            /*   the flat offset of the contiguous view it is */
 	int height;         /* longest path to a leaf: bounds recursion on the tree */
 };
 

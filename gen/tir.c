@@ -403,6 +403,15 @@ static TVal *mean_of(Tir *t, TVal *x)
 	return tir_map(t, OP_DIV, tir_fold(t, OP_ADD, x), tir_const(t, x->size));
 }
 
+/* concat(a, b) of vectors: each placed in the whole, then the two pieces,
+ * which share no element, together (no addition happens). */
+static TVal *concat(Tir *t, TVal *a, TVal *b)
+{
+	int n = a->size + b->size;
+	TVal like = {.size = n, .shape = {1, {n, 0}}};
+	return tir_acc(t, tir_scatter(t, a, 0, &like), tir_scatter(t, b, a->size, &like));
+}
+
 static TVal *lower_builtin(Tir *t, const Expr *e)
 {
 	TVal *x = lower(t, e->args[0]);
@@ -441,6 +450,19 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 		TVal *pick = tir_map(t, OP_MUL, tir_map(t, OP_EQ, y, iota(t, x->size)), x);
 		return tir_map(t, OP_SUB, lse, tir_fold(t, OP_ADD, pick));
 	}
+	case B_TRANSPOSE: /* a vector, or a matrix with one row or column: the same elements */
+		if (e->args[0]->shape.rank == 2 && e->args[0]->shape.dim[0] > 1 &&
+		    e->args[0]->shape.dim[1] > 1)
+			diag_error(e->loc, "a transposed %s matrix can only be an operand of '@' (for "
+					   "now)", shape_text(t->arena, e->args[0]->shape));
+		return x;
+	case B_OUTER: /* a [n, 1] @ [1, m] product: each element one multiplication */
+		return tir_matmul(t, x, y, x->size, 1, y->size, false, false);
+	case B_FLATTEN: /* the same elements in the same order */
+	case B_RESHAPE:
+		return x;
+	case B_CONCAT:
+		return concat(t, x, y);
 	case B_CLAMP: { /* PyTorch's min(max(x, lo), hi), as where(x < lo, lo, x) then where(m > hi, hi, m) */
 		TVal *lo = y, *hi = lower(t, e->args[2]);
 		TVal *m = tir_map3(t, OP_WHERE, tir_map(t, OP_LT, x, lo), lo, x);
@@ -453,29 +475,35 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 }
 
 /* A @ B; a vector acts as a row (on the left) or a column (on the right). */
+/* Whether e is a matrix transposed, W' (its stored matrix: *inner). */
+static bool transposed(const Expr *e, const Expr **inner)
+{
+	if (e->kind != E_BUILTIN || e->builtin != B_TRANSPOSE || e->args[0]->shape.rank != 2)
+		return false;
+	*inner = e->args[0];
+	return true;
+}
+
+/* x @ y; a transposed operand (W' @ x) is the stored matrix read
+ * transposed (tx, ty), as reverse mode's own products are. */
 static TVal *lower_matmul(Tir *t, const Expr *e)
 {
 	const Expr *x = e->args[0], *y = e->args[1];
 	int m = x->shape.rank == 2 ? x->shape.dim[0] : 1;
 	int k = x->shape.dim[x->shape.rank - 1];
 	int n = y->shape.rank == 2 ? y->shape.dim[1] : 1;
+	bool tx = transposed(x, &x), ty = transposed(y, &y);
 	TVal *a = lower(t, x), *b = lower(t, y);
 	if (m == 1 && n == 1) /* vector @ vector is dot(a, b): the same value, one value */
 		return tir_fold(t, OP_ADD, tir_map(t, OP_MUL, a, b));
-	return tir_matmul(t, a, b, m, k, n, false, false);
+	return tir_matmul(t, a, b, m, k, n, tx, ty);
 }
+
 
 static TVal *lower_index(Tir *t, const Expr *e)
 {
-	const Expr *base = e->args[0];
-	TVal *v = lower(t, base);
-	if (e->nidx == base->shape.rank) {
-		int cols = base->shape.rank == 2 ? base->shape.dim[1] : 1;
-		int at = e->nidx == 2 ? e->idx[0] * cols + e->idx[1] : e->idx[0];
-		return tir_view(t, v, at, scalar_shape());
-	}
-	int cols = base->shape.dim[1];
-	return tir_view(t, v, e->idx[0] * cols, (Shape){1, {cols, 0}}); /* a matrix's row */
+	/* the parser made every index a contiguous piece: its offset and shape */
+	return tir_view(t, lower(t, e->args[0]), e->off, e->shape);
 }
 
 static TVal *lower(Tir *t, const Expr *e)

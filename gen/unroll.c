@@ -119,15 +119,19 @@ static void contrib(Dag *d, Grad *g, Node *parent, Node *child, Node *term, Node
 /* A product's terms: through each product node of each element of C. */
 static void matmul_contribs(Dag *d, Grad *g, const TStep *s, int first)
 {
-	/* the term is dC @ Y^T (k = 0) or X^T @ dC (k = 1): dC is its operand k */
-	const TVal *v = s->parent, *x = v->args[0], *y = v->args[1], *adj = s->term->args[s->k];
+	/* the term (diff.c matmul_term) is dC @ Y^T or Y @ dC^T (k = 0, X stored
+	 * transposed), X^T @ dC or dC^T @ X (k = 1, Y stored transposed) */
+	const TVal *v = s->parent, *x = v->args[0], *y = v->args[1];
+	int at = s->k == 0 ? v->tx : !v->ty;
+	const TVal *adj = s->term->args[at];
 	for (int i = 0; i < v->m; i++)
 		for (int j = 0; j < v->n; j++) {
 			Node *dc = adj->elems[i * v->n + j];
 			if (!dc)
 				continue;
 			for (int t = 0; t < v->k; t++) {
-				int xi = i * v->k + t, yi = t * v->n + j;
+				int xi = v->tx ? t * v->m + i : i * v->k + t;
+				int yi = v->ty ? j * v->k + t : t * v->n + j;
 				Node *prod = simp_mul(d, x->elems[xi], y->elems[yi]);
 				if (prod->id < g->n_forward && !g->adj[prod->id])
 					g->adj[prod->id] = dc;
@@ -185,7 +189,8 @@ Grad *unroll(Dag *d, Tir *t, Model *m)
 	for (int i = 0; i < t->n_forward; i++) {
 		TVal *v = t->vals[i], *a = t->adj[i];
 		for (int e = 0; a && e < v->size; e++)
-			if (a->elems[e] && v->elems[e]->id < g->n_forward && !g->adj[v->elems[e]->id])
+			if (a->elems[e] && v->elems[e] && v->elems[e]->id < g->n_forward &&
+			    !g->adj[v->elems[e]->id])
 				g->adj[v->elems[e]->id] = a->elems[e];
 	}
 	for (int i = 0; i < g->n_forward; i++)
