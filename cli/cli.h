@@ -4,7 +4,7 @@
  * options, print and exit live here, and call the libraries.
  *
  *   main.c     symgrad [COMMAND]: gen, and the dispatch of every command
- *   cmd.c      train, predict, eval on a loaded model
+ *   cmd.c      train, predict, eval, test on a loaded model
  *   explain.c  explain and graph
  *   check.c    check hand derivations
  *   args.c     the one command-line reader every command uses
@@ -46,11 +46,12 @@ int args_uint(args *a, unsigned long long *out);
 /* Prints "symgrad: error: ..." and the usage line; returns 2. */
 int args_error(const args *a, const char *fmt, ...) SG_PRINTF(2, 3);
 
-/* ---- cmd.c: the train / predict / eval subcommands on a loaded model ---- */
+/* ---- cmd.c: the train / predict / eval / test subcommands on a loaded model ---- */
 /* argv[0] is the subcommand name; returns the process exit status. */
 int sg_cmd_train(const sg_model *m, int argc, char **argv);
 int sg_cmd_predict(const sg_model *m, int argc, char **argv);
 int sg_cmd_eval(const sg_model *m, int argc, char **argv);
+int sg_cmd_test(const sg_model *m, int argc, char **argv);
 
 /* ---- explain.c: explain and graph ---- */
 void at_parse(const Model *m, const char *spec, const char *params_file, double *params,

@@ -3,7 +3,7 @@
  *
  *   symgrad                      train the built-in lecture-4 model
  *   symgrad gen MODEL.sg ...     write NAME_grad.c / NAME_grad.h
- *   symgrad train|predict|eval MODEL.sg ...   compile at run time and run
+ *   symgrad train|predict|eval|test MODEL.sg ...   compile at run time and run
  *
  * The passes run in order: lex, parse, dag, diff, sched, template, emit;
  * --dump=STAGE prints the IR after a stage and stops.
@@ -25,6 +25,7 @@ static const char usage_text[] =
 	"  train MODEL.sg     compile the model with the system C compiler and train it\n"
 	"  predict MODEL.sg   print the outputs for each data row\n"
 	"  eval MODEL.sg      print loss and gradient at one point (--at x=1,w=2)\n"
+	"  test MODEL.sg      print the mean loss and metrics on data (--metric accuracy)\n"
 	"  check MODEL.sg     check hand derivations: --hand FILE or --hand-c FILE.c[:FUNC]\n"
 	"  explain MODEL.sg   the forward and backward pass at a point (--at x=2,y=4,w=1)\n"
 	"  graph MODEL.sg     the computational graph: -o FILE.dot|svg|png [--at ...]\n"
@@ -46,7 +47,7 @@ static const char usage_text[] =
 	"  --depfile FILE     write a Makefile depfile (for build systems)\n"
 	"  --help, --version\n"
 	"\n"
-	"train, predict and eval options: see README.md, or symgrad train --help\n";
+	"train, predict, eval and test options: see README.md, or symgrad train --help\n";
 
 /* The exit status once standard output is flushed: status, or 1 with a
  * message when anything written to it was lost (a full disk, a closed
@@ -485,6 +486,8 @@ int main(int argc, char **argv)
 		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_predict);
 	} else if (!strcmp(argv[1], "eval")) {
 		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_eval);
+	} else if (!strcmp(argv[1], "test")) {
+		status = run_model(the_arena, NULL, NULL, argc - 1, argv + 1, sg_cmd_test);
 	} else {
 		fprintf(stderr, "symgrad: error: unknown command '%s'\n", argv[1]);
 		usage(2);

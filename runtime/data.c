@@ -71,6 +71,20 @@ sg_data *sg_data_new(size_t n_rows, int n_cols, const char *source)
 	return d;
 }
 
+/* The n rows of d from row first, copied with their line numbers. */
+sg_data *sg_data_slice(const sg_data *d, size_t first, size_t n)
+{
+	sg_data *s = sg_data_new(n, d->n_cols, d->source);
+	size_t nc = (size_t)d->n_cols;
+
+	if (!s)
+		return NULL;
+	memcpy(s->x, d->x + first * nc, n * nc * sizeof *s->x);
+	if (d->line)
+		memcpy(s->line, d->line + first, n * sizeof *s->line);
+	return s;
+}
+
 /* Frees d and its arrays; NULL is ignored. */
 void sg_data_free(sg_data *d)
 {

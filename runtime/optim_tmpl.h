@@ -83,12 +83,41 @@ static void FN(adam)(int n, REAL *p, const REAL *g, REAL *m, REAL *v,
 	}
 }
 
+/* Coupled weight decay (torch.optim.SGD and Adam): the gradient becomes
+ * grad.add(param, alpha=wd), one fused rounding, written to out. */
+static const REAL *FN(coupled_decay)(int n, const REAL *p, const REAL *g,
+				     REAL *out, double wd)
+{
+	REAL a = (REAL)wd;
+	int i;
+
+	for (i = 0; i < n; i++)
+		out[i] = FMA(a, p[i], g[i]);
+	return out;
+}
+
+/* AdamW's decoupled decay, param.mul_(1 - lr*wd): the factor is a Python
+ * float (double), rounded to REAL by the kernel. */
+static void FN(decoupled_decay)(int n, REAL *p, double lr, double wd)
+{
+	REAL f = (REAL)(1.0 - lr * wd);
+	int i;
+
+	for (i = 0; i < n; i++)
+		p[i] = p[i] * f;
+}
+
 /* One step of o on p with gradient g. */
 void FN(sg_optim_step)(sg_optim *o, REAL *p, const REAL *g)
 {
 	REAL *s = (REAL *)o->state;
+	double wd = o->opts.weight_decay;
 
 	o->t++;
+	if (wd != 0 && o->opts.kind == SG_OPTIM_ADAMW)
+		FN(decoupled_decay)(o->n, p, o->opts.lr, wd);
+	else if (wd != 0)
+		g = FN(coupled_decay)(o->n, p, g, (REAL *)o->wd_g, wd);
 	switch (o->opts.kind) {
 	case SG_OPTIM_SGD:
 		FN(sgd)(o->n, p, g, o->opts.lr);
@@ -98,6 +127,7 @@ void FN(sg_optim_step)(sg_optim *o, REAL *p, const REAL *g)
 			     o->opts.momentum);
 		break;
 	case SG_OPTIM_ADAM:
+	case SG_OPTIM_ADAMW:
 		FN(adam)(o->n, p, g, s, s + o->n, o->t, &o->opts);
 		break;
 	}

@@ -148,6 +148,9 @@ sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
  * else 0; sg_class_ok says whether v is a valid index for that many. */
 int sg_class_input(const sg_model *m, int i);
 int sg_class_ok(double v, int classes);
+/* A new table of the n rows of d from row first (lines kept); NULL when
+ * out of memory. */
+sg_data *sg_data_slice(const sg_data *d, size_t first, size_t n);
 /* An empty table (rows zeroed) of n_rows rows and n_cols columns. */
 sg_data *sg_data_new(size_t n_rows, int n_cols, const char *source);
 /* Row i (n_cols doubles). */
@@ -170,7 +173,8 @@ int sg_params_load(const char *path, const sg_model *m, double *p,
 typedef enum sg_optim_kind {
 	SG_OPTIM_SGD,      /* p -= lr*g */
 	SG_OPTIM_MOMENTUM, /* buf = momentum*buf + g (first buf = g); p -= lr*buf */
-	SG_OPTIM_ADAM      /* torch.optim.Adam, no weight decay, no amsgrad */
+	SG_OPTIM_ADAM,     /* torch.optim.Adam, no amsgrad */
+	SG_OPTIM_ADAMW     /* torch.optim.AdamW: Adam with decoupled decay */
 } sg_optim_kind;
 
 typedef struct sg_optim_opts {
@@ -180,13 +184,16 @@ typedef struct sg_optim_opts {
 	double beta1;    /* 0.9 */
 	double beta2;    /* 0.999 */
 	double eps;      /* 1e-8 */
+	/* 0; sgd, momentum, adam: g + wd*p replaces g (before momentum, as
+	 * torch.optim.SGD and Adam); adamw: p *= 1 - lr*wd before the step */
+	double weight_decay;
 } sg_optim_opts;
 
 typedef struct sg_optim sg_optim;
 
 /* The defaults above (plain SGD). */
 sg_optim_opts sg_optim_defaults(void);
-/* Parses "sgd", "momentum" or "adam"; -1 if unknown. */
+/* Parses "sgd", "momentum", "adam" or "adamw"; -1 if unknown. */
 int sg_optim_parse_kind(const char *s, sg_optim_kind *kind);
 /* An optimizer for n parameters stored as real_size-byte reals
  * (sizeof(double) or sizeof(float)); NULL and *err on failure. */
@@ -196,13 +203,97 @@ sg_optim *sg_optim_new(const sg_optim_opts *o, int n, int real_size,
  * float exactly like PyTorch on float32 tensors. */
 void sg_optim_step_d(sg_optim *o, double *p, const double *g);
 void sg_optim_step_f(sg_optim *o, float *p, const float *g);
+/* Sets the learning rate of the next steps (for schedules). */
+void sg_optim_set_lr(sg_optim *o, double lr);
 /* Forgets the state (momentum buffers, Adam moments, step count). */
 void sg_optim_reset(sg_optim *o);
 void sg_optim_free(sg_optim *o);
 
+/* Learning-rate schedules, stepped once per epoch, with the recursive
+ * (chainable) formulas of PyTorch's get_lr():
+ *   step:S:G      StepLR(step_size=S, gamma=G)
+ *   exp:G         ExponentialLR(gamma=G)
+ *   cosine:T[:E]  CosineAnnealingLR(T_max=T, eta_min=E (0)) */
+typedef enum sg_sched_kind {
+	SG_SCHED_NONE, /* constant */
+	SG_SCHED_STEP,
+	SG_SCHED_EXP,
+	SG_SCHED_COSINE
+} sg_sched_kind;
+
+typedef struct sg_lr_sched {
+	sg_sched_kind kind;
+	long step_size, t_max;
+	double gamma, eta_min;
+} sg_lr_sched;
+
+/* Parses a schedule written as above; -1 with *err (a plain message). */
+int sg_lr_sched_parse(const char *s, sg_lr_sched *out, sg_error *err);
+/* The learning rate of epoch `epoch` (>= 1, 0-based) given base_lr and
+ * lr, the rate of the epoch before: PyTorch's value after `epoch` calls of
+ * scheduler.step(). */
+double sg_lr_sched_next(const sg_lr_sched *s, double base_lr, double lr,
+			long epoch);
+
+/* ---- metric.c: accuracy, mse and mae ---- */
+
+typedef enum sg_metric_kind {
+	SG_METRIC_ACCURACY,
+	SG_METRIC_MSE,
+	SG_METRIC_MAE
+} sg_metric_kind;
+
+/* A metric comparing one output of the model (out..out+n_out of the flat
+ * outputs) with one input, the target (target..target+n_target of the
+ * flat inputs), summed over rows. */
+typedef struct sg_metric {
+	sg_metric_kind kind;
+	int out, n_out, target, n_target;
+	double sum;
+	size_t count;
+} sg_metric;
+
+/* Parses "accuracy", "mse" or "mae"; -1 if unknown. */
+int sg_metric_parse_kind(const char *s, sg_metric_kind *kind);
+const char *sg_metric_name(sg_metric_kind kind);
+/* Sets up *mt for model m.  output and target name a model output and a
+ * model input (a tensor by its bare name); NULL picks the defaults: the
+ * first output, and the one cross_entropy class input or else the last
+ * input.  -1 with *err (a plain message) when they do not fit the kind:
+ * accuracy needs a vector output and a class input (argmax), or a
+ * one-element output and target (output > 0.5 against a 0/1 target); mse
+ * and mae need an output and a target of the same size. */
+int sg_metric_setup(sg_metric *mt, sg_metric_kind kind, const sg_model *m,
+		    const char *output, const char *target, sg_error *err);
+void sg_metric_reset(sg_metric *mt);
+/* Adds one row: its inputs and the model's outputs. */
+void sg_metric_add(sg_metric *mt, const double *in, const double *out);
+/* The mean over the rows added (accuracy in [0, 1]); NaN with no rows. */
+double sg_metric_value(const sg_metric *mt);
+
 /* ---- train.c: the training loop ---- */
 
 typedef struct sg_trainer sg_trainer;
+
+/* Why sg_trainer_run stopped. */
+typedef enum sg_stop {
+	SG_STOP_EPOCHS,   /* all epochs done */
+	SG_STOP_PATIENCE, /* no better validation loss for `patience` epochs */
+	SG_STOP_TARGET    /* the loss reached target_loss */
+} sg_stop;
+
+/* What the trainer knows after an epoch (sg_trainer_stats). */
+typedef struct sg_epoch_stats {
+	long epoch;           /* 0-based, the last epoch run */
+	double lr;            /* its learning rate */
+	double grad_norm;     /* mean over its steps of the gradient's 2-norm,
+			       * before clipping */
+	double val_loss;      /* mean validation loss after it; NaN without */
+	long best_epoch;      /* epoch of the lowest val_loss so far, or -1 */
+	double best_val_loss;
+	int last;             /* training stops after this epoch */
+	sg_stop stop;         /* and why (when last) */
+} sg_epoch_stats;
 
 /* What a step hook sees: the step's rows and the loss before the update. */
 typedef struct sg_step_info {
@@ -226,6 +317,19 @@ typedef struct sg_train_opts {
 	void (*on_epoch)(void *ctx, const sg_trainer *t, long epoch,
 			 double mean_loss, double last_loss);
 	void *ctx;
+	sg_lr_sched sched;   /* learning-rate schedule (none) */
+	double clip_norm;    /* > 0: scale each step's gradient by
+			      * clip_norm / (norm + 1e-6) when that is < 1,
+			      * as torch.nn.utils.clip_grad_norm_ */
+	const sg_data *val;  /* validation table evaluated after each epoch */
+	sg_metric *val_metrics; /* reset and evaluated on val each epoch */
+	int n_val_metrics;
+	long patience;       /* > 0 (needs val): stop when val_loss has not
+			      * improved for this many epochs; either way the
+			      * parameters of the best epoch are kept */
+	int use_target_loss; /* stop once the loss (val_loss when there is
+			      * val) is <= target_loss */
+	double target_loss;
 } sg_train_opts;
 
 /* The defaults above. */
@@ -242,14 +346,22 @@ void sg_trainer_set_params(sg_trainer *t, const double *p);
 void sg_trainer_get_params(const sg_trainer *t, double *p);
 /* The current gradient of parameter i (of the last step), widened. */
 double sg_trainer_grad(const sg_trainer *t, int i);
-/* Trains for opts.epochs epochs on d.  Returns 0, or -1 with *err filled
+/* Trains for opts.epochs epochs on d, or fewer (sg_trainer_stats says
+ * why), calling on_epoch after each.  Returns 0, or -1 with *err filled
  * when a loss or gradient was not finite (the parameters are then the last
- * finite ones) or d does not fit the model. */
+ * finite ones, or with patience the best ones) or d does not fit the
+ * model. */
 int sg_trainer_run(sg_trainer *t, const sg_data *d, sg_error *err);
 /* Runs one epoch (number epoch, 0-based); *mean_loss gets the mean
  * per-sample loss.  Same failures as sg_trainer_run. */
 int sg_trainer_epoch(sg_trainer *t, const sg_data *d, long epoch,
 		     double *mean_loss, sg_error *err);
+/* Mean per-sample loss of d at the current parameters, and the metrics
+ * (reset first) over d's rows; -1 with *err when d does not fit. */
+int sg_trainer_evaluate(sg_trainer *t, const sg_data *d, sg_metric *mt,
+			int n_mt, double *mean_loss, sg_error *err);
+/* The statistics of the last epoch run by sg_trainer_run. */
+const sg_epoch_stats *sg_trainer_stats(const sg_trainer *t);
 /* Evaluates the model's outputs at inputs (n_inputs doubles) with the
  * current parameters, widened into out (n_outputs doubles). */
 void sg_trainer_predict(sg_trainer *t, const double *inputs,

@@ -14,6 +14,12 @@
  * before the update that uses it.  A non-finite loss or gradient stops
  * training before the update; an update that makes a parameter non-finite
  * is undone: the parameters are always the last finite ones.
+ *
+ * Around the epochs, sg_trainer_run steps the learning-rate schedule,
+ * evaluates the validation table, and stops early on patience or a target
+ * loss; with patience, the parameters of the best validation loss are
+ * copied aside and put back at the end.  Each step's gradient norm is
+ * measured (and clipped with clip_norm) between the hook and the update.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +43,9 @@ struct sg_trainer {
 	void *xb;             /* gathered rows of a shuffled batch */
 	sg_rng rng;
 	double last_loss;     /* last step's mean loss before its update */
+	sg_epoch_stats stats; /* of the last epoch */
+	void *p_best;         /* parameters of the best validation loss */
+	double *eval_out;     /* n_outputs doubles for sg_trainer_evaluate */
 };
 
 static int report_nonfinite(const sg_trainer *t, const sg_data *d, long epoch,
@@ -142,8 +151,11 @@ sg_trainer *sg_trainer_new(const sg_model *m, const sg_train_opts *o,
 	t->g = reals(t, np);
 	t->g_tmp = reals(t, np);
 	t->io = reals(t, (size_t)m->n_inputs + (size_t)m->n_outputs);
+	t->p_best = reals(t, np);
+	t->eval_out = calloc((size_t)m->n_outputs + 1, sizeof *t->eval_out);
 	t->opt = sg_optim_new(&o->optim, m->n_params, m->real_size, err);
-	if (!t->p || !t->p_prev || !t->g || !t->g_tmp || !t->io || !t->opt) {
+	if (!t->p || !t->p_prev || !t->g || !t->g_tmp || !t->io || !t->opt ||
+	    !t->p_best || !t->eval_out) {
 		if (t->opt)
 			sg_errorf(err, "out of memory");
 		sg_trainer_free(t);
@@ -165,6 +177,8 @@ void sg_trainer_free(sg_trainer *t)
 	free(t->g);
 	free(t->g_tmp);
 	free(t->io);
+	free(t->p_best);
+	free(t->eval_out);
 	free(t->order);
 	free(t->xf);
 	free(t->xb);
@@ -287,20 +301,110 @@ static int check_classes(const sg_model *m, const sg_data *d, sg_error *err)
 	return 0;
 }
 
+/* Mean loss of d and its metrics at the current parameters. */
+int sg_trainer_evaluate(sg_trainer *t, const sg_data *d, sg_metric *mt,
+			int n_mt, double *mean_loss, sg_error *err)
+{
+	const sg_model *m = t->m;
+	double sum = 0;
+	size_t r;
+	int i;
+
+	if (d->n_cols != m->n_inputs)
+		return sg_errorf(err, "%s: error: %d columns, model '%s' has %d "
+				 "inputs", d->source, d->n_cols, m->name, m->n_inputs);
+	if (d->n_rows == 0)
+		return sg_errorf(err, "%s: error: no data rows", d->source);
+	if (t->is_float ? !m->forward_f : !m->forward_d)
+		return sg_errorf(err, "model '%s' has no forward function", m->name);
+	if (check_classes(m, d, err) < 0)
+		return -1;
+	for (i = 0; i < n_mt; i++)
+		sg_metric_reset(&mt[i]);
+	for (r = 0; r < d->n_rows; r++) {
+		const double *x = sg_data_row(d, r);
+		sum += t->is_float ? eval_row_f(t, x, t->eval_out)
+				   : eval_row_d(t, x, t->eval_out);
+		for (i = 0; i < n_mt; i++)
+			sg_metric_add(&mt[i], x, t->eval_out);
+	}
+	*mean_loss = sum / (double)d->n_rows;
+	return 0;
+}
+
+const sg_epoch_stats *sg_trainer_stats(const sg_trainer *t)
+{
+	return &t->stats;
+}
+
+/* Sets the learning rate of epoch e from the schedule. */
+static void schedule(sg_trainer *t, long e)
+{
+	double lr = e == 0 ? t->o.optim.lr
+			   : sg_lr_sched_next(&t->o.sched, t->o.optim.lr,
+					      t->stats.lr, e);
+
+	t->stats.epoch = e;
+	t->stats.lr = lr;
+	sg_optim_set_lr(t->opt, lr);
+}
+
+/* After epoch e with training loss mean: the validation loss, the best
+ * parameters, and whether to stop (stats.last, stats.stop). */
+static int after_epoch(sg_trainer *t, long e, double mean, sg_error *err)
+{
+	sg_epoch_stats *s = &t->stats;
+	double loss = mean;
+
+	s->epoch = e;
+	if (t->o.val) {
+		if (sg_trainer_evaluate(t, t->o.val, t->o.val_metrics,
+					t->o.n_val_metrics, &s->val_loss, err) < 0)
+			return -1;
+		loss = s->val_loss;
+		if (s->best_epoch < 0 || s->val_loss < s->best_val_loss) {
+			s->best_epoch = e;
+			s->best_val_loss = s->val_loss;
+			memcpy(t->p_best, t->p, (size_t)t->m->n_params * t->rs);
+		}
+	}
+	s->last = 1;
+	if (t->o.use_target_loss && loss <= t->o.target_loss)
+		s->stop = SG_STOP_TARGET;
+	else if (t->o.val && t->o.patience > 0 && e - s->best_epoch >= t->o.patience)
+		s->stop = SG_STOP_PATIENCE;
+	else if (e + 1 >= t->o.epochs)
+		s->stop = SG_STOP_EPOCHS;
+	else
+		s->last = 0;
+	return 0;
+}
+
 int sg_trainer_run(sg_trainer *t, const sg_data *d, sg_error *err)
 {
 	double mean;
 	long e;
+	int rc = 0;
 
-	if (check_classes(t->m, d, err) < 0)
+	if (check_classes(t->m, d, err) < 0 ||
+	    (t->o.val && check_classes(t->m, t->o.val, err) < 0))
 		return -1;
-	for (e = 0; e < t->o.epochs; e++) {
-		if (sg_trainer_epoch(t, d, e, &mean, err) < 0)
-			return -1;
-		if (t->o.on_epoch)
+	memset(&t->stats, 0, sizeof t->stats);
+	t->stats.val_loss = t->stats.best_val_loss = NAN;
+	t->stats.best_epoch = -1;
+	t->stats.stop = SG_STOP_EPOCHS;
+	for (e = 0; e < t->o.epochs && !t->stats.last && rc == 0; e++) {
+		schedule(t, e);
+		rc = sg_trainer_epoch(t, d, e, &mean, err);
+		if (rc == 0)
+			rc = after_epoch(t, e, mean, err);
+		if (rc == 0 && t->o.on_epoch)
 			t->o.on_epoch(t->o.ctx, t, e, mean, t->last_loss);
 	}
-	return 0;
+	/* with patience, the best parameters are kept, even after a failure */
+	if (t->o.val && t->o.patience > 0 && t->stats.best_epoch >= 0)
+		memcpy(t->p, t->p_best, (size_t)t->m->n_params * t->rs);
+	return rc;
 }
 
 /* Calls the step hook for rows order[first..first+k). */

@@ -131,6 +131,25 @@ static int FN(report_bad)(sg_trainer *t, const sg_data *d, long epoch,
 				bad >= 0 ? (double)gt[bad] : 0.0, err);
 }
 
+/* The 2-norm of g[0..n), summed in double; with clip_norm > 0, scales g
+ * by clip_norm / (norm + 1e-6) when that is below 1 (clip_grad_norm_). */
+static double FN(norm_and_clip)(REAL *g, int n, double clip_norm)
+{
+	double sum = 0, norm, coef;
+	REAL c;
+	int i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)g[i] * (double)g[i];
+	norm = sqrt(sum);
+	if (clip_norm > 0 && (coef = clip_norm / (norm + 1e-6)) < 1) {
+		c = (REAL)coef;
+		for (i = 0; i < n; i++)
+			g[i] = g[i] * c;
+	}
+	return norm;
+}
+
 /* Runs one epoch over the rows in t->order; see sg_trainer_epoch. */
 static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 		     double *mean_loss, sg_error *err)
@@ -141,7 +160,8 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 	size_t n = d->n_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
 	size_t first, k;
 	int np = m->n_params, bad;
-	double sum = 0, last = 0;
+	double sum = 0, last = 0, norms = 0;
+	long steps = 0;
 	REAL loss;
 
 	for (first = 0; first < n; first += k) {
@@ -154,6 +174,8 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 		last = (double)loss / (double)k;
 		if (t->o.on_step)
 			step_hook(t, epoch, first, k, (double)loss);
+		norms += FN(norm_and_clip)(t->g, np, t->o.clip_norm);
+		steps++;
 		FN(copy)(prev, p, np);
 		SG_CAT(sg_optim_step, SFX)(t->opt, p, t->g);
 		if (!FN(all_finite)(0, p, np)) {
@@ -165,7 +187,23 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 	}
 	*mean_loss = sum / (double)n;
 	t->last_loss = last;
+	t->stats.grad_norm = norms / (double)steps;
 	return 0;
+}
+
+/* Loss and outputs (widened into out) of one row of doubles. */
+static double FN(eval_row)(sg_trainer *t, const double *in, double *out)
+{
+	const sg_model *m = t->m;
+	REAL *xi = t->io, *yo = xi + m->n_inputs, loss;
+	int i;
+
+	for (i = 0; i < m->n_inputs; i++)
+		xi[i] = (REAL)in[i];
+	loss = m->FORWARD((const REAL *)t->p, xi, yo);
+	for (i = 0; i < m->n_outputs; i++)
+		out[i] = (double)yo[i];
+	return (double)loss;
 }
 
 /* Outputs at inputs (doubles) with the current parameters, widened. */

@@ -58,6 +58,23 @@ strict_c() {
 	[ -z "$reserved" ] || fail "$1 uses reserved identifiers: $reserved"
 }
 
+# usage_error TEXT ARGS...: symgrad ARGS exits 2, its first line of
+# standard error is "symgrad: error: TEXT", its second the usage line
+usage_error() {
+	want="symgrad: error: $1"
+	shift
+	run "$@"
+	expect_status 2
+	[ "$(head -1 err)" = "$want" ] || { fail "symgrad $*: expected '$want':"; cat err >&2; }
+	sed -n 2p err | grep -q '^usage: symgrad' || fail "symgrad $*: no usage line"
+	expect_empty out
+}
+
+# no_times FILE: FILE without the run-dependent "time ...s" and seconds
+no_times() {
+	sed -e 's/ time [0-9.]*s$//' -e 's/,[0-9.]*$//' "$1"
+}
+
 case $case in
 help)
 	for cmd in "--help" "-h" "help" "gen --help"; do
@@ -577,6 +594,147 @@ valid-c)
 		[ "$status" -eq 1 ] || fail "exit status $status, expected 1"
 		only_files . out err
 	fi
+	;;
+train-val)
+	# --val FILE and --val-split F: the validation loss beside the loss
+	data=$root/examples/lecture04/data.csv
+	printf 'x,y\n4,8\n' >val.csv
+	run train "$linear" --data "$data" --val val.csv --epochs 2
+	expect_status 0
+	no_times err >got
+	# val_loss (4 w - 8)^2 at w = 1.260688 after epoch 1; grad_norm the
+	# mean of |2 (x w - y) x| over the steps: (2 + 7.84 + 16.2288) / 3
+	printf '%s\n' "epoch 1/2 loss 4.0525143466666655 val_loss 8.745315733503999 lr 0.01 grad_norm 8.6896" \
+		"epoch 2/2 loss 2.2150323422596667 val_loss 4.780034204917039 lr 0.01 grad_norm 6.424325555199999" \
+		"stopped: 2 epochs done" >want
+	cmp -s want got || { fail "--val:"; diff want got >&2; }
+	# Keras's split: the first int(3 * 0.66) = 1 row trains, w = 1.02
+	# after it; the rows (2, 4) and (3, 6) validate: (3.8416 + 8.6436) / 2
+	run train "$linear" --data "$data" --val-split 0.34 --epochs 1 --log log.csv
+	expect_status 0
+	[ "$(head -1 log.csv)" = "epoch,loss,val_loss,lr,grad_norm,seconds" ] || fail "log header: $(head -1 log.csv)"
+	grep -q '^epoch 1/1 loss 1.0 val_loss 6.242599999999999[0-9]* ' err || { fail "--val-split:"; cat err >&2; }
+	usage_error "give --val FILE or --val-split F, not both" train "$linear" --data "$data" --val val.csv --val-split 0.5
+	for f in 0 1 1.5 -0.2 x; do
+		run train "$linear" --data "$data" --val-split "$f"
+		expect_status 2
+		head -1 err | grep -q "^symgrad: error: option --val-split: bad value '$f'" || { fail "--val-split $f:"; cat err >&2; }
+	done
+	usage_error "option --val needs a value" train "$linear" --data "$data" --val
+	run train "$linear" --data "$data" --val-split 0.9
+	expect_status 1
+	grep -q "leaves no training rows" err || { fail "--val-split 0.9 of 3 rows:"; cat err >&2; }
+	run train "$linear" --data "$data" --val missing.csv
+	expect_status 1
+	;;
+train-metric)
+	# --metric on training and validation data; test prints the same
+	d9=$root/examples/lecture09_softmax
+	d6=$root/examples/lecture06_logistic
+	run train "$d9/softmax.sg" --data "$d9/digits.csv" --val-split 0.2 --epochs 2 --batch 32 --lr 0.1 \
+		--metric accuracy --save p.params
+	expect_status 0
+	grep -q '^epoch 2/2 loss [0-9.]* val_loss [0-9.]* accuracy 0\.[0-9]* val_accuracy 0\.[0-9]* lr 0.1 grad_norm [0-9.]* time' err ||
+		{ fail "--metric accuracy:"; cat err >&2; }
+	run test "$d9/softmax.sg" --params p.params --data "$d9/digits.csv" --metric accuracy
+	expect_status 0
+	grep -q '^loss = [0-9.]*$' out && grep -q '^accuracy = 0\.[0-9]*$' out || { fail "test:"; cat out err >&2; }
+	run test "$d9/softmax.sg" --params p.params --data "$d9/digits.csv" --metric accuracy --format json
+	grep -q '^{"loss": [0-9.]*, "accuracy": 0\.[0-9]*}$' out || { fail "test --format json:"; cat out >&2; }
+	# one probability output against a 0/1 target, repeatable --metric
+	run train "$d6/logistic.sg" --data "$d6/data.csv" --epochs 1 --metric accuracy --metric mse,mae --quiet --log log.csv
+	expect_status 0
+	[ "$(head -1 log.csv)" = "epoch,loss,accuracy,mse,mae,lr,grad_norm,seconds" ] || fail "log header: $(head -1 log.csv)"
+	usage_error "unknown metric 'f1' (accuracy, mse, mae)" train "$linear" --data x.csv --metric f1
+	usage_error "--metric mse: output 'probs' has 10 elements, target 'label' has 1 (give --output NAME and --target NAME)" \
+		train "$d9/softmax.sg" --data x.csv --metric mse
+	usage_error "--metric mae: model 'linear' has no input 'z'" train "$linear" --data x.csv --metric mae --target z
+	usage_error "--metric mae: model 'linear' has no output 'z'" train "$linear" --data x.csv --metric mae --output z
+	usage_error "--target needs --metric" train "$linear" --data x.csv --target y
+	usage_error "test needs --data FILE" test "$linear" --metric mse
+	;;
+train-control)
+	# schedules, clipping, weight decay, patience, log-every, target loss
+	data=$root/examples/lecture04/data.csv
+	run train "$linear" --data "$data" --epochs 5 --lr 0.1 --lr-schedule step:2:0.5 --quiet --log log.csv
+	expect_status 0
+	cut -d, -f3 log.csv | tr '\n' ' ' >got
+	[ "$(cat got)" = "lr 0.1 0.1 0.05 0.05 0.025 " ] || fail "step schedule: $(cat got)"
+	run train "$linear" --data "$data" --epochs 3 --lr 0.1 --lr-schedule exp:0.5 --quiet --log log.csv
+	[ "$(cut -d, -f3 log.csv | tr '\n' ' ')" = "lr 0.1 0.05 0.025 " ] || fail "exp schedule: $(cat log.csv)"
+	run train "$linear" --data "$data" --epochs 3 --lr 0.1 --lr-schedule cosine:2 --quiet --log log.csv
+	[ "$(cut -d, -f3 log.csv | tr '\n' ' ')" = "lr 0.1 0.05 0.0 " ] || fail "cosine schedule: $(cat log.csv)"
+	for s in step:0:0.5 step:2 exp:0 cosine:0 cosine:2:-1 linear:2; do
+		run train "$linear" --data "$data" --lr-schedule "$s"
+		expect_status 2
+		head -1 err | grep -q "^symgrad: error: option --lr-schedule: .*schedule '$s'" || { fail "--lr-schedule $s:"; cat err >&2; }
+	done
+	# clipping: each per-sample gradient clipped to norm 0.5
+	run train "$linear" --data "$data" --epochs 1 --clip-norm 0.5 --save clip.params
+	expect_status 0
+	grep -q '^epoch 1/1 loss .* grad_norm ' err || { fail "--clip-norm:"; cat err >&2; }
+	run train "$linear" --data "$data" --epochs 1 --quiet --save plain.params
+	cmp -s clip.params plain.params && fail "--clip-norm changed nothing"
+	usage_error "option --clip-norm: bad value '0' (a number > 0)" train "$linear" --data "$data" --clip-norm 0
+	usage_error "option --clip-norm: bad value '-1'" train "$linear" --data "$data" --clip-norm -1
+	# weight decay: every optimizer, adamw's default 0.01
+	for o in sgd momentum adam adamw; do
+		run train "$linear" --data "$data" --epochs 2 --optimizer $o --weight-decay 0.1 --quiet --save wd.params
+		expect_status 0
+		run train "$linear" --data "$data" --epochs 2 --optimizer $o --quiet --save nowd.params
+		cmp -s wd.params nowd.params && fail "--weight-decay changed nothing for $o"
+	done
+	run train "$linear" --data "$data" --epochs 2 --optimizer adamw --weight-decay 0.01 --quiet --save a.params
+	run train "$linear" --data "$data" --epochs 2 --optimizer adamw --quiet --save b.params
+	cmp -s a.params b.params || fail "adamw's default weight decay is not 0.01"
+	usage_error "option --weight-decay: bad value '-0.1'" train "$linear" --data "$data" --weight-decay -0.1
+	# patience: validation rows y = 1.5x pull the other way
+	printf 'x,y\n1,1.5\n2,3\n' >val.csv
+	run train "$linear" --data "$data" --val val.csv --epochs 100 --patience 3 --log-every 1000 --save best.params
+	expect_status 0
+	tail -1 err | grep -q '^stopped: no improvement in validation loss for 3 epochs (best at epoch [0-9]*, its parameters kept)$' ||
+		{ fail "--patience:"; cat err >&2; }
+	[ "$(grep -c '^epoch' err)" = 2 ] || { fail "--log-every 1000: not the first and the last epoch only"; cat err >&2; }
+	usage_error "--patience needs validation data (--val FILE or --val-split F)" train "$linear" --data "$data" --patience 3
+	usage_error "option --patience: bad value '0' (a whole number >= 1)" train "$linear" --data "$data" --val val.csv --patience 0
+	# --log-every 4 of 10: epochs 1, 4, 8, 10
+	run train "$linear" --data "$data" --log-every 4
+	expect_status 0
+	[ "$(sed -n 's|^epoch \([0-9]*\)/10 .*|\1|p' err | tr '\n' ' ')" = "1 4 8 10 " ] || { fail "--log-every 4:"; cat err >&2; }
+	tail -1 err | grep -q '^stopped: 10 epochs done$' || fail "no stop line"
+	usage_error "option --log-every: bad value '0' (a whole number >= 1)" train "$linear" --data "$data" --log-every 0
+	# --target-loss: epoch 4's loss is 0.66, epoch 5's 0.36
+	run train "$linear" --data "$data" --epochs 100 --target-loss 0.5 --quiet --log log.csv
+	expect_status 0
+	expect_err "stopped: loss reached --target-loss 0.5 at epoch 5"
+	[ "$(wc -l <log.csv)" = 6 ] || { fail "--target-loss: not 5 epochs"; cat log.csv >&2; }
+	usage_error "option --target-loss: bad value 'x'" train "$linear" --data "$data" --target-loss x
+	;;
+train-default-output)
+	# without the newer options train's output is what it always was
+	data=$root/examples/lecture04/data.csv
+	run train "$linear" --data "$data" --epochs 2 --log log.csv
+	expect_status 0
+	no_times err >got
+	printf '%s\n' "epoch 1/2 loss 4.0525143466666655" "epoch 2/2 loss 2.2150323422596667" >want
+	cmp -s want got || { fail "default log:"; diff want got >&2; }
+	[ "$(head -1 log.csv)" = "epoch,loss,seconds" ] || fail "log header: $(head -1 log.csv)"
+	;;
+predict-format)
+	data=$root/examples/lecture04/data.csv
+	run predict "$linear" --data "$data" --with-inputs
+	expect_status 0
+	printf 'x,y,yhat\n1.0,2.0,1.0\n2.0,4.0,2.0\n3.0,6.0,3.0\n' >want
+	cmp -s want out || { fail "--with-inputs:"; diff want out >&2; }
+	run predict "$linear" --data "$data" --format json
+	printf '[\n{"yhat": 1.0},\n{"yhat": 2.0},\n{"yhat": 3.0}\n]\n' >want
+	cmp -s want out || { fail "--format json:"; diff want out >&2; }
+	run predict "$linear" --data "$data" --format csv
+	printf 'yhat\n1.0\n2.0\n3.0\n' >want
+	cmp -s want out || { fail "--format csv:"; diff want out >&2; }
+	usage_error "unknown format 'xml' (csv, json)" predict "$linear" --data "$data" --format xml
+	usage_error "option --with-inputs takes no value" predict "$linear" --data "$data" --with-inputs=yes
+	usage_error "unknown format 'csv' (text, json)" test "$linear" --data "$data" --format csv
 	;;
 *)
 	fail "unknown case $case"

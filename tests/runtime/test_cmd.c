@@ -146,11 +146,13 @@ Test(cmd, predict_errors)
 	th_write_file(csv, "x\n1\n");
 	expect(sg_cmd_predict, &linear_model, a1, 2, "",
 	       "symgrad: error: predict needs --data FILE\n"
-	       "usage: symgrad predict MODEL.sg --data FILE|- [--params P]\n");
+	       "usage: symgrad predict MODEL.sg --data FILE|- [--params P] "
+		 "[--with-inputs] [--format csv|json]\n");
 	expect(sg_cmd_predict, &linear_model, a2, 1, "",
 	       "/nonexistent: error: cannot open: No such file or directory\n");
 	snprintf(want, sizeof want, "symgrad: error: unknown option --lr\n"
-		 "usage: symgrad predict MODEL.sg --data FILE|- [--params P]\n");
+		 "usage: symgrad predict MODEL.sg --data FILE|- [--params P] "
+		 "[--with-inputs] [--format csv|json]\n");
 	expect(sg_cmd_predict, &linear_model, a3, 2, "", want);
 	free(csv);
 }
@@ -233,4 +235,72 @@ Test(cmd, eval_prints_every_gradient_in_param_order)
 	expect(sg_cmd_eval, &abc_model, json, 0,
 	       "{\"loss\": 42.0, \"outputs\": {\"l\": 42.0}, \"grad\": {\"a\": 2.0, \"b\": 4.0, "
 	       "\"c\": 6.0}}\n", "");
+}
+
+/* ---- predict --with-inputs, --format; test ---- */
+
+Test(cmd, predict_with_inputs_and_json)
+{
+	char *csv = th_path(dir, "x.csv");
+	char *a1[] = {"predict", "--data", csv, "--with-inputs", NULL};
+	char *a2[] = {"predict", "--data", csv, "--format", "json", NULL};
+	char *a3[] = {"predict", "--data", csv, "--with-inputs", "--format=json", NULL};
+	char *a4[] = {"predict", "--data", csv, "--format", "xml", NULL};
+	char *a5[] = {"predict", "--data", csv, "--with-inputs=1", NULL};
+
+	th_write_file(csv, "x,y\n1,2\n2.5,5\n");
+	expect(sg_cmd_predict, &linear_model, a1, 0, "x,y,yhat\n1.0,2.0,1.0\n2.5,5.0,2.5\n",
+	       "");
+	expect(sg_cmd_predict, &linear_model, a2, 0, "[\n{\"yhat\": 1.0},\n{\"yhat\": 2.5}\n]\n",
+	       "");
+	expect(sg_cmd_predict, &linear_model, a3, 0,
+	       "[\n{\"x\": 1.0, \"y\": 2.0, \"yhat\": 1.0},\n"
+	       "{\"x\": 2.5, \"y\": 5.0, \"yhat\": 2.5}\n]\n", "");
+	expect(sg_cmd_predict, &linear_model, a4, 2, "", NULL);
+	expect(sg_cmd_predict, &linear_model, a5, 2, "", NULL);
+	free(csv);
+}
+
+Test(cmd, test_loss_and_metrics)
+{
+	char *csv = th_path(dir, "d.csv");
+	char *a1[] = {"test", "--data", csv, "--metric", "mse,mae", NULL};
+	char *a2[] = {"test", "--data", csv, "--metric", "mae", "--format", "json", NULL};
+	char *a3[] = {"test", "--data", csv, NULL};
+
+	th_write_file(csv, "x,y\n1,2\n2,4\n3,6\n");
+	expect(sg_cmd_test, &linear_model, a1, 0,
+	       "loss = 4.666666666666667\nmse = 4.666666666666667\nmae = 2.0\n", "");
+	expect(sg_cmd_test, &linear_model, a2, 0,
+	       "{\"loss\": 4.666666666666667, \"mae\": 2.0}\n", "");
+	expect(sg_cmd_test, &linear_model, a3, 0, "loss = 4.666666666666667\n", "");
+	free(csv);
+}
+
+Test(cmd, test_errors)
+{
+	char *csv = th_path(dir, "d.csv");
+	char *a1[] = {"test", "--metric", "mse", NULL};
+	char *a2[] = {"test", "--data", csv, "--metric", "f1", NULL};
+	char *a3[] = {"test", "--data", csv, "--metric", "mse", "--target", "z", NULL};
+	char *a4[] = {"test", "--data", csv, "--output", "yhat", NULL};
+	char *a5[] = {"test", "--data", "/nonexistent", NULL};
+	static const char usage[] = "usage: symgrad test MODEL.sg --data FILE|- [--params P] "
+				    "[--metric M[,M...]] [--target NAME] [--output NAME] "
+				    "[--format text|json]\n";
+	char want[512];
+
+	th_write_file(csv, "x,y\n1,2\n");
+	snprintf(want, sizeof want, "symgrad: error: test needs --data FILE\n%s", usage);
+	expect(sg_cmd_test, &linear_model, a1, 2, "", want);
+	snprintf(want, sizeof want, "symgrad: error: unknown metric 'f1' (accuracy, mse, "
+		 "mae)\n%s", usage);
+	expect(sg_cmd_test, &linear_model, a2, 2, "", want);
+	snprintf(want, sizeof want, "symgrad: error: --metric mse: model 'linear' has no "
+		 "input 'z'\n%s", usage);
+	expect(sg_cmd_test, &linear_model, a3, 2, "", want);
+	snprintf(want, sizeof want, "symgrad: error: --output needs --metric\n%s", usage);
+	expect(sg_cmd_test, &linear_model, a4, 2, "", want);
+	expect(sg_cmd_test, &linear_model, a5, 1, "", NULL);
+	free(csv);
 }

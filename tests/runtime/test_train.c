@@ -430,7 +430,7 @@ Test(train, usage_errors)
 	expect_usage(a4, "option --predict: the model has no input 'z'");
 	expect_usage(a5, "option --lr: bad value 'abc'");
 	expect_usage(a6, "option --epochs: bad value '-1'");
-	expect_usage(a7, "unknown optimizer 'rmsprop' (sgd, momentum, adam)");
+	expect_usage(a7, "unknown optimizer 'rmsprop' (sgd, momentum, adam, adamw)");
 	expect_usage(a8, "option --data needs a value");
 	expect_usage(a9, "unexpected argument 'stray'");
 	expect_usage(a10, "option --predict: 'x' given twice");
@@ -484,4 +484,239 @@ Test(train, data_from_stdin)
 	cr_assert(eq(str, out, strchr(want, '\n') + 1));
 	free(out);
 	free(want);
+}
+
+/* ---- evaluation and training control ---- */
+
+/* A table of rows (x, y) made by hand. */
+static sg_data *table(const double *xy, size_t n)
+{
+	sg_data *d = sg_data_new(n, 2, "hand");
+
+	memcpy(d->x, xy, 2 * n * sizeof *xy);
+	for (size_t i = 0; i < n; i++)
+		d->line[i] = (long)i + 2;
+	return d;
+}
+
+static const double lecture_xy[] = {1, 2, 2, 4, 3, 6};
+
+/* Clipping by norm: the full-batch gradient of the lecture data at w = 1
+ * is -28/3; clip_grad_norm_(max_norm=1) scales it by 1 / (28/3 + 1e-6). */
+Test(train, clip_norm_scales_like_clip_grad_norm)
+{
+	sg_train_opts o = sg_train_defaults();
+	double mean, w, g = -28.0 / 3.0;
+
+	o.batch = 0;
+	o.clip_norm = 1;
+	w = train_api(&linear_model, &o, &mean);
+	cr_assert(eq(dbl, w, 1.0 - 0.01 * (g * (1.0 / (28.0 / 3.0 + 1e-6)))));
+	o.clip_norm = 10; /* above the norm: untouched */
+	w = train_api(&linear_model, &o, &mean);
+	cr_assert(eq(dbl, w, 1.0 - 0.01 * g));
+}
+
+/* The epoch's gradient norm and learning rate in the statistics, and a
+ * step schedule applied per epoch. */
+Test(train, stats_and_schedule)
+{
+	sg_train_opts o = sg_train_defaults();
+	sg_data *d = table(lecture_xy, 3);
+	sg_trainer *t;
+	sg_error err;
+	double w1, w2;
+
+	o.batch = 0;
+	o.epochs = 2;
+	o.sched.kind = SG_SCHED_STEP;
+	o.sched.step_size = 1;
+	o.sched.gamma = 0.5;
+	t = sg_trainer_new(&linear_model, &o, &err);
+	cr_assert(eq(int, sg_trainer_run(t, d, &err), 0), "%s", err.msg);
+	w1 = 1.0 - 0.01 * (-28.0 / 3.0);
+	/* gradient at w1: mean of 2 (x w1 - y) x = 2 (w1 - 2) 14 / 3 */
+	w2 = w1 - 0.005 * (2 * (w1 - 2) * 14.0 / 3.0);
+	cr_assert(ieee_ulp_eq(dbl, (sg_trainer_get_params(t, &w1), w1), w2, 4));
+	cr_assert(eq(dbl, sg_trainer_stats(t)->lr, 0.005));
+	cr_assert(epsilon_eq(dbl, sg_trainer_stats(t)->grad_norm,
+			     fabs(2 * (1.0 - 0.01 * (-28.0 / 3.0) - 2) * 14.0 / 3.0), 1e-12));
+	cr_assert(eq(int, sg_trainer_stats(t)->stop, SG_STOP_EPOCHS));
+	cr_assert(eq(int, (int)isnan(sg_trainer_stats(t)->val_loss) != 0, 1));
+	sg_trainer_free(t);
+	sg_data_free(d);
+}
+
+/* Records the parameter after each epoch. */
+typedef struct epoch_log {
+	double w[200], val[200];
+	long n;
+} epoch_log;
+
+static void log_w(void *ctx, const sg_trainer *t, long e, double mean, double last)
+{
+	epoch_log *l = ctx;
+
+	(void)mean;
+	(void)last;
+	sg_trainer_get_params(t, &l->w[e]);
+	l->val[e] = sg_trainer_stats(t)->val_loss;
+	l->n = e + 1;
+}
+
+/* Training pulls w from 1 to 2 (y = 2x); the validation rows have y =
+ * 1.5x, so their loss falls until w passes 1.5 and then rises: patience
+ * stops training and the parameters of the best epoch are kept. */
+Test(train, early_stopping_keeps_best_params)
+{
+	static const double val_xy[] = {1, 1.5, 2, 3};
+	sg_train_opts o = sg_train_defaults();
+	sg_data *d = table(lecture_xy, 3), *v = table(val_xy, 2);
+	const sg_epoch_stats *st;
+	sg_trainer *t;
+	sg_error err;
+	epoch_log l = {{0}, {0}, 0};
+	double w, best;
+	long e;
+
+	o.epochs = 200;
+	o.val = v;
+	o.patience = 3;
+	o.on_epoch = log_w;
+	o.ctx = &l;
+	t = sg_trainer_new(&linear_model, &o, &err);
+	cr_assert(eq(int, sg_trainer_run(t, d, &err), 0), "%s", err.msg);
+	st = sg_trainer_stats(t);
+	cr_assert(eq(int, st->stop, SG_STOP_PATIENCE));
+	cr_assert(eq(int, st->last, 1));
+	cr_assert(lt(long, l.n, 200));
+	cr_assert(eq(long, st->epoch, l.n - 1));
+	cr_assert(eq(long, st->epoch - st->best_epoch, 3));
+	/* the best epoch has the lowest validation loss: (w - 1.5)^2 * 2.5 */
+	best = l.val[st->best_epoch];
+	for (e = 0; e < l.n; e++)
+		cr_assert(le(dbl, best, l.val[e]));
+	cr_assert(epsilon_eq(dbl, best, (l.w[st->best_epoch] - 1.5) *
+					       (l.w[st->best_epoch] - 1.5) * 2.5, 1e-12));
+	sg_trainer_get_params(t, &w);
+	cr_assert(eq(dbl, w, l.w[st->best_epoch]));
+	cr_assert(ne(dbl, w, l.w[l.n - 1]));
+	sg_trainer_free(t);
+	sg_data_free(d);
+	sg_data_free(v);
+}
+
+Test(train, target_loss_stops)
+{
+	sg_train_opts o = sg_train_defaults();
+	sg_data *d = table(lecture_xy, 3);
+	sg_trainer *t;
+	sg_error err;
+
+	o.epochs = 100;
+	o.use_target_loss = 1;
+	o.target_loss = 0.5;
+	t = sg_trainer_new(&linear_model, &o, &err);
+	cr_assert(eq(int, sg_trainer_run(t, d, &err), 0), "%s", err.msg);
+	cr_assert(eq(int, sg_trainer_stats(t)->stop, SG_STOP_TARGET));
+	/* the loss of the lecture's epochs: 4.05, 2.22, 1.21, 0.66, 0.36 */
+	cr_assert(eq(long, sg_trainer_stats(t)->epoch, 4));
+	sg_trainer_free(t);
+	sg_data_free(d);
+}
+
+/* Loss and metrics of a table at w = 1: yhat = x against y = 2x. */
+Test(train, evaluate_loss_and_metrics)
+{
+	sg_train_opts o = sg_train_defaults();
+	sg_data *d = table(lecture_xy, 3);
+	sg_trainer *t = sg_trainer_new(&linear_f_model, &o, NULL);
+	sg_metric mt[2];
+	double loss;
+
+	cr_assert(eq(int, sg_metric_setup(&mt[0], SG_METRIC_MSE, &linear_model, NULL,
+					  NULL, NULL), 0));
+	cr_assert(eq(int, sg_metric_setup(&mt[1], SG_METRIC_MAE, &linear_model, "yhat",
+					  "y", NULL), 0));
+	cr_assert(eq(int, sg_trainer_evaluate(t, d, mt, 2, &loss, NULL), 0));
+	cr_assert(eq(dbl, loss, 14.0 / 3.0));
+	cr_assert(eq(dbl, sg_metric_value(&mt[0]), 14.0 / 3.0));
+	cr_assert(eq(dbl, sg_metric_value(&mt[1]), 2.0));
+	sg_trainer_free(t);
+	sg_data_free(d);
+}
+
+/* Descriptors for metrics (names only: metrics never call the model). */
+static const char *const cls_in[] = {"x[0]", "x[1]", "label", "y"};
+static const char *const cls_out[] = {"probs[0]", "probs[1]", "probs[2]", "p"};
+static const int cls_classes[] = {0, 0, 3, 0};
+static const sg_model cls_model = {
+	.abi = SG_MODEL_ABI, .name = "cls", .real_size = 8, .n_inputs = 4,
+	.n_outputs = 4, .input_names = cls_in, .output_names = cls_out,
+	.input_classes = cls_classes};
+
+Test(train, accuracy_argmax_and_threshold)
+{
+	sg_metric a, b;
+	double in1[] = {0, 0, 2, 1}, out1[] = {0.1, 0.2, 0.7, 0.6};
+	double in2[] = {0, 0, 0, 0}, out2[] = {0.5, 0.5, 0.1, 0.5};
+	double in3[] = {0, 0, 1, 1}, out3[] = {0.5, 0.4, 0.1, 0.4};
+
+	/* defaults: the first output (probs) against the class input */
+	cr_assert(eq(int, sg_metric_setup(&a, SG_METRIC_ACCURACY, &cls_model, NULL,
+					  NULL, NULL), 0));
+	cr_assert(eq(int, a.out, 0));
+	cr_assert(eq(int, a.n_out, 3));
+	cr_assert(eq(int, a.target, 2));
+	cr_assert(eq(int, sg_metric_setup(&b, SG_METRIC_ACCURACY, &cls_model, "p", "y",
+					  NULL), 0));
+	sg_metric_add(&a, in1, out1); /* argmax 2 = label 2 */
+	sg_metric_add(&a, in2, out2); /* tie: the first, 0 = label 0 */
+	sg_metric_add(&a, in3, out3); /* argmax 0, label 1 */
+	cr_assert(ieee_ulp_eq(dbl, sg_metric_value(&a), 2.0 / 3.0, 0));
+	sg_metric_add(&b, in1, out1); /* 0.6 > 0.5 and y = 1 */
+	sg_metric_add(&b, in2, out2); /* 0.5 is not > 0.5, y = 0 */
+	sg_metric_add(&b, in3, out3); /* 0.4, y = 1 */
+	cr_assert(ieee_ulp_eq(dbl, sg_metric_value(&b), 2.0 / 3.0, 0));
+	sg_metric_reset(&b);
+	cr_assert(eq(int, isnan(sg_metric_value(&b)) != 0, 1));
+}
+
+Test(train, metric_setup_errors)
+{
+	sg_metric mt;
+	sg_error err;
+
+	cr_assert(eq(int, sg_metric_setup(&mt, SG_METRIC_MSE, &cls_model, NULL, NULL,
+					  &err), -1));
+	cr_assert(eq(str, err.msg, "output 'probs' has 3 elements, target 'label' has 1 "
+		     "(give --output NAME and --target NAME)"));
+	cr_assert(eq(int, sg_metric_setup(&mt, SG_METRIC_ACCURACY, &cls_model, NULL, "y",
+					  &err), -1));
+	cr_assert(eq(str, err.msg, "output 'probs' has 3 elements, so the target must be "
+		     "a class index over 3 classes (cross_entropy's), and input 'y' is "
+		     "not one"));
+	cr_assert(eq(int, sg_metric_setup(&mt, SG_METRIC_MAE, &cls_model, "q", NULL,
+					  &err), -1));
+	cr_assert(eq(str, err.msg, "model 'cls' has no output 'q'"));
+	cr_assert(eq(int, sg_metric_setup(&mt, SG_METRIC_MAE, &cls_model, "p", "x[0]",
+					  &err), -1));
+	cr_assert(eq(str, err.msg, "model 'cls' has no input 'x[0]'"));
+	cr_assert(eq(int, sg_metric_setup(&mt, SG_METRIC_MAE, &cls_model, "p", "x",
+					  &err), -1));
+	cr_assert(eq(str, err.msg, "output 'p' has 1 element, target 'x' has 2 "
+		     "(give --output NAME and --target NAME)"));
+}
+
+/* The data split of --val-split keeps the rows' lines. */
+Test(train, data_slice)
+{
+	sg_data *d = table(lecture_xy, 3), *s = sg_data_slice(d, 1, 2);
+
+	cr_assert(eq(sz, s->n_rows, 2));
+	cr_assert(eq(dbl, s->x[0], 2));
+	cr_assert(eq(dbl, s->x[3], 6));
+	cr_assert(eq(long, s->line[0], 3));
+	sg_data_free(d);
+	sg_data_free(s);
 }

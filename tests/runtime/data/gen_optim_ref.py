@@ -26,7 +26,34 @@ CASES = [
     ("torch_sgd", lambda p: torch.optim.SGD([p], lr=0.01)),
     ("momentum", lambda p: torch.optim.SGD([p], lr=0.01, momentum=0.9)),
     ("adam", lambda p: torch.optim.Adam([p], lr=0.01)),
+    # weight decay: coupled (SGD, Adam) and decoupled (AdamW)
+    ("torch_sgd_wd", lambda p: torch.optim.SGD([p], lr=0.01, weight_decay=0.1)),
+    ("momentum_wd", lambda p: torch.optim.SGD([p], lr=0.01, momentum=0.9, weight_decay=0.1)),
+    ("adam_wd", lambda p: torch.optim.Adam([p], lr=0.01, weight_decay=0.1)),
+    ("adamw", lambda p: torch.optim.AdamW([p], lr=0.01)),
+    ("adamw_wd", lambda p: torch.optim.AdamW([p], lr=0.01, weight_decay=0.1)),
 ]
+
+# learning-rate schedules: the lr of epochs 0..SCHED_EPOCHS-1, stepped once
+# per epoch, base lr 0.1
+SCHED_EPOCHS = 30
+SCHEDS = [
+    ("step_3_0_5", lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5)),
+    ("exp_0_9", lambda o: torch.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)),
+    ("cosine_10_0_001", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10, eta_min=0.001)),
+    ("cosine_7", lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7)),
+]
+
+def lrs(make):
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = make(opt)
+    out = []
+    for e in range(SCHED_EPOCHS):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
 
 def run(make, dtype):
     p = torch.tensor(P0, dtype=dtype, requires_grad=True)
@@ -52,3 +79,6 @@ for name, make in CASES:
         for row in run(make, dtype):
             print("\t{%s}," % ", ".join(x.hex() for x in row))
         print("};")
+print("#define SCHED_EPOCHS %d" % SCHED_EPOCHS)
+for name, make in SCHEDS:
+    print("static const double sched_%s[SCHED_EPOCHS] = {%s};" % (name, ", ".join(x.hex() for x in lrs(make))))
