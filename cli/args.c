@@ -16,6 +16,17 @@
 
 #include "cli.h"
 
+int args_help(const char *text)
+{
+	fputs(text, stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "symgrad: error: cannot write the help to standard output: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int args_error(const args *a, const char *fmt, ...)
 {
 	va_list ap;

@@ -286,12 +286,26 @@ static bool report(Compile *c, const HandLine *h, Node *ours)
 
 int check_hand_c(Compile *c, const char *spec);
 
+#define CHECK_HELP                                                                     \
+	"usage: symgrad check MODEL.sg --hand HAND.txt | --hand-c FILE.c[:FUNCTION]\n"      \
+	"Checks derivatives written by hand against symgrad's.\n"                          \
+	"  --hand FILE          lines 'dloss/dw = EXPRESSION' in the model's language:\n"  \
+	"                       compared symbolically (canonical forms), else at 200\n"    \
+	"                       random points\n"                                          \
+	"  --hand-c FILE.c[:F]  a C function with the generated backward's signature\n"   \
+	"                       (default NAME_backward), compiled by the JIT and\n"       \
+	"                       compared at 200 random points\n"                          \
+	"Exit status 0 when every derivative matches, 1 otherwise.\n"
+
 int cmd_check(Arena *a, int argc, char **argv)
 {
 	const char *model = NULL, *hand = NULL, *hand_c = NULL;
 	args o = {.argc = argc, .argv = argv};
 	int rc;
 	while ((rc = args_next(&o)) > 0) {
+		if (rc == 1 && (args_is(&o, "help") || args_is(&o, "h"))) {
+			return args_help(CHECK_HELP);
+		}
 		const char **slot = rc == 2 ? &model
 				    : args_is(&o, "hand") ? &hand
 				    : args_is(&o, "hand-c") ? &hand_c : NULL;

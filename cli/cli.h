@@ -43,6 +43,8 @@ int args_flag(const args *a);
 /* The value as a finite number >= lo, or a whole number; -1 on error. */
 int args_double(args *a, double lo, double *out);
 int args_uint(args *a, unsigned long long *out);
+/* Prints a command's --help text; the exit status (1 when the write failed). */
+int args_help(const char *text);
 /* Prints "symgrad: error: ..." and the usage line; returns 2. */
 int args_error(const args *a, const char *fmt, ...) SG_PRINTF(2, 3);
 

@@ -324,11 +324,28 @@ typedef struct ExplainOpts {
 	Dtype dtype;
 } ExplainOpts;
 
+#define EXPLAIN_HELP                                                                  \
+	"usage: symgrad explain MODEL.sg --at NAME=V[,NAME=V...] [--params P] "          \
+	"[--format text|json] [--dtype double|float]\n"                                   \
+	"Prints the forward pass at a point, then the backward pass in the lecture's\n"    \
+	"words: for each node the given dloss/dnode, each local gradient, and what it\n"   \
+	"adds to its operands' adjoints; last every dloss/dparam.\n"                       \
+	"  --at N=V,...     inputs (and params; the model's values otherwise)\n"           \
+	"  --params P       params from a file (--at overrides)\n"                         \
+	"  --format json    the same for tools\n"
+#define GRAPH_HELP                                                                    \
+	"usage: symgrad graph MODEL.sg [--at NAME=V,...] [--params P] -o FILE.dot|svg|png\n" \
+	"Writes the computational graph (Graphviz DOT; svg and png through dot),\n"        \
+	"with values and gradients at the point when --at is given.\n"
+
 static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 {
 	args a = {.argc = argc, .argv = argv};
 	int rc;
 	while ((rc = args_next(&a)) > 0) {
+		if (rc == 1 && (args_is(&a, "help") || args_is(&a, "h"))) {
+			exit(args_help(graph ? GRAPH_HELP : EXPLAIN_HELP));
+		}
 		const char **slot = rc == 2 ? &o->model
 				    : args_is(&a, "at") ? &o->at
 				    : args_is(&a, "params") ? &o->params

@@ -129,6 +129,58 @@ static int builtin_lookup(const char *name, int len)
 	return -1;
 }
 
+/* ---- "did you mean" ---- */
+
+/* The closest spelling to a mistyped name seen so far: edit distance at
+ * most 2 (1 for names of 2 or 3 characters, none for one letter), the
+ * first found among equals. */
+typedef struct Near {
+	const char *name;
+	int len;
+	const char *best;
+	int dist;
+} Near;
+
+/* Levenshtein distance of a (n bytes) and b (m bytes); names are short. */
+static int edit_distance(const char *a, int n, const char *b, int m)
+{
+	int row[SG_MAX_IDENT + 2];
+	for (int j = 0; j <= m; j++)
+		row[j] = j;
+	for (int i = 1; i <= n; i++) {
+		int diag = row[0];
+		row[0] = i;
+		for (int j = 1; j <= m; j++) {
+			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[m];
+}
+
+static void near_try(Near *nr, const char *cand, int m)
+{
+	int limit = nr->len <= 1 ? 0 : nr->len <= 3 ? 1 : 2; /* any letter is 1 from x */
+	if (m > SG_MAX_IDENT || abs(m - nr->len) > limit)
+		return;
+	int d = edit_distance(nr->name, nr->len, cand, m);
+	if (d > 0 && d <= limit && d < nr->dist) {
+		nr->best = cand;
+		nr->dist = d;
+	}
+}
+
+/* " (did you mean 'x'?)" or "". */
+static const char *near_text(Parser *p, const Near *nr)
+{
+	return nr->best ? arena_printf(p->arena, " (did you mean '%s'?)", nr->best) : "";
+}
+
 /* ---- helpers ---- */
 
 static const char *tok_desc(Parser *p, const Token *t)
@@ -395,6 +447,20 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 	unreachable();
 }
 
+/* A function (operator, builtin or def above) close to t's spelling. */
+static const char *near_function(Parser *p, const Token *t)
+{
+	Near nr = {t->text, t->len, NULL, 99};
+	for (int i = 0; i < OP_COUNT; i++)
+		if (op_info[i].kind == K_FUNC)
+			near_try(&nr, op_info[i].spelling, (int)strlen(op_info[i].spelling));
+	for (int i = 0; i < B_COUNT; i++)
+		near_try(&nr, builtin_names[i], (int)strlen(builtin_names[i]));
+	for (int i = 0; i < p->visible_defs; i++)
+		near_try(&nr, p->defs[i].name->text, p->defs[i].name->len);
+	return near_text(p, &nr);
+}
+
 /* The arguments of a call after its "(" (open), up to the ")": their
  * count, the first 8 in args. */
 static int call_args(Parser *p, const Token *open, Expr **args)
@@ -472,7 +538,8 @@ static Expr *call(Parser *p, const Token *name)
 		return expand(p, name, def);
 	int b = builtin_lookup(name->text, name->len);
 	if (b < 0 && !op_lookup_func(name->text, (size_t)name->len, &op))
-		diag_error(name->loc, "unknown function '%.*s'", name->len, name->text);
+		diag_error(name->loc, "unknown function '%.*s'%s", name->len, name->text,
+			   near_function(p, name));
 	int arity = b >= 0 ? builtin_arity[b] : op_info[op].arity;
 	const char *spelling = b >= 0 ? builtin_names[b] : op_info[op].spelling;
 	Expr *e = new_expr(p, b >= 0 ? E_BUILTIN : E_CALL, name->loc);
@@ -596,6 +663,18 @@ static Expr *clone(Parser *p, const Expr *e)
 	return c;
 }
 
+/* A model name (or, in a def's body, a parameter) close to t's spelling. */
+static const char *near_name(Parser *p, const Token *t)
+{
+	Near nr = {t->text, t->len, NULL, 99};
+	for (int i = 0; i < p->m->table_cap; i++)
+		if (p->m->table[i])
+			near_try(&nr, p->m->table[i]->name, (int)strlen(p->m->table[i]->name));
+	for (int i = 0; p->in_def && i < p->in_def->nparams; i++)
+		near_try(&nr, p->in_def->param[i]->text, p->in_def->param[i]->len);
+	return near_text(p, &nr);
+}
+
 /* Inside a def's body, a parameter named t: a copy of its argument. */
 static Expr *def_param(Parser *p, const Token *t)
 {
@@ -634,7 +713,8 @@ static Expr *primary(Parser *p)
 			if (!e) {
 				Symbol *s = parse_lookup(p->m, t->text, (size_t)t->len);
 				if (!s)
-					diag_error(t->loc, "unknown name '%.*s'", t->len, t->text);
+					diag_error(t->loc, "unknown name '%.*s'%s", t->len, t->text,
+						   near_name(p, t));
 				s->used = true;
 				e = new_expr(p, E_NAME, t->loc);
 				e->sym = s;

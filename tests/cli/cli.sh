@@ -77,6 +77,14 @@ no_times() {
 
 case $case in
 help)
+	# every command has --help: usage on stdout, exit 0; a lost write is exit 1
+	for cmd in check explain graph train predict eval test; do
+		run "$cmd" --help
+		expect_status 0
+		expect_empty err
+		head -1 out | grep -q "^usage: symgrad $cmd" || fail "symgrad $cmd --help: $(head -1 out)"
+		"$symgrad" "$cmd" --help >/dev/full 2>/dev/null && fail "symgrad $cmd --help >/dev/full: exit 0"
+	done
 	for cmd in "--help" "-h" "help" "gen --help"; do
 		# shellcheck disable=SC2086
 		run $cmd

@@ -107,7 +107,7 @@ Test(parse, arity_error_caret_spans_the_call)
 
 Test(parse, call_errors)
 {
-	cr_assert(eq(str, err_of(HEAD "loss = expp(w)\n"), "t.sg:3:8: error: unknown function 'expp'"));
+	cr_assert(eq(str, err_of(HEAD "loss = expp(w)\n"), "t.sg:3:8: error: unknown function 'expp' (did you mean 'exp'?)"));
 	cr_assert(eq(str, err_of(HEAD "loss = exp * w\n"), "t.sg:3:8: error: function 'exp' needs arguments: exp(...)"));
 	cr_assert(eq(str, err_of(HEAD "loss = exp(w\n"), "t.sg:3:11: error: unbalanced parentheses: '(' is never closed"));
 	cr_assert(eq(str, err_of(HEAD "loss = max(w x)\n"), "t.sg:3:14: error: expected ',' or ')' in the call, found 'x'"));
