@@ -199,7 +199,7 @@ local function statements(put, m, f, sections, indent, opts)
     local n = #r + #s.name + #s.expr + 14
     if n > width and n <= 56 then width = n end
   end
-  local section = nil
+  local section, last_line = nil, nil
   for _, s in ipairs(f.stmts) do
     local code = indent .. "const " .. r .. " " .. s.name .. " = " .. s.expr .. ";"
     if opts.bare then
@@ -213,7 +213,9 @@ local function statements(put, m, f, sections, indent, opts)
       end
       local comment = s.comment
       if not s.backward and s.line > 0 then
-        comment = format("line %d: %s", s.line, comment)
+        -- a forward statement's source line, once per run of statements from it
+        comment = s.line ~= last_line and format("line %d: %s", s.line, comment) or ""
+        last_line = s.line
       end
       put(padded(code, comment, width))
     end

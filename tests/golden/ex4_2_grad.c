@@ -20,9 +20,9 @@ double ex4_2_forward(const double *restrict params, const double *restrict input
 
 	/* forward pass */
 	const double t1 = x * w;      /* line 5: yhat = x * w + b */
-	const double yhat = t1 + b;   /* line 5: yhat = x * w + b */
+	const double yhat = t1 + b;
 	const double t2 = yhat - y;   /* line 6: loss = (yhat - y)^2 */
-	const double loss = t2 * t2;  /* line 6: loss = (yhat - y)^2 */
+	const double loss = t2 * t2;
 
 	if (outputs) {
 		outputs[EX4_2_OUTPUT_yhat] = yhat;
@@ -40,9 +40,9 @@ double ex4_2_backward(const double *restrict params, const double *restrict inpu
 
 	/* forward pass */
 	const double t1 = x * w;        /* line 5: yhat = x * w + b */
-	const double yhat = t1 + b;     /* line 5: yhat = x * w + b */
+	const double yhat = t1 + b;
 	const double t2 = yhat - y;     /* line 6: loss = (yhat - y)^2 */
-	const double loss = t2 * t2;    /* line 6: loss = (yhat - y)^2 */
+	const double loss = t2 * t2;
 
 	/* backward pass: d_v is dloss/dv, by the chain rule */
 	const double d_yhat = t2 + t2;  /* dloss/dt2 = d(t2 * t2)/dt2, so dloss/dyhat = dloss/dt2 * dt2/dyhat */
@@ -62,7 +62,7 @@ void ex4_2_predict(const double *restrict params, const double *restrict inputs,
 
 	/* forward pass */
 	const double t1 = x * w;     /* line 5: yhat = x * w + b */
-	const double yhat = t1 + b;  /* line 5: yhat = x * w + b */
+	const double yhat = t1 + b;
 	outputs[EX4_2_OUTPUT_yhat] = yhat;
 }
 

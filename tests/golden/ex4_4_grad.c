@@ -21,12 +21,12 @@ double ex4_4_forward(const double *restrict params, const double *restrict input
 
 	/* forward pass */
 	const double t1 = x * x;      /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t2 = t1 * w2;    /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t3 = x * w1;     /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t4 = t2 + t3;    /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double yhat = t4 + b;   /* line 5: yhat = x^2 * w2 + x * w1 + b */
+	const double t2 = t1 * w2;
+	const double t3 = x * w1;
+	const double t4 = t2 + t3;
+	const double yhat = t4 + b;
 	const double t5 = yhat - y;   /* line 6: loss = (yhat - y)^2 */
-	const double loss = t5 * t5;  /* line 6: loss = (yhat - y)^2 */
+	const double loss = t5 * t5;
 
 	if (outputs) {
 		outputs[EX4_4_OUTPUT_yhat] = yhat;
@@ -45,12 +45,12 @@ double ex4_4_backward(const double *restrict params, const double *restrict inpu
 
 	/* forward pass */
 	const double t1 = x * x;          /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t2 = t1 * w2;        /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t3 = x * w1;         /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t4 = t2 + t3;        /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double yhat = t4 + b;       /* line 5: yhat = x^2 * w2 + x * w1 + b */
+	const double t2 = t1 * w2;
+	const double t3 = x * w1;
+	const double t4 = t2 + t3;
+	const double yhat = t4 + b;
 	const double t5 = yhat - y;       /* line 6: loss = (yhat - y)^2 */
-	const double loss = t5 * t5;      /* line 6: loss = (yhat - y)^2 */
+	const double loss = t5 * t5;
 
 	/* backward pass: d_v is dloss/dv, by the chain rule */
 	const double d_yhat = t5 + t5;    /* dloss/dt5 = d(t5 * t5)/dt5, so dloss/dyhat = dloss/dt5 * dt5/dyhat */
@@ -73,10 +73,10 @@ void ex4_4_predict(const double *restrict params, const double *restrict inputs,
 
 	/* forward pass */
 	const double t1 = x * x;     /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t2 = t1 * w2;   /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t3 = x * w1;    /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double t4 = t2 + t3;   /* line 5: yhat = x^2 * w2 + x * w1 + b */
-	const double yhat = t4 + b;  /* line 5: yhat = x^2 * w2 + x * w1 + b */
+	const double t2 = t1 * w2;
+	const double t3 = x * w1;
+	const double t4 = t2 + t3;
+	const double yhat = t4 + b;
 	outputs[EX4_4_OUTPUT_yhat] = yhat;
 }
 

@@ -20,7 +20,7 @@ float linear_forward(const float *restrict params, const float *restrict inputs,
 	/* forward pass */
 	const float yhat = x * w;    /* line 5: yhat = x * w */
 	const float t1 = yhat - y;   /* line 6: loss = (yhat - y)^2 */
-	const float loss = t1 * t1;  /* line 6: loss = (yhat - y)^2 */
+	const float loss = t1 * t1;
 
 	if (outputs) {
 		outputs[LINEAR_OUTPUT_yhat] = yhat;
@@ -38,7 +38,7 @@ float linear_backward(const float *restrict params, const float *restrict inputs
 	/* forward pass */
 	const float yhat = x * w;      /* line 5: yhat = x * w */
 	const float t1 = yhat - y;     /* line 6: loss = (yhat - y)^2 */
-	const float loss = t1 * t1;    /* line 6: loss = (yhat - y)^2 */
+	const float loss = t1 * t1;
 
 	/* backward pass: d_v is dloss/dv, by the chain rule */
 	const float d_yhat = t1 + t1;  /* dloss/dt1 = d(t1 * t1)/dt1, so dloss/dyhat = dloss/dt1 * dt1/dyhat */

@@ -20,7 +20,7 @@ double linear_forward(const double *restrict params, const double *restrict inpu
 	/* forward pass */
 	const double yhat = x * w;    /* line 5: yhat = x * w */
 	const double t1 = yhat - y;   /* line 6: loss = (yhat - y)^2 */
-	const double loss = t1 * t1;  /* line 6: loss = (yhat - y)^2 */
+	const double loss = t1 * t1;
 
 	if (outputs) {
 		outputs[LINEAR_OUTPUT_yhat] = yhat;
@@ -38,7 +38,7 @@ double linear_backward(const double *restrict params, const double *restrict inp
 	/* forward pass */
 	const double yhat = x * w;      /* line 5: yhat = x * w */
 	const double t1 = yhat - y;     /* line 6: loss = (yhat - y)^2 */
-	const double loss = t1 * t1;    /* line 6: loss = (yhat - y)^2 */
+	const double loss = t1 * t1;
 
 	/* backward pass: d_v is dloss/dv, by the chain rule */
 	const double d_yhat = t1 + t1;  /* dloss/dt1 = d(t1 * t1)/dt1, so dloss/dyhat = dloss/dt1 * dt1/dyhat */
