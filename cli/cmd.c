@@ -1064,6 +1064,11 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 
 	if (help_or_no_model(m, argc, argv, USAGE_PREDICT, HELP_PREDICT, &rc))
 		return rc;
+	if (m->n_outputs == 0) {
+		fprintf(stderr, "symgrad: error: model '%s' has no outputs: nothing to predict (name "
+			"them with an 'output' statement)\n", m->name);
+		return 1;
+	}
 	while ((rc = args_next_opt(&a)) > 0) {
 		if (args_is(&a, "with-inputs")) {
 			if (args_flag(&a) < 0)

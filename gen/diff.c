@@ -635,11 +635,15 @@ static void push_step(Tir *t, TStep s)
 	t->steps[t->n_steps++] = s;
 }
 
-/* Warns of params the loss does not read: an element no term reaches. */
+/* Warns of inputs the model never names, and of params the loss does not
+ * read (an element no term reaches); after the model passed every check. */
 static void warn_unused(Tir *t, Model *m)
 {
 	for (int i = 0; i < m->n_tensors; i++) {
 		Symbol *s = m->tensors[i];
+		if (s->kind == SYM_INPUT && !s->used)
+			diag_warning(s->loc, "input '%s' is not used by the model (its values are read "
+				     "and ignored)", s->name);
 		if (s->kind != SYM_PARAM)
 			continue;
 		TVal *g = t->adj[s->tval->id];

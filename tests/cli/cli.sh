@@ -343,6 +343,14 @@ hand-c-cc)
 		{ fail "CC with arguments:"; cat err >&2; }
 	grep -q '^OK: 3 of 3' out || fail "check --hand-c: $(tail -1 out)"
 	;;
+predict-no-outputs)
+	# a model without outputs has nothing to predict: an error, not blank lines
+	printf 'input x, y\nparam w = 1\nloss = (x * w - y)^2\n' >noout.sg
+	run predict noout.sg --data "$root/examples/lecture04/data.csv"
+	expect_status 1
+	expect_empty out
+	expect_err "symgrad: error: model 'noout' has no outputs: nothing to predict (name them with an 'output' statement)"
+	;;
 hand-c-errors)
 	# check --hand-c loads only functions the user's file defines, and the
 	# compiler's messages name the user's file

@@ -202,13 +202,13 @@ Test(sandbox, infinite_loop_hits_the_instruction_limit, .timeout = 60)
 	cr_assert(eq(int, strncmp(r.err, "bad.lua:2: ", 11), 0), "no template file and line: %s", r.err);
 }
 
-Test(sandbox, allocation_bomb_hits_the_memory_limit, .timeout = 30)
+Test(sandbox, allocation_bomb_hits_the_memory_limit, .timeout = 90) /* 10 s under ASan alone */
 {
 	fails_with(IN_RENDER("local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(4096) .. i end"),
 		   "bad.lua: error: template exceeded the memory limit of 512 MiB");
 }
 
-Test(sandbox, doubling_string_hits_the_memory_limit, .timeout = 30)
+Test(sandbox, doubling_string_hits_the_memory_limit, .timeout = 90)
 {
 	fails_with(IN_RENDER("local s = 'x' for i = 1, 40 do s = s .. s end"),
 		   "bad.lua: error: template exceeded the memory limit of 512 MiB");
