@@ -768,22 +768,26 @@ static Expr *power(Parser *p)
 	return binary(p, OP_POW, t, a, unary(p));
 }
 
-/* unary = "-" unary | power */
-static Expr *unary(Parser *p)
+/* A prefix operator op (token t, already read) over operand(p). */
+static Expr *prefix(Parser *p, Op op, const Token *t, Expr *(*operand)(Parser *))
 {
-	const Token *t = p->tok;
-	if (!accept(p, "-"))
-		return power(p);
 	enter(p);
 	Expr *e = new_expr(p, E_UNARY, t->loc);
-	e->op = OP_NEG;
+	e->op = op;
 	e->nargs = 1;
 	e->args = arena_alloc(p->arena, sizeof *e->args);
-	e->args[0] = unary(p);
+	e->args[0] = operand(p);
 	e->shape = e->args[0]->shape;
 	grown(e);
 	p->depth--;
 	return e;
+}
+
+/* unary = "-" unary | power */
+static Expr *unary(Parser *p)
+{
+	const Token *t = p->tok;
+	return accept(p, "-") ? prefix(p, OP_NEG, t, unary) : power(p);
 }
 
 /* term = unary { ("*" | "/" | "@") unary } */
@@ -857,18 +861,7 @@ static Expr *compare(Parser *p)
 static Expr *neg(Parser *p)
 {
 	const Token *t = p->tok;
-	if (!accept(p, "not"))
-		return compare(p);
-	enter(p);
-	Expr *e = new_expr(p, E_UNARY, t->loc);
-	e->op = OP_NOT;
-	e->nargs = 1;
-	e->args = arena_alloc(p->arena, sizeof *e->args);
-	e->args[0] = neg(p);
-	e->shape = e->args[0]->shape;
-	grown(e);
-	p->depth--;
-	return e;
+	return accept(p, "not") ? prefix(p, OP_NOT, t, neg) : compare(p);
 }
 
 /* conjunction = neg { "and" neg } */
