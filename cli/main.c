@@ -40,6 +40,9 @@ static const char usage_text[] =
 	"                     always or never (unrolled straight-line code)\n"
 	"  --vector-math      the batched gradient calls glibc's vector exp, log, ...\n"
 	"                     (libmvec): faster, within a few ulp of the per-row results\n"
+	"  --jacobian         also NAME_jacobian: d outputs / d params and d inputs\n"
+	"  --hessian          also NAME_hessian: the loss's dense Hessian in the params\n"
+	"  --hvp              also NAME_hvp: the Hessian times a vector v (any size)\n"
 	"  --stats            print operation counts of forward and backward code\n"
 	"  --dump=STAGE       print the IR after STAGE and stop:\n"
 	"                     tokens, ast, tir, grad (the tensor IR before and after\n"
@@ -149,10 +152,17 @@ static bool gen_opt(GenOpts *o, args *a)
 	else if (args_is(a, "dump"))
 		o->c.dump = parse_stage(value_or_exit(a));
 	else if (args_is(a, "stats") || args_is(a, "vector-math") || args_is(a, "help") ||
-		 args_is(a, "h")) {
+		 args_is(a, "h") || args_is(a, "jacobian") || args_is(a, "hessian") ||
+		 args_is(a, "hvp")) {
 		if (args_flag(a) < 0)
 			exit(2);
-		if (args_is(a, "stats"))
+		if (args_is(a, "jacobian"))
+			o->c.extra |= SG_JACOBIAN;
+		else if (args_is(a, "hessian"))
+			o->c.extra |= SG_HESSIAN;
+		else if (args_is(a, "hvp"))
+			o->c.extra |= SG_HVP;
+		else if (args_is(a, "stats"))
 			o->stats = true;
 		else if (args_is(a, "vector-math"))
 			o->c.vector_math = true;

@@ -78,6 +78,32 @@ static void stage_done(Compile *c, int k)
 	c->ran[k] = true;
 }
 
+/* The functions beyond the gradient that c->extra asks for (unrolled form
+ * only, so far). */
+static void diff_extra(Compile *c, bool loops)
+{
+	Model *m = c->model;
+	const char *what = c->extra & SG_HESSIAN ? "--hessian" : c->extra & SG_HVP ? "--hvp"
+				: "--jacobian";
+	if (loops)
+		diag_usage("%s is not available in loop form yet: this model's forward pass "
+			   "is about %ld operations; use --loops never to unroll it",
+			   what, c->estimate);
+	if ((c->extra & SG_HESSIAN) && m->n_params > SG_MAX_HESSIAN)
+		diag_usage("the dense Hessian of %d params would have %ld entries (limit: %d "
+			   "params); use --hvp for Hessian-vector products instead",
+			   m->n_params, (long)m->n_params * m->n_params, SG_MAX_HESSIAN);
+	if ((c->extra & SG_JACOBIAN) && !m->n_outputs)
+		diag_usage("--jacobian differentiates the model's outputs, and %s has none "
+			   "(declare them with 'output NAME')", c->src.path);
+	if (c->extra & SG_JACOBIAN)
+		diff_jacobian(c->tir, m);
+	if (c->extra & SG_HESSIAN)
+		diff_hessian(c->tir, m);
+	if (c->extra & SG_HVP)
+		diff_hvp(c->tir, m);
+}
+
 bool sg_compile(Compile *c)
 {
 	int n;
@@ -97,10 +123,12 @@ bool sg_compile(Compile *c)
 	diff_tensor(c->tir, c->model);
 	if (stop_at(c, "grad"))
 		return tir_dump(stdout, c->tir), false;
-	stage_done(c, SG_T_DIFF);
 	c->estimate = loop_estimate(c->model);
 	bool loops = c->loops == SG_LOOPS_ALWAYS ||
 		     (c->loops == SG_LOOPS_AUTO && c->estimate > SG_LOOPS_THRESHOLD);
+	if (c->extra)
+		diff_extra(c, loops);
+	stage_done(c, SG_T_DIFF);
 	if (loops) {
 		c->loop = loop_build(c->arena, c->tir, c->model);
 		if (stop_at(c, "prog"))

@@ -512,17 +512,20 @@ void diff_warn_unused(const Symbol *t, const bool *unused)
 
 /* ---- reverse mode on the tensor IR ---- */
 
-/* Marks the values the loss reads, and which of them depend on a param. */
-static void mark(Tir *t, TVal *loss, bool *reach)
+/* Marks the values root reads, and which of them depend on a variable: a
+ * param, or with inputs also an input (a Jacobian's or an HVP's sweep); a
+ * detach stops the dependence. */
+static void mark(Tir *t, TVal *root, bool *reach, bool inputs)
 {
-	reach[loss->id] = true;
-	for (int i = loss->id; i >= 0; i--)
+	reach[root->id] = true;
+	for (int i = root->id; i >= 0; i--)
 		if (reach[i])
 			for (int k = 0; k < t->vals[i]->nargs; k++)
 				reach[t->vals[i]->args[k]->id] = true;
-	for (int i = 0; i <= loss->id; i++) {
+	for (int i = 0; i <= root->id; i++) {
 		TVal *v = t->vals[i];
-		v->needs_grad = v->kind == T_LEAF && v->sym->kind == SYM_PARAM;
+		v->needs_grad = v->kind == T_LEAF &&
+				(v->sym->kind == SYM_PARAM || (inputs && v->sym->kind == SYM_INPUT));
 		for (int k = 0; k < v->nargs; k++)
 			v->needs_grad |= v->args[k]->needs_grad;
 		v->needs_grad &= reach[i] && !(v->kind == T_MAP && v->op == OP_DETACH);
@@ -616,7 +619,11 @@ static TVal *term_for(Tir *t, TVal *v, int k, TVal *adj)
 	switch (v->kind) {
 	case T_MAP: return map_term(t, v, k, adj);
 	case T_MATMUL: return matmul_term(t, v, k, adj);
-	case T_FOLD: return v->op == OP_ADD ? tir_bcast(t, adj, v->args[0]) : NULL;
+	case T_FOLD: /* a[i] each get the adjoint; so does a gradient's sum so far */
+		if (v->op != OP_ADD)
+			return NULL;
+		return k == 0 ? tir_bcast(t, adj, v->args[0]) : adj;
+	case T_BCAST: return tir_fold(t, OP_ADD, adj); /* second order: a sum's adjoint */
 	case T_VIEW: return tir_scatter(t, adj, v->off, v->args[0]);
 	case T_SCATTER: return tir_view(t, adj, v->off, v->args[0]->shape); /* concat's pieces */
 	case T_ACC: return adj;
@@ -654,20 +661,37 @@ static void warn_unused(Tir *t, Model *m)
 	}
 }
 
-void diff_tensor(Tir *t, Model *m)
+/* sum + term, in the canonical order; two terms masked by the same where
+ * stay masked: where(c, a, 0) + where(c, b, 0) is where(c, a + b, 0) to the
+ * bit (0 + 0 = 0), and keeps the mask going down (second order: the
+ * derivative of sqrt's term, masked, reaches 2 sqrt(x) twice). */
+static TVal *add_term(Tir *t, TVal *sum, TVal *term)
 {
-	TVal *loss = m->loss->tval;
-	t->n_forward = t->n;
-	t->loss = loss;
-	bool *reach = arena_alloc(t->arena, (size_t)t->n);
-	t->adj = arena_alloc(t->arena, (size_t)t->n * sizeof *t->adj);
-	mark(t, loss, reach);
-	if (!loss->needs_grad)
-		diag_error(m->loss->loc, "the loss does not depend on any parameter");
-	t->adj[loss->id] = tir_const(t, 1.0);
-	for (int i = loss->id; i >= 0; i--) {
+	TVal *c1, *g1, *c2, *g2;
+	int s1, s2;
+	if (!sum || !masked(sum, &c1, &g1, &s1) || !masked(term, &c2, &g2, &s2) || c1 != c2 ||
+	    s1 != s2 || g1->size != g2->size)
+		return tir_acc(t, sum, term);
+	TVal *g = tir_acc(t, g1, g2), *zero = tir_const(t, 0.0);
+	return s1 == 1 ? tir_map3(t, OP_WHERE, c1, g, zero) : tir_map3(t, OP_WHERE, c1, zero, g);
+}
+
+/*
+ * One reverse sweep: the adjoint of every value root reads, from root's
+ * adjoint seed, by id (NULL where none reaches); values by descending id,
+ * terms added in the canonical order.  record: the steps are the
+ * gradient's, kept for comments and explain.
+ */
+static TVal **sweep(Tir *t, TVal *root, TVal *seed, bool inputs, bool record)
+{
+	int n = t->n;
+	bool *reach = arena_alloc(t->arena, (size_t)n);
+	TVal **adjs = arena_alloc(t->arena, (size_t)n * sizeof *adjs);
+	mark(t, root, reach, inputs);
+	adjs[root->id] = seed;
+	for (int i = root->id; i >= 0; i--) {
 		TVal *v = t->vals[i];
-		TVal *adj = t->adj[i];
+		TVal *adj = adjs[i];
 		if (!v->needs_grad || !adj || !adj->n_has)
 			continue;
 		t->line = v->line;
@@ -676,16 +700,30 @@ void diff_tensor(Tir *t, Model *m)
 			if (!c->needs_grad)
 				continue;
 			int first = t->n;
-			TVal *term = term_for(t, v, k, adj), **sum = &t->adj[c->id];
+			TVal *term = term_for(t, v, k, adj), **sum = &adjs[c->id];
 			if (!term)
 				continue;
 			if (c->size == 1 && term->size > 1) /* broadcast: each element's term in turn */
 				*sum = *sum ? tir_fold_onto(t, *sum, term) : tir_fold(t, OP_ADD, term);
 			else
-				*sum = tir_acc(t, *sum, term);
-			push_step(t, (TStep){v, c, k, term, t->adj[c->id], first, t->n});
+				*sum = add_term(t, *sum, term);
+			if (record)
+				push_step(t, (TStep){v, c, k, term, adjs[c->id], first, t->n});
 		}
 	}
+	return adjs;
+}
+
+void diff_tensor(Tir *t, Model *m)
+{
+	TVal *loss = m->loss->tval;
+	t->n_forward = t->n;
+	t->loss = loss;
+	bool *reach = arena_alloc(t->arena, (size_t)t->n);
+	mark(t, loss, reach, false);
+	if (!loss->needs_grad)
+		diag_error(m->loss->loc, "the loss does not depend on any parameter");
+	t->adj = sweep(t, loss, tir_const(t, 1.0), false, true);
 	warn_unused(t, m);
 }
 
@@ -699,4 +737,94 @@ void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g)
 		else
 			fprintf(out, "d%s/d%s = %%%d\n", m->loss->name, m->params[i]->name, n->id);
 	}
+}
+
+/* ---- beyond the gradient: more sweeps over the same IR ---- */
+
+/* The seed of element e of v alone: 1 there, absent elsewhere, so the
+ * sweep's terms exist only where that element reaches. */
+static TVal *one_hot(Tir *t, TVal *v, int e)
+{
+	return tir_scatter(t, tir_const(t, 1.0), e, v);
+}
+
+/* adj's entry for each of the model's tensors. */
+static TVal **by_tensor(Tir *t, const Model *m, TVal **adj)
+{
+	TVal **row = arena_alloc(t->arena, (size_t)m->n_tensors * sizeof *row);
+	for (int i = 0; i < m->n_tensors; i++)
+		row[i] = adj[m->tensors[i]->tval->id];
+	return row;
+}
+
+void diff_jacobian(Tir *t, Model *m)
+{
+	t->jac = arena_alloc(t->arena, (size_t)m->n_outputs * sizeof *t->jac);
+	for (int o = 0; o < m->n_outputs; o++) {
+		Symbol *s = m->outputs[o];
+		TVal *v = s->tval;
+		t->jac[o] = by_tensor(t, m, sweep(t, v, one_hot(t, v, s->tensor ? s->offset : 0), true,
+						  false));
+	}
+}
+
+/* The gradient of param p, and the element of it that is p's. */
+static TVal *grad_of(const Tir *t, const Symbol *p, int *e)
+{
+	*e = p->tensor ? p->offset : 0;
+	TVal *g = t->adj[(p->tensor ? p->tensor : p)->tval->id];
+	return g && tir_has(g, *e) ? g : NULL;
+}
+
+void diff_hessian(Tir *t, Model *m)
+{
+	t->hess = arena_alloc(t->arena, (size_t)m->n_params * sizeof *t->hess);
+	for (int j = 0; j < m->n_params; j++) {
+		int e;
+		TVal *g = grad_of(t, m->params[j], &e);
+		if (g)
+			t->hess[j] = by_tensor(t, m, sweep(t, g, one_hot(t, g, e), false, false));
+	}
+}
+
+/* A direction for each param tensor: v_W for W, declared like it. */
+static Symbol *direction(Arena *a, Symbol *p)
+{
+	Symbol *v = arena_alloc(a, sizeof *v);
+	*v = (Symbol){.kind = SYM_DIR, .name = arena_printf(a, "v_%s", p->name),
+		      .ident = arena_printf(a, "v_%s", p->ident), .loc = p->loc, .shape = p->shape,
+		      .size = p->size, .index = p->index, .dir_of = p};
+	if (!p->elems)
+		return v;
+	v->elems = arena_alloc(a, (size_t)p->size * sizeof *v->elems);
+	for (int e = 0; e < p->size; e++) {
+		Symbol *pe = p->elems[e], *ve = arena_alloc(a, sizeof *ve);
+		*ve = (Symbol){.kind = SYM_DIR, .name = arena_printf(a, "v_%s", pe->name),
+			       .ident = arena_printf(a, "v_%s", pe->ident), .loc = pe->loc,
+			       .size = 1, .tensor = v, .offset = e, .index = pe->index, .dir_of = pe};
+		v->elems[e] = ve;
+	}
+	return v;
+}
+
+void diff_hvp(Tir *t, Model *m)
+{
+	m->dirs = arena_alloc(t->arena, (size_t)m->n_params * sizeof *m->dirs);
+	TVal *dot = NULL;
+	t->line = m->loss->loc.line;
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *p = m->tensors[i];
+		if (p->kind != SYM_PARAM)
+			continue;
+		Symbol *v = direction(t->arena, p);
+		for (int e = 0; e < p->size; e++)
+			m->dirs[(p->elems ? p->elems[e] : p)->index] = v->elems ? v->elems[e] : v;
+		TVal *g = t->adj[p->tval->id];
+		if (!g || !g->n_has)
+			continue;
+		TVal *gv = tir_fold(t, OP_ADD, tir_map(t, OP_MUL, g, tir_leaf(t, v)));
+		dot = dot ? tir_map(t, OP_ADD, dot, gv) : gv;
+	}
+	t->hvp = dot ? by_tensor(t, m, sweep(t, dot, tir_const(t, 1.0), false, false))
+		     : arena_alloc(t->arena, (size_t)m->n_tensors * sizeof *t->hvp);
 }

@@ -45,6 +45,7 @@ static const char *const reserved[] = {
 	"OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "HUGE", "X_TLOSS",
 	/* names the generated code uses */
 	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row",
+	"vec", "hvp", "hess", "jac_params", "jac_inputs",
 	"sg_model", "SG_MODEL_ABI", NULL};
 
 /* <math.h> functions; each also with an f or l suffix */
@@ -185,6 +186,7 @@ static void reserve_generated(Namer *nm, const Model *m)
 	const char *up = arena_upper(a, m->name);
 	static const char *const upper[] = {"GRAD_H", "N_PARAMS", "N_INPUTS", "N_OUTPUTS", NULL};
 	static const char *const lower[] = {"forward", "backward", "predict", "backward_batch",
+					    "jacobian", "hessian", "hvp",
 					    "model", "param_names", "input_names",
 					    "output_names", "param_init", NULL};
 	for (int i = 0; upper[i]; i++)
@@ -531,6 +533,38 @@ static void build_func(Prog *p, Func *f, Node **roots, int n_roots)
 	free(need);
 }
 
+/* The functions beyond the gradient: the Jacobian (outputs and their
+ * derivatives), the Hessian and the HVP (loss, gradient and theirs). */
+static void build_extra(Prog *p, Node *loss)
+{
+	Model *m = p->model;
+	Grad *g = p->grad;
+	int np = m->n_params, no = m->n_outputs, ni = m->n_inputs;
+	if (g->jac_params) {
+		int n = no + no * (np + ni);
+		Node **roots = xrealloc(NULL, (size_t)n * sizeof *roots);
+		for (int i = 0; i < no; i++)
+			roots[i] = m->outputs[i]->node;
+		memcpy(roots + no, g->jac_params, (size_t)(no * np) * sizeof *roots);
+		memcpy(roots + no + no * np, g->jac_inputs, (size_t)(no * ni) * sizeof *roots);
+		build_func(p, &p->jacobian, roots, n);
+		free(roots);
+	}
+	Node **extra[] = {g->hess, g->hvp};
+	Func *fn[] = {&p->hessian, &p->hvp};
+	for (int k = 0; k < 2; k++) {
+		if (!extra[k])
+			continue;
+		int ne = k == 0 ? np * np : np;
+		Node **roots = xrealloc(NULL, (size_t)(1 + np + ne) * sizeof *roots);
+		roots[0] = loss;
+		memcpy(roots + 1, g->param_grad, (size_t)np * sizeof *roots);
+		memcpy(roots + 1 + np, extra[k], (size_t)ne * sizeof *roots);
+		build_func(p, fn[k], roots, 1 + np + ne);
+		free(roots);
+	}
+}
+
 Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
 {
 	Prog *p = arena_alloc(a, sizeof *p);
@@ -555,6 +589,16 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
 		live[m->outputs[i]->node->id] = true;
 	for (int i = 0; i < m->n_params; i++)
 		live[g->param_grad[i]->id] = true;
+	int nj = g->jac_params ? m->n_outputs * (m->n_params + m->n_inputs) : 0;
+	int nh = g->hess ? m->n_params * m->n_params : 0, nv = g->hvp ? m->n_params : 0;
+	for (int i = 0; i < nj; i++) {
+		int np = m->n_outputs * m->n_params;
+		live[(i < np ? g->jac_params[i] : g->jac_inputs[i - np])->id] = true;
+	}
+	for (int i = 0; i < nh; i++)
+		live[g->hess[i]->id] = true;
+	for (int i = 0; i < nv; i++)
+		live[g->hvp[i]->id] = true;
 	for (int i = d->n - 1; i >= 0; i--)
 		if (live[i])
 			for (int k = 0; k < d->nodes[i]->nargs; k++)
@@ -574,6 +618,7 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
 	for (int i = 0; i < m->n_params; i++)
 		roots[1 + i] = g->param_grad[i];
 	build_func(p, &p->backward, roots, 1 + m->n_params);
+	build_extra(p, roots[0]);
 	return p;
 }
 

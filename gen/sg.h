@@ -211,7 +211,9 @@ struct Expr {
 	int height;         /* longest path to a leaf: bounds recursion on the tree */
 };
 
-typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET } SymKind;
+/* SYM_DIR: a direction the generator adds for the Hessian-vector product,
+ * one per param (v_w for w), read from the function's v array. */
+typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET, SYM_DIR } SymKind;
 
 /*
  * A tensor name (input x[8]) is a Symbol with shape and elems, its scalar
@@ -236,6 +238,7 @@ struct Symbol {
 	Stmt *stmt;         /* SYM_LET: its statement */
 	Node *node;         /* set by dag_build */
 	struct TVal *tval;  /* set by tir_build: a binding's (or tensor's) value */
+	Symbol *dir_of;     /* SYM_DIR: the param (or param tensor) it goes with */
 	bool used;
 };
 
@@ -258,6 +261,7 @@ struct Model {
 	int n_tensors;
 	uint64_t seed;      /* for random initial values */
 	Symbol *loss;
+	Symbol **dirs;      /* diff_hvp: the directions, one per param (flat) */
 	/* symbol table: open hashing over names */
 	Symbol **table;
 	int table_cap, n_syms;
@@ -396,6 +400,12 @@ typedef struct Tir {
 	TVal **adj;         /* by forward id: dloss/dvalue, or NULL */
 	TStep *steps;
 	int n_steps;
+	/* the programs beyond the gradient (gen --jacobian, --hessian, --hvp),
+	 * each indexed [...][i] by the model's tensors (m->tensors[i]); NULL
+	 * where nothing reaches */
+	TVal ***jac;        /* [output o]: d output o / d tensor, params and inputs */
+	TVal ***hess;       /* [param j]: d (dloss/dparam j) / d param tensor */
+	TVal **hvp;         /* (H v) of each param tensor */
 } Tir;
 
 Tir *tir_new(Arena *a, Model *m, Dtype dt);
@@ -403,6 +413,7 @@ Tir *tir_new(Arena *a, Model *m, Dtype dt);
 void tir_build(Tir *t, Model *m);
 TVal *tir_lower(Tir *t, Expr *e);    /* one expression */
 TVal *tir_const(Tir *t, double v);
+TVal *tir_leaf(Tir *t, Symbol *s);   /* a param, input or direction as declared */
 /* op elementwise, through the simplifier: the same value simp.c's rules
  * give for each element. */
 TVal *tir_map(Tir *t, Op op, TVal *a, TVal *b);
@@ -448,11 +459,26 @@ typedef struct Grad {
 	Contrib **steps;    /* every term in the order made */
 	int n_steps;
 	int n_forward;      /* ids below this are forward nodes */
+	/* beyond the gradient (NULL unless asked for), row-major: */
+	Node **jac_params;  /* [n_outputs][n_params]: d output / d param */
+	Node **jac_inputs;  /* [n_outputs][n_inputs]: d output / d input */
+	Node **hess;        /* [n_params][n_params]: symmetric by construction */
+	Node **hvp;         /* [n_params]: (H v) */
 } Grad;
 
 /* Reverse mode on the tensor IR: appends the gradient program to t
  * (t->adj, t->steps); warns of params the loss does not read. */
 void diff_tensor(Tir *t, Model *m);
+/* After diff_tensor, the programs beyond the gradient, each by more reverse
+ * sweeps over the same IR (the gradient is IR: differentiating it again is
+ * the same machinery).  The Jacobian of the outputs with respect to params
+ * and inputs: one sweep per output element.  The Hessian: one sweep per
+ * param, from its gradient element.  The Hessian-vector product: one sweep
+ * from the gradient dotted with directions v (reverse over reverse), a
+ * constant times the gradient's cost. */
+void diff_jacobian(Tir *t, Model *m);
+void diff_hessian(Tir *t, Model *m);
+void diff_hvp(Tir *t, Model *m);
 void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g);
 /* Evaluates every node: vals[id], in the dtype's arithmetic, as the emitted C does. */
 void dag_eval(const Dag *d, const double *params, const double *inputs,
@@ -512,6 +538,7 @@ struct Prog {
 	Func forward;          /* loss and outputs */
 	Func backward;         /* loss and gradient */
 	Func predict;          /* outputs only */
+	Func jacobian, hessian, hvp; /* when asked for (n_loads + n == 0 otherwise) */
 };
 
 Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g);
@@ -620,6 +647,10 @@ extern const char sg_version[];
 enum { SG_T_START, SG_T_PARSE, SG_T_LOWER, SG_T_DIFF, SG_T_LOOPS, SG_T_UNROLL, SG_T_SCHED,
        SG_T_RENDER, SG_T_COUNT };
 
+/* The functions beyond the gradient (gen --jacobian, --hessian, --hvp). */
+enum { SG_JACOBIAN = 1, SG_HESSIAN = 2, SG_HVP = 4 };
+#define SG_MAX_HESSIAN 1000      /* params of a dense Hessian: 10^6 entries */
+
 /* What one compilation needs and makes. */
 typedef struct Compile {
 	Arena *arena;
@@ -629,6 +660,7 @@ typedef struct Compile {
 	const char *dump;   /* --dump=STAGE, or NULL */
 	int loops;          /* --loops: SG_LOOPS_AUTO, _ALWAYS or _NEVER */
 	bool vector_math;   /* --vector-math: libmvec in the batched gradient */
+	int extra;          /* SG_JACOBIAN | SG_HESSIAN | SG_HVP: functions beyond the gradient */
 	Model *model;
 	LoopProg *loop;     /* the loop program, when loops were chosen */
 	bool unrolled_too;  /* the unrolled program as well, in loop form */

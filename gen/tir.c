@@ -204,7 +204,7 @@ TVal *tir_const(Tir *t, double v)
 	return intern(t, &p, NULL, NULL);
 }
 
-static TVal *leaf(Tir *t, Symbol *s)
+TVal *tir_leaf(Tir *t, Symbol *s)
 {
 	TVal p = {.kind = T_LEAF, .sym = s, .size = s->size, .shape = s->shape};
 	return intern(t, &p, NULL, NULL);
@@ -624,7 +624,7 @@ void tir_build(Tir *t, Model *m)
 	for (int i = 0; i < m->n_tensors; i++) {
 		Symbol *s = m->tensors[i];
 		t->line = s->loc.line;
-		s->tval = leaf(t, s);
+		s->tval = tir_leaf(t, s);
 		for (int e = 0; e < s->size && s->elems; e++)
 			s->elems[e]->tval = s->tval;
 	}

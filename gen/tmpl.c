@@ -505,7 +505,10 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		set_str(L, "cname", p->names[n->id]);
 		set_str(L, "name", n->sym->name);
 		set_str(L, "ident", n->sym->ident);
-		set_str(L, "kind", n->op == OP_PARAM ? "param" : "input");
+		set_str(L, "kind", n->op == OP_PARAM ? "param" : n->sym->kind == SYM_DIR ? "dir" : "input");
+		if (n->sym->kind == SYM_DIR) /* read from v at its param's index */
+			set_str(L, "param", n->sym->dir_of->tensor ? n->sym->dir_of->tensor->ident
+								    : n->sym->dir_of->name);
 		set_int(L, "index", n->sym->index);
 		if (n->sym->tensor) {
 			set_str(L, "tensor", n->sym->tensor->ident);
@@ -553,6 +556,41 @@ static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, cons
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, key);
+}
+
+/* The functions beyond the gradient, when asked for: model.jacobian (a
+ * function with outputs, jac_params and jac_inputs, row-major, one row per
+ * output), model.hessian (grads and hess, row-major) and model.hvp (grads
+ * and hv); nil otherwise. */
+static void push_extra(lua_State *L, const Prog *p)
+{
+	const Grad *g = p->grad;
+	const Model *m = p->model;
+	int np = m->n_params;
+	if (g->jac_params) {
+		push_func(L, p, &p->jacobian);
+		Node **outs = xrealloc(NULL, (size_t)(m->n_outputs + 1) * sizeof *outs);
+		for (int i = 0; i < m->n_outputs; i++)
+			outs[i] = m->outputs[i]->node;
+		push_operands(L, p, outs, m->n_outputs, "outputs", sched_operand);
+		free(outs);
+		push_operands(L, p, g->jac_params, m->n_outputs * np, "jac_params", sched_operand);
+		push_operands(L, p, g->jac_inputs, m->n_outputs * m->n_inputs, "jac_inputs",
+			      sched_operand);
+		lua_setfield(L, -2, "jacobian");
+	}
+	if (g->hess) {
+		push_func(L, p, &p->hessian);
+		push_operands(L, p, g->param_grad, np, "grads", sched_operand);
+		push_operands(L, p, g->hess, np * np, "hess", sched_operand);
+		lua_setfield(L, -2, "hessian");
+	}
+	if (g->hvp) {
+		push_func(L, p, &p->hvp);
+		push_operands(L, p, g->param_grad, np, "grads", sched_operand);
+		push_operands(L, p, g->hvp, np, "hv", sched_operand);
+		lua_setfield(L, -2, "hvp");
+	}
 }
 
 /* The chain rule as data: per adjoint, the parents it sums over. */
@@ -714,6 +752,7 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	push_operands(L, p, outs, m->n_outputs, "output_values", sched_operand);
 	push_adjoints(L, p);
 	lua_setfield(L, -2, "adjoints");
+	push_extra(L, p);
 	lua_pushlightuserdata(L, (void *)p);
 	lua_pushlightuserdata(L, arena_alloc(a, (size_t)p->dag->n * sizeof(Canon *)));
 	lua_pushcclosure(L, lua_canonical, 2);

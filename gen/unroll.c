@@ -166,6 +166,63 @@ static void step_contribs(Dag *d, Grad *g, const TStep *s, int first)
 	}
 }
 
+/* ---- beyond the gradient ---- */
+
+/* Which of the model's tensors scalar s belongs to. */
+static int tensor_slot(const Model *m, const Symbol *s)
+{
+	const Symbol *whole = s->tensor ? s->tensor : s;
+	for (int i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i] == whole)
+			return i;
+	unreachable();
+}
+
+/* Element s of row (values by tensor), or 0 where it is absent. */
+static Node *entry(Dag *d, TVal *const *row, const Symbol *s, const int *slot)
+{
+	TVal *v = row ? row[slot[s->index]] : NULL;
+	Node *n = v ? v->elems[v->size == 1 ? 0 : s->tensor ? s->offset : 0] : NULL;
+	return n ? n : d->zero;
+}
+
+/* The scalar nodes of the programs diff_jacobian, diff_hessian and
+ * diff_hvp made, as Grad's row-major arrays.  The Hessian's entry (i, j)
+ * for i > j is entry (j, i): the two sweeps compute the same derivative in
+ * different orders, so taking one of them makes it symmetric to the bit. */
+static void extra_nodes(Dag *d, Tir *t, Model *m, Grad *g)
+{
+	int np = m->n_params, ni = m->n_inputs;
+	int *pslot = arena_alloc(d->arena, (size_t)(np + 1) * sizeof *pslot);
+	int *islot = arena_alloc(d->arena, (size_t)(ni + 1) * sizeof *islot);
+	for (int i = 0; i < np; i++)
+		pslot[i] = tensor_slot(m, m->params[i]);
+	for (int i = 0; i < ni; i++)
+		islot[i] = tensor_slot(m, m->inputs[i]);
+	if (t->jac) {
+		g->jac_params = arena_alloc(d->arena, (size_t)(m->n_outputs * np + 1) * sizeof(Node *));
+		g->jac_inputs = arena_alloc(d->arena, (size_t)(m->n_outputs * ni + 1) * sizeof(Node *));
+		for (int o = 0; o < m->n_outputs; o++) {
+			for (int j = 0; j < np; j++)
+				g->jac_params[o * np + j] = entry(d, t->jac[o], m->params[j], pslot);
+			for (int j = 0; j < ni; j++)
+				g->jac_inputs[o * ni + j] = entry(d, t->jac[o], m->inputs[j], islot);
+		}
+	}
+	if (t->hess) {
+		g->hess = arena_alloc(d->arena, (size_t)np * (size_t)np * sizeof(Node *));
+		for (int i = 0; i < np; i++)
+			for (int j = 0; j < np; j++)
+				g->hess[i * np + j] = j >= i ? entry(d, t->hess[i], m->params[j], pslot)
+							     : g->hess[j * np + i];
+	}
+	if (t->hvp) {
+		g->hvp = arena_alloc(d->arena, (size_t)np * sizeof(Node *));
+		for (int j = 0; j < np; j++)
+			g->hvp[j] = entry(d, t->hvp, m->params[j], pslot);
+	}
+}
+
 Grad *unroll(Dag *d, Tir *t, Model *m)
 {
 	for (int i = 0; i < t->n_forward; i++)
@@ -202,6 +259,7 @@ Grad *unroll(Dag *d, Tir *t, Model *m)
 		Node *n = a ? a->elems[p->tensor ? p->offset : 0] : NULL;
 		g->param_grad[i] = n ? n : d->zero;
 	}
+	extra_nodes(d, t, m, g);
 	for (int i = 0; i < m->n_tensors; i++)
 		for (int e = 0; e < m->tensors[i]->size; e++) {
 			Symbol *s = m->tensors[i]->elems ? m->tensors[i]->elems[e] : m->tensors[i];

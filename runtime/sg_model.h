@@ -14,7 +14,7 @@
  * sizeof(double), the _f set when it is sizeof(float).
  */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 2
+#define SG_MODEL_ABI 3
 
 typedef struct sg_model {
 	int abi;                 /* SG_MODEL_ABI of the generator */
@@ -49,6 +49,23 @@ typedef struct sg_model {
 	 * loss is logsumexp(z) alone, with its gradient softmax(z) (PyTorch
 	 * raises).  The runtime checks it before calling them. */
 	const int *input_classes;
+
+	/* Beyond the gradient, NULL unless generated (gen --jacobian, --hessian,
+	 * --hvp).  jacobian: outputs, and jac_params[o * n_params + p] =
+	 * d outputs[o] / d params[p], jac_inputs[o * n_inputs + i] = d outputs[o]
+	 * / d inputs[i].  hessian: the loss; grad as backward's, hess[p * n_params
+	 * + q] = d2 loss / d params[p] d params[q], symmetric to the bit.  hvp: the
+	 * loss; grad, and hvp = H vec for a direction vec of n_params values. */
+	void (*jacobian_d)(const double *params, const double *inputs, double *outputs,
+			   double *jac_params, double *jac_inputs);
+	double (*hessian_d)(const double *params, const double *inputs, double *grad, double *hess);
+	double (*hvp_d)(const double *params, const double *inputs, const double *vec, double *grad,
+			double *hvp);
+	void (*jacobian_f)(const float *params, const float *inputs, float *outputs,
+			   float *jac_params, float *jac_inputs);
+	float (*hessian_f)(const float *params, const float *inputs, float *grad, float *hess);
+	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
+		       float *hvp);
 } sg_model;
 
 #endif

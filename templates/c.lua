@@ -70,13 +70,19 @@ local function signatures(m, restrict)
                      P, r, q, r, q, r, q),
     batch = format("%s %s_backward_batch(int n, const %s%sparams, const %s%sinputs, %s%sgrad)",
                    r, P, r, q, r, q, r, q),
+    jacobian = format("void %s_jacobian(const %s%sparams, const %s%sinputs, %s%soutputs, "
+                      .. "%s%sjac_params, %s%sjac_inputs)", P, r, q, r, q, r, q, r, q, r, q),
+    hessian = format("%s %s_hessian(const %s%sparams, const %s%sinputs, %s%sgrad, %s%shess)",
+                     r, P, r, q, r, q, r, q, r, q),
+    hvp = format("%s %s_hvp(const %s%sparams, const %s%sinputs, const %s%svec, %s%sgrad, %s%shvp)",
+                 r, P, r, q, r, q, r, q, r, q, r, q),
   }
 end
 
 local model_struct = [[
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 2
+#define SG_MODEL_ABI 3
 typedef struct sg_model {
 	int abi;
 	const char *name;
@@ -97,6 +103,16 @@ typedef struct sg_model {
 	void (*predict_f)(const float *params, const float *inputs, float *outputs);
 	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
 	const int *input_classes;
+	void (*jacobian_d)(const double *params, const double *inputs, double *outputs,
+	                   double *jac_params, double *jac_inputs);
+	double (*hessian_d)(const double *params, const double *inputs, double *grad, double *hess);
+	double (*hvp_d)(const double *params, const double *inputs, const double *vec, double *grad,
+	                double *hvp);
+	void (*jacobian_f)(const float *params, const float *inputs, float *outputs,
+	                   float *jac_params, float *jac_inputs);
+	float (*hessian_f)(const float *params, const float *inputs, float *grad, float *hess);
+	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
+	               float *hvp);
 } sg_model;
 #endif]]
 
@@ -149,6 +165,22 @@ local function render_header(m)
   put(sig.predict, ";")
   put("/* Sums loss and gradient over n rows of ", N, "_N_INPUTS inputs each, in row order. */")
   put(sig.batch, ";")
+  if m.jacobian then
+    put("/* outputs gets ", N, "_N_OUTPUTS values; jac_params[o * ", N, "_N_PARAMS + p] is")
+    put(" * d outputs[o] / d params[p], jac_inputs[o * ", N, "_N_INPUTS + i] d outputs[o] / d inputs[i],")
+    put(" * o, p and i the header's constants (", N, "_OUTPUT_..., ", N, "_PARAM_..., ", N, "_INPUT_...). */")
+    put(sig.jacobian, ";")
+  end
+  if m.hessian then
+    put("/* Returns the loss; grad as ", P, "_backward's; hess[p * ", N, "_N_PARAMS + q] is")
+    put(" * d2 loss / d params[p] d params[q], symmetric to the bit. */")
+    put(sig.hessian, ";")
+  end
+  if m.hvp then
+    put("/* Returns the loss; grad as ", P, "_backward's; hvp = H vec, the Hessian of the loss")
+    put(" * times vec (", N, "_N_PARAMS values, indexed like params). */")
+    put(sig.hvp, ";")
+  end
   put("")
   put(model_struct)
   put("extern const sg_model ", P, "_model;")
@@ -181,9 +213,11 @@ local function loads(put, m, f, indent, opts)
   local used = {}
   for _, l in ipairs(f.loads) do
     if not opts.kind or l.kind == opts.kind then
-      local array = opts.array or (l.kind == "param" and "params" or "inputs")
-      used[l.kind == "param" and "params" or "inputs"] = true
+      local from = l.kind == "param" and "params" or l.kind == "dir" and "vec" or "inputs"
+      local array = opts.array or from
+      used[from] = true
       local at = m.NAME .. "_" .. l.kind:upper() .. "_" .. (l.tensor or l.name)
+      if l.kind == "dir" then at = m.NAME .. "_PARAM_" .. l.param end
       if l.tensor then at = at .. " + " .. l.offset end
       put(indent, "const ", r, " ", l.cname, " = ", array, "[", at, "];")
     end
@@ -279,6 +313,61 @@ local function vectorized(m, expr)
 end
 
 local render_scalar_functions, render_descriptor
+
+-- The functions beyond the gradient (gen --jacobian, --hessian, --hvp).
+local function render_extra_functions(put, m, sig)
+  local N, P = m.NAME, m.name
+  local sections = {loads = "parameters and inputs", forward = "forward pass",
+                    backward = "backward pass and its derivatives"}
+  local function matrix(name, rows, cols, nrow, ncol, values)
+    for i, a in ipairs(rows) do
+      for j, b in ipairs(cols) do
+        put("\t", name, "[(", a, ") * ", nrow, " + ", b, "] = ", values[(i - 1) * #cols + j], ";")
+      end
+    end
+    if #rows == 0 or #cols == 0 then put("\t(void)", name, ";") end
+  end
+  local pidx, iidx, oidx = {}, {}, {}
+  for i, p in ipairs(m.params) do pidx[i] = array_index(m, "PARAM", p) end
+  for i, s in ipairs(m.inputs) do iidx[i] = array_index(m, "INPUT", s) end
+  for i, o in ipairs(m.outputs) do oidx[i] = output_index(m, o) end
+  if m.jacobian then
+    local f = m.jacobian
+    put(sig.jacobian)
+    put("{")
+    local used = body(put, m, f, sections)
+    unused(put, used, {"params", "inputs"})
+    put("")
+    for i, o in ipairs(oidx) do
+      put("\toutputs[", o, "] = ", f.outputs[i], ";")
+    end
+    matrix("jac_params", oidx, pidx, N .. "_N_PARAMS", nil, f.jac_params)
+    matrix("jac_inputs", oidx, iidx, N .. "_N_INPUTS", nil, f.jac_inputs)
+    put("}")
+    put("")
+  end
+  for _, k in ipairs({"hessian", "hvp"}) do
+    local f = m[k]
+    if f then
+      put(sig[k])
+      put("{")
+      local used = body(put, m, f, sections)
+      unused(put, used, {"params", "inputs", k == "hvp" and "vec" or nil})
+      put("")
+      for i, p in ipairs(m.params) do
+        put("\tgrad[", pidx[i], "] = ", f.grads[i], ";")
+      end
+      if k == "hessian" then
+        matrix("hess", pidx, pidx, N .. "_N_PARAMS", nil, f.hess)
+      else
+        for i = 1, #m.params do put("\thvp[", pidx[i], "] = ", f.hv[i], ";") end
+      end
+      put("\treturn ", m.loss, ";")
+      put("}")
+      put("")
+    end
+  end
+end
 
 -- ---- loop programs (model.loop: models above the loop threshold) ----
 
@@ -528,6 +617,7 @@ render_scalar_functions = function(put, m, sig)
   put("\treturn loss_sum;")
   put("}")
   put("")
+  render_extra_functions(put, m, sig)
 end
 
 render_descriptor = function(put, m)
@@ -570,7 +660,18 @@ render_descriptor = function(put, m)
     put("\t0, 0, 0, 0,")
     put("\t", fns, ",")
   end
-  put("\t", cn)
+  put("\t", cn, ",")
+  local extra = {}
+  for _, k in ipairs({"jacobian", "hessian", "hvp"}) do
+    extra[#extra + 1] = m[k] and (P .. "_" .. k) or "0"
+  end
+  if r == "double" then
+    put("\t", concat(extra, ", "), ",")
+    put("\t0, 0, 0")
+  else
+    put("\t0, 0, 0,")
+    put("\t", concat(extra, ", "))
+  end
   put("};")
 end
 

@@ -132,5 +132,7 @@ const sg_model ex4_2_model = {
 	ex4_2_param_names, ex4_2_input_names, ex4_2_output_names, ex4_2_param_init,
 	ex4_2_forward, ex4_2_backward, ex4_2_predict, ex4_2_backward_batch,
 	0, 0, 0, 0,
-	0
+	0,
+	0, 0, 0,
+	0, 0, 0
 };

@@ -158,5 +158,7 @@ const sg_model ex4_4_model = {
 	ex4_4_param_names, ex4_4_input_names, ex4_4_output_names, ex4_4_param_init,
 	ex4_4_forward, ex4_4_backward, ex4_4_predict, ex4_4_backward_batch,
 	0, 0, 0, 0,
-	0
+	0,
+	0, 0, 0,
+	0, 0, 0
 };

@@ -119,5 +119,7 @@ const sg_model linear_model = {
 	linear_param_names, linear_input_names, linear_output_names, linear_param_init,
 	0, 0, 0, 0,
 	linear_forward, linear_backward, linear_predict, linear_backward_batch,
-	0
+	0,
+	0, 0, 0,
+	0, 0, 0
 };

@@ -41,7 +41,7 @@ double linear_backward_batch(int n, const double *params, const double *inputs, 
 
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 2
+#define SG_MODEL_ABI 3
 typedef struct sg_model {
 	int abi;
 	const char *name;
@@ -62,6 +62,16 @@ typedef struct sg_model {
 	void (*predict_f)(const float *params, const float *inputs, float *outputs);
 	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
 	const int *input_classes;
+	void (*jacobian_d)(const double *params, const double *inputs, double *outputs,
+	                   double *jac_params, double *jac_inputs);
+	double (*hessian_d)(const double *params, const double *inputs, double *grad, double *hess);
+	double (*hvp_d)(const double *params, const double *inputs, const double *vec, double *grad,
+	                double *hvp);
+	void (*jacobian_f)(const float *params, const float *inputs, float *outputs,
+	                   float *jac_params, float *jac_inputs);
+	float (*hessian_f)(const float *params, const float *inputs, float *grad, float *hess);
+	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
+	               float *hvp);
 } sg_model;
 #endif
 extern const sg_model linear_model;

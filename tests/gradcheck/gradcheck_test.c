@@ -530,3 +530,145 @@ Test(gradcheck, functions_match_pytorch)
 	for (int o = 0; o < m->n_outputs; o++)
 		cr_expect(ge(int, points[o], 8), "%s: %d points from PyTorch", m->output_names[o], points[o]);
 }
+
+/* ---- second order: NAME_hessian, NAME_hvp and NAME_jacobian ---- */
+
+ParameterizedTestParameters(gradcheck, hessian)
+{
+	return indices();
+}
+
+/* d(grad_j)/dp_i by central differences of backward, h = 1e-6 max(1, |p_i|) */
+static double gradient_difference(const sg_model *m, const Point *pt, int i, int j)
+{
+	double p[MAXV], g[MAXV];
+	memcpy(p, pt->p, sizeof p);
+	double h = 1e-6 * fmax(1.0, fabs(p[i]));
+	double up = pt->p[i] + h, down = pt->p[i] - h;
+	p[i] = up;
+	m->backward_d(p, pt->in, g);
+	double gu = g[j];
+	p[i] = down;
+	m->backward_d(p, pt->in, g);
+	return (gu - g[j]) / (up - down);
+}
+
+/*
+ * NAME_hessian against central differences of NAME_backward (second
+ * differences of the loss), symmetric to the bit; its loss and gradient are
+ * backward's to the bit; NAME_hvp's H v is the dense H times v within
+ * rounding, and its loss and gradient are backward's to the bit.
+ */
+ParameterizedTest(int *ci, gradcheck, hessian)
+{
+	const Case *c = &cases[*ci];
+	const sg_model *m = c->m;
+	int np = m->n_params;
+	cr_assert(m->hessian_d && m->hvp_d, "%s: no hessian or hvp", m->name);
+	Point pt;
+	Rng rng = {0x4e55u + (unsigned)np};
+	int checked = 0;
+	for (int t = 0; t < POINTS; t++) {
+		random_point(c, &rng, &pt);
+		double h[MAXV * MAXV], g[MAXV], v[MAXV], hv[MAXV], g2[MAXV];
+		double loss = m->hessian_d(pt.p, pt.in, g, h);
+		double bl = m->backward_d(pt.p, pt.in, pt.g);
+		cr_assert(same_bits(loss, bl), "%s: hessian's loss is not backward's", m->name);
+		for (int i = 0; i < np; i++) {
+			cr_assert(same_bits(g[i], pt.g[i]), "%s: hessian's gradient is not backward's",
+				  m->name);
+			for (int j = 0; j < np; j++)
+				cr_assert(same_bits(h[i * np + j], h[j * np + i]),
+					  "%s: H[%d][%d] = %.17g, H[%d][%d] = %.17g", m->name, i, j,
+					  h[i * np + j], j, i, h[j * np + i]);
+		}
+		for (int i = 0; i < np; i++)
+			v[i] = uniform(&rng, -1, 1);
+		cr_assert(same_bits(m->hvp_d(pt.p, pt.in, v, g2, hv), bl));
+		for (int i = 0; i < np; i++) {
+			double want = 0, size = 0;
+			for (int j = 0; j < np; j++) {
+				want += h[i * np + j] * v[j];
+				size += fabs(h[i * np + j] * v[j]);
+			}
+			cr_assert(same_bits(g2[i], pt.g[i]), "%s: hvp's gradient is not backward's",
+				  m->name);
+			cr_expect(le(dbl, fabs(hv[i] - want), 1e-12 * fmax(1.0, size)),
+				  "%s: (H v)[%s] at %s: hvp %.17g, H times v %.17g", m->name,
+				  m->param_names[i], point_text(m, &pt), hv[i], want);
+		}
+		if (fd_exempt(c, pt.p, pt.in))
+			continue;
+		checked++;
+		for (int i = 0; i < np; i++)
+			for (int j = 0; j < np; j++) {
+				double fd = gradient_difference(m, &pt, i, j), x = h[i * np + j];
+				double tol = 1e-5 * fmax(1.0, fmax(fabs(fd), fabs(x)));
+				cr_expect(le(dbl, fabs(fd - x), tol),
+					  "%s: d2loss/d%s d%s at %s: hessian %.17g, difference %.17g",
+					  m->name, m->param_names[i], m->param_names[j],
+					  point_text(m, &pt), x, fd);
+			}
+	}
+	cr_assert(ge(int, checked, POINTS / 4), "%s: only %d points checked", m->name, checked);
+}
+
+ParameterizedTestParameters(gradcheck, jacobian)
+{
+	return indices();
+}
+
+/* d outputs[o] / d x by central differences of predict, x a param
+ * (inputs == NULL) or an input */
+static double output_difference(const sg_model *m, const Point *pt, bool input, int i, int o)
+{
+	double p[MAXV], in[MAXV], out[MAXV];
+	memcpy(p, pt->p, sizeof p);
+	memcpy(in, pt->in, sizeof in);
+	double *x = input ? &in[i] : &p[i];
+	double x0 = *x, h = 1e-6 * fmax(1.0, fabs(x0)), up = x0 + h, down = x0 - h;
+	*x = up;
+	m->predict_d(p, in, out);
+	double fu = out[o];
+	*x = down;
+	m->predict_d(p, in, out);
+	return (fu - out[o]) / (up - down);
+}
+
+/* NAME_jacobian against central differences of NAME_predict, in the params
+ * and in the inputs; its outputs are predict's to the bit. */
+ParameterizedTest(int *ci, gradcheck, jacobian)
+{
+	const Case *c = &cases[*ci];
+	const sg_model *m = c->m;
+	int np = m->n_params, ni = m->n_inputs, no = m->n_outputs;
+	if (!no) {
+		cr_assert(eq(ptr, (void *)m->jacobian_d, NULL));
+		return;
+	}
+	cr_assert(m->jacobian_d != NULL, "%s: no jacobian", m->name);
+	Point pt;
+	Rng rng = {0x1ac0u + (unsigned)np};
+	for (int t = 0; t < POINTS; t++) {
+		random_point(c, &rng, &pt);
+		double out[MAXV], pred[MAXV], jp[MAXV * MAXV], jx[MAXV * MAXV];
+		m->jacobian_d(pt.p, pt.in, out, jp, jx);
+		m->predict_d(pt.p, pt.in, pred);
+		for (int o = 0; o < no; o++) {
+			cr_assert(same_bits(out[o], pred[o]), "%s: jacobian's outputs are not predict's",
+				  m->name);
+			for (int k = 0; k < np + ni; k++) {
+				bool input = k >= np;
+				int i = input ? k - np : k;
+				double x = input ? jx[o * ni + i] : jp[o * np + i];
+				double fd = output_difference(m, &pt, input, i, o);
+				double tol = 1e-6 * fmax(1.0, fmax(fabs(fd), fabs(x)));
+				cr_expect(le(dbl, fabs(fd - x), tol),
+					  "%s: d%s/d%s at %s: jacobian %.17g, difference %.17g", m->name,
+					  m->output_names[o],
+					  input ? m->input_names[i] : m->param_names[i],
+					  point_text(m, &pt), x, fd);
+			}
+		}
+	}
+}

@@ -26,6 +26,7 @@ static const sg_model abc_model = {
 	abc_names, NULL, NULL, abc_init,
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 	NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 static char *dir, *file;
