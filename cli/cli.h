@@ -8,6 +8,7 @@
  *   explain.c  explain and graph
  *   check.c    check hand derivations
  *   args.c     the one command-line reader every command uses
+ *   curv.c     train --optimizer newton, eval --jacobian and --hessian
  */
 #ifndef SG_CLI_H
 #define SG_CLI_H
@@ -54,6 +55,14 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv);
 int sg_cmd_predict(const sg_model *m, int argc, char **argv);
 int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 int sg_cmd_test(const sg_model *m, int argc, char **argv);
+
+/* ---- curv.c: beyond the gradient ---- */
+/* train --optimizer newton (sg_cmd_train hands it over) */
+int sg_cmd_newton(const sg_model *m, int argc, char **argv);
+/* eval's --jacobian and --hessian, after its own lines (inside its JSON
+ * object, after a ", "); the exit status */
+int sg_eval_extra(const sg_model *m, const double *p, const double *x, bool jacobian,
+		  bool hessian, int json);
 
 /* ---- explain.c: explain and graph ---- */
 void at_parse(const Model *m, const char *spec, const char *params_file, double *params,

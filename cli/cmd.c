@@ -916,6 +916,8 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 
 	if (help_or_no_model(m, argc, argv, USAGE_TRAIN, HELP_TRAIN, &rc))
 		return rc;
+	if (m->hessian_d || m->hessian_f) /* run_model made it for --optimizer newton */
+		return stdout_status(sg_cmd_newton(m, argc, argv));
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
 	if (assign_init(&as, m) < 0) {
@@ -1153,8 +1155,7 @@ static void print_eval(const sg_model *m, double loss, const double *out,
 		print_json_map("outputs", m->output_names, out, m->n_outputs);
 		fputs(", ", stdout);
 		print_json_map("grad", m->param_names, grad, m->n_params);
-		fputs("}\n", stdout);
-		return;
+		return; /* the caller closes the object */
 	}
 	fputs("loss = ", stdout);
 	sg_print_repr(stdout, loss);
@@ -1172,7 +1173,7 @@ static void print_eval(const sg_model *m, double loss, const double *out,
 }
 
 /* Reads the eval command line; 0 or an exit status. */
-static int eval_args(const sg_model *m, args *a, assign *as, int *json)
+static int eval_args(const sg_model *m, args *a, assign *as, int *json, int *extra)
 {
 	const char *v, *params = NULL;
 	int rc, i;
@@ -1184,6 +1185,10 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json)
 		} else if (args_is(a, "at")) {
 			if (!(v = args_value(a)) || assign_parse(as, m, v, 1, a) < 0)
 				return 2;
+		} else if (args_is(a, "jacobian") || args_is(a, "hessian")) {
+			if (args_flag(a) < 0)
+				return 2;
+			*extra |= args_is(a, "jacobian") ? 1 : 2;
 		} else if (args_is(a, "format")) {
 			if (!(v = args_value(a)))
 				return 2;
@@ -1226,21 +1231,28 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 	double *out = NULL, *grad = NULL, loss;
 	sg_error err;
 	assign as;
-	int json = 0, rc;
+	int json = 0, rc, extra = 0;
 
 	if (help_or_no_model(m, argc, argv, USAGE_EVAL, HELP_EVAL, &rc))
 		return rc;
 	if (assign_init(&as, m) < 0)
 		rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
-	else if ((rc = eval_args(m, &a, &as, &json)) == 0) {
+	else if ((rc = eval_args(m, &a, &as, &json, &extra)) == 0) {
 		out = calloc((size_t)m->n_outputs + 1, sizeof *out);
 		grad = calloc((size_t)m->n_params + 1, sizeof *grad);
 		if (!out || !grad)
 			rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
 		else if (sg_model_eval(m, as.par, as.in, &loss, out, grad, &err) < 0)
 			rc = fail(&err);
-		else
+		else {
 			print_eval(m, loss, out, grad, json);
+			if (json && extra)
+				fputs(", ", stdout);
+			if (extra)
+				rc = sg_eval_extra(m, as.par, as.in, extra & 1, extra & 2, json);
+			if (json)
+				fputs("}\n", stdout);
+		}
 	}
 	free(out);
 	free(grad);

@@ -405,6 +405,14 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 				exit(2);
 			c.vector_math = true;
 		} else {
+			/* the functions the command needs beyond the gradient:
+			 * eval --jacobian, --hessian; train --optimizer newton */
+			if (rc == 1 && (args_is(&o, "jacobian") || args_is(&o, "hessian")))
+				c.extra |= args_is(&o, "jacobian") ? SG_JACOBIAN : SG_HESSIAN;
+			if (rc == 1 && args_is(&o, "optimizer") &&
+			    ((o.value && !strcmp(o.value, "newton")) ||
+			     (!o.value && o.i + 1 < argc && !strcmp(argv[o.i + 1], "newton"))))
+				c.extra |= SG_HESSIAN;
 			/* --seed is shared: random initial values here, shuffling
 			 * in the runtime, which reads the option again */
 			if (rc == 1 && args_is(&o, "seed") && (o.value || o.i + 1 < argc))

@@ -373,6 +373,43 @@ void sg_trainer_predict(sg_trainer *t, const double *inputs,
 int sg_model_eval(const sg_model *m, const double *p, const double *x,
 		  double *loss, double *out, double *grad, sg_error *err);
 
+/* ---- second.c: beyond the gradient, and training with curvature ---- */
+
+/* The Jacobian of m's outputs at p, x (gen --jacobian): out (n_outputs),
+ * jp[o * n_params + i] = d out[o] / d p[i], jx[o * n_inputs + i] =
+ * d out[o] / d x[i]; -1 with *err when m has no Jacobian. */
+int sg_model_jacobian(const sg_model *m, const double *p, const double *x, double *out,
+		      double *jp, double *jx, sg_error *err);
+/* The loss, its gradient and its Hessian (n_params^2, row-major) at p, x
+ * (gen --hessian); -1 with *err when m has none. */
+int sg_model_hessian(const sg_model *m, const double *p, const double *x, double *loss,
+		     double *grad, double *hess, sg_error *err);
+
+typedef struct sg_newton_opts {
+	long max_iter;   /* 100 */
+	double tol_grad; /* 1e-10: stop when max |mean gradient| <= tol_grad */
+	double tol_step; /* 1e-12: stop when max |step| <= tol_step (1 + max |p|) */
+	double lambda;   /* 0: the first damping tried */
+} sg_newton_opts;
+
+typedef struct sg_newton_report {
+	long iter;        /* steps taken */
+	double loss;      /* mean loss at the current p */
+	double grad_max;  /* max |mean gradient| there */
+	double step_max;  /* max |last step| */
+	double lambda;    /* damping of the last step */
+	const char *stop; /* why it stopped (after sg_newton_fit returns 0) */
+} sg_newton_report;
+
+sg_newton_opts sg_newton_defaults(void);
+/* Damped Newton on the mean loss over d's rows from p (updated in place),
+ * calling on_iter (may be NULL) at the start and after each step; see
+ * second.c for the method.  -1 with *err on a non-finite loss or
+ * gradient, or a model without a Hessian. */
+int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newton_opts *o,
+		  sg_newton_report *rep, void (*on_iter)(void *ctx, const sg_newton_report *rep),
+		  void *ctx, sg_error *err);
+
 /* ---- jit.c: compile generated C with the system compiler and dlopen it ---- */
 
 /* The C compiler command: $CC (else "cc") split at blanks, without a

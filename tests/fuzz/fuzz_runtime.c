@@ -21,7 +21,8 @@ static const char *const input_names[] = {"x[0]", "x[1]", "y"};
 static const double param_init[] = {1, 0, 0, 0, 0, 0};
 static const sg_model model = {SG_MODEL_ABI, "fuzz", "fuzz.sg", "0", (int)sizeof(double),
 			       6, 3, 0, param_names, input_names, NULL, param_init,
-			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+			       NULL, NULL, NULL, NULL, NULL, NULL};
 
 static void read_csv(const uint8_t *data, size_t size, unsigned flags)
 {

@@ -1,0 +1,193 @@
+/*
+ * curv.c: the commands that use derivatives beyond the gradient:
+ * train --optimizer newton (damped Newton on the Hessian, runtime/second.c),
+ * and eval's --jacobian and --hessian (printed after eval's own lines).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define USAGE_NEWTON                                                              \
+	"usage: symgrad train MODEL.sg --optimizer newton --data FILE [--epochs N] " \
+	"[--tol-grad X] [--tol-step X] [--load P] [--save P] [--quiet]\n"
+
+static int fail(const sg_error *err)
+{
+	sg_error_print(err);
+	return 1;
+}
+
+static void print_iter(void *ctx, const sg_newton_report *r)
+{
+	if (*(const int *)ctx)
+		return;
+	printf("iteration %ld: loss ", r->iter);
+	sg_print_repr(stdout, r->loss);
+	fputs(", max |grad| ", stdout);
+	sg_print_repr(stdout, r->grad_max);
+	if (r->iter > 0) {
+		fputs(", max |step| ", stdout);
+		sg_print_repr(stdout, r->step_max);
+		fputs(", lambda ", stdout);
+		sg_print_repr(stdout, r->lambda);
+	}
+	putchar('\n');
+}
+
+/* Reads the command line of train --optimizer newton; 0 or an exit status. */
+static int newton_args(args *a, sg_newton_opts *o, const char **data, const char **load,
+		       const char **save, int *quiet)
+{
+	unsigned long long u;
+	const char *v;
+	int rc;
+
+	while ((rc = args_next_opt(a)) > 0) {
+		if (args_is(a, "optimizer")) {
+			if (!(v = args_value(a)))
+				return 2;
+			if (strcmp(v, "newton") != 0)
+				return args_error(a, "unknown optimizer '%s'", v);
+		} else if (args_is(a, "data") || args_is(a, "load") || args_is(a, "save")) {
+			const char **slot = args_is(a, "data") ? data : args_is(a, "load") ? load : save;
+			if (!(*slot = args_value(a)))
+				return 2;
+		} else if (args_is(a, "epochs")) {
+			if (args_uint(a, &u) < 0 || u > 0x7fffffffu)
+				return 2;
+			o->max_iter = (long)u;
+		} else if (args_is(a, "tol-grad")) {
+			if (args_double(a, 0, &o->tol_grad) < 0)
+				return 2;
+		} else if (args_is(a, "tol-step")) {
+			if (args_double(a, 0, &o->tol_step) < 0)
+				return 2;
+		} else if (args_is(a, "quiet")) {
+			if (args_flag(a) < 0)
+				return 2;
+			*quiet = 1;
+		} else {
+			return args_error(a, "option %s%s does not apply to --optimizer newton (it "
+					  "takes --data, --epochs, --tol-grad, --tol-step, --load, "
+					  "--save, --quiet)", a->dash, a->name);
+		}
+	}
+	if (rc < 0)
+		return 2;
+	if (!*data)
+		return args_error(a, "--optimizer newton needs --data FILE");
+	return 0;
+}
+
+int sg_cmd_newton(const sg_model *m, int argc, char **argv)
+{
+	args a = {.argc = argc, .argv = argv, .usage = USAGE_NEWTON};
+	sg_newton_opts o = sg_newton_defaults();
+	sg_newton_report rep;
+	const char *data = NULL, *load = NULL, *save = NULL;
+	int quiet = 0, rc = newton_args(&a, &o, &data, &load, &save, &quiet);
+	sg_error err = {{0}};
+	sg_data *d = NULL;
+	double *p = NULL;
+
+	if (rc)
+		return rc;
+	if (!(p = calloc((size_t)m->n_params + 1, sizeof *p)))
+		return fputs("symgrad: error: out of memory\n", stderr), 1;
+	memcpy(p, m->param_init, (size_t)m->n_params * sizeof *p);
+	if (load && sg_params_load(load, m, p, &err) < 0)
+		rc = fail(&err);
+	else if (!(d = sg_data_read_csv(data, m, &err)))
+		rc = fail(&err);
+	else if (sg_newton_fit(m, d, p, &o, &rep, print_iter, &quiet, &err) < 0)
+		rc = fail(&err);
+	else if (save && sg_params_save(save, m, p, &err) < 0)
+		rc = fail(&err);
+	if (rc == 0) {
+		printf("stop: %s after %ld iteration%s\n", rep.stop, rep.iter, rep.iter == 1 ? "" : "s");
+		for (int i = 0; i < m->n_params; i++) {
+			printf("%s = ", m->param_names[i]);
+			sg_print_repr(stdout, p[i]);
+			putchar('\n');
+		}
+	}
+	sg_data_free(d);
+	free(p);
+	return rc;
+}
+
+/* ---- eval --jacobian, --hessian ---- */
+
+static void json_number(double v)
+{
+	if (isnan(v))
+		fputs("NaN", stdout);
+	else if (isinf(v))
+		fputs(v < 0 ? "-Infinity" : "Infinity", stdout);
+	else
+		sg_print_repr(stdout, v);
+}
+
+/* Prints rows x cols of v: text "d<row>/d<col> = v" lines (prefix "d2"
+ * for the Hessian), or one JSON object of objects ("key": {...}). */
+static void print_matrix(const char *key, const char *top, const char *const *rows, int nr,
+			 const char *const *cols, int nc, const double *v, int ld, int json,
+			 bool *first)
+{
+	if (json) {
+		printf("%s\"%s\": {", *first ? "" : ", ", key);
+		*first = false;
+	}
+	for (int i = 0; i < nr; i++) {
+		if (json)
+			printf("%s\"%s\": {", i ? ", " : "", rows[i]);
+		for (int j = 0; j < nc; j++) {
+			if (json) {
+				printf("%s\"%s\": ", j ? ", " : "", cols[j]);
+				json_number(v[i * ld + j]);
+				continue;
+			}
+			if (top)
+				printf("d2%s/d%s d%s = ", top, rows[i], cols[j]);
+			else
+				printf("d%s/d%s = ", rows[i], cols[j]);
+			sg_print_repr(stdout, v[i * ld + j]);
+			putchar('\n');
+		}
+		if (json)
+			putchar('}');
+	}
+	if (json)
+		putchar('}');
+}
+
+int sg_eval_extra(const sg_model *m, const double *p, const double *x, bool jacobian,
+		  bool hessian, int json)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
+	double *buf = calloc(no + no * (np + ni) + np + np * np + 1, sizeof *buf), loss;
+	double *out = buf, *jp = out + no, *jx = jp + no * np, *g = jx + no * ni, *h = g + np;
+	sg_error err;
+	bool first = true;
+	int rc = 0;
+
+	if (!buf)
+		return fputs("symgrad: error: out of memory\n", stderr), 1;
+	if (jacobian && sg_model_jacobian(m, p, x, out, jp, jx, &err) < 0)
+		rc = fail(&err);
+	else if (hessian && sg_model_hessian(m, p, x, &loss, g, h, &err) < 0)
+		rc = fail(&err);
+	if (rc == 0 && jacobian) {
+		print_matrix("jacobian_params", NULL, m->output_names, (int)no, m->param_names,
+			     (int)np, jp, (int)np, json, &first);
+		print_matrix("jacobian_inputs", NULL, m->output_names, (int)no, m->input_names,
+			     (int)ni, jx, (int)ni, json, &first);
+	}
+	if (rc == 0 && hessian)
+		print_matrix("hessian", "loss", m->param_names, (int)np, m->param_names, (int)np, h,
+			     (int)np, json, &first);
+	free(buf);
+	return rc;
+}
