@@ -576,6 +576,46 @@ stdin)
 	cmp -s want err || { fail "error from standard input:"; diff want err >&2; }
 	expect_empty out
 	;;
+second-order)
+	# gen --jacobian, --hessian, --hvp: strict C99 with every name a model
+	# may use for a param (vec, hvp, hess are the functions' arrays)
+	printf 'input x\nparam vec = 1, hvp = 2, hess = 3, v_vec = 4\nyhat = vec * x + hvp * hess\nloss = (yhat - v_vec)^2\noutput yhat\n' >names.sg
+	run gen names.sg -o names.c --jacobian --hessian --hvp
+	expect_status 0
+	expect_empty err
+	strict_c names.c
+	# Newton on lecture 4: one step to the minimum
+	run train "$linear" --data "$root/examples/lecture04/data.csv" --optimizer newton --save w.params
+	expect_status 0
+	printf '%s\n' "iteration 0: loss 4.666666666666667, max |grad| 9.333333333333334" \
+		"iteration 1: loss 0.0, max |grad| 0.0, max |step| 1.0, lambda 0.0" \
+		"stop: gradient below tolerance after 1 iteration" "w = 2.0" >want
+	cmp -s want out || { fail "newton on lecture 4:"; diff want out >&2; }
+	grep -q '^w 2.0$' w.params || fail "newton --save: $(cat w.params)"
+	run train "$linear" --data "$root/examples/lecture04/data.csv" --optimizer newton --lr 0.1
+	expect_status 2
+	grep -q "option --lr does not apply to --optimizer newton" err || fail "newton --lr: $(cat err)"
+	# a model without outputs has no Jacobian
+	printf 'input x\nparam w = 1\nloss = (w * x)^2\n' >noout.sg
+	run gen noout.sg --jacobian -o noout.c
+	expect_status 2
+	expect_err "symgrad: error: --jacobian differentiates the model's outputs, and noout.sg has none (declare them with 'output NAME')"
+	[ ! -e noout.c ] || fail "noout.c written"
+	# too large for a dense Hessian; loop form not yet
+	printf 'input x[30]\nparam W[40, 30] = 0.1\nloss = sum(W @ x)\n' >big.sg
+	run gen big.sg --hessian --loops never -o big.c
+	expect_status 2
+	expect_err "symgrad: error: the dense Hessian of 1200 params would have 1440000 entries (limit: 1000 params); use --hvp for Hessian-vector products instead"
+	printf 'input x[20]\nparam W[20, 20] = 0.1\nloss = sum(W @ x)\n' >loopy.sg
+	run gen loopy.sg --hvp --loops always -o loopy.c
+	expect_status 2
+	grep -q "^symgrad: error: --hvp is not available in loop form yet" err || fail "loops: $(cat err)"
+	# eval on a model whose function is missing: the runtime names the option
+	run eval "$linear" --at x=1,y=2 --hessian --format json
+	expect_status 0
+	printf '%s\n' '{"loss": 1.0, "outputs": {"yhat": 1.0}, "grad": {"w": -2.0}, "hessian": {"w": {"w": 2.0}}}' >want
+	cmp -s want out || { fail "eval --hessian json:"; diff want out >&2; }
+	;;
 depfile)
 	run gen "$linear" -o lin.c --depfile lin.d
 	expect_status 0
