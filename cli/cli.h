@@ -8,7 +8,7 @@
  *   explain.c  explain and graph
  *   check.c    check hand derivations
  *   args.c     the one command-line reader every command uses
- *   curv.c     train --optimizer newton, eval --jacobian and --hessian
+ *   curv.c     train --optimizer newton|lm, eval --jacobian and --hessian
  */
 #ifndef SG_CLI_H
 #define SG_CLI_H
@@ -57,8 +57,10 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 int sg_cmd_test(const sg_model *m, int argc, char **argv);
 
 /* ---- curv.c: beyond the gradient ---- */
-/* train --optimizer newton (sg_cmd_train hands it over) */
-int sg_cmd_newton(const sg_model *m, int argc, char **argv);
+/* The curvature optimizer --optimizer names in argv: 1 newton, 2 lm, or 0 */
+int sg_curv_kind(int argc, char **argv);
+/* train --optimizer newton|lm (sg_cmd_train hands it over) */
+int sg_cmd_curv(const sg_model *m, int argc, char **argv);
 /* eval's --jacobian and --hessian, after its own lines (inside its JSON
  * object, after a ", "); the exit status */
 int sg_eval_extra(const sg_model *m, const double *p, const double *x, bool jacobian,

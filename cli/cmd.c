@@ -916,8 +916,8 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 
 	if (help_or_no_model(m, argc, argv, USAGE_TRAIN, HELP_TRAIN, &rc))
 		return rc;
-	if (m->hessian_d || m->hessian_f) /* run_model made it for --optimizer newton */
-		return stdout_status(sg_cmd_newton(m, argc, argv));
+	if (sg_curv_kind(argc, argv)) /* --optimizer newton or lm */
+		return stdout_status(sg_cmd_curv(m, argc, argv));
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
 	if (assign_init(&as, m) < 0) {

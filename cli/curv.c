@@ -9,9 +9,26 @@
 
 #include "cli.h"
 
-#define USAGE_NEWTON                                                              \
-	"usage: symgrad train MODEL.sg --optimizer newton --data FILE [--epochs N] " \
+#define USAGE_CURV                                                                  \
+	"usage: symgrad train MODEL.sg --optimizer newton|lm --data FILE [--epochs N] " \
 	"[--tol-grad X] [--tol-step X] [--load P] [--save P] [--quiet]\n"
+
+/* The curvature optimizer --optimizer names: 1 newton, 2 lm, else 0. */
+int sg_curv_kind(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		if (!strncmp(argv[i], "--optimizer=", 12))
+			v = argv[i] + 12;
+		else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc)
+			v = argv[i + 1];
+		if (v && !strcmp(v, "newton"))
+			return 1;
+		if (v && !strcmp(v, "lm"))
+			return 2;
+	}
+	return 0;
+}
 
 static int fail(const sg_error *err)
 {
@@ -48,7 +65,7 @@ static int newton_args(args *a, sg_newton_opts *o, const char **data, const char
 		if (args_is(a, "optimizer")) {
 			if (!(v = args_value(a)))
 				return 2;
-			if (strcmp(v, "newton") != 0)
+			if (strcmp(v, "newton") != 0 && strcmp(v, "lm") != 0)
 				return args_error(a, "unknown optimizer '%s'", v);
 		} else if (args_is(a, "data") || args_is(a, "load") || args_is(a, "save")) {
 			const char **slot = args_is(a, "data") ? data : args_is(a, "load") ? load : save;
@@ -69,30 +86,92 @@ static int newton_args(args *a, sg_newton_opts *o, const char **data, const char
 				return 2;
 			*quiet = 1;
 		} else {
-			return args_error(a, "option %s%s does not apply to --optimizer newton (it "
-					  "takes --data, --epochs, --tol-grad, --tol-step, --load, "
+			return args_error(a, "option %s%s does not apply to --optimizer newton or lm "
+					  "(they take --data, --epochs, --tol-grad, --tol-step, --load, "
 					  "--save, --quiet)", a->dash, a->name);
 		}
 	}
 	if (rc < 0)
 		return 2;
 	if (!*data)
-		return args_error(a, "--optimizer newton needs --data FILE");
+		return args_error(a, "--optimizer newton and lm need --data FILE");
 	return 0;
 }
 
-int sg_cmd_newton(const sg_model *m, int argc, char **argv)
+static void print_lm_iter(void *ctx, const sg_lm_report *r)
 {
-	args a = {.argc = argc, .argv = argv, .usage = USAGE_NEWTON};
+	if (*(const int *)ctx)
+		return;
+	printf("iteration %ld: rss ", r->iter);
+	sg_print_repr(stdout, r->rss);
+	fputs(", max |J'r| ", stdout);
+	sg_print_repr(stdout, r->grad_max);
+	if (r->iter > 0) {
+		fputs(", max |step| ", stdout);
+		sg_print_repr(stdout, r->step_max);
+	}
+	fputs(", lambda ", stdout);
+	sg_print_repr(stdout, r->lambda);
+	putchar('\n');
+}
+
+/* Fits p by Newton (lm = 0) or Levenberg-Marquardt; prints the result. */
+static int fit(const sg_model *m, const sg_data *d, double *p, const sg_newton_opts *no,
+	       bool lm, int quiet, sg_error *err)
+{
+	sg_newton_report nr;
+	sg_lm_report lr;
+	sg_lm_opts lo = sg_lm_defaults();
+	double *se = calloc((size_t)m->n_params + 1, sizeof *se);
+	if (!se)
+		return sg_errorf(err, "out of memory");
+	lo.max_iter = no->max_iter;
+	if (no->tol_grad >= 0)
+		lo.tol_grad = no->tol_grad;
+	if (no->tol_step >= 0)
+		lo.tol_step = no->tol_step;
+	sg_newton_opts o = *no;
+	o.tol_grad = no->tol_grad >= 0 ? no->tol_grad : sg_newton_defaults().tol_grad;
+	o.tol_step = no->tol_step >= 0 ? no->tol_step : sg_newton_defaults().tol_step;
+	int rc = lm ? sg_lm_fit(m, d, p, se, &lo, &lr, print_lm_iter, &quiet, err)
+		    : sg_newton_fit(m, d, p, &o, &nr, print_iter, &quiet, err);
+	if (rc == 0) {
+		long it = lm ? lr.iter : nr.iter;
+		printf("stop: %s after %ld iteration%s", lm ? lr.stop : nr.stop, it, it == 1 ? "" : "s");
+		if (lm)
+			printf(" (%ld residual and %ld Jacobian passes over the data)", lr.nfev, lr.njev);
+		putchar('\n');
+		if (lm && lr.dof > 0) {
+			fputs("sigma^2 = rss / (n - p) = ", stdout);
+			sg_print_repr(stdout, lr.rss / (double)lr.dof);
+			printf(" (n - p = %ld)\n", lr.dof);
+		}
+		for (int i = 0; i < m->n_params; i++) {
+			printf("%s = ", m->param_names[i]);
+			sg_print_repr(stdout, p[i]);
+			if (lm && lr.dof > 0) {
+				fputs(" +- ", stdout);
+				sg_print_repr(stdout, se[i]);
+			}
+			putchar('\n');
+		}
+	}
+	free(se);
+	return rc;
+}
+
+int sg_cmd_curv(const sg_model *m, int argc, char **argv)
+{
+	args a = {.argc = argc, .argv = argv, .usage = USAGE_CURV};
 	sg_newton_opts o = sg_newton_defaults();
-	sg_newton_report rep;
 	const char *data = NULL, *load = NULL, *save = NULL;
-	int quiet = 0, rc = newton_args(&a, &o, &data, &load, &save, &quiet);
+	int quiet = 0, rc;
 	sg_error err = {{0}};
 	sg_data *d = NULL;
 	double *p = NULL;
 
-	if (rc)
+	o.tol_grad = o.tol_step = -1; /* each method's default */
+	if ((rc = newton_args(&a, &o, &data, &load, &save, &quiet)) != 0)
 		return rc;
 	if (!(p = calloc((size_t)m->n_params + 1, sizeof *p)))
 		return fputs("symgrad: error: out of memory\n", stderr), 1;
@@ -101,18 +180,10 @@ int sg_cmd_newton(const sg_model *m, int argc, char **argv)
 		rc = fail(&err);
 	else if (!(d = sg_data_read_csv(data, m, &err)))
 		rc = fail(&err);
-	else if (sg_newton_fit(m, d, p, &o, &rep, print_iter, &quiet, &err) < 0)
+	else if (fit(m, d, p, &o, sg_curv_kind(argc, argv) == 2, quiet, &err) < 0)
 		rc = fail(&err);
 	else if (save && sg_params_save(save, m, p, &err) < 0)
 		rc = fail(&err);
-	if (rc == 0) {
-		printf("stop: %s after %ld iteration%s\n", rep.stop, rep.iter, rep.iter == 1 ? "" : "s");
-		for (int i = 0; i < m->n_params; i++) {
-			printf("%s = ", m->param_names[i]);
-			sg_print_repr(stdout, p[i]);
-			putchar('\n');
-		}
-	}
 	sg_data_free(d);
 	free(p);
 	return rc;

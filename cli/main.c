@@ -409,10 +409,11 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 			 * eval --jacobian, --hessian; train --optimizer newton */
 			if (rc == 1 && (args_is(&o, "jacobian") || args_is(&o, "hessian")))
 				c.extra |= args_is(&o, "jacobian") ? SG_JACOBIAN : SG_HESSIAN;
-			if (rc == 1 && args_is(&o, "optimizer") &&
-			    ((o.value && !strcmp(o.value, "newton")) ||
-			     (!o.value && o.i + 1 < argc && !strcmp(argv[o.i + 1], "newton"))))
-				c.extra |= SG_HESSIAN;
+			if (rc == 1 && args_is(&o, "optimizer")) {
+				const char *v = o.value ? o.value : o.i + 1 < argc ? argv[o.i + 1] : "";
+				c.extra |= !strcmp(v, "newton") ? SG_HESSIAN
+					   : !strcmp(v, "lm") ? SG_JACOBIAN : 0;
+			}
 			/* --seed is shared: random initial values here, shuffling
 			 * in the runtime, which reads the option again */
 			if (rc == 1 && args_is(&o, "seed") && (o.value || o.i + 1 < argc))

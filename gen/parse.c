@@ -8,6 +8,7 @@
  *           | "input" decl { "," decl }
  *           | "param" decl "=" expr { "," decl "=" expr }
  *           | "output" IDENT { "," IDENT }
+ *           | "residual" IDENT         (loss = sum(IDENT^2): least squares)
  *           | "def" IDENT "(" IDENT { "," IDENT } ")" "=" expr   (inlined per call)
  *           | IDENT "=" expr
  *   decl    = IDENT [ "[" NUM { "," NUM } "]" ]
@@ -50,6 +51,7 @@ typedef struct Parser {
 	const Token *tok;
 	int depth;
 	const Token **out_toks; /* output names, resolved at the end */
+	const Token *residual;  /* the residual statement's name, or NULL */
 	int n_out, cap_out;
 	Def *defs;
 	int n_defs, cap_defs;
@@ -59,7 +61,7 @@ typedef struct Parser {
 	long n_exprs;           /* made so far: defs may multiply them */
 } Parser;
 
-static const char *const keywords[] = {"model", "input", "param", "output", "def", "and", "or",
+static const char *const keywords[] = {"model", "input", "param", "output", "residual", "def", "and", "or",
 				       "not", NULL};
 
 /* ---- symbol table ---- */
@@ -1236,6 +1238,12 @@ static void statement(Parser *p)
 		stmt_param(p);
 	else if (lex_is(t, "output"))
 		stmt_output(p);
+	else if (lex_is(t, "residual")) {
+		if (p->residual)
+			diag_error(t->loc, "the model already names its residual ('%.*s', line %d)",
+				   p->residual->len, p->residual->text, p->residual->loc.line);
+		p->residual = expect_ident(p, "the residual's name");
+	}
 	else if (lex_is(t, "def"))
 		stmt_def(p, t);
 	else
@@ -1268,6 +1276,56 @@ static const char *default_name(Arena *a, const char *path)
 	if (!strcmp(s, "sg"))
 		return "sg_1";
 	return s;
+}
+
+/* Whether e is r^2, square(r) or r * r, for the residual r. */
+static bool is_square_of(const Expr *e, const Symbol *r)
+{
+	const Expr *a = e->nargs > 0 ? e->args[0] : NULL;
+	if (!a || a->kind != E_NAME || a->sym != r)
+		return false;
+	if (e->kind == E_BINARY && e->op == OP_POW)
+		return e->args[1]->kind == E_NUM && e->args[1]->num == 2;
+	if (e->kind == E_BINARY && e->op == OP_MUL)
+		return e->args[1]->kind == E_NAME && e->args[1]->sym == r;
+	return e->kind == E_CALL && e->op == OP_SQUARE;
+}
+
+/* residual r: r becomes an output (after the declared ones, unless it is
+ * one), and the loss must be exactly the sum of r's squares, which is what
+ * least squares (train --optimizer lm) minimizes through r's Jacobian. */
+static void resolve_residual(Parser *p)
+{
+	Model *m = p->m;
+	const Token *t = p->residual;
+	Symbol *r = parse_lookup(m, t->text, (size_t)t->len);
+	if (!r)
+		diag_error(t->loc, "unknown name '%.*s' in residual%s", t->len, t->text,
+			   near_name(p, t));
+	if (r->kind != SYM_LET)
+		diag_error(t->loc, "the residual '%s' must be a binding (r = yhat - y), not %s",
+			   r->name, r->kind == SYM_PARAM ? "a param" : "an input");
+	r->used = true;
+	const Expr *e = m->loss ? m->loss->value : NULL;
+	bool sum = e && e->kind == E_BUILTIN && e->builtin == B_SUM;
+	if (e && !(r->shape.rank == 0 ? is_square_of(e, r) : sum && is_square_of(e->args[0], r)))
+		diag_error(e->loc, "with 'residual %s' the loss must be the sum of its squares: "
+			   "loss = %s", r->name, r->shape.rank == 0 ? arena_printf(p->arena, "%s^2", r->name)
+								  : arena_printf(p->arena, "sum(%s^2)", r->name));
+	m->residual_first = -1;
+	for (int j = 0; j < m->n_outputs; j++)
+		if (m->outputs[j] == r || m->outputs[j]->tensor == r) {
+			m->residual_first = j;
+			break;
+		}
+	if (m->residual_first < 0) {
+		m->residual_first = m->n_outputs;
+		if (!r->elems)
+			list_push(p->arena, &m->outputs, &m->n_outputs, r);
+		for (int k = 0; r->elems && k < r->size; k++)
+			list_push(p->arena, &m->outputs, &m->n_outputs, r->elems[k]);
+	}
+	m->n_residuals = r->size;
 }
 
 static void resolve_outputs(Parser *p)
@@ -1320,6 +1378,8 @@ Model *parse_model(Arena *a, const Source *src, const Token *toks, uint64_t seed
 		diag_error(end, "the model has no 'loss = ...' statement");
 	if (!m->n_params)
 		diag_error(m->loss->loc, "the model has no 'param': nothing to differentiate");
+	if (p.residual)
+		resolve_residual(&p);
 	if (!m->name)
 		m->name = default_name(a, src->path);
 	return m;

@@ -262,6 +262,8 @@ struct Model {
 	uint64_t seed;      /* for random initial values */
 	Symbol *loss;
 	Symbol **dirs;      /* diff_hvp: the directions, one per param (flat) */
+	int residual_first; /* 'residual r': r's elements are outputs residual_first.. */
+	int n_residuals;    /*   .. + n_residuals - 1 (0: no residual statement) */
 	/* symbol table: open hashing over names */
 	Symbol **table;
 	int table_cap, n_syms;

@@ -692,6 +692,9 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	set_str(L, "lit_suffix", f ? "f" : "");
 	set_bool(L, "vector_math", o->vector_math);
 	set_str(L, "loss_name", m->loss->name);
+	/* 'residual r': r's elements are the outputs residual_first (0-based) on */
+	set_int(L, "residual_first", m->n_residuals ? m->residual_first : 0);
+	set_int(L, "n_residuals", m->n_residuals);
 	set_str(L, "loss", p ? sched_operand(p, m->loss->node) : lp->loss);
 	push_symbols(L, p, m->params, m->n_params, false);
 	lua_setfield(L, -2, "params");

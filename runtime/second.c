@@ -250,3 +250,184 @@ out:
 	free(buf);
 	return rc;
 }
+
+/* ---- Levenberg-Marquardt ---- */
+
+sg_lm_opts sg_lm_defaults(void)
+{
+	sg_lm_opts o = {100, 1e-10, 1e-10, 1e-15, 1e-3};
+	return o;
+}
+
+/* The residuals of every row at p, in row order, into r (n_rows *
+ * n_residuals); RSS returned through *rss.  -1 on a non-finite residual. */
+static int residuals(const sg_model *m, const sg_data *d, const double *p, double *r, double *out,
+		     double *rss, sg_error *err)
+{
+	size_t k = (size_t)m->n_residuals;
+	float *f = NULL;
+	*rss = 0;
+	if (m->real_size != (int)sizeof(double) &&
+	    !(f = calloc((size_t)(m->n_params + m->n_inputs + m->n_outputs) + 1, sizeof *f)))
+		return sg_errorf(err, "out of memory");
+	for (size_t row = 0; row < d->n_rows; row++) {
+		const double *x = sg_data_row(d, row);
+		if (f) {
+			narrow(f, p, (size_t)m->n_params);
+			narrow(f + m->n_params, x, (size_t)m->n_inputs);
+			m->predict_f(f, f + m->n_params, f + m->n_params + m->n_inputs);
+			widen(out, f + m->n_params + m->n_inputs, (size_t)m->n_outputs);
+		} else {
+			m->predict_d(p, x, out);
+		}
+		for (size_t i = 0; i < k; i++) {
+			double v = out[m->residual_first + (int)i];
+			if (!isfinite(v)) {
+				free(f);
+				return sg_errorf(err, "%s:%ld: residual '%s' is not finite (%g)", d->source,
+						 d->line ? d->line[row] : (long)row + 1,
+						 m->output_names[m->residual_first + (int)i], v);
+			}
+			r[row * k + i] = v;
+			*rss += v * v;
+		}
+	}
+	free(f);
+	return 0;
+}
+
+/* J^T J (a) and J^T r (b) over every row's residuals, in row order. */
+static int normal_equations(const sg_model *m, const sg_data *d, const double *p, double *a,
+			    double *b, double *rss, double *out, double *jp, double *jx, sg_error *err)
+{
+	size_t np = (size_t)m->n_params, k = (size_t)m->n_residuals;
+	memset(a, 0, np * np * sizeof *a);
+	memset(b, 0, np * sizeof *b);
+	*rss = 0;
+	for (size_t row = 0; row < d->n_rows; row++) {
+		if (sg_model_jacobian(m, p, sg_data_row(d, row), out, jp, jx, err) < 0)
+			return -1;
+		for (size_t e = 0; e < k; e++) {
+			size_t o = (size_t)m->residual_first + e;
+			const double *j = jp + o * np;
+			double r = out[o];
+			*rss += r * r;
+			for (size_t u = 0; u < np; u++) {
+				b[u] += j[u] * r;
+				for (size_t v = 0; v < np; v++)
+					a[u * np + v] += j[u] * j[v];
+			}
+		}
+	}
+	return 0;
+}
+
+int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const sg_lm_opts *o,
+	      sg_lm_report *rep, void (*on_iter)(void *ctx, const sg_lm_report *rep), void *ctx,
+	      sg_error *err)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
+	size_t k = (size_t)m->n_residuals, n = d->n_rows * k;
+	if (need(m, m->jacobian_d != NULL, m->jacobian_f != NULL, "Jacobian", "gen --jacobian",
+		 err) < 0)
+		return -1;
+	if (!k)
+		return sg_errorf(err, "model '%s' names no residual ('residual r' with loss = "
+				 "sum(r^2)): Levenberg-Marquardt fits least squares", m->name);
+	if ((int)d->n_cols != m->n_inputs || d->n_rows == 0)
+		return sg_errorf(err, "%s: no rows of %d inputs to fit", d->source, m->n_inputs);
+	double *buf = calloc(6 * np + 3 * np * np + no * (1 + np + ni) + n + 1, sizeof *buf);
+	if (!buf)
+		return sg_errorf(err, "out of memory");
+	double *b = buf, *step = b + np, *trial = step + np, *minus_b = trial + np;
+	double *scaled = minus_b + np, *unit = scaled + np, *a = unit + np, *l = a + np * np;
+	double *c = l + np * np, *out = c + np * np, *jp = out + no, *jx = jp + no * np;
+	double *r = jx + no * ni;
+	double rss, trss, lambda = o->lambda;
+	int rc = -1;
+	memset(rep, 0, sizeof *rep);
+	if (normal_equations(m, d, p, a, b, &rss, out, jp, jx, err) < 0)
+		goto out;
+	rep->nfev = rep->njev = 1;
+	rep->rss = rss;
+	rep->grad_max = max_abs(b, np);
+	rep->lambda = lambda;
+	if (on_iter)
+		on_iter(ctx, rep);
+	for (;;) {
+		if (!isfinite(rss) || !isfinite(rep->grad_max)) {
+			rc = sg_errorf(err, "iteration %ld: the residuals or their Jacobian are not "
+				       "finite", rep->iter);
+			goto out;
+		}
+		if (rep->grad_max <= o->tol_grad) {
+			rep->stop = "gradient below tolerance";
+			break;
+		}
+		if (rep->iter >= o->max_iter) {
+			rep->stop = "iterations done";
+			break;
+		}
+		for (size_t i = 0; i < np; i++)
+			minus_b[i] = -b[i];
+		bool taken = false;
+		while (!taken && lambda <= 1e16) {
+			/* Marquardt's scaling: J^T J + lambda diag(J^T J) */
+			for (size_t i = 0; i < np; i++)
+				scaled[i] = lambda * (a[i * np + i] > 0 ? a[i * np + i] : 1);
+			memcpy(l, a, np * np * sizeof *l);
+			for (size_t i = 0; i < np; i++)
+				l[i * np + i] += scaled[i];
+			if (cholesky_solve(l, 0, minus_b, step, c, np)) {
+				for (size_t i = 0; i < np; i++)
+					trial[i] = p[i] + step[i];
+				if (residuals(m, d, trial, r, out, &trss, err) < 0)
+					trss = HUGE_VAL;
+				rep->nfev++;
+				taken = trss < rss;
+			}
+			if (!taken)
+				lambda *= 10;
+		}
+		if (!taken) {
+			rep->stop = "no step lowers the sum of squares";
+			break;
+		}
+		memcpy(p, trial, np * sizeof *p);
+		rep->iter++;
+		rep->step_max = max_abs(step, np);
+		double drop = (rss - trss) / rss;
+		lambda /= 10;
+		if (normal_equations(m, d, p, a, b, &rss, out, jp, jx, err) < 0)
+			goto out;
+		rep->njev++;
+		rep->rss = rss;
+		rep->grad_max = max_abs(b, np);
+		rep->lambda = lambda;
+		if (on_iter)
+			on_iter(ctx, rep);
+		if (rep->step_max <= o->tol_step * (1 + max_abs(p, np))) {
+			rep->stop = "step below tolerance";
+			break;
+		}
+		if (drop <= o->tol_rss) {
+			rep->stop = "sum of squares no longer decreasing";
+			break;
+		}
+	}
+	/* standard errors: sqrt(diag(sigma^2 (J^T J)^-1)), sigma^2 = RSS / (n - p) */
+	rep->dof = (long)n - (long)np;
+	for (size_t i = 0; se && i < np; i++) {
+		memset(unit, 0, np * sizeof *unit);
+		unit[i] = 1;
+		if (rep->dof <= 0 || !cholesky_solve(a, 0, unit, step, c, np))
+			se[i] = NAN;
+		else
+			se[i] = sqrt(rss / (double)rep->dof * step[i]);
+	}
+	rep->rss = rss;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}

@@ -66,6 +66,11 @@ typedef struct sg_model {
 	float (*hessian_f)(const float *params, const float *inputs, float *grad, float *hess);
 	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
 		       float *hvp);
+
+	/* A least-squares model ('residual r', loss = sum(r^2)): r's elements
+	 * are outputs residual_first .. residual_first + n_residuals - 1;
+	 * n_residuals is 0 for any other model. */
+	int residual_first, n_residuals;
 } sg_model;
 
 #endif

@@ -410,6 +410,41 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 		  sg_newton_report *rep, void (*on_iter)(void *ctx, const sg_newton_report *rep),
 		  void *ctx, sg_error *err);
 
+typedef struct sg_lm_opts {
+	long max_iter;   /* 100 */
+	double tol_grad; /* 1e-10: stop when max |J^T r| <= tol_grad */
+	double tol_step; /* 1e-10: stop when max |step| <= tol_step (1 + max |p|) */
+	double tol_rss;  /* 1e-15: stop when a step lowers RSS by less than this, relative */
+	double lambda;   /* 1e-3: the first damping */
+} sg_lm_opts;
+
+typedef struct sg_lm_report {
+	long iter;        /* steps taken */
+	long nfev, njev;  /* passes over the data for residuals, and for the Jacobian */
+	double rss;       /* sum of squared residuals at the current p */
+	double grad_max;  /* max |J^T r| there */
+	double step_max;  /* max |last step| */
+	double lambda;    /* the current damping */
+	long dof;         /* residuals minus params */
+	const char *stop; /* why it stopped */
+} sg_lm_report;
+
+sg_lm_opts sg_lm_defaults(void);
+/* Levenberg-Marquardt on a least-squares model ('residual r', loss =
+ * sum(r^2), generated with --jacobian): minimizes the sum over d's rows of
+ * r's squares from p (updated in place).  Each iteration solves
+ * (J^T J + lambda diag(J^T J)) step = -J^T r (J^T J and J^T r summed in row
+ * order) by Cholesky; a step that lowers the sum of squares is taken and
+ * lambda divided by 10, otherwise lambda is multiplied by 10 and the
+ * iteration tries again.  se (n_params, may be NULL) gets the standard
+ * errors sqrt(diag(s^2 (J^T J)^-1)), s^2 = RSS / (residuals - params), NaN
+ * when there are no more residuals than params.  on_iter (may be NULL) is
+ * called at the start and after each step.  -1 with *err on a model that is
+ * no least-squares model, or a non-finite residual. */
+int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const sg_lm_opts *o,
+	      sg_lm_report *rep, void (*on_iter)(void *ctx, const sg_lm_report *rep), void *ctx,
+	      sg_error *err);
+
 /* ---- jit.c: compile generated C with the system compiler and dlopen it ---- */
 
 /* The C compiler command: $CC (else "cc") split at blanks, without a

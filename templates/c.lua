@@ -113,6 +113,7 @@ typedef struct sg_model {
 	float (*hessian_f)(const float *params, const float *inputs, float *grad, float *hess);
 	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
 	               float *hvp);
+	int residual_first, n_residuals;
 } sg_model;
 #endif]]
 
@@ -667,11 +668,12 @@ render_descriptor = function(put, m)
   end
   if r == "double" then
     put("\t", concat(extra, ", "), ",")
-    put("\t0, 0, 0")
+    put("\t0, 0, 0,")
   else
     put("\t0, 0, 0,")
-    put("\t", concat(extra, ", "))
+    put("\t", concat(extra, ", "), ",")
   end
+  put("\t", m.residual_first, ", ", m.n_residuals)
   put("};")
 end
 

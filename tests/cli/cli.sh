@@ -616,6 +616,29 @@ second-order)
 	printf '%s\n' '{"loss": 1.0, "outputs": {"yhat": 1.0}, "grad": {"w": -2.0}, "hessian": {"w": {"w": 2.0}}}' >want
 	cmp -s want out || { fail "eval --hessian json:"; diff want out >&2; }
 	;;
+train-lm)
+	# Levenberg-Marquardt on Michaelis-Menten against SciPy's least_squares
+	# (examples/michaelis_menten/scipy_fit.txt): params within 1e-9 relative,
+	# standard errors within 1e-7
+	mm=$root/examples/michaelis_menten
+	run train "$mm/mm.sg" --data "$mm/data.csv" --optimizer lm --save mm.params
+	expect_status 0
+	grep -q '^stop: step below tolerance after' out || fail "lm stop: $(grep stop out)"
+	for name in vmax km; do
+		ours=$(sed -n "s/^$name = \([^ ]*\) +- \(.*\)/\1 \2/p" out)
+		ref=$(sed -n "s/^$name //p" "$mm/scipy_fit.txt")
+		echo "$ours $ref" | awk -v n="$name" '{
+			dp = ($1 - $3) / $3; ds = ($2 - $4) / $4
+			if (dp < 0) dp = -dp; if (ds < 0) ds = -ds
+			if (NF != 4 || dp > 1e-9 || ds > 1e-7) { printf "%s: %s +- %s, SciPy %s +- %s\n", n, $1, $2, $3, $4; exit 1 } }' ||
+			fail "lm fit differs from SciPy's"
+	done
+	grep -q '^vmax 2.46892319' mm.params || fail "lm --save: $(cat mm.params)"
+	# a model without 'residual' is no least-squares model
+	run train "$linear" --data "$root/examples/lecture04/data.csv" --optimizer lm
+	expect_status 1
+	expect_err "symgrad: error: model 'linear' names no residual ('residual r' with loss = sum(r^2)): Levenberg-Marquardt fits least squares"
+	;;
 depfile)
 	run gen "$linear" -o lin.c --depfile lin.d
 	expect_status 0

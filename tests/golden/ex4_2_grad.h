@@ -73,6 +73,7 @@ typedef struct sg_model {
 	float (*hessian_f)(const float *params, const float *inputs, float *grad, float *hess);
 	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
 	               float *hvp);
+	int residual_first, n_residuals;
 } sg_model;
 #endif
 extern const sg_model ex4_2_model;

@@ -121,5 +121,6 @@ const sg_model linear_model = {
 	linear_forward, linear_backward, linear_predict, linear_backward_batch,
 	0,
 	0, 0, 0,
-	0, 0, 0
+	0, 0, 0,
+	0, 0
 };

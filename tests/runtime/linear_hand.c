@@ -61,7 +61,7 @@ const sg_model linear_model = {
 	forward_d, backward_d, predict_d, backward_batch_d,
 	NULL, NULL, NULL, NULL,
 	NULL,
-	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 };
 
 const sg_model linear_f_model = {
@@ -70,5 +70,5 @@ const sg_model linear_f_model = {
 	NULL, NULL, NULL, NULL,
 	forward_f, backward_f, predict_f, NULL,
 	NULL,
-	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 };

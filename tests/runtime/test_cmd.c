@@ -223,7 +223,7 @@ static const sg_model abc_model = {
 	abc_forward, abc_backward, abc_predict, NULL,
 	NULL, NULL, NULL, NULL,
 	NULL,
-	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 };
 
 Test(cmd, eval_prints_every_gradient_in_param_order)

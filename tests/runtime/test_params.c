@@ -26,7 +26,7 @@ static const sg_model abc_model = {
 	abc_names, NULL, NULL, abc_init,
 	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 	NULL,
-	NULL, NULL, NULL, NULL, NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 };
 
 static char *dir, *file;
