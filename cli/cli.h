@@ -7,6 +7,7 @@
  *   cmd.c      train, predict, eval, test on a loaded model
  *   explain.c  explain and graph
  *   check.c    check hand derivations
+ *   plot.c     plot: a training log's curves as SVG, through gnuplot
  *   args.c     the one command-line reader every command uses
  *   curv.c     train --optimizer newton|lm, eval --jacobian and --hessian
  */
@@ -74,5 +75,20 @@ int cmd_graph(Arena *a, int argc, char **argv);
 
 /* ---- check.c: checking hand derivations ---- */
 int cmd_check(Arena *a, int argc, char **argv);
+
+/* ---- plot.c: the curves of a training log ---- */
+typedef struct plot_opts {
+	const char *title;   /* escaped for gnuplot: any text is safe */
+	const char *columns; /* "loss,val_loss", or NULL for the default */
+	int log_y;           /* a logarithmic loss axis */
+} plot_opts;
+/* Draws the log text (name for messages) to out_path (written atomically;
+ * "-" is standard output); 0, or -1 with the message printed and the
+ * target untouched. */
+int plot_log_text(const char *name, const char *text, size_t len, const char *out_path,
+		  const plot_opts *o);
+/* The same for a log file (or "-"). */
+int plot_log_file(const char *path, const char *out_path, const plot_opts *o);
+int cmd_plot(int argc, char **argv);
 
 #endif

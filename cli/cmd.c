@@ -24,7 +24,7 @@
 	"[--trace lecture|none] [--predict NAME=V[,NAME=V...]] "               \
 	"[--val FILE|--val-split F] [--metric M[,M...]] [--target NAME] "     \
 	"[--output NAME] [--lr-schedule S] [--patience N] [--clip-norm X] "   \
-	"[--weight-decay X] [--log-every N] [--target-loss X]"
+	"[--weight-decay X] [--log-every N] [--target-loss X] [--plot FILE.svg]"
 #define USAGE_PREDICT                                                       \
 	"usage: symgrad predict MODEL.sg --data FILE|- [--params P] "          \
 	"[--with-inputs] [--format csv|json]"
@@ -64,7 +64,8 @@
 	"  --weight-decay X     sgd/momentum/adam: L2 in the gradient; adamw: " \
 	"decoupled (0.01)\n"                                                   \
 	"  --log-every N        log every Nth epoch, the first and the last\n" \
-	"  --target-loss X      stop once the (validation) loss is <= X\n"
+	"  --target-loss X      stop once the (validation) loss is <= X\n"      \
+	"  --plot FILE.svg      draw the log's curves at the end (symgrad plot)\n"
 #define HELP_PREDICT                                                          \
 	"Prints the model's outputs for each row of a CSV file.\n"           \
 	"  --data FILE|-        inputs (columns the outputs do not use may be "\
@@ -321,7 +322,7 @@ static int metric_setup(const metric_opts *mo, const sg_model *m,
 /* Options of the train subcommand. */
 typedef struct train_cmd {
 	sg_train_opts o;
-	const char *data, *load, *save, *log, *predict, *val;
+	const char *data, *load, *save, *log, *predict, *val, *plot;
 	int quiet, trace;
 	int extended;         /* a newer option was given: longer log lines,
 			       * more CSV columns, the stop line */
@@ -338,7 +339,9 @@ typedef struct train_run {
 	sg_trainer *t;
 	const sg_data *d;
 	sg_out *log_out;     /* --log, or NULL */
-	FILE *log;           /* its stream */
+	FILE *log;           /* its stream, or the memory log of --plot */
+	char *mem_log;       /* --plot without --log: the log in memory */
+	size_t mem_len;
 	int tty;             /* stderr is a terminal: draw a progress bar */
 	struct timespec t0;
 	double last_bar;     /* when the bar was last drawn */
@@ -526,6 +529,7 @@ static int train_args(train_cmd *c, args *a)
 		       : args_is(a, "save")    ? &c->save
 		       : args_is(a, "log")     ? &c->log
 		       : args_is(a, "predict") ? &c->predict
+		       : args_is(a, "plot")    ? &c->plot
 					      : NULL;
 		if (!slot)
 			return args_error(a, "unknown option %s%s", a->dash, a->name);
@@ -725,7 +729,10 @@ static void train_epoch(void *ctx, const sg_trainer *t, long epoch,
 			fprintf(stderr, "epoch %ld/%ld loss %s time %.3fs\n", epoch + 1,
 				r->c->o.epochs, buf, now);
 	}
-	if (!r->c->quiet && r->tty && now > 1.0 && epoch + 1 < r->c->o.epochs)
+	/* after a second, so short runs never show it; ten times a second at
+	 * most, so a fast model does not spend its time drawing */
+	if (!r->c->quiet && r->tty && now > 1.0 && now - r->last_bar >= 0.1 &&
+	    epoch + 1 < r->c->o.epochs)
 		draw_bar(r, epoch + 1, now);
 }
 
@@ -859,6 +866,22 @@ static int read_train_data(const sg_model *m, const train_cmd *c,
 	return 0;
 }
 
+/* --plot: draws the log (the --log file, or the one kept in memory) with
+ * the model's name as title; 0 or -1 (message printed). */
+static int plot_run(train_run *r, const sg_model *m)
+{
+	plot_opts po = {.title = m->name};
+
+	if (r->c->log)
+		return plot_log_file(r->c->log, r->c->plot, &po);
+	if (!r->log || fclose(r->log) != 0) {
+		r->log = NULL;
+		return fputs("symgrad: error: out of memory\n", stderr), -1;
+	}
+	r->log = NULL;
+	return plot_log_text("the training log", r->mem_log, r->mem_len, r->c->plot, &po);
+}
+
 /* Reads data, builds the trainer and runs; returns the exit status. */
 static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 {
@@ -866,7 +889,7 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 	sg_trainer *t = NULL;
 	sg_data *d = NULL, *val = NULL;
 	sg_error err;
-	int rc = 1;
+	int rc = 1, ran = 0;
 
 	memset(&r, 0, sizeof r);
 	r.c = c;
@@ -890,16 +913,22 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 		;
 	else if (c->log && !(r.log_out = sg_out_open(c->log, &err)))
 		fail(&err);
+	else if (!c->log && c->plot && !(r.log = open_memstream(&r.mem_log, &r.mem_len)))
+		fputs("symgrad: error: out of memory\n", stderr);
 	else {
-		if (r.log_out) {
+		if (r.log_out)
 			r.log = sg_out_stream(r.log_out);
+		if (r.log)
 			log_header(&r);
-		}
 		rc = train_body(t, &r, as);
+		ran = 1;
 	}
 	/* the log of the epochs done is kept even when training failed */
 	if (r.log_out && sg_out_commit(&r.log_out, 1, &err) < 0)
 		rc = fail(&err);
+	else if (c->plot && ran && plot_run(&r, m) < 0)
+		rc = 1;
+	free(r.mem_log);
 	sg_trainer_free(t);
 	sg_data_free(d);
 	sg_data_free(val);

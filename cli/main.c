@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"  check MODEL.sg     check hand derivations: --hand FILE or --hand-c FILE.c[:FUNC]\n"
 	"  explain MODEL.sg   the forward and backward pass at a point (--at x=2,y=4,w=1)\n"
 	"  graph MODEL.sg     the computational graph: -o FILE.dot|svg|png [--at ...]\n"
+	"  plot LOG.csv       the curves of a training log (train --log) as SVG: -o FILE\n"
 	"\n"
 	"gen options:\n"
 	"  -o FILE            write the C source to FILE (default: standard output)\n"
@@ -497,6 +498,8 @@ int main(int argc, char **argv)
 		status = cmd_explain(the_arena, argc - 1, argv + 1);
 	} else if (!strcmp(argv[1], "graph")) {
 		status = cmd_graph(the_arena, argc - 1, argv + 1);
+	} else if (!strcmp(argv[1], "plot")) {
+		status = cmd_plot(argc - 1, argv + 1);
 	} else if (!strcmp(argv[1], "check")) {
 		status = cmd_check(the_arena, argc - 1, argv + 1);
 	} else if (!strcmp(argv[1], "train")) {

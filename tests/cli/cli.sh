@@ -70,6 +70,34 @@ usage_error() {
 	expect_empty out
 }
 
+# svg_series FILE: checks FILE is well-formed XML (an SVG) and prints the
+# key text and number of points of each of gnuplot's curves, one a line,
+# then "text: TEXT" for each text that is not a number (axis labels, title)
+svg_series() {
+	python3 - "$1" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+ns = '{http://www.w3.org/2000/svg}'
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except ET.ParseError as e:
+    sys.exit('%s: not well-formed XML: %s' % (sys.argv[1], e))
+if root.tag != ns + 'svg':
+    sys.exit('%s: the root element is %s, not svg' % (sys.argv[1], root.tag))
+curves = set()
+for g in root.iter(ns + 'g'):
+    if re.match(r'gnuplot_plot_[0-9]+$', g.get('id', '')):
+        curves.add(g)
+        texts = [''.join(t.itertext()) for t in g.iter(ns + 'text')]
+        # the curve's points: its moves and lines, less the key's sample (2)
+        points = sum(len(re.findall('[ML]', p.get('d', ''))) for p in g.iter(ns + 'path'))
+        print(texts[0] if texts else '?', points - 2)
+for t in root.iter(ns + 'text'):
+    s = ''.join(t.itertext()).strip()
+    if s and not re.match(r'^-?[0-9.e+-]+$', s):
+        print('text:', s)
+PY
+}
+
 # no_times FILE: FILE without the run-dependent "time ...s" and seconds
 no_times() {
 	sed -e 's/ time [0-9.]*s$//' -e 's/,[0-9.]*$//' "$1"
@@ -78,7 +106,7 @@ no_times() {
 case $case in
 help)
 	# every command has --help: usage on stdout, exit 0; a lost write is exit 1
-	for cmd in check explain graph train predict eval test; do
+	for cmd in check explain graph train predict eval test plot; do
 		run "$cmd" --help
 		expect_status 0
 		expect_empty err
@@ -814,6 +842,157 @@ predict-format)
 	usage_error "unknown format 'xml' (csv, json)" predict "$linear" --data "$data" --format xml
 	usage_error "option --with-inputs takes no value" predict "$linear" --data "$data" --with-inputs=yes
 	usage_error "unknown format 'csv' (text, json)" test "$linear" --data "$data" --format csv
+	;;
+plot)
+	# the curves of a log: loss, val_loss dashed, metrics on the right axis
+	printf 'epoch,loss,val_loss,accuracy,val_accuracy,lr,grad_norm,seconds\n' >log.csv
+	printf '%s\n' 1,0.7,0.72,0.5,0.4,0.1,0.3,0.01 2,0.5,0.6,0.7,0.6,0.1,0.2,0.02 \
+		3,0.4,0.55,0.8,0.7,0.05,0.1,0.03 >>log.csv
+	run plot log.csv -o loss.svg
+	expect_status 0
+	expect_empty err
+	expect_empty out
+	svg_series loss.svg >got || fail "loss.svg is not an SVG"
+	printf '%s\n' 'loss 3' 'val_loss 3' 'accuracy 3' 'val_accuracy 3' >want
+	grep -v '^text:' got | cmp -s want - || { fail "curves:"; cat got >&2; }
+	for t in 'text: epoch' 'text: loss' 'text: metric' 'text: log'; do
+		grep -qx "$t" got || fail "no '$t' in the picture"
+	done
+	grep -q 'stroke-dasharray' loss.svg || fail "no dashed curve"
+	only_files . err got log.csv loss.svg out want
+	# standard output, --columns, --log-scale, --title
+	run plot log.csv
+	expect_status 0
+	cmp -s out loss.svg || fail "plot to standard output differs from -o"
+	run plot log.csv --columns loss,lr -o cols.svg
+	expect_status 0
+	svg_series cols.svg | grep -v '^text:' >got
+	printf '%s\n' 'loss 3' 'lr 3' >want
+	cmp -s want got || { fail "--columns loss,lr:"; cat got >&2; }
+	run plot log.csv --log-scale -o logy.svg
+	expect_status 0
+	cmp -s logy.svg loss.svg && fail "--log-scale changed nothing"
+	# a title cannot inject gnuplot commands: quotes, newlines, backquotes, macros
+	run plot log.csv -o t.svg --title 'a"b
+set output "pwned"
+`touch pwned2` @x \" ]'
+	expect_status 0
+	[ -e pwned ] || [ -e pwned2 ] && fail "the title ran a command"
+	svg_series t.svg >got || fail "t.svg is not an SVG"
+	for t in 'text: a"b' 'text: set output "pwned"' 'text: `touch pwned2` @x \" ]'; do
+		grep -qxF "$t" got || { fail "title line '$t' missing:"; cat got >&2; }
+	done
+	;;
+plot-errors)
+	# every failure: exit 1, a message, the target untouched, no temporary file
+	printf 'epoch,loss,seconds\n1,0.5,0.1\n2,0.4,0.2\n' >ok.csv
+	: >empty.csv
+	printf 'epoch,loss,seconds\n' >header.csv
+	printf 'x,y\n1,2\n' >data.csv
+	printf 'epoch,loss,seconds\n1,0.5,0.1\n2,x,0.2\n' >word.csv
+	printf 'epoch,loss,seconds\n1,0.5\n' >short.csv
+	printf 'epoch,loss,seconds\n1,0.5,0.1,7\n' >long.csv
+	printf 'epoch,val_loss,seconds\n1,0.5,0.1\n' >noloss.csv
+	printf 'epoch,loss,seconds\n1,nan,0.1\n' >nan.csv
+	echo keep >keep.svg
+	plot_fails() {
+		want=$1
+		shift
+		run plot "$@" -o keep.svg
+		expect_status 1
+		expect_err "$want"
+		[ "$(cat keep.svg)" = keep ] || fail "plot $*: keep.svg was changed"
+	}
+	plot_fails "empty.csv:1:1: error: empty log (no header)" empty.csv
+	plot_fails "header.csv:1:1: error: no epochs to plot (the log has only its header)" header.csv
+	plot_fails "data.csv:1:1: error: not a training log: its header starts with 'x', not 'epoch' (train --log writes one)" data.csv
+	plot_fails "word.csv:3:3: error: not a number: 'x'" word.csv
+	plot_fails "short.csv:2: error: 2 values, the header names 3" short.csv
+	plot_fails "long.csv:2: error: more values than the header's 3" long.csv
+	plot_fails "noloss.csv:1:1: error: no 'loss' column (the header is 'epoch,val_loss,seconds'; choose with --columns)" noloss.csv
+	plot_fails "ok.csv:1:1: error: no column 'accuracy' to plot (the header is 'epoch,loss,seconds')" ok.csv --columns loss,accuracy
+	plot_fails "missing.csv: error: cannot open: No such file or directory" missing.csv
+	# gnuplot missing (PATH without it), gnuplot failing (no defined point)
+	PATH=/nonexistent run plot ok.csv -o keep.svg
+	expect_status 1
+	expect_err "symgrad: error: plot needs gnuplot, which is not installed (on Debian: apt-get install gnuplot-nox)"
+	run plot nan.csv -o keep.svg
+	expect_status 1
+	tail -1 err | grep -qx 'symgrad: error: gnuplot failed (exit status 1)' || { fail "all-NaN log:"; cat err >&2; }
+	[ "$(cat keep.svg)" = keep ] || fail "a failed gnuplot changed keep.svg"
+	run plot ok.csv -o /dev/full
+	expect_status 1
+	expect_err "symgrad: error: cannot write '/dev/full': No space left on device"
+	"$symgrad" plot ok.csv >/dev/full 2>err
+	status=$?
+	expect_status 1
+	expect_err "symgrad: error: cannot write to standard output: No space left on device"
+	usage_error "plot needs a log file (train --log FILE writes one)" plot -o x.svg
+	usage_error "unknown option --bogus" plot ok.csv --bogus
+	usage_error "unexpected argument 'two.csv'" plot ok.csv two.csv
+	only_files . data.csv empty.csv err header.csv keep.svg long.csv nan.csv noloss.csv ok.csv out short.csv want word.csv
+	;;
+train-plot)
+	# train --plot: the log kept in memory, or the --log file; titled with the model
+	data=$root/examples/lecture04/data.csv
+	run train "$linear" --data "$data" --epochs 3 --quiet --plot p.svg
+	expect_status 0
+	svg_series p.svg >got || fail "p.svg is not an SVG"
+	grep -qx 'loss 3' got && grep -qx 'text: linear' got || { fail "train --plot:"; cat got >&2; }
+	only_files . err got out p.svg
+	run train "$linear" --data "$data" --epochs 3 --val "$data" --metric mse --quiet --log log.csv --plot q.svg
+	expect_status 0
+	svg_series q.svg | grep -v '^text:' | tr '\n' ' ' >got
+	[ "$(cat got)" = "loss 3 val_loss 3 mse 3 val_mse 3 " ] || fail "train --log --plot: $(cat got)"
+	[ "$(wc -l <log.csv)" = 4 ] || fail "train --log --plot: the log has $(wc -l <log.csv) lines"
+	mkdir dir.svg
+	run train "$linear" --data "$data" --epochs 1 --quiet --plot dir.svg
+	expect_status 1
+	grep -q "dir.svg" err || { fail "train --plot DIR:"; cat err >&2; }
+	;;
+progress-bar)
+	# a bar after a second of training, on a terminal only
+	d7=$root/examples/lecture07_diabetes
+	cmd="'$symgrad' train '$d7/diabetes.sg' --data '$d7/diabetes.csv' --batch all --epochs 30000 --log-every 30000"
+	sh -c "$cmd" >out 2>err
+	status=$?
+	expect_status 0
+	grep -q "$(printf '\r')" err && fail "a progress bar on stderr that is not a terminal"
+	[ "$(grep -c '^epoch' err)" = 2 ] || { fail "not a terminal: log lines"; cat err >&2; }
+	command -v script >/dev/null || { fail "no 'script' (util-linux) to run on a terminal"; exit 1; }
+	script -qec "$cmd" /dev/null >tty.out </dev/null
+	grep -q '\] *[0-9]*% epoch [0-9]*/30000 ETA [0-9]*s' tty.out || { fail "no progress bar on a terminal:"; head -c 600 tty.out >&2; }
+	grep -q "$(printf '\r\033')\[K" tty.out || fail "the bar is not erased"
+	grep -q 'stopped: 30000 epochs done' tty.out || { fail "on a terminal: no stop line"; tail -c 300 tty.out >&2; }
+	;;
+loss-curve)
+	# the README's commands, run as written, remake examples/lecture07_diabetes/loss.svg
+	mkdir -p build/cli examples
+	ln -s "$symgrad" build/cli/symgrad
+	cp -R "$root/examples/lecture07_diabetes" examples/
+	awk '
+		at == 0 && index($0, "<!-- snippet: loss-curve ") == 1 { at = 1; next }
+		at == 1 && !/^```/ { exit }
+		at == 1 { at = 2; next }
+		at == 2 && /^```/ { found = 1; exit }
+		at == 2 { print }
+		END { exit !found }' "$root/README.md" >cmds.sh || fail "README.md: no loss-curve snippet"
+	rm examples/lecture07_diabetes/loss.svg
+	sh -e cmds.sh >out 2>err || { fail "the README's commands failed:"; cat err >&2; }
+	new=examples/lecture07_diabetes/loss.svg
+	old=$root/$new
+	svg_series "$new" >got || fail "the new picture is not an SVG"
+	svg_series "$old" >want || fail "the committed picture is not an SVG"
+	printf '%s\n' 'loss 500' 'val_loss 500' 'accuracy 500' 'val_accuracy 500' >curves
+	grep -v '^text:' want | cmp -s curves - || { fail "committed picture's curves:"; cat want >&2; }
+	cmp -s want got || { fail "the picture's curves and texts differ from the committed one:"; diff want got >&2; }
+	grep -qx 'text: lecture 7: diabetes.sg, 8-6-4-1, SGD lr 0.1, batch 32' got || fail "no title"
+	# with the gnuplot that made the committed picture, the same bytes
+	if [ "$(grep '<desc>' "$new")" = "$(grep '<desc>' "$old")" ]; then
+		cmp -s "$new" "$old" || fail "same gnuplot ($(grep '<desc>' "$old")), different picture"
+	else
+		echo "note: $(grep '<desc>' "$new") is not the committed picture's gnuplot; curves compared only"
+	fi
 	;;
 *)
 	fail "unknown case $case"
