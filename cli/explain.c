@@ -121,30 +121,113 @@ static int width(const char *s)
 	return w;
 }
 
+/* explain's text fits this many columns: a row too wide for it goes on
+ * as many lines as it needs, each continuation indented four more. */
+#define TEXT_COLS 100
+#define CELL_CAP 40 /* a column's width when the table does not fit */
+
+/* A line being written with wrapping: the column reached, the spaces owed
+ * before the next piece (never written at the end of a line). */
+typedef struct Line {
+	FILE *out;
+	int col, pad, cont; /* cont: the indent of continuation lines */
+	bool written;       /* text on this line after its indent */
+} Line;
+
+static void line_break(Line *l)
+{
+	fprintf(l->out, "\n%*s", l->cont, "");
+	l->col = l->cont;
+	l->pad = 0;
+	l->written = false;
+}
+
+/* Writes n bytes of s (display width sw) after the owed spaces; when that
+ * would pass TEXT_COLS, first breaks the line, or, on a line with nothing
+ * written yet (a row's empty first cells), owes fewer spaces. */
+static void line_piece(Line *l, const char *s, size_t n, int sw)
+{
+	if (l->col + l->pad + sw > TEXT_COLS) {
+		if (l->written)
+			line_break(l);
+		else if (l->col + l->pad > l->cont)
+			l->pad = l->cont - l->col;
+	}
+	fprintf(l->out, "%*s%.*s", l->pad, "", (int)n, s);
+	l->col += l->pad + sw;
+	l->pad = 0;
+	l->written = true;
+}
+
+/* Display width of the first n bytes of s. */
+static int width_n(const char *s, size_t n)
+{
+	int w = 0;
+	for (size_t i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return w;
+}
+
+/* Writes a cell: whole when it fits on the line, else word by word. */
+static void line_cell(Line *l, const char *s)
+{
+	int sw = width(s);
+	if (l->col + l->pad + sw <= TEXT_COLS || l->cont + sw <= TEXT_COLS) {
+		line_piece(l, s, strlen(s), sw);
+		return;
+	}
+	for (bool first = true; *s; first = false) {
+		size_t n = strcspn(s, " ");
+		if (!first)
+			l->pad = 1;
+		line_piece(l, s, n, width_n(s, n));
+		s += n;
+		s += strspn(s, " ");
+	}
+}
+
 static void table_print(FILE *out, Table *t, const char *indent)
 {
-	int *w = xrealloc(NULL, (size_t)t->cols * sizeof *w);
+	int *w = xrealloc(NULL, (size_t)t->cols * sizeof *w), total = (int)strlen(indent);
 	for (int c = 0; c < t->cols; c++) {
 		w[c] = 0;
 		for (int r = 0; r < t->rows; r++) {
 			int k = width(t->cell[r * t->cols + c]);
 			w[c] = k > w[c] ? k : w[c];
 		}
+		total += w[c] + (c ? 3 : 0);
 	}
+	for (int c = 0; c < t->cols && total > TEXT_COLS; c++)
+		w[c] = w[c] > CELL_CAP ? CELL_CAP : w[c];
+	int *x = xrealloc(NULL, (size_t)t->cols * sizeof *x); /* where columns start */
+	for (int c = 0; c < t->cols; c++)
+		x[c] = c ? x[c - 1] + w[c - 1] + 3 : (int)strlen(indent);
 	for (int r = 0; r < t->rows; r++) {
+		Line l = {out, (int)strlen(indent), 0, (int)strlen(indent) + 4, false};
 		fputs(indent, out);
 		int last = t->cols - 1;
 		while (last > 0 && !*t->cell[r * t->cols + last])
 			last--;
 		for (int c = 0; c <= last; c++) {
 			const char *s = t->cell[r * t->cols + c];
-			fputs(s, out);
-			if (c < last)
-				fprintf(out, "%*s", w[c] - width(s) + 3, "");
+			int sw = width(s);
+			/* a cell that goes on a new line starts under the rightmost
+			 * column where it fits: the row's results stay stacked */
+			l.cont = (int)strlen(indent) + 4;
+			for (int k = c; k > 0; k--)
+				if (x[k] + sw <= TEXT_COLS && x[k] > l.cont) {
+					l.cont = x[k];
+					break;
+				}
+			if (*s)
+				line_cell(&l, s);
+			/* the spaces to the next column (a wider cell: three) */
+			l.pad += (sw < w[c] ? w[c] - sw : 0) + 3;
 		}
 		fputc('\n', out);
 	}
 	free(w);
+	free(x);
 	free(t->cell);
 	t->cell = NULL;
 	t->rows = t->cap = 0;
@@ -223,12 +306,20 @@ static void explain_text(Walk *w)
 	Model *m = c->model;
 	Arena *a = c->arena;
 	const char *L = m->loss->name;
-	printf("Forward pass at ");
-	for (int i = 0; i < m->n_inputs; i++)
-		printf("%s%s = %s", i ? ", " : "", m->inputs[i]->name, fmt_num(a, w->inputs[i]));
-	for (int i = 0; i < m->n_params; i++)
-		printf(", %s = %s", m->params[i]->name, fmt_num(a, w->params[i]));
-	printf(":\n");
+	/* "Forward pass at x = 2, y = 4, w = 1:", wrapped between values */
+	Line l = {stdout, 0, 0, 2, false};
+	line_piece(&l, "Forward pass at", 15, 15);
+	int n_at = m->n_inputs + m->n_params;
+	for (int i = 0; i < n_at; i++) {
+		const char *item = i < m->n_inputs
+			? arena_printf(a, "%s = %s", m->inputs[i]->name, fmt_num(a, w->inputs[i]))
+			: arena_printf(a, "%s = %s", m->params[i - m->n_inputs]->name,
+				       fmt_num(a, w->params[i - m->n_inputs]));
+		item = arena_printf(a, "%s%s", item, i + 1 < n_at ? "," : ":");
+		l.pad = 1;
+		line_piece(&l, item, strlen(item), width(item));
+	}
+	printf("\n");
 	Table t = {NULL, 0, 3, 0};
 	for (int i = 0; i < p->forward.n; i++) {
 		const PStmt *s = &p->forward.stmts[i];
@@ -334,9 +425,14 @@ typedef struct ExplainOpts {
 	"  --params P       params from a file (--at overrides)\n"                         \
 	"  --format json    the same for tools\n"
 #define GRAPH_HELP                                                                    \
-	"usage: symgrad graph MODEL.sg [--at NAME=V,...] [--params P] -o FILE.dot|svg|png\n" \
+	"usage: symgrad graph MODEL.sg [--at NAME=V,...] [--params P] "                    \
+	"-o FILE.dot|svg|png|json [--format dot|json]\n"                                   \
 	"Writes the computational graph (Graphviz DOT; svg and png through dot),\n"        \
-	"with values and gradients at the point when --at is given.\n"
+	"with values and gradients at the point when --at is given (6 significant\n"       \
+	"digits; every digit in JSON).\n"                                                  \
+	"  --at N=V,...     the point (inputs, and params to override)\n"                  \
+	"  --params P       params from a file (train --save); needs --at\n"              \
+	"  --format json    nodes and edges as JSON (the default for -o FILE.json)\n"
 
 static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 {
@@ -349,7 +445,7 @@ static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 		const char **slot = rc == 2 ? &o->model
 				    : args_is(&a, "at") ? &o->at
 				    : args_is(&a, "params") ? &o->params
-				    : args_is(&a, "format") && !graph ? &o->format
+				    : args_is(&a, "format") ? &o->format
 				    : args_is(&a, "o") && graph ? &o->out
 				    : args_is(&a, "dtype") ? &o->dtype_name : NULL;
 		if (!slot)
@@ -398,6 +494,17 @@ int cmd_explain(Arena *a, int argc, char **argv)
 
 /* ---- graph ---- */
 
+/* A number in a picture: 6 significant digits (%.6g: 0.0304714, 1e-07),
+ * so labels stay short; --format json has every digit. */
+static const char *num6(Arena *a, double v)
+{
+	if (isnan(v))
+		return "nan";
+	if (isinf(v))
+		return v < 0 ? "-inf" : "inf";
+	return arena_printf(a, "%.6g", v);
+}
+
 static void dot_node(Buf *b, const Walk *w, const Prog *p, const Node *n)
 {
 	Arena *a = p->dag->arena;
@@ -408,9 +515,9 @@ static void dot_node(Buf *b, const Walk *w, const Prog *p, const Node *n)
 		   leaf ? arena_printf(a, "%s (%s)", name, n->op == OP_PARAM ? "param" : "input")
 			: arena_printf(a, "%s = %s", name, sched_expr_text(p, n, 0)));
 	if (w) {
-		buf_printf(b, "\\n= %s", fmt_num(a, w->vals[n->id]));
+		buf_printf(b, "\\n= %s", num6(a, w->vals[n->id]));
 		if (n->needs_grad)
-			buf_printf(b, "\\n∂%s/∂%s = %s", L, name, fmt_num(a, w->running[n->id]));
+			buf_printf(b, "\\n∂%s/∂%s = %s", L, name, num6(a, w->running[n->id]));
 	}
 	buf_printf(b, "\"%s];\n", n->op == OP_PARAM ? ", shape=ellipse, style=bold"
 				  : leaf ? ", shape=ellipse" : "");
@@ -443,11 +550,86 @@ static char *dot_text(Compile *c, Walk *w)
 					st = &w->steps[s];
 			if (st)
 				buf_printf(&b, " [label=\"∂%s/∂%s = %s\"]", fwd_name(p, n), fwd_name(p, arg),
-					   fmt_num(a, st->local_v));
+					   num6(a, st->local_v));
 			buf_puts(&b, ";\n");
 		}
 	}
 	buf_puts(&b, "}\n");
+	return b.data;
+}
+
+/* s as a JSON string. */
+static void buf_json_string(Buf *b, const char *s)
+{
+	buf_puts(b, "\"");
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\')
+			buf_printf(b, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			buf_printf(b, "\\u%04x", *s);
+		else
+			buf_put(b, s, 1);
+	buf_puts(b, "\"");
+}
+
+/* One node of the JSON graph: id, name, kind, expression, and with --at
+ * its value and adjoint, every digit. */
+static void json_node(Buf *b, const Walk *w, const Prog *p, const Node *n, bool first)
+{
+	Arena *a = p->dag->arena;
+	bool leaf = n->op == OP_INPUT || n->op == OP_PARAM;
+	buf_printf(b, "%s\n  {\"id\": \"n%d\", \"name\": ", first ? "" : ",", n->id);
+	buf_json_string(b, fwd_name(p, n));
+	buf_printf(b, ", \"kind\": \"%s\"", n->op == OP_PARAM ? "param" : leaf ? "input" : "op");
+	if (!leaf) {
+		buf_puts(b, ", \"expr\": ");
+		buf_json_string(b, sched_expr_text(p, n, 0));
+	}
+	if (w) {
+		buf_printf(b, ", \"value\": %s", json_num(a, w->vals[n->id]));
+		if (n->needs_grad)
+			buf_printf(b, ", \"adjoint\": %s", json_num(a, w->running[n->id]));
+	}
+	buf_puts(b, "}");
+}
+
+/* The graph as JSON: {"model", "nodes": [...], "edges": [{"from", "to",
+ * "local"}]}, the same nodes and edges as the DOT text, numbers in full. */
+static char *json_text(Compile *c, Walk *w)
+{
+	Prog *p = c->prog;
+	Arena *a = c->arena;
+	const Func *f = &p->forward;
+	Buf b = {0};
+	bool first = true;
+	buf_puts(&b, "{\"model\": ");
+	buf_json_string(&b, c->model->name);
+	buf_puts(&b, ",\n \"nodes\": [");
+	for (int i = 0; i < f->n_loads; i++, first = false)
+		json_node(&b, w, p, f->loads[i], first);
+	for (int i = 0; i < f->n; i++, first = false)
+		json_node(&b, w, p, f->stmts[i].node, first);
+	buf_puts(&b, "],\n \"edges\": [");
+	first = true;
+	for (int i = 0; i < f->n; i++) {
+		const Node *n = f->stmts[i].node;
+		for (int k = 0; k < n->nargs; k++) {
+			const Node *arg = n->args[k];
+			if (arg->op == OP_CONST)
+				continue;
+			buf_printf(&b, "%s\n  {\"from\": \"n%d\", \"to\": \"n%d\"", first ? "" : ",",
+				   arg->id, n->id);
+			first = false;
+			const Step *st = NULL;
+			for (int s = 0; w && s < w->n_steps; s++)
+				if (w->steps[s].parent == n && w->steps[s].child == arg)
+					st = &w->steps[s];
+			if (st)
+				buf_printf(&b, ", \"local\": %s", json_num(a, st->local_v));
+			buf_puts(&b, "}");
+		}
+	}
+	buf_puts(&b, "]}\n");
 	return b.data;
 }
 
@@ -506,16 +688,28 @@ int cmd_graph(Arena *a, int argc, char **argv)
 	ExplainOpts o = {0};
 	parse_opts(&o, argc, argv, true);
 	if (!o.out)
-		diag_usage("graph needs an output file: -o FILE.dot, FILE.svg, FILE.png or - (DOT to stdout)");
+		diag_usage("graph needs an output file: -o FILE.dot, FILE.svg, FILE.png, FILE.json "
+			   "or - (DOT to stdout)");
+	if (o.format && strcmp(o.format, "dot") && strcmp(o.format, "json"))
+		diag_usage("--format must be dot or json, not '%s'", o.format);
+	if (o.params && !o.at)
+		diag_usage("--params needs --at (the inputs of the point to show)");
 	const char *ext = strrchr(o.out, '.');
-	ext = !strcmp(o.out, "-") ? "dot" : ext ? ext + 1 : "";
-	if (strcmp(ext, "dot") && strcmp(ext, "gv") && strcmp(ext, "svg") && strcmp(ext, "png"))
-		diag_usage("-o: the file must end in .dot, .svg or .png, not '%s'", o.out);
+	ext = o.format ? o.format : !strcmp(o.out, "-") ? "dot" : ext ? ext + 1 : "";
+	if (strcmp(ext, "dot") && strcmp(ext, "gv") && strcmp(ext, "svg") && strcmp(ext, "png") &&
+	    strcmp(ext, "json"))
+		diag_usage("-o: the file must end in .dot, .svg, .png or .json, not '%s'", o.out);
 	Compile c = {.arena = a, .loops = SG_LOOPS_NEVER}; /* explains the scalar DAG */
 	compile_model(&c, &o);
 	Walk w = {&c, NULL, NULL, NULL, NULL, 0, NULL};
 	if (o.at)
 		walk(&w, o.at, o.params);
+	if (!strcmp(ext, "json")) {
+		char *text = json_text(&c, o.at ? &w : NULL);
+		emit_file(o.out, text, strlen(text));
+		free(text);
+		return 0;
+	}
 	char *text = dot_text(&c, o.at ? &w : NULL);
 	bool ok = true;
 	if (!strcmp(ext, "dot") || !strcmp(ext, "gv")) {

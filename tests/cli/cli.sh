@@ -994,6 +994,54 @@ loss-curve)
 		echo "note: $(grep '<desc>' "$new") is not the committed picture's gnuplot; curves compared only"
 	fi
 	;;
+explain-graph)
+	# explain and graph read trained parameters; explain fits 100 columns;
+	# graph labels have 6 significant digits, its JSON every digit
+	data=$root/examples/lecture04/data.csv
+	run train "$linear" --data "$data" --epochs 2 --quiet --save p.params
+	expect_status 0
+	w=$(sed -n 's/^w //p' p.params)
+	[ -n "$w" ] || fail "no w in p.params"
+	run explain "$linear" --params p.params --at x=1,y=2
+	expect_status 0
+	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = $w:" ] || fail "explain --params: $(head -1 out)"
+	run explain "$linear" --params p.params --at x=1,y=2,w=3
+	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = 3:" ] || fail "explain --params --at w=3: $(head -1 out)"
+	run graph "$linear" --params p.params --at x=1,y=2 -o -
+	expect_status 0
+	w6=$(printf '%.6g' "$w")
+	grep -qF "w (param)\\n= $w6\\n" out || { fail "graph --params: no w = $w6"; cat out >&2; }
+	long=$(grep -oE '= -?[0-9.]+' out | sed -e 's/^= -*//' -e 's/\.//' -e 's/^0*//' | awk 'length > 6')
+	[ -z "$long" ] || fail "graph: numbers of more than 6 digits: $long"
+	grep -qF '= -0.546582' out 2>/dev/null || grep -qE '= -?0\.[0-9]{6}\\n' out || fail "graph: no 6-digit value"
+	run graph "$linear" --params p.params --at x=1,y=2 -o g.json
+	expect_status 0
+	grep -qF '{"id": "n4", "name": "w", "kind": "param", "value": '"$w"', "adjoint": ' g.json ||
+		{ fail "graph JSON: w in full"; cat g.json >&2; }
+	python3 -c 'import json, sys; g = json.load(open(sys.argv[1])); assert len(g["nodes"]) == 6 and len(g["edges"]) == 6' g.json ||
+		fail "graph JSON: not 6 nodes and 6 edges"
+	run graph "$linear" --at x=1,y=2 --format json -o -
+	cmp -s out g.json && fail "graph --format json: --params changed nothing"
+	grep -q '"kind": "param", "value": 1, ' out || { fail "graph --format json -o -:"; cat out >&2; }
+	run graph "$linear" --params p.params -o -
+	expect_status 2
+	expect_err "symgrad: error: --params needs --at (the inputs of the point to show)"
+	run graph "$linear" --format svg -o -
+	expect_status 2
+	expect_err "symgrad: error: --format must be dot or json, not 'svg'"
+	# a model of 93 params: every line within 100 columns, no trailing space
+	d7=$root/examples/lecture07_diabetes
+	run explain "$d7/diabetes.sg" --at 'x=0.1*,y=1'
+	expect_status 0
+	long=$(python3 -c '
+import sys
+for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
+    l = l.rstrip("\n")
+    if len(l) > 100 or l != l.rstrip():
+        print(i + 1, len(l))' out)
+	[ -z "$long" ] || fail "explain lines over 100 columns or with trailing spaces: $(echo "$long" | head -3)"
+	[ "$(grep -c '∂loss/∂W1\[0,0\] += ' out)" = 1 ] || fail "explain lost a step in wrapping"
+	;;
 *)
 	fail "unknown case $case"
 	;;
