@@ -32,11 +32,76 @@ end
 
 -- One operation of the program in math: its operator's LaTeX (ops.h's tex
 -- column, %0, %1 and %2 the operands), or \operatorname{name}(operands).
-local function expr(s)
+-- arg(k) gives operand k's LaTeX (default: the operand as named).
+local function expr(s, arg)
+  arg = arg or function(k) return operand(s.args[k + 1]) end
   if s.tex ~= "" then
-    return (s.tex:gsub("%%([012])", function(k) return operand(s.args[k + 1]) end))
+    return (s.tex:gsub("%%([012])", function(k) return arg(tonumber(k)) end))
   end
-  return format("\\operatorname{%s}(%s)", s.op:lower(), concat(s.args, ", "))
+  local args = {}
+  for k = 1, #s.args do args[k] = arg(k - 1) end
+  return format("\\operatorname{%s}(%s)", s.op:lower(), concat(args, ", "))
+end
+
+-- ---- the model's names: temporaries written out ----
+--
+-- A temporary (t12) is a piece of some statement of the model; the
+-- derivation reads better with the piece written where it is used, in the
+-- model's names: yhat = x \cdot x \cdot w2 + x \cdot w1 + b, not three
+-- lines of t1, t2, t3.  A temporary whose written-out form would be longer
+-- than INLINE_MAX characters keeps its name (and its line).
+
+local INLINE_MAX = 60
+
+-- How tightly an operation binds: a sum 1, a negation 2, a product 3;
+-- anything else (a fraction, a call, a power) is one piece.
+local binds = {ADD = 1, SUB = 1, NEG = 2, MUL = 3}
+
+-- Whether operand k of op needs parentheses around a piece binding b.
+local function needs_parens(op, k, b)
+  if not b then return false end
+  if op == "MUL" then return b < 3 end
+  if op == "SUB" then return k == 1 and b < 2 end
+  if op == "NEG" then return b < 3 end
+  if op == "POW" or op == "SQUARE" then return k == 0 end
+  return false
+end
+
+local function is_temp(n) return n:match("^t%d+$") ~= nil end
+
+-- The written-out forms: inline(name) is {tex, binds} for a name that
+-- written(name) accepts and whose form is at most max characters, or nil
+-- when it keeps its name; tex_of(s) is a statement's LaTeX.
+local function written_out(stmts, written, max)
+  local def, memo = {}, {}
+  for _, s in ipairs(stmts) do def[s.name] = s end
+  local inline
+  local function piece(op, k, a)
+    local w = written(a) and inline(a)
+    if not w then return operand(a) end
+    if needs_parens(op, k, w.binds) then return "\\left(" .. w.tex .. "\\right)" end
+    return w.tex
+  end
+  -- a statement's LaTeX in the model's names: a + a is 2 a, a \cdot a is a^{2}
+  local function tex_of(s)
+    local a, b = s.args[1], s.args[2]
+    if (s.op == "ADD" or s.op == "MUL") and a == b then
+      local p = piece("MUL", 1, a)
+      if s.op == "ADD" then return "2 " .. p, 3 end
+      return "{" .. piece("POW", 0, a) .. "}^{2}", nil
+    end
+    return expr(s, function(k) return piece(s.op, k, s.args[k + 1]) end), binds[s.op]
+  end
+  inline = function(name)
+    if memo[name] ~= nil then return memo[name] or nil end
+    local s = def[name]
+    memo[name] = false
+    if not s or not written(name) then return nil end
+    local tex, b = tex_of(s)
+    if #tex <= max then memo[name] = {tex = tex, binds = b} end
+    return memo[name] or nil
+  end
+  return inline, tex_of
 end
 
 local function partial(num, den)
@@ -47,6 +112,31 @@ return function(m)
   local out = {}
   local function put(...) out[#out + 1] = concat({...}) end
   local L = m.loss_name
+  local stmts = m.backward.stmts
+  local inline, tex_of = written_out(stmts, is_temp, INLINE_MAX)
+  -- the factored gradient: adjoints (d_w) and temporaries written out
+  local factored = written_out(stmts, function(n) return is_temp(n) or n:match("^d_") end,
+                               4 * INLINE_MAX)
+  -- a value in a partial: its name, or a written-out temporary in parentheses
+  local function den(n)
+    local w = is_temp(n) and inline(n)
+    return w and ("\\left(" .. w.tex .. "\\right)") or mathname(n)
+  end
+  local function partial_of(num, d)
+    return format("\\frac{\\partial %s}{\\partial %s}", den(num), den(d))
+  end
+  -- the statements that keep their line: not the written-out temporaries
+  local function lines(backward)
+    put("$$")
+    put("\\begin{aligned}")
+    for _, s in ipairs(stmts) do
+      if (s.backward or false) == backward and not (is_temp(s.name) and inline(s.name)) then
+        put(mathname(s.name), " &= ", (tex_of(s)), " \\\\")
+      end
+    end
+    put("\\end{aligned}")
+    put("$$")
+  end
 
   put("# The gradient of `", L, "` in model `", m.name, "`")
   put("")
@@ -58,15 +148,7 @@ return function(m)
   put("")
   put("## Forward pass")
   put("")
-  put("$$")
-  put("\\begin{aligned}")
-  for _, s in ipairs(m.backward.stmts) do
-    if not s.backward then
-      put(mathname(s.name), " &= ", expr(s), " \\\\")
-    end
-  end
-  put("\\end{aligned}")
-  put("$$")
+  lines(false)
   put("")
   put("## Backward pass: the chain rule")
   put("")
@@ -76,21 +158,21 @@ return function(m)
   put("$$")
   put("\\begin{aligned}")
   local loss_expr = L
-  for _, s in ipairs(m.backward.stmts) do
-    if s.name == m.loss then loss_expr = expr(s) end
+  for _, s in ipairs(stmts) do
+    if s.name == m.loss then loss_expr = (tex_of(s)) end
   end
   put(partial(L, L), " &= 1 \\\\")
   for _, a in ipairs(m.adjoints) do
     local terms = {}
     for i, t in ipairs(a.terms) do
       if t.is_loss then
-        terms[i] = format("\\frac{\\partial (%s)}{\\partial %s}", loss_expr, mathname(a.name))
+        terms[i] = format("\\frac{\\partial (%s)}{\\partial %s}", loss_expr, den(a.name))
       else
-        terms[i] = partial(L, t.parent) .. " " .. partial(t.parent, a.name)
+        terms[i] = partial_of(L, t.parent) .. " " .. partial_of(t.parent, a.name)
       end
     end
     if #terms > 0 then
-      put(partial(L, a.name), " &= ", concat(terms, " + "), " = ", operand(a.value), " \\\\")
+      put(partial_of(L, a.name), " &= ", concat(terms, " + "), " = ", operand(a.value), " \\\\")
     end
   end
   put("\\end{aligned}")
@@ -98,17 +180,11 @@ return function(m)
   put("")
   put("computed as")
   put("")
-  put("$$")
-  put("\\begin{aligned}")
-  for _, s in ipairs(m.backward.stmts) do
-    if s.backward then
-      put(mathname(s.name), " &= ", expr(s), " \\\\")
-    end
-  end
-  put("\\end{aligned}")
-  put("$$")
+  lines(true)
   put("")
   put("## The gradient")
+  put("")
+  put("Factored, in the model's names, then expanded:")
   put("")
   local expand = #m.params <= 32
   if not expand then
@@ -116,9 +192,11 @@ return function(m)
     put("")
   end
   for i, p in ipairs(m.params) do
+    local g = m.backward.grads[i]
+    local f = factored(g)
     local latex
     if expand then _, latex = m.canonical(i) end
-    put("$$", partial(L, p.name), " = ", operand(m.backward.grads[i]),
+    put("$$", partial(L, p.name), " = ", operand(g), f and (" = " .. f.tex) or "",
         latex and (" = " .. latex) or "", "$$")
     put("")
   end
