@@ -194,6 +194,28 @@ static const char *tok_desc(Parser *p, const Token *t)
 	}
 }
 
+/* A '(' at open is not closed where p->tok stands.  At the end of the
+ * line or file, or at the first word of a later line that starts a new
+ * statement (inside parentheses a newline does not end the statement, so
+ * the parser only notices at the next statement), the error is at the '('
+ * itself, with a note at where the statement ran on to; otherwise this
+ * returns and the caller reports the unexpected token. */
+static void check_unclosed(Parser *p, const Token *open)
+{
+	const Token *t = p->tok;
+	if (t->kind == TK_EOF || t->kind == TK_NEWLINE)
+		diag_error(open->loc, "unbalanced parentheses: '(' is never closed");
+	bool starts_statement = t[-1].loc.line < t->loc.line &&
+				(lex_is(t + 1, "=") || lex_is(t, "input") || lex_is(t, "param") ||
+				 lex_is(t, "output") || lex_is(t, "model") || lex_is(t, "def"));
+	if (!starts_statement)
+		return;
+	diag_push_note(t->loc, arena_printf(p->arena, "the statement runs on to line %d, "
+					    "where %s starts the next one", t->loc.line,
+					    tok_desc(p, t)));
+	diag_error(open->loc, "unbalanced parentheses: '(' is never closed");
+}
+
 static bool accept(Parser *p, const char *s)
 {
 	if (!lex_is(p->tok, s))
@@ -477,8 +499,7 @@ static int call_args(Parser *p, const Token *open, Expr **args)
 		} while (accept(p, ","));
 	}
 	if (!lex_is(p->tok, ")")) {
-		if (p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE)
-			diag_error(open->loc, "unbalanced parentheses: '(' is never closed");
+		check_unclosed(p, open);
 		diag_error(p->tok->loc, "expected ',' or ')' in the call, found %s",
 			   tok_desc(p, p->tok));
 	}
@@ -728,8 +749,7 @@ static Expr *primary(Parser *p)
 		e = expr(p);
 		p->depth--;
 		if (!lex_is(p->tok, ")")) {
-			if (p->tok->kind == TK_EOF || p->tok->kind == TK_NEWLINE)
-				diag_error(t->loc, "unbalanced parentheses: '(' is never closed");
+			check_unclosed(p, t);
 			diag_error(p->tok->loc, "expected ')', found %s", tok_desc(p, p->tok));
 		}
 		p->tok++;

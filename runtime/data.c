@@ -329,6 +329,35 @@ static int check_ambiguous(reader *r)
 	return 0;
 }
 
+/* Appends the names to buf (of n bytes) as "a, b, c", ending in "..."
+ * when they do not fit. */
+static void name_list(char *buf, size_t n, const char *const *names, int count)
+{
+	size_t k = strlen(buf);
+
+	for (int i = 0; i < count && k < n; i++) {
+		size_t len = strlen(names[i]) + (i ? 2 : 0);
+		if (k + len + 4 >= n) {
+			snprintf(buf + k, n - k, "%s...", i ? ", " : "");
+			return;
+		}
+		k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "", names[i]);
+	}
+}
+
+/* The error of a model input no header cell names: the header found and
+ * the model's inputs, so a misspelt or unexpected header shows itself. */
+static int missing_column(reader *r, int i)
+{
+	char header[320] = "", inputs[320] = "";
+
+	name_list(header, sizeof header, (const char *const *)r->cell, r->n_cell);
+	name_list(inputs, sizeof inputs, r->m->input_names, r->m->n_inputs);
+	return sg_errorf(r->err, "%s:%ld:1: error: no column for model input '%.100s' "
+			 "(the header's columns: %s; the model's inputs: %s)",
+			 r->name, r->lineno, r->m->input_names[i], header, inputs);
+}
+
 /* Maps model inputs to header cells; -1 (message filed) on a missing,
  * doubled or ambiguous column. */
 static int map_header(reader *r)
@@ -348,11 +377,7 @@ static int map_header(reader *r)
 			r->col[i] = j;
 		}
 		if (r->col[i] < 0 && !(r->flags & SG_CSV_ALLOW_MISSING))
-			return sg_errorf(r->err,
-					 "%s:%ld:1: error: no column for model "
-					 "input '%s'",
-					 r->name, r->lineno,
-					 r->m->input_names[i]);
+			return missing_column(r, i);
 	}
 	return 0;
 }

@@ -1042,6 +1042,19 @@ for i, l in enumerate(open(sys.argv[1], encoding="utf-8")):
 	[ -z "$long" ] || fail "explain lines over 100 columns or with trailing spaces: $(echo "$long" | head -3)"
 	[ "$(grep -c '∂loss/∂W1\[0,0\] += ' out)" = 1 ] || fail "explain lost a step in wrapping"
 	;;
+csv-header)
+	# a header that names no input shows what it found and what was wanted
+	printf 'a,b\n1,2\n' >ab.csv
+	run train "$linear" --data ab.csv
+	expect_status 1
+	expect_err "ab.csv:1:1: error: no column for model input 'x' (the header's columns: a, b; the model's inputs: x, y)"
+	printf 'x,Y\n1,2\n' >xy.csv
+	run predict "$linear" --data xy.csv --with-inputs
+	expect_status 0
+	run test "$linear" --data xy.csv
+	expect_status 1
+	expect_err "xy.csv:1:1: error: no column for model input 'y' (the header's columns: x, Y; the model's inputs: x, y)"
+	;;
 *)
 	fail "unknown case $case"
 	;;

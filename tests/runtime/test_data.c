@@ -108,7 +108,31 @@ Test(data, line_numbers_and_source)
 
 Test(data, missing_column)
 {
-	expect_error("x,z\n1,2\n", "1:1: error: no column for model input 'y'");
+	expect_error("x,z\n1,2\n", "1:1: error: no column for model input 'y' (the header's "
+		     "columns: x, z; the model's inputs: x, y)");
+}
+
+Test(data, header_matching_no_input)
+{
+	expect_error("a,b\n1,2\n", "1:1: error: no column for model input 'x' (the header's "
+		     "columns: a, b; the model's inputs: x, y)");
+}
+
+Test(data, long_header_shortened)
+{
+	char text[4096] = "";
+	sg_error err = {""};
+	char *path;
+
+	for (int i = 0; i < 200; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "%scolumn_%d",
+			 i ? "," : "", i);
+	strcat(text, "\n");
+	cr_assert(eq(ptr, read_text(text, "wide.csv", 0, &err, &path), NULL));
+	cr_assert(ne(ptr, strstr(err.msg, "column_0, column_1, "), NULL));
+	cr_assert(ne(ptr, strstr(err.msg, "...; the model's inputs: x, y)"), NULL));
+	cr_assert(lt(sz, strlen(err.msg), 800));
+	free(path);
 }
 
 Test(data, missing_column_allowed_for_predict)
