@@ -30,7 +30,16 @@ void fmt_shortest(char *buf, size_t n, double v, Dtype dt)
 		else
 			lo = mid + 1;
 	}
-	snprintf(buf, n, "%.*g", lo, v);
+	/* Python's repr: positional from 1e-4 to below 1e16 (-100.0, 1000.0,
+	 * 0.001), else an exponent (1e+16, 2.5e-07); %g alone would write
+	 * -100 as -1e+02 */
+	char e[48];
+	snprintf(e, sizeof e, "%.*e", lo - 1, v);
+	int exp10 = atoi(strchr(e, 'e') + 1);
+	if (exp10 >= -4 && exp10 < 16)
+		snprintf(buf, n, "%.*f", lo - 1 - exp10 > 0 ? lo - 1 - exp10 : 0, v);
+	else
+		snprintf(buf, n, "%.*g", lo, v);
 	if (!strpbrk(buf, ".en"))
 		strncat(buf, ".0", n - strlen(buf) - 1);
 }

@@ -313,7 +313,15 @@ static const char *cexpr_with(const Prog *p, const Node *n,
 	Buf b = {0};
 	for (const char *s = fmt; *s; s++) {
 		if (s[0] == '%' && s[1] >= '0' && s[1] <= '2') {
-			buf_puts(&b, operand(p, n->args[s[1] - '0']));
+			const Node *arg = n->args[s[1] - '0'];
+			const char *text = operand(p, arg);
+			size_t len = strlen(text);
+			/* a negative constant as written (-100.0), in parentheses
+			 * only after a '-' (--1.0 would read as a decrement) */
+			if (arg->op == OP_CONST && text[0] == '(' && (s == fmt || s[-1] != '-'))
+				buf_put(&b, text + 1, len - 2);
+			else
+				buf_puts(&b, text);
 			s++;
 		} else {
 			buf_put(&b, s, 1);
@@ -457,14 +465,70 @@ static void comment_backward(Prog *p)
 	Grad *g = p->grad;
 	Arena *a = p->dag->arena;
 	const char *loss = p->model->loss->name;
+	/* A value computed on the way to a step's term is "part of" that step:
+	 * found from the term down its operands (not by when it was made: the
+	 * tensor IR makes a whole vector's pieces at the first element's step),
+	 * stopping at forward values, adjoints, and other steps' terms. */
+	bool *stop = arena_alloc(a, (size_t)p->dag->n + 1);
+	for (int s = 0; s < g->n_steps; s++)
+		stop[g->steps[s]->term->id] = stop[g->steps[s]->sum->id] = true;
+	for (int i = 0; i < g->n_forward; i++)
+		if (g->adj[i])
+			stop[g->adj[i]->id] = true;
+	Node **stack = xrealloc(NULL, (size_t)(3 * p->dag->n + 1) * sizeof *stack);
+	for (int s = 0; s < g->n_steps; s++) {
+		const Contrib *c = g->steps[s];
+		const char *part = NULL;
+		int top = 0;
+		for (int k = 0; k < c->term->nargs; k++)
+			stack[top++] = c->term->args[k];
+		while (top) {
+			Node *n = stack[--top];
+			if (n->id < g->n_forward || stop[n->id] || p->comments[n->id] || n->nargs == 0)
+				continue;
+			if (!part)
+				part = arena_printf(a, "part of %s", step_text(p, c));
+			p->comments[n->id] = part;
+			for (int k = 0; k < n->nargs; k++)
+				stack[top++] = n->args[k];
+		}
+	}
+	/* what is left on the way to an adjoint (the partial sums of a
+	 * product's adjoint) is part of that adjoint: dloss/dh1_5 */
+	for (int i = 0; i < g->n_forward; i++) {
+		const Node *adj = g->adj[i];
+		int top = 0;
+		if (!adj || adj->id < g->n_forward || !p->names[i])
+			continue;
+		for (int k = 0; k < adj->nargs; k++)
+			stack[top++] = adj->args[k];
+		const char *part = NULL;
+		while (top) {
+			Node *n = stack[--top];
+			if (n->id < g->n_forward || stop[n->id] || p->comments[n->id] || n->nargs == 0)
+				continue;
+			if (!part)
+				part = arena_printf(a, "part of d%s/d%s", loss, p->names[i]);
+			p->comments[n->id] = part;
+			for (int k = 0; k < n->nargs; k++)
+				stack[top++] = n->args[k];
+		}
+	}
+	free(stack);
+	/* values made in a step that no term reaches */
 	for (int s = 0; s < g->n_steps; s++) {
 		const Contrib *c = g->steps[s];
 		for (int id = c->first; id < c->end; id++)
-			if (!p->comments[id])
+			if (!p->comments[id] && !stop[id])
 				p->comments[id] = arena_printf(a, "part of %s", step_text(p, c));
+	}
+	for (int s = 0; s < g->n_steps; s++) {
+		const Contrib *c = g->steps[s];
 		if (c->term->id >= g->n_forward)
 			p->comments[c->term->id] = step_text(p, c);
-		if (c->sum != c->term && c->sum->id >= c->first)
+		/* a running sum names the adjoint it adds up (the tensor IR may
+		 * have made it at an earlier step: no test of c->first) */
+		if (c->sum != c->term && c->sum->id >= g->n_forward)
 			p->comments[c->sum->id] = arena_printf(a, "d%s/d%s so far, + %s", loss,
 							       p->names[c->child->id], step_text(p, c));
 	}

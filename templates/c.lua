@@ -621,6 +621,29 @@ render_scalar_functions = function(put, m, sig)
   render_extra_functions(put, m, sig)
 end
 
+-- A C array initializer: "head a, b, c tail" on one line when that fits
+-- 100 columns, else head, the items wrapped at 100 columns (a tab counted
+-- as 8), and the tail on lines of their own.
+local function put_list(put, head, items, tail)
+  local one = head .. concat(items, ", ") .. tail
+  if #one <= 100 then
+    put(one)
+    return
+  end
+  put(head)
+  local line, len = {}, 8
+  for _, it in ipairs(items) do
+    if #line > 0 and len + #it + 2 > 100 then
+      put("\t", concat(line, ", "), ",")
+      line, len = {}, 8
+    end
+    line[#line + 1] = it
+    len = len + #it + 2
+  end
+  put("\t", concat(line, ", "))
+  put(tail)
+end
+
 render_descriptor = function(put, m)
   local N, P, r = m.NAME, m.name, m.real
   -- descriptor
@@ -628,7 +651,7 @@ render_descriptor = function(put, m)
     if #list == 0 then return "0" end
     local quoted = {}
     for i, s in ipairs(list) do quoted[i] = cstring(s.name) end
-    put("static const char *const ", P, "_", what, "_names[] = {", concat(quoted, ", "), "};")
+    put_list(put, "static const char *const " .. P .. "_" .. what .. "_names[] = {", quoted, "};")
     return P .. "_" .. what .. "_names"
   end
   local pn = names(m.params, "param")
@@ -636,7 +659,7 @@ render_descriptor = function(put, m)
   local on = names(m.outputs, "output")
   local init = {}
   for i, p in ipairs(m.params) do init[i] = p.init_text end
-  put("static const double ", P, "_param_init[] = {", concat(init, ", "), "};")
+  put_list(put, "static const double " .. P .. "_param_init[] = {", init, "};")
   -- the inputs that are cross_entropy's class indices, and their ranges
   local classes, any = {}, false
   for i, s in ipairs(m.inputs) do
@@ -646,7 +669,7 @@ render_descriptor = function(put, m)
   local cn = "0"
   if any then
     cn = P .. "_input_classes"
-    put("static const int ", cn, "[] = {", concat(classes, ", "), "};")
+    put_list(put, "static const int " .. cn .. "[] = {", classes, "};")
   end
   put("")
   local fns = format("%s_forward, %s_backward, %s_predict, %s_backward_batch", P, P, P, P)

@@ -1055,6 +1055,35 @@ csv-header)
 	expect_status 1
 	expect_err "xy.csv:1:1: error: no column for model input 'y' (the header's columns: x, Y; the model's inputs: x, y)"
 	;;
+readable-c)
+	# literals as the model wrote them, wrapped descriptor arrays, and each
+	# backward temporary's comment naming the step or adjoint it is part of
+	printf 'input x, y\nparam w = 1\nyhat = max(x * w, -100.0) + 1000 * x - -2.5 * w + 1e20 * x + 0.001\nloss = (yhat - y)^2\n' >lit.sg
+	run gen lit.sg
+	expect_status 0
+	for want in 'const double t2 = -100.0 > t1 ? -100.0 : t1;' 'const double t3 = 1000.0 * x;' \
+		'const double t5 = -2.5 * w;' 'const double t7 = 1e+20 * x;' 'const double yhat = t8 + 0.001;'; do
+		grep -qF "$want" out || { fail "literal: no '$want'"; grep ' = .*[0-9]' out | head -12 >&2; }
+	done
+	grep -q 'e+0[0-9]\|(-[0-9]' out && { fail "a literal in exponent form or in parentheses:"; grep 'e+0\|(-[0-9]' out >&2; }
+	run gen lit.sg -o lit.c
+	${CC:-cc} -std=c99 -Wall -Werror -c lit.c -o lit.o 2>cc.err || { fail "lit.c does not compile:"; cat cc.err >&2; }
+	d7=$root/examples/lecture07_diabetes
+	run gen "$d7/diabetes.sg" --loops never -o d.c
+	expect_status 0
+	# the descriptor's arrays: no line over 100 columns (a tab counts 8)
+	long=$(sed -n '/^static const .*\[\] = {/,/^};\{0,1\}$/p' d.c | expand | awk 'length > 100' | head -3)
+	[ -z "$long" ] || fail "descriptor lines over 100 columns: $(echo "$long" | cut -c1-120)"
+	[ "$(sed -n '/^static const .*\[\] = {/,/^};\{0,1\}$/p' d.c | wc -l)" -gt 10 ] || fail "no descriptor arrays found"
+	grep -q '^static const double diabetes_param_init\[\] = {$' d.c || fail "param_init not wrapped"
+	for k in 0 1 2 3 4 5; do
+		t=$(grep -E "= 1\.0 - h1_$k;" d.c | head -1)
+		echo "$t" | grep -qF "part of dloss/dh1_$k * dh1_$k/dt9$((k + 1)) */" ||
+			fail "the comment names another step: $t"
+	done
+	grep -q 'part of dloss/dh1_5 \*/' d.c || fail "no partial sum of dloss/dh1_5 named"
+	${CC:-cc} -std=c99 -Wall -Werror -c d.c -o d.o 2>cc.err || { fail "d.c does not compile:"; head cc.err >&2; }
+	;;
 *)
 	fail "unknown case $case"
 	;;
