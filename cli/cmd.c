@@ -507,6 +507,9 @@ static int train_check(train_cmd *c, const args *a)
 	if (c->o.patience && !c->val && !c->val_split)
 		return args_error(a, "--patience needs validation data (--val FILE "
 				  "or --val-split F)");
+	if (c->plot && c->log && !strcmp(c->log, "-"))
+		return args_error(a, "--plot reads the log back: give --log FILE, not "
+				  "standard output");
 	if (c->o.optim.kind == SG_OPTIM_ADAMW && !c->wd_given)
 		c->o.optim.weight_decay = 0.01; /* torch.optim.AdamW's default */
 	return 0;

@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"  --header FILE      write the header to FILE (default: FILE.c -> FILE.h)\n"
 	"  --dtype double|float  the C type of every value (default double)\n"
 	"  --seed N           seed of random initial values (param W[4,3] ~ uniform(-1, 1))\n"
-	"  --template T       c (default), latex, or a Lua template file\n"
+	"  --template T       c (default), latex, python, dump, or a Lua template file\n"
 	"  --loops WHEN       auto (default: loops above 300 forward operations),\n"
 	"                     always or never (unrolled straight-line code)\n"
 	"  --vector-math      the batched gradient calls glibc's vector exp, log, ...\n"
@@ -211,7 +211,8 @@ static Template load_template(Arena *a, const char *arg)
 	if (!strchr(name, '/') && !strstr(name, ".lua")) {
 		t.src = tmpl_builtin(arena_printf(a, "%s.lua", name), &t.len);
 		if (!t.src)
-			diag_usage("unknown template '%s' (built in: c, latex; or a .lua file)", name);
+			diag_usage("unknown template '%s' (built in: c, latex, python, dump; or a .lua "
+				   "file)", name);
 		t.name = arena_printf(a, "templates/%s.lua", name);
 		return t;
 	}

@@ -164,7 +164,7 @@ bad-options)
 	expect_err "symgrad: error: cannot open 'nothing-here.sg': No such file or directory"
 	run gen "$linear" --template nope
 	expect_status 2
-	expect_err "symgrad: error: unknown template 'nope' (built in: c, latex; or a .lua file)"
+	expect_err "symgrad: error: unknown template 'nope' (built in: c, latex, python, dump; or a .lua file)"
 	run frobnicate
 	expect_status 2
 	head -1 err | grep -qx "symgrad: error: unknown command 'frobnicate'" || fail "unknown command: $(head -1 err)"
@@ -945,6 +945,8 @@ train-plot)
 	svg_series q.svg | grep -v '^text:' | tr '\n' ' ' >got
 	[ "$(cat got)" = "loss 3 val_loss 3 mse 3 val_mse 3 " ] || fail "train --log --plot: $(cat got)"
 	[ "$(wc -l <log.csv)" = 4 ] || fail "train --log --plot: the log has $(wc -l <log.csv) lines"
+	usage_error "--plot reads the log back: give --log FILE, not standard output" \
+		train "$linear" --data "$data" --log - --plot x.svg
 	mkdir dir.svg
 	run train "$linear" --data "$data" --epochs 1 --quiet --plot dir.svg
 	expect_status 1
@@ -1083,6 +1085,81 @@ readable-c)
 	done
 	grep -q 'part of dloss/dh1_5 \*/' d.c || fail "no partial sum of dloss/dh1_5 named"
 	${CC:-cc} -std=c99 -Wall -Werror -c d.c -o d.o 2>cc.err || { fail "d.c does not compile:"; head cc.err >&2; }
+	;;
+python-template)
+	# --template python: a ctypes module over the generated C, checked
+	# against symgrad eval from Debian's Python (no NumPy needed)
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	d7=$root/examples/lecture07_diabetes
+	at='x=[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8],y=1'
+	run gen "$d7/diabetes.sg" -o diabetes_grad.c
+	expect_status 0
+	${CC:-cc} -std=c99 -O2 -shared -fPIC diabetes_grad.c -o libdiabetes.so -lm 2>cc.err ||
+		{ fail "the library does not build:"; cat cc.err >&2; }
+	run gen "$d7/diabetes.sg" --template python -o diabetes.py
+	expect_status 0
+	expect_empty err
+	run eval "$d7/diabetes.sg" --at "$at" --format json
+	expect_status 0
+	mv out eval.json
+	"$py" - eval.json >py.out 2>&1 <<'PY' || { fail "the Python module disagrees with eval:"; cat py.out >&2; }
+import json, sys
+import diabetes as d
+want = json.load(open(sys.argv[1]))
+x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0]
+assert d.PARAMS == list(want["grad"]), "param names"
+assert d.INPUTS == ["x[%d]" % i for i in range(8)] + ["y"], d.INPUTS
+assert d.PARAM_GROUPS["W1"] == (0, (6, 8)) and d.INPUT_GROUPS["y"] == (8, ()), "groups"
+loss, outs = d.forward(d.INIT, x)
+assert loss == want["loss"] and outs == list(want["outputs"].values()), (loss, outs)
+loss, grad = d.backward(d.INIT, x)
+assert loss == want["loss"] and grad == list(want["grad"].values()), "gradient"
+assert d.predict(d.INIT, x) == outs
+total, g2 = d.backward_batch(d.INIT, [x, x])
+assert total == 2 * loss and g2 == [2 * v for v in grad], "batch"
+assert d.backward_batch(d.INIT, x + x) == (total, g2), "flat rows"
+import array
+assert d.backward(array.array("d", d.INIT), tuple(x)) == (loss, grad), "array.array"
+try:
+    d.backward(d.INIT, x[:3])
+    raise SystemExit("3 inputs accepted")
+except ValueError as e:
+    assert "inputs: 3 numbers, the model has 9" in str(e), e
+try:
+    import numpy
+except ImportError:
+    numpy = None
+if numpy is not None:
+    l, g = d.backward(numpy.array(d.INIT), numpy.array(x), as_numpy=True)
+    assert l == loss and g["W1"].shape == (6, 8) and g["W1"].ravel().tolist() == grad[:48]
+print("ok")
+PY
+	[ "$(tail -1 py.out)" = ok ] || fail "no ok from Python: $(tail -3 py.out)"
+	# the dump template shows every field, with what the docs name
+	run gen "$linear" --template dump
+	expect_status 0
+	for f in '  param_groups: array of 1' '      init_text = "1.0"' '      dims: array of 0' \
+		'  NAME = "LINEAR"' '  canonical = function'; do
+		grep -qxF -- "$f" out || { fail "dump: no line '$f'"; head -30 out >&2; }
+	done
+	;;
+python-snippet)
+	# README's "Use it from Python", run as written, prints what it says
+	mkdir -p build/cli examples
+	ln -s "$symgrad" build/cli/symgrad
+	cp -R "$root/examples/lecture07_diabetes" examples/
+	awk '
+		at == 0 && index($0, "<!-- snippet: python ") == 1 { at = 1; next }
+		at == 1 && !/^```/ { exit }
+		at == 1 { at = 2; next }
+		at == 2 && /^```/ { found = 1; exit }
+		at == 2 { print }
+		END { exit !found }' "$root/README.md" >cmds.sh || fail "README.md: no python snippet"
+	sh -e cmds.sh >out 2>err || { fail "the README's commands failed:"; cat err >&2; }
+	want=$(sed -n 's/^prints `\(.*\)`: the loss and the output.*/\1/p' "$root/README.md")
+	[ -n "$want" ] || fail "README.md: no 'prints ...' after the python snippet"
+	[ "$(cat out)" = "$want" ] || fail "the snippet printed '$(cat out)', README.md says '$want'"
 	;;
 *)
 	fail "unknown case $case"
