@@ -447,8 +447,11 @@ static char *read_file(const char *path, size_t *len, sg_error *err)
 
 	if (!f)
 		return sg_errorf(err, "%s: error: cannot open: %s", path, strerror(errno)), NULL;
-	if (!(m = open_memstream(&text, len)))
+	if (!(m = open_memstream(&text, len))) {
+		if (f != stdin)
+			fclose(f);
 		return sg_errorf(err, "out of memory"), NULL;
+	}
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
 		fwrite(buf, 1, n, m);
 	if (ferror(f))
