@@ -82,6 +82,16 @@ typedef struct GenOpts {
 
 /* ---- options ---- */
 
+/* --isa native|baseline: the JIT's target (same bits either way). */
+static sg_isa parse_isa(const char *s)
+{
+	if (!strcmp(s, "native"))
+		return SG_ISA_NATIVE;
+	if (!strcmp(s, "baseline"))
+		return SG_ISA_BASELINE;
+	diag_usage("--isa must be native or baseline, not '%s'", s);
+}
+
 static Dtype parse_dtype(const char *s)
 {
 	if (!strcmp(s, "double") || !strcmp(s, "float64"))
@@ -388,7 +398,9 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 		     int (*cmd)(const sg_model *, int, char **))
 {
 	Compile c = {.arena = a};
-	/* --dtype belongs to the generator; everything else to the runtime */
+	sg_isa isa = SG_ISA_NATIVE;
+	/* --dtype belongs to the generator, --isa to the JIT; everything else
+	 * to the runtime */
 	char **rest = arena_alloc(a, (size_t)(argc + 1) * sizeof *rest);
 	int nrest = 0, first = 1;
 	if (!path && argc > 1 && argv[1][0] != '-')
@@ -402,6 +414,8 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 			c.dtype = parse_dtype(value_or_exit(&o));
 		else if (rc == 1 && args_is(&o, "loops"))
 			c.loops = parse_loops(value_or_exit(&o));
+		else if (rc == 1 && args_is(&o, "isa"))
+			isa = parse_isa(value_or_exit(&o));
 		else if (rc == 1 && args_is(&o, "vector-math")) {
 			if (args_flag(&o) < 0)
 				exit(2);
@@ -443,7 +457,7 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 	int n = render(&c, &t, header, path, &files);
 	sg_check(n == 2);
 	sg_error err = {{0}};
-	sg_jit *jit = sg_jit_open(c.model->name, files[0].text, files[1].text, &err);
+	sg_jit *jit = sg_jit_open_isa(c.model->name, files[0].text, files[1].text, isa, &err);
 	free_files(files, n);
 	if (!jit) {
 		fprintf(stderr, "symgrad: error: %s\n", err.msg);

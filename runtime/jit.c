@@ -9,8 +9,24 @@
  *       NAME_grad.c  NAME_grad.h  NAME.so  NAME.so.sha256
  *
  * KEY is FNV-1a 64 (hex) of the name, both texts, the compiler command and
- * the flags, so a change to any of them gets a new entry (a collision is
- * harmless: the sources in the entry must equal the texts).
+ * the flags, the target flag among them, so a change to any of them gets a
+ * new entry (a collision is harmless: the sources in the entry must equal
+ * the texts).
+ *
+ * The target.  By default (SG_ISA_NATIVE) the object is built for the
+ * machine it runs on: on x86-64, the highest micro-architecture level the
+ * CPU and the OS support, as an explicit -march=x86-64-v4, -v3 or -v2
+ * (detected with __builtin_cpu_supports), not -march=native, whose meaning
+ * depends on the machine: the flag that determines the code is then a
+ * string in the key, and a cache shared by two machines never loads an
+ * object built for the other's instructions.  Elsewhere, and with
+ * SG_ISA_BASELINE, no -march: the compiler's default target.  Values do
+ * not depend on the target: -ffp-contract=off forbids fusing a multiply
+ * and an add into an FMA, the one change of rounding a wider ISA would
+ * otherwise bring (vectorizing a sum needs -fassociative-math, never
+ * given); libm is the same library either way.  (--vector-math is the
+ * exception: libmvec's 2-, 4- and 8-lane versions are different
+ * approximations.)
  *
  * Compiling.  The compiler is $CC, else "cc".  $CC is split at spaces and
  * tabs into words (CC="ccache gcc" and CC="gcc -m64" work); no shell runs,
@@ -18,7 +34,7 @@
  * refused rather than passed on.  It runs with fork/execvp as
  *
  *   CC... -std=c99 -O2 -shared -fPIC -ffp-contract=off -fno-trapping-math
- *         -o DIR/.NAME.so.XXXXXX DIR/NAME_grad.c -lm
+ *         [-march=x86-64-vN] -o DIR/.NAME.so.XXXXXX DIR/NAME_grad.c -lm
  *
  * (-fno-trapping-math changes no value; it lets GCC if-convert max in the
  * batched gradient's loops).  The compiler's messages become the error on
@@ -85,6 +101,7 @@ static const char *const jit_flags[] = {
 struct sg_jit {
 	void *handle;
 	int code;   /* sg_jit_open_code: any C, no descriptor to load */
+	const char *march; /* "-march=x86-64-vN", or NULL: the default target */
 	const sg_model *model;
 	int cached;
 	char *path; /* NAME.so in the cache entry */
@@ -121,6 +138,23 @@ int sg_cc_from_env(sg_cc *c, sg_error *err)
 	return 0;
 }
 
+/* The -march flag of the highest x86-64 level this machine runs (CPU and
+ * OS: __builtin_cpu_supports checks XCR0 for the AVX and AVX-512 state);
+ * NULL for the compiler's default target. */
+static const char *native_march(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("x86-64-v4"))
+		return "-march=x86-64-v4";
+	if (__builtin_cpu_supports("x86-64-v3"))
+		return "-march=x86-64-v3";
+	if (__builtin_cpu_supports("x86-64-v2"))
+		return "-march=x86-64-v2";
+#endif
+	return NULL;
+}
+
 /* 1 when name is a C identifier (so it is safe in paths and symbols). */
 static int is_ident(const char *name)
 {
@@ -143,7 +177,8 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 /* The cache key of the texts, the compiler and the flags. */
 static uint64_t cache_key(const char *name, const char *c_text,
-			  const char *h_text, const cc_cmd *cc, int code)
+			  const char *h_text, const cc_cmd *cc, int code,
+			  const char *march)
 {
 	char abi[16];
 	uint64_t h = hash_str(SG_FNV_INIT, code ? "symgrad-jit 2 code" : "symgrad-jit 2");
@@ -158,7 +193,7 @@ static uint64_t cache_key(const char *name, const char *c_text,
 		h = hash_str(h, cc->word[i]);
 	for (i = 0; i < JIT_NFLAGS; i++)
 		h = hash_str(h, jit_flags[i]);
-	return h;
+	return hash_str(h, march ? march : "");
 }
 
 /* mallocs the printf-formatted string; NULL when out of memory. */
@@ -688,16 +723,18 @@ static int run_compiler(char **argv, sg_error *err)
 }
 
 /* Compiles c_path into tmp_path with the cache's flags. */
-static int compile(const cc_cmd *cc, const char *c_path, const char *tmp_path,
-		   sg_error *err)
+static int compile(const cc_cmd *cc, const char *march, const char *c_path,
+		   const char *tmp_path, sg_error *err)
 {
-	char *argv[SG_CC_MAX_WORDS + JIT_NFLAGS + 5];
+	char *argv[SG_CC_MAX_WORDS + JIT_NFLAGS + 6];
 	int n = 0, i;
 
 	for (i = 0; i < cc->n; i++)
 		argv[n++] = cc->word[i];
 	for (i = 0; i < JIT_NFLAGS; i++)
 		argv[n++] = (char *)jit_flags[i];
+	if (march)
+		argv[n++] = (char *)march;
 	argv[n++] = "-o";
 	argv[n++] = (char *)tmp_path;
 	argv[n++] = (char *)c_path;
@@ -755,7 +792,7 @@ static int build_object(sg_jit *j, const cc_cmd *cc, const entry *e,
 	struct stat st;
 	int fd = -1, rc = -1;
 
-	if (compile(cc, c_path, tmp, err) < 0)
+	if (compile(cc, j->march, c_path, tmp, err) < 0)
 		return -1;
 	if ((fd = open_nofollow(e->fd, base)) >= 0)
 		fchmod(fd, 0755); /* the compiler honoured the umask */
@@ -851,7 +888,7 @@ static int jit_open(sg_jit *j, const char *name, const char *c_text,
 	if (sg_cc_from_env(&cc, err) < 0 || !(root = cache_root(err)))
 		goto out;
 	key = str_printf("%016llx-%s", (unsigned long long)cache_key(
-				 name, c_text, h_text, &cc, j->code), name);
+				 name, c_text, h_text, &cc, j->code, j->march), name);
 	if (!key || !(j->path = str_printf("%s/%s/%s.so", root, key, name))) {
 		sg_errorf(err, "out of memory");
 		goto out;
@@ -872,7 +909,7 @@ out:
 
 /* sg_jit_open and sg_jit_open_code. */
 static sg_jit *open_jit(const char *name, const char *c_text, const char *h_text,
-			int code, sg_error *err)
+			int code, sg_isa isa, sg_error *err)
 {
 	sg_jit *j;
 
@@ -886,6 +923,7 @@ static sg_jit *open_jit(const char *name, const char *c_text, const char *h_text
 		return NULL;
 	}
 	j->code = code;
+	j->march = isa == SG_ISA_BASELINE ? NULL : native_march();
 	if (jit_open(j, name, c_text, h_text, err) < 0) {
 		sg_jit_close(j);
 		return NULL;
@@ -897,14 +935,21 @@ static sg_jit *open_jit(const char *name, const char *c_text, const char *h_text
 sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
 		    sg_error *err)
 {
-	return open_jit(name, c_text, h_text, 0, err);
+	return open_jit(name, c_text, h_text, 0, SG_ISA_NATIVE, err);
+}
+
+/* The same, built for target isa. */
+sg_jit *sg_jit_open_isa(const char *name, const char *c_text,
+			const char *h_text, sg_isa isa, sg_error *err)
+{
+	return open_jit(name, c_text, h_text, 0, isa, err);
 }
 
 /* The same for any C text beside NAME_grad.h, with no descriptor. */
 sg_jit *sg_jit_open_code(const char *name, const char *c_text, const char *h_text,
 			 sg_error *err)
 {
-	return open_jit(name, c_text, h_text, 1, err);
+	return open_jit(name, c_text, h_text, 1, SG_ISA_NATIVE, err);
 }
 
 /* The address of sym when the loaded object itself defines it (not a
@@ -935,6 +980,13 @@ const sg_model *sg_jit_model(const sg_jit *j)
 int sg_jit_was_cached(const sg_jit *j)
 {
 	return j->cached;
+}
+
+/* The target flag the object was built with ("-march=x86-64-v3"), or ""
+ * for the compiler's default target. */
+const char *sg_jit_march(const sg_jit *j)
+{
+	return j->march ? j->march : "";
 }
 
 /* The shared object's path in the cache. */

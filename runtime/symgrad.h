@@ -466,6 +466,13 @@ typedef struct sg_jit sg_jit;
  * rules and the compiler's command line are at the top of jit.c. */
 sg_jit *sg_jit_open(const char *name, const char *c_text, const char *h_text,
 		    sg_error *err);
+/* The target: the machine it runs on (x86-64: the highest level of
+ * x86-64-v2..v4 it supports; the default) or the compiler's default
+ * target.  Both compute the same bits (see jit.c). */
+typedef enum { SG_ISA_NATIVE, SG_ISA_BASELINE } sg_isa;
+sg_jit *sg_jit_open_isa(const char *name, const char *c_text,
+			const char *h_text, sg_isa isa, sg_error *err);
+const char *sg_jit_march(const sg_jit *j);
 const sg_model *sg_jit_model(const sg_jit *j);
 /* The same for any C text (c_text, which may #include "NAME_grad.h") with
  * no descriptor; sg_jit_model is then NULL, and sg_jit_symbol finds a
