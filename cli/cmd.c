@@ -24,7 +24,8 @@
 	"[--trace lecture|none] [--predict NAME=V[,NAME=V...]] "               \
 	"[--val FILE|--val-split F] [--metric M[,M...]] [--target NAME] "     \
 	"[--output NAME] [--lr-schedule S] [--patience N] [--clip-norm X] "   \
-	"[--weight-decay X] [--log-every N] [--target-loss X] [--plot FILE.svg]"
+	"[--weight-decay X] [--log-every N] [--target-loss X] [--plot FILE.svg] "     \
+	"[--per-row-calls]"
 #define USAGE_PREDICT                                                       \
 	"usage: symgrad predict MODEL.sg --data FILE|- [--params P] "          \
 	"[--with-inputs] [--format csv|json]"
@@ -65,7 +66,9 @@
 	"decoupled (0.01)\n"                                                   \
 	"  --log-every N        log every Nth epoch, the first and the last\n" \
 	"  --target-loss X      stop once the (validation) loss is <= X\n"      \
-	"  --plot FILE.svg      draw the log's curves at the end (symgrad plot)\n"
+	"  --plot FILE.svg      draw the log's curves at the end (symgrad plot)\n" \
+	"  --per-row-calls      per-sample SGD calls the backward pass once per "\
+	"row (same bits)\n"
 #define HELP_PREDICT                                                          \
 	"Prints the model's outputs for each row of a CSV file.\n"           \
 	"  --data FILE|-        inputs (columns the outputs do not use may be "\
@@ -496,6 +499,8 @@ static int train_opt(train_cmd *c, args *a)
 		return args_flag(a) < 0 ? 2 : (c->o.shuffle = 1, 0);
 	if (args_is(a, "quiet"))
 		return args_flag(a) < 0 ? 2 : (c->quiet = 1, 0);
+	if (args_is(a, "per-row-calls"))
+		return args_flag(a) < 0 ? 2 : (c->o.per_row_calls = 1, 0);
 	return train_opt_new(c, a);
 }
 

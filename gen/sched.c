@@ -46,7 +46,9 @@ static const char *const reserved[] = {
 	/* names the generated code uses */
 	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row",
 	"vec", "hvp", "hess", "jac_params", "jac_inputs",
-	"sg_model", "SG_MODEL_ABI", NULL};
+	"sg_model", "SG_MODEL_ABI", "size_t", "sgd_order", "sgd_lr", "sgd_sums", "sgd_p",
+	"sgd_g", "sgd_p0", "sgd_bad", "sgd_sq", "sgd_step", "sgd_norms", "sgd_last", "sgd_end",
+	"sgd_s0", "sgd_n0", "sgd_l0", "sgd_chk", "sgd_j", NULL};
 
 /* <math.h> functions; each also with an f or l suffix */
 static const char *const math_funcs[] = {

@@ -24,9 +24,9 @@
  * not depend on the target: -ffp-contract=off forbids fusing a multiply
  * and an add into an FMA, the one change of rounding a wider ISA would
  * otherwise bring (vectorizing a sum needs -fassociative-math, never
- * given); libm is the same library either way.  (--vector-math is the
- * exception: libmvec's 2-, 4- and 8-lane versions are different
- * approximations.)
+ * given); libm is the same library either way.  (--vector-math is not
+ * covered: libmvec's 2-, 4- and 8-lane versions are separate
+ * implementations, which nothing promises to agree.)
  *
  * Compiling.  The compiler is $CC, else "cc".  $CC is split at spaces and
  * tabs into words (CC="ccache gcc" and CC="gcc -m64" work); no shell runs,
@@ -519,20 +519,22 @@ static int check_fns(const sg_model *m, int is_d, const void *base,
 		     const char *pre, sg_error *err)
 {
 	typedef void (*fn)(void);
-	static const char *const names[8] = {
+	static const char *const names[10] = {
 		"forward_d", "backward_d", "predict_d", "backward_batch_d",
-		"forward_f", "backward_f", "predict_f", "backward_batch_f"};
-	const fn fns[8] = {
+		"sgd_epoch_d", "forward_f", "backward_f", "predict_f",
+		"backward_batch_f", "sgd_epoch_f"};
+	const fn fns[10] = {
 		(fn)m->forward_d, (fn)m->backward_d, (fn)m->predict_d,
-		(fn)m->backward_batch_d, (fn)m->forward_f, (fn)m->backward_f,
-		(fn)m->predict_f, (fn)m->backward_batch_f};
-	int own = is_d ? 0 : 4, i;
+		(fn)m->backward_batch_d, (fn)m->sgd_epoch_d, (fn)m->forward_f,
+		(fn)m->backward_f, (fn)m->predict_f, (fn)m->backward_batch_f,
+		(fn)m->sgd_epoch_f};
+	int own = is_d ? 0 : 5, i;
 
 	for (i = own; i < own + 2; i++)
 		if (!fns[i])
 			return sg_errorf(err, "%s: %s is NULL", pre, names[i]);
-	for (i = 0; i < 8; i++) {
-		if (fns[i] && i / 4 != own / 4)
+	for (i = 0; i < 10; i++) {
+		if (fns[i] && i / 5 != own / 5)
 			return sg_errorf(err, "%s: %s is set in a %s model", pre,
 					 names[i], is_d ? "double" : "float");
 		if (fns[i] && !inside(fn_addr(fns[i]), base))

@@ -131,6 +131,20 @@ void sg_optim_set_lr(sg_optim *o, double lr)
 	o->opts.lr = lr;
 }
 
+/* 1 for plain SGD without weight decay, with its rate in *lr. */
+int sg_optim_plain_sgd(const sg_optim *o, double *lr)
+{
+	*lr = o->opts.lr;
+	return o->opts.kind == SG_OPTIM_SGD && o->opts.weight_decay == 0;
+}
+
+/* Adds n to the steps taken (momentum's first step and Adam's bias
+ * corrections count them). */
+void sg_optim_count_steps(sg_optim *o, long n)
+{
+	o->t += n;
+}
+
 /* ---- learning-rate schedules ---- */
 
 /* Reads the ":NUMBER" at *s (advancing it) as a double; -1 if none. */

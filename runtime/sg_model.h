@@ -4,7 +4,7 @@
  * This is the whole contract between code that symgrad generates and the
  * runtime that trains it.  A generated NAME_grad.h carries a copy of this
  * definition under the same guard, so generated code depends on nothing but
- * <math.h>; the runtime includes this file.  Any change to the layout bumps
+ * <math.h> (and <stddef.h> for size_t); the runtime includes this file.  Any change to the layout bumps
  * SG_MODEL_ABI.
  *
  * A generated model exports exactly one object, `const sg_model NAME_model`,
@@ -15,6 +15,7 @@
  */
 #ifndef SG_MODEL_ABI
 #define SG_MODEL_ABI 3
+#include <stddef.h>
 
 typedef struct sg_model {
 	int abi;                 /* SG_MODEL_ABI of the generator */
@@ -71,6 +72,20 @@ typedef struct sg_model {
 	 * are outputs residual_first .. residual_first + n_residuals - 1;
 	 * n_residuals is 0 for any other model. */
 	int residual_first, n_residuals;
+	/* Per-sample SGD with the backward pass inlined into the loop over
+	 * rows (ABI 3; NULL when the model has none, as in loop form): for
+	 * i < n, the row at inputs + order[i] * n_inputs, its loss and
+	 * gradient at params, then params[k] = params[k] - lr * g[k] (lr*g
+	 * rounded, then subtracted, as the runtime's SGD).  It stops before
+	 * row i, nothing of which is applied, when that row's loss or gradient
+	 * or an updated parameter is not finite, and returns i (n when every
+	 * row went through).  sums[0] += each row's loss, sums[1] += each
+	 * row's gradient 2-norm (summed in double), sums[2] = the last row's
+	 * loss; grad gets the last row's gradient. */
+	size_t (*sgd_epoch_d)(size_t n, const size_t *order, const double *inputs,
+			      double *params, double lr, double *grad, double *sums);
+	size_t (*sgd_epoch_f)(size_t n, const size_t *order, const float *inputs,
+			      float *params, float lr, float *grad, double *sums);
 } sg_model;
 
 #endif

@@ -205,6 +205,11 @@ void sg_optim_step_d(sg_optim *o, double *p, const double *g);
 void sg_optim_step_f(sg_optim *o, float *p, const float *g);
 /* Sets the learning rate of the next steps (for schedules). */
 void sg_optim_set_lr(sg_optim *o, double lr);
+/* 1 when o is plain SGD without weight decay, *lr its learning rate: a
+ * step the model's inlined sgd_epoch can take (train.c). */
+int sg_optim_plain_sgd(const sg_optim *o, double *lr);
+/* Counts n steps taken for o outside sg_optim_step. */
+void sg_optim_count_steps(sg_optim *o, long n);
 /* Forgets the state (momentum buffers, Adam moments, step count). */
 void sg_optim_reset(sg_optim *o);
 void sg_optim_free(sg_optim *o);
@@ -330,6 +335,9 @@ typedef struct sg_train_opts {
 	int use_target_loss; /* stop once the loss (val_loss when there is
 			      * val) is <= target_loss */
 	double target_loss;
+	int per_row_calls;   /* 1: per-sample SGD calls the model's backward
+			      * once per row even when the model has an
+			      * inlined sgd_epoch (same bits; for comparing) */
 } sg_train_opts;
 
 /* The defaults above. */

@@ -7,7 +7,10 @@
  * the per-sample path never allocates.  The arithmetic lives in
  * train_tmpl.h, instantiated for double and float models.
  *
- * Steps: batch 1 is the lecture's per-sample SGD; a batch of k rows uses
+ * Steps: batch 1 is the lecture's per-sample SGD (through the model's
+ * sgd_epoch when it has one and nothing needs the runtime between two
+ * rows: plain SGD without weight decay or clipping, no step hook; see
+ * inline_ok in train_tmpl.h); a batch of k rows uses
  * the summed gradient divided by k (model's backward_batch when present,
  * else backward summed in row order); batch 0 is the whole table.  The
  * epoch's loss is the mean over its rows of each row's loss computed
@@ -75,7 +78,9 @@ static const void *data_of_f(const sg_trainer *t, const sg_data *d)
 #define BATCH backward_batch_d
 #define PREDICT predict_d
 #define FORWARD forward_d
+#define SGD_EPOCH sgd_epoch_d
 #include "train_tmpl.h"
+#undef SGD_EPOCH
 #undef REAL
 #undef SFX
 #undef BACKWARD
@@ -89,7 +94,9 @@ static const void *data_of_f(const sg_trainer *t, const sg_data *d)
 #define BATCH backward_batch_f
 #define PREDICT predict_f
 #define FORWARD forward_f
+#define SGD_EPOCH sgd_epoch_f
 #include "train_tmpl.h"
+#undef SGD_EPOCH
 #undef REAL
 #undef SFX
 #undef BACKWARD

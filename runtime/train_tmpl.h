@@ -1,7 +1,8 @@
 /*
  * train_tmpl.h: the per-step training loop for one real type, included by
  * train.c once per type with REAL, SFX (d or f) and the model's function
- * names BACKWARD, BATCH, PREDICT, FORWARD.  Nothing here allocates.
+ * names BACKWARD, BATCH, PREDICT, FORWARD, SGD_EPOCH.  Nothing here
+ * allocates.
  */
 #define SG_CAT_(a, b) a##_##b
 #define SG_CAT(a, b) SG_CAT_(a, b)
@@ -150,6 +151,35 @@ static double FN(norm_and_clip)(REAL *g, int n, double clip_norm)
 	return norm;
 }
 
+/* 1 when per-sample steps may go through the model's SGD_EPOCH, the
+ * backward pass inlined in the loop over rows (the lecture's loop without
+ * a call per row): batch 1, plain SGD (the update the generated loop
+ * does), no clipping, and nothing to call between rows (no step hook, as
+ * --trace lecture uses).  It does this function's operations in the same
+ * order, so the bits are the same either way; per_row_calls forces the
+ * call per row, to compare. */
+static int FN(inline_ok)(const sg_trainer *t, size_t bs, double *lr)
+{
+	return bs == 1 && t->m->SGD_EPOCH && !t->o.per_row_calls &&
+	       !t->o.on_step && !(t->o.clip_norm > 0) &&
+	       sg_optim_plain_sgd(t->opt, lr);
+}
+
+/* Per-sample SGD through SGD_EPOCH from row first on: the rows it took
+ * (it stops before a row whose loss, gradient or update is not finite,
+ * which the caller then steps and reports as usual).  acc is the running
+ * loss sum, norm sum and last loss; *steps the steps taken. */
+static size_t FN(inline_rows)(sg_trainer *t, const REAL *x, size_t first,
+			      size_t n, double lr, double acc[3], long *steps)
+{
+	size_t done = t->m->SGD_EPOCH(n - first, t->order + first, x,
+				      (REAL *)t->p, (REAL)lr, (REAL *)t->g, acc);
+
+	*steps += (long)done;
+	sg_optim_count_steps(t->opt, (long)done);
+	return done;
+}
+
 /* Runs one epoch over the rows in t->order; see sg_trainer_epoch. */
 static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 		     double *mean_loss, sg_error *err)
@@ -159,12 +189,20 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 	REAL *p = t->p, *prev = t->p_prev;
 	size_t n = d->n_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
 	size_t first, k;
-	int np = m->n_params, bad;
-	double sum = 0, last = 0, norms = 0;
+	int np = m->n_params, bad, fast;
+	double sum = 0, last = 0, norms = 0, lr = 0, acc[3];
 	long steps = 0;
 	REAL loss;
 
+	fast = FN(inline_ok)(t, bs, &lr);
 	for (first = 0; first < n; first += k) {
+		if (fast) {
+			acc[0] = sum, acc[1] = norms, acc[2] = last;
+			first += FN(inline_rows)(t, x, first, n, lr, acc, &steps);
+			sum = acc[0], norms = acc[1], last = acc[2];
+			if (first == n)
+				break;
+		}
 		k = n - first < bs ? n - first : bs;
 		loss = FN(step_grad)(t, x, first, k);
 		if (!FN(all_finite)(loss, t->g, np))

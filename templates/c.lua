@@ -76,6 +76,9 @@ local function signatures(m, restrict)
                      r, P, r, q, r, q, r, q, r, q),
     hvp = format("%s %s_hvp(const %s%sparams, const %s%sinputs, const %s%svec, %s%sgrad, %s%shvp)",
                  r, P, r, q, r, q, r, q, r, q, r, q),
+    sgd = format("size_t %s_sgd_epoch(size_t n, const size_t%ssgd_order, const %s%sinputs, "
+                 .. "%s%sparams, %s sgd_lr, %s%sgrad, double%ssgd_sums)",
+                 P, q, r, q, r, q, r, r, q, q),
   }
 end
 
@@ -83,6 +86,7 @@ local model_struct = [[
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
 #define SG_MODEL_ABI 3
+#include <stddef.h>
 typedef struct sg_model {
 	int abi;
 	const char *name;
@@ -114,6 +118,8 @@ typedef struct sg_model {
 	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
 	               float *hvp);
 	int residual_first, n_residuals;
+	size_t (*sgd_epoch_d)(size_t n, const size_t *order, const double *inputs, double *params, double lr, double *grad, double *sums);
+	size_t (*sgd_epoch_f)(size_t n, const size_t *order, const float *inputs, float *params, float lr, float *grad, double *sums);
 } sg_model;
 #endif]]
 
@@ -136,6 +142,8 @@ local function render_header(m)
   banner(put, m, m.header)
   put("#ifndef ", guard)
   put("#define ", guard)
+  put("")
+  put("#include <stddef.h>")
   put("")
   put("#ifdef __cplusplus")
   put('extern "C" {')
@@ -181,6 +189,11 @@ local function render_header(m)
     put("/* Returns the loss; grad as ", P, "_backward's; hvp = H vec, the Hessian of the loss")
     put(" * times vec (", N, "_N_PARAMS values, indexed like params). */")
     put(sig.hvp, ";")
+  end
+  if not m.loop then
+    put("/* Per-sample SGD over the rows order[0..n), the backward pass inlined in the loop;")
+    put(" * returns the rows done (see sgd_epoch_d in runtime/sg_model.h). */")
+    put(sig.sgd, ";")
   end
   put("")
   put(model_struct)
@@ -543,6 +556,119 @@ local function block_rows(put, m)
   put("\t}")
 end
 
+-- The backward statements of the SGD loop, with each product (a + a) * x,
+-- x an input, computed as a * (x + x): x + x does not depend on the
+-- parameters, so the chain from one row's parameters to the next row's is
+-- one operation shorter (the lecture's 2 * x * d).  Where a + a and x + x
+-- are finite, both are round(2ax), the same bits (doubling is exact short
+-- of overflow); a + a is kept and checked with the loss, so where it is
+-- not finite (the original gradient is then not finite either) the loop
+-- stops and the runtime's step recomputes the row with NAME_backward, as
+-- where x + x overflows and the new product is not finite.  Returns the
+-- statements and the names of the values checked.
+local function sgd_statements(m, f)
+  local input, doubled, out, checked = {}, {}, {}, {}
+  for _, l in ipairs(f.loads) do
+    if l.kind == "input" then input[l.cname] = true end
+  end
+  for i, st in ipairs(f.stmts) do
+    local a, b = st.expr:match("^([%w_]+) %+ ([%w_]+)$")
+    if a and a == b then doubled[st.name] = a end
+    local p, q = st.expr:match("^([%w_]+) %* ([%w_]+)$")
+    if p and input[p] and doubled[q] then p, q = q, p end
+    if p and doubled[p] and input[q] then
+      out[i] = {name = st.name, expr = doubled[p] .. " * (" .. q .. " + " .. q .. ")"}
+      checked[#checked + 1] = p
+    else
+      out[i] = st
+    end
+  end
+  return {stmts = out}, checked
+end
+
+-- Per-sample SGD, the lecture's loop, in one function: the statements of
+-- NAME_backward inlined in the loop over rows, the parameters in a local
+-- array the compiler keeps in registers, and the runtime's SGD update
+-- (lr*g rounded, then subtracted).  The same operations in the same order
+-- as the runtime's step through NAME_backward, so the same bits; where the
+-- runtime would stop (a loss, gradient or updated parameter not finite),
+-- the block of rows is undone and the runtime takes over from its first.
+local SGD_BLOCK = 64
+
+local function sgd_epoch(put, m, sig)
+  local N, P, r = m.NAME, m.name, m.real
+  local f = m.backward
+  put("/* Per-sample SGD: the steps of ", P, "_backward inlined in the loop over rows, in")
+  put(" * blocks of ", SGD_BLOCK, " rows.  No check inside a block: a loss, a gradient or an update")
+  put(" * that is not finite leaves the block's loss sum or a parameter not finite")
+  put(" * at its end (a gradient that is not finite makes its update not finite,")
+  put(" * and a parameter that is not finite stays so), and the block is then")
+  put(" * undone and i returned: the runtime steps row i itself. */")
+  put(sig.sgd)
+  put("{")
+  put("\t", r, " sgd_p[", N, "_N_PARAMS], sgd_p0[", N, "_N_PARAMS], sgd_g[", N, "_N_PARAMS];")
+  put("\tdouble loss_sum = sgd_sums[0], sgd_norms = sgd_sums[1], sgd_last = sgd_sums[2];")
+  put("\tsize_t i = 0;")
+  put("\tfor (int k = 0; k < ", N, "_N_PARAMS; k++) {")
+  put("\t\tsgd_p[k] = params[k];")
+  put("\t\tsgd_g[k] = 0;")
+  put("\t}")
+  put("\twhile (i < n) {")
+  put("\t\tconst size_t sgd_end = n - i < ", SGD_BLOCK, " ? n : i + ", SGD_BLOCK, ";")
+  put("\t\tconst double sgd_s0 = loss_sum, sgd_n0 = sgd_norms, sgd_l0 = sgd_last;")
+  put("\t\tdouble sgd_chk = 0;")
+  put("\t\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
+  put("\t\t\tsgd_p0[k] = sgd_p[k];")
+  put("\t\tfor (size_t sgd_j = i; sgd_j < sgd_end; sgd_j++) {")
+  put("\t\t\tconst ", r, " *row = inputs + sgd_order[sgd_j] * ", N, "_N_INPUTS;")
+  local used = loads(put, m, f, "\t\t\t", {kind = "input", array = "row"})
+  if not used.inputs then put("\t\t\t(void)row;") end
+  loads(put, m, f, "\t\t\t", {kind = "param", array = "sgd_p"})
+  local stmts, checked = sgd_statements(m, f)
+  statements(put, m, stmts, {}, "\t\t\t", {bare = true})
+  for i, p in ipairs(m.params) do
+    put("\t\t\tsgd_g[", array_index(m, "PARAM", p), "] = ", f.grads[i], ";")
+  end
+  put("\t\t\tdouble sgd_sq = 0;")
+  put("\t\t\tfor (int k = 0; k < ", N, "_N_PARAMS; k++) {")
+  put("\t\t\t\tconst ", r, " sgd_step = sgd_lr * sgd_g[k];")
+  put("\t\t\t\tsgd_p[k] = sgd_p[k] - sgd_step;")
+  put("\t\t\t\tsgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];")
+  put("\t\t\t}")
+  put("\t\t\tloss_sum = loss_sum + (double)", m.loss, ";")
+  put("\t\t\tsgd_norms = sgd_norms + sqrt(sgd_sq);")
+  put("\t\t\tsgd_last = (double)", m.loss, ";")
+  put("\t\t\tsgd_chk = sgd_chk + (double)", m.loss, ";")
+  for _, d in ipairs(checked) do
+    put("\t\t\tsgd_chk = sgd_chk + (double)", d, ";")
+  end
+  put("\t\t}")
+  put("\t\t/* x - x is NaN exactly when x is not finite (or a sum overflowed,")
+  put("\t\t * which only sends the block to the runtime's steps) */")
+  put("\t\tdouble sgd_bad = sgd_chk - sgd_chk;")
+  put("\t\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
+  put("\t\t\tsgd_bad = sgd_bad + (double)(sgd_p[k] - sgd_p[k]);")
+  put("\t\tif (sgd_bad != sgd_bad) {")
+  put("\t\t\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
+  put("\t\t\t\tsgd_p[k] = sgd_p0[k];")
+  put("\t\t\tloss_sum = sgd_s0, sgd_norms = sgd_n0, sgd_last = sgd_l0;")
+  put("\t\t\tbreak;")
+  put("\t\t}")
+  put("\t\ti = sgd_end;")
+  put("\t}")
+  put("\tfor (int k = 0; k < ", N, "_N_PARAMS; k++) {")
+  put("\t\tparams[k] = sgd_p[k];")
+  put("\t\tif (i == n && n > 0) /* after a stop, the runtime's step on row i sets grad */")
+  put("\t\t\tgrad[k] = sgd_g[k];")
+  put("\t}")
+  put("\tsgd_sums[0] = loss_sum;")
+  put("\tsgd_sums[1] = sgd_norms;")
+  put("\tsgd_sums[2] = sgd_last;")
+  put("\treturn i;")
+  put("}")
+  put("")
+end
+
 render_scalar_functions = function(put, m, sig)
   local N, P, r = m.NAME, m.name, m.real
   -- forward
@@ -618,6 +744,7 @@ render_scalar_functions = function(put, m, sig)
   put("\treturn loss_sum;")
   put("}")
   put("")
+  sgd_epoch(put, m, sig)
   render_extra_functions(put, m, sig)
 end
 
@@ -696,7 +823,13 @@ render_descriptor = function(put, m)
     put("\t0, 0, 0,")
     put("\t", concat(extra, ", "), ",")
   end
-  put("\t", m.residual_first, ", ", m.n_residuals)
+  put("\t", m.residual_first, ", ", m.n_residuals, ",")
+  local sgd = m.loop and "0" or (P .. "_sgd_epoch")
+  if r == "double" then
+    put("\t", sgd, ", 0")
+  else
+    put("\t0, ", sgd)
+  end
   put("};")
 end
 

@@ -14,6 +14,8 @@
 #   6. "Loops for large models": generated size and gcc compile time
 #   7. parameter files: saving and loading 10^6 parameters
 #   8. limits: the template's instruction rate and memory
+#   9. per-sample SGD: the lecture 4 step as `symgrad train` builds it (the
+#      JIT, sg_trainer_epoch, batch 1) against the lecture's loop by hand
 # Times are medians of repeated runs on a shared machine; compare ratios
 # measured in one run.  Takes about 8 minutes on 2 cores.
 set -eu
@@ -42,7 +44,7 @@ C='function c(n,  s, r) { s = n ""; if (s !~ /^[0-9]+$/) return s; r = ""; while
 # BENCH_MODELS="lecture04|deep" limits sections 5, 6 and 8 to those models.
 # BENCH_ONLY="4 5" runs only those sections (5, 6 and 8 share section 5's
 # measurements); for trying the script, not for figures.
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "# symgrad benchmarks"
 echo
@@ -350,6 +352,23 @@ echo "| a template that only counts (\`while true do i = i + 1 end\`) stops at t
 awk -F, 'NR > 1 && $10 !~ /failed/ && $14 >= 1000000 { gsub(/;/, ",", $2); split($3, fm, ":")
 	printf "| %s, %s: template instructions, memory, time | %.2g instructions, %s MiB (%.2f KiB per declared name of %d), %s s (%.1f·10⁶ instructions/s) |\n", $2, fm[2], $14, $15, $15 * 1024 / $17, $17, $16, ($16 > 0 ? $14 / $16 / 1e6 : 0) }' \
 	"$out/generator.csv"
+echo
+fi
+# ---- 9: per-sample SGD ----
+if want 9; then
+section "Per-sample SGD: the lecture 4 step as \`symgrad train\` builds it, against the lecture's loop by hand" 9
+# The generated C goes through the runtime's JIT (its flags and target) and
+# trains through sg_trainer_epoch; the hand loop (tests/bench/sgd_hand.c) is
+# built -O3 -march=native, with -ffp-contract=off so that it does the same
+# operations (with contraction it would fuse lr*g into the update: other bits).
+XDG_CACHE_HOME="$work/cache"
+export XDG_CACHE_HOME
+mkdir -p "$work/sgd"
+"$symgrad" gen examples/lecture04/linear.sg -o "$work/sgd/linear_grad.c"
+$cc -O3 -march=native -ffp-contract=off -c tests/bench/sgd_hand.c -o "$work/sgd_hand.o"
+$cc $cflags -Iruntime tests/bench/sgd.c "$work/sgd_hand.o" "$build/runtime/libsymgrad.a" -lm -ldl \
+	-o "$work/sgd_bench"
+"$work/sgd_bench" "$work/sgd/linear_grad.c" "$work/sgd/linear_grad.h" "$out/sgd.csv"
 echo
 fi
 echo "Total time: $(($(date +%s) - start)) s"

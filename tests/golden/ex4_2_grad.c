@@ -121,6 +121,77 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 	return loss_sum;
 }
 
+/* Per-sample SGD: the steps of ex4_2_backward inlined in the loop over rows, in
+ * blocks of 64 rows.  No check inside a block: a loss, a gradient or an update
+ * that is not finite leaves the block's loss sum or a parameter not finite
+ * at its end (a gradient that is not finite makes its update not finite,
+ * and a parameter that is not finite stays so), and the block is then
+ * undone and i returned: the runtime steps row i itself. */
+size_t ex4_2_sgd_epoch(size_t n, const size_t *restrict sgd_order, const double *restrict inputs, double *restrict params, double sgd_lr, double *restrict grad, double *restrict sgd_sums)
+{
+	double sgd_p[EX4_2_N_PARAMS], sgd_p0[EX4_2_N_PARAMS], sgd_g[EX4_2_N_PARAMS];
+	double loss_sum = sgd_sums[0], sgd_norms = sgd_sums[1], sgd_last = sgd_sums[2];
+	size_t i = 0;
+	for (int k = 0; k < EX4_2_N_PARAMS; k++) {
+		sgd_p[k] = params[k];
+		sgd_g[k] = 0;
+	}
+	while (i < n) {
+		const size_t sgd_end = n - i < 64 ? n : i + 64;
+		const double sgd_s0 = loss_sum, sgd_n0 = sgd_norms, sgd_l0 = sgd_last;
+		double sgd_chk = 0;
+		for (int k = 0; k < EX4_2_N_PARAMS; k++)
+			sgd_p0[k] = sgd_p[k];
+		for (size_t sgd_j = i; sgd_j < sgd_end; sgd_j++) {
+			const double *row = inputs + sgd_order[sgd_j] * EX4_2_N_INPUTS;
+			const double x = row[EX4_2_INPUT_x];
+			const double y = row[EX4_2_INPUT_y];
+			const double w = sgd_p[EX4_2_PARAM_w];
+			const double b = sgd_p[EX4_2_PARAM_b];
+			const double t1 = x * w;
+			const double yhat = t1 + b;
+			const double t2 = yhat - y;
+			const double loss = t2 * t2;
+			const double d_yhat = t2 + t2;
+			const double d_w = t2 * (x + x);
+			sgd_g[EX4_2_PARAM_w] = d_w;
+			sgd_g[EX4_2_PARAM_b] = d_yhat;
+			double sgd_sq = 0;
+			for (int k = 0; k < EX4_2_N_PARAMS; k++) {
+				const double sgd_step = sgd_lr * sgd_g[k];
+				sgd_p[k] = sgd_p[k] - sgd_step;
+				sgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];
+			}
+			loss_sum = loss_sum + (double)loss;
+			sgd_norms = sgd_norms + sqrt(sgd_sq);
+			sgd_last = (double)loss;
+			sgd_chk = sgd_chk + (double)loss;
+			sgd_chk = sgd_chk + (double)d_yhat;
+		}
+		/* x - x is NaN exactly when x is not finite (or a sum overflowed,
+		 * which only sends the block to the runtime's steps) */
+		double sgd_bad = sgd_chk - sgd_chk;
+		for (int k = 0; k < EX4_2_N_PARAMS; k++)
+			sgd_bad = sgd_bad + (double)(sgd_p[k] - sgd_p[k]);
+		if (sgd_bad != sgd_bad) {
+			for (int k = 0; k < EX4_2_N_PARAMS; k++)
+				sgd_p[k] = sgd_p0[k];
+			loss_sum = sgd_s0, sgd_norms = sgd_n0, sgd_last = sgd_l0;
+			break;
+		}
+		i = sgd_end;
+	}
+	for (int k = 0; k < EX4_2_N_PARAMS; k++) {
+		params[k] = sgd_p[k];
+		if (i == n && n > 0) /* after a stop, the runtime's step on row i sets grad */
+			grad[k] = sgd_g[k];
+	}
+	sgd_sums[0] = loss_sum;
+	sgd_sums[1] = sgd_norms;
+	sgd_sums[2] = sgd_last;
+	return i;
+}
+
 static const char *const ex4_2_param_names[] = {"w", "b"};
 static const char *const ex4_2_input_names[] = {"x", "y"};
 static const char *const ex4_2_output_names[] = {"yhat"};
@@ -135,5 +206,6 @@ const sg_model ex4_2_model = {
 	0,
 	0, 0, 0,
 	0, 0, 0,
-	0, 0
+	0, 0,
+	ex4_2_sgd_epoch, 0
 };

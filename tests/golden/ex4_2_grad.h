@@ -9,6 +9,8 @@
 #ifndef EX4_2_GRAD_H
 #define EX4_2_GRAD_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -39,10 +41,14 @@ double ex4_2_backward(const double *params, const double *inputs, double *grad);
 void ex4_2_predict(const double *params, const double *inputs, double *outputs);
 /* Sums loss and gradient over n rows of EX4_2_N_INPUTS inputs each, in row order. */
 double ex4_2_backward_batch(int n, const double *params, const double *inputs, double *grad);
+/* Per-sample SGD over the rows order[0..n), the backward pass inlined in the loop;
+ * returns the rows done (see sgd_epoch_d in runtime/sg_model.h). */
+size_t ex4_2_sgd_epoch(size_t n, const size_t *sgd_order, const double *inputs, double *params, double sgd_lr, double *grad, double *sgd_sums);
 
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
 #define SG_MODEL_ABI 3
+#include <stddef.h>
 typedef struct sg_model {
 	int abi;
 	const char *name;
@@ -74,6 +80,8 @@ typedef struct sg_model {
 	float (*hvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
 	               float *hvp);
 	int residual_first, n_residuals;
+	size_t (*sgd_epoch_d)(size_t n, const size_t *order, const double *inputs, double *params, double lr, double *grad, double *sums);
+	size_t (*sgd_epoch_f)(size_t n, const size_t *order, const float *inputs, float *params, float lr, float *grad, double *sums);
 } sg_model;
 #endif
 extern const sg_model ex4_2_model;

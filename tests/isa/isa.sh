@@ -6,7 +6,7 @@
 # gradient, printed round-trip exact); the example models with data also
 # train a few epochs per-sample, in mini-batches and full-batch, and their
 # saved parameters must be the same bytes.  --vector-math is left out:
-# libmvec's 2-, 4- and 8-lane versions are different approximations.  On a
+# libmvec's 2-, 4- and 8-lane versions are separate implementations.  On a
 # machine whose native target is the default one the comparison is empty;
 # the script says so.  ISA_MODELS=examples leaves out the gradcheck models.
 set -u

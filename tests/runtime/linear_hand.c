@@ -62,6 +62,7 @@ const sg_model linear_model = {
 	NULL, NULL, NULL, NULL,
 	NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
+	NULL, NULL,
 };
 
 const sg_model linear_f_model = {
@@ -71,4 +72,5 @@ const sg_model linear_f_model = {
 	forward_f, backward_f, predict_f, NULL,
 	NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
+	NULL, NULL,
 };

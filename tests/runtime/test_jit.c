@@ -266,16 +266,25 @@ Test(jit, cache_entry_holds_the_sources)
 /* ---- the cache: what is in it runs only when it is ours and intact ---- */
 
 /* Builds the lin entry, returns its lin.so path (malloc'd), closed. */
-static char *built_entry(void)
+static char *built_entry_isa(sg_isa isa, char *march, size_t cap)
 {
 	sg_error err;
-	sg_jit *j = open_lin(SG_MODEL_ABI, &err);
+	char *c = lin_text(SG_MODEL_ABI);
+	sg_jit *j = sg_jit_open_isa("lin", c, h_text, isa, &err);
 	char *so;
 
+	free(c);
 	cr_assert(ne(ptr, j, NULL), "%s", err.msg);
 	so = strdup(sg_jit_path(j));
+	if (march)
+		snprintf(march, cap, "%s", sg_jit_march(j));
 	sg_jit_close(j);
 	return so;
+}
+
+static char *built_entry(void)
+{
+	return built_entry_isa(SG_ISA_NATIVE, NULL, 0);
 }
 
 /* Runs a shell command; the test fails unless it exits 0. */
@@ -679,18 +688,26 @@ static char *logged_command(const char *log, const char *entry)
 }
 
 /* The exact command of jit.c's top comment and the README, with CC set to
- * the logging script and extra_cc; extra_lines are extra_cc's words. */
-static void check_command(const char *extra_cc, const char *extra_lines)
+ * the logging script and extra_cc; extra_lines are extra_cc's words.  The
+ * target's -march flag (none for the baseline) comes after the flags. */
+static void check_command_isa(const char *extra_cc, const char *extra_lines, sg_isa isa)
 {
-	char *log = logging_cc(extra_cc), *so = built_entry();
+	char march[64], march_line[80] = "";
+	char *log = logging_cc(extra_cc), *so = built_entry_isa(isa, march, sizeof march);
 	char *script = th_path(dir, "logcc"), *got, want[4096];
 
+	if (isa == SG_ISA_BASELINE)
+		cr_assert(eq(str, march, ""));
+	else if (march[0])
+		cr_assert(eq(int, strncmp(march, "-march=x86-64-v", 15), 0), "%s", march);
+	if (march[0])
+		snprintf(march_line, sizeof march_line, "%s\n", march);
 	*strrchr(so, '/') = '\0';
 	got = logged_command(log, so);
 	snprintf(want, sizeof want,
 		 "%s\n%s-std=c99\n-O2\n-shared\n-fPIC\n-ffp-contract=off\n"
-		 "-fno-trapping-math\n-o\n%s/.lin.so.XXXXXX\n%s/lin_grad.c\n-lm\n",
-		 script, extra_lines, so, so);
+		 "-fno-trapping-math\n%s-o\n%s/.lin.so.XXXXXX\n%s/lin_grad.c\n-lm\n",
+		 script, extra_lines, march_line, so, so);
 	cr_assert(eq(str, got, want));
 	free(got);
 	free(script);
@@ -698,7 +715,32 @@ static void check_command(const char *extra_cc, const char *extra_lines)
 	free(so);
 }
 
+static void check_command(const char *extra_cc, const char *extra_lines)
+{
+	check_command_isa(extra_cc, extra_lines, SG_ISA_NATIVE);
+}
+
 Test(jit, compiler_command_line_is_exact) { check_command("", ""); }
+Test(jit, baseline_command_has_no_march)
+{
+	check_command_isa("", "", SG_ISA_BASELINE);
+}
+
+/* The target is part of the key: a native build and a baseline build of
+ * the same texts are two entries (one, where native is the baseline). */
+Test(jit, target_is_in_the_key)
+{
+	char march[64];
+	char *native = built_entry_isa(SG_ISA_NATIVE, march, sizeof march);
+	char *base = built_entry_isa(SG_ISA_BASELINE, NULL, 0);
+
+	if (march[0])
+		cr_assert(ne(str, native, base));
+	else
+		cr_assert(eq(str, native, base));
+	free(native);
+	free(base);
+}
 Test(jit, cc_words_come_before_the_flags) { check_command("  -w\t-g0 ", "-w\n-g0\n"); }
 
 Test(jit, cc_with_quotes_is_refused)
