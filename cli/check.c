@@ -390,7 +390,7 @@ static sg_jit *compile_hand(Compile *c, const char *file)
 	size_t len;
 	const char *src = tmpl_builtin("c.lua", &len);
 	const char *header = arena_printf(a, "%s_grad.h", c->model->name);
-	TmplOpts o = {"templates/c.lua", src, len, header, c->src.path, false, 0, 0};
+	TmplOpts o = {"templates/c.lua", src, len, header, c->src.path, 0, 0};
 	TmplFile *files;
 	int n = tmpl_render(c->prog, NULL, &o, &files);
 	if (n < 2)

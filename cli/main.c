@@ -39,8 +39,9 @@ static const char usage_text[] =
 	"  --template T       c (default), latex, python, dump, or a Lua template file\n"
 	"  --loops WHEN       auto (default: loops above 300 forward operations),\n"
 	"                     always or never (unrolled straight-line code)\n"
-	"  --vector-math      the batched gradient calls glibc's vector exp, log, ...\n"
-	"                     (libmvec): faster, within a few ulp of the per-row results\n"
+	"  --math own|libm    exp, log, log1p, expm1, tanh: symgrad's own (default:\n"
+	"                     vectorized, the same bits on every machine) or <math.h>'s\n"
+	"  --vector-math      an alias of --math own (it used glibc's libmvec)\n"
 	"  --jacobian         also NAME_jacobian: d outputs / d params and d inputs\n"
 	"  --hessian          also NAME_hessian: the loss's dense Hessian in the params\n"
 	"  --hvp              also NAME_hvp: the Hessian times a vector v (any size)\n"
@@ -113,6 +114,16 @@ static int parse_loops(const char *s)
 	diag_usage("--loops must be auto, always or never, not '%s'", s);
 }
 
+/* --math own|libm. */
+static SgMath parse_math(const char *s)
+{
+	if (!strcmp(s, "own"))
+		return SG_MATH_OWN;
+	if (!strcmp(s, "libm"))
+		return SG_MATH_LIBM;
+	diag_usage("--math must be own or libm, not '%s'", s);
+}
+
 /* --seed N: a decimal 64-bit number. */
 static uint64_t parse_seed(const char *s)
 {
@@ -158,6 +169,8 @@ static bool gen_opt(GenOpts *o, args *a)
 		o->c.dtype = parse_dtype(value_or_exit(a));
 	else if (args_is(a, "loops"))
 		o->c.loops = parse_loops(value_or_exit(a));
+	else if (args_is(a, "math"))
+		o->c.math = parse_math(value_or_exit(a));
 	else if (args_is(a, "seed"))
 		o->c.seed = parse_seed(value_or_exit(a));
 	else if (args_is(a, "dump"))
@@ -176,7 +189,7 @@ static bool gen_opt(GenOpts *o, args *a)
 		else if (args_is(a, "stats"))
 			o->stats = true;
 		else if (args_is(a, "vector-math"))
-			o->c.vector_math = true;
+			o->c.math = SG_MATH_OWN;
 		else
 			usage(0);
 	} else
@@ -346,7 +359,7 @@ static void print_times(const Compile *c)
 static int render(Compile *c, const Template *t, const char *header, const char *model_path,
 		  TmplFile **files)
 {
-	TmplOpts to = {t->name, t->src, t->len, header, model_path, c->vector_math, 0, 0};
+	TmplOpts to = {t->name, t->src, t->len, header, model_path, 0, 0};
 	int n = tmpl_render(c->prog, c->loop, &to, files);
 	c->tmpl_steps = to.steps;
 	c->tmpl_memory = to.memory;
@@ -416,10 +429,12 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 			c.loops = parse_loops(value_or_exit(&o));
 		else if (rc == 1 && args_is(&o, "isa"))
 			isa = parse_isa(value_or_exit(&o));
+		else if (rc == 1 && args_is(&o, "math"))
+			c.math = parse_math(value_or_exit(&o));
 		else if (rc == 1 && args_is(&o, "vector-math")) {
 			if (args_flag(&o) < 0)
 				exit(2);
-			c.vector_math = true;
+			c.math = SG_MATH_OWN;
 		} else {
 			/* the functions the command needs beyond the gradient:
 			 * eval --jacobian, --hessian; train --optimizer newton */

@@ -107,6 +107,7 @@ static void diff_extra(Compile *c, bool loops)
 bool sg_compile(Compile *c)
 {
 	int n;
+	op_set_math(c->math);
 	stage_done(c, SG_T_START);
 	Token *toks = lex_tokenize(c->arena, &c->src, &n);
 	if (stop_at(c, "tokens"))

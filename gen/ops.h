@@ -9,14 +9,17 @@
  *             by name in a model), K_AUX (not callable: produced by the
  *             differentiator, or by a builtin's lowering)
  *   flags     OPF_FOLD: folding constants at generation time is exact (the
- *             operation is correctly rounded, or exact); OPF_CALL: it calls a
- *             <math.h> function that a loop cannot vectorize
+ *             operation is correctly rounded, or exact); OPF_CALL: it calls an
+ *             elementary function, <math.h>'s (M) or symgrad's own (S); one
+ *             of symgrad's own only (and fabs) folds exactly as well
  *   rule      diff.c's derivative rule, or NULL (leaves, detach, and the
  *             piecewise-constant helpers)
  *   value     the operation as one C expression over its operands a and b
  *             (and c, where's third),
  *             in which M(f) is a <math.h> function (f, or its float version
- *             ff), C(x) a constant of the dtype and REAL the dtype.  dag.c
+ *             ff), S(f) one of symgrad's own (gen/sgmath.h: sg_f, sg_ff;
+ *             <math.h>'s under --math libm), C(x) a constant of the dtype
+ *             and REAL the dtype.  dag.c
  *             compiles it, once per dtype, as the generator's evaluator; the
  *             emitter prints it (op_c), operands in place of a and b, so the
  *             generated code computes exactly what the generator folds
@@ -34,15 +37,15 @@ OP(MUL,      "*",        2, K_INFIX,  OPF_FOLD, d_mul,      a * b, "%0 \\cdot %1
 OP(DIV,      "/",        2, K_INFIX,  OPF_FOLD, d_div,      a / b, "\\frac{%0}{%1}")
 OP(NEG,      "-",        1, K_PREFIX, OPF_FOLD, d_neg,      -a, "-%0")
 OP(POW,      "pow",      2, K_FUNC,   OPF_CALL, d_pow,      M(pow)(a, b), "{%0}^{%1}")
-OP(EXP,      "exp",      1, K_FUNC,   OPF_CALL, d_exp,      M(exp)(a), "\\exp(%0)")
-OP(LOG,      "log",      1, K_FUNC,   OPF_CALL, d_log,      M(log)(a), "\\log(%0)")
+OP(EXP,      "exp",      1, K_FUNC,   OPF_CALL, d_exp,      S(exp)(a), "\\exp(%0)")
+OP(LOG,      "log",      1, K_FUNC,   OPF_CALL, d_log,      S(log)(a), "\\log(%0)")
 OP(SQRT,     "sqrt",     1, K_FUNC,   OPF_FOLD | OPF_CALL, d_sqrt, M(sqrt)(a), "\\sqrt{%0}")
 OP(SIN,      "sin",      1, K_FUNC,   OPF_CALL, d_sin,      M(sin)(a), "\\sin(%0)")
 OP(COS,      "cos",      1, K_FUNC,   OPF_CALL, d_cos,      M(cos)(a), "\\cos(%0)")
 OP(TAN,      "tan",      1, K_FUNC,   OPF_CALL, d_tan,      M(tan)(a), "\\tan(%0)")
-OP(TANH,     "tanh",     1, K_FUNC,   OPF_CALL, d_tanh,     M(tanh)(a), "\\tanh(%0)")
-OP(SIGMOID,  "sigmoid",  1, K_FUNC,   OPF_CALL, d_sigmoid,  C(1.0) / (C(1.0) + M(exp)(-a)), "\\sigma(%0)")
-OP(SOFTPLUS, "softplus", 1, K_FUNC,   OPF_CALL, d_softplus, M(fmax)(a, C(0.0)) + M(log1p)(M(exp)(-M(fabs)(a))),
+OP(TANH,     "tanh",     1, K_FUNC,   OPF_CALL, d_tanh,     S(tanh)(a), "\\tanh(%0)")
+OP(SIGMOID,  "sigmoid",  1, K_FUNC,   OPF_CALL, d_sigmoid,  C(1.0) / (C(1.0) + S(exp)(-a)), "\\sigma(%0)")
+OP(SOFTPLUS, "softplus", 1, K_FUNC,   OPF_CALL, d_softplus, (a > C(0.0) ? a : C(0.0)) + S(log1p)(S(exp)(-M(fabs)(a))),
    "\\operatorname{softplus}(%0)")
 OP(RELU,     "relu",     1, K_FUNC,   OPF_FOLD, d_relu,     a < C(0.0) ? C(0.0) : a, "\\operatorname{relu}(%0)")
 OP(ABS,      "abs",      1, K_FUNC,   OPF_FOLD, d_abs,      M(fabs)(a), "\\lvert %0 \\rvert")
@@ -55,8 +58,8 @@ OP(COSH,     "cosh",     1, K_FUNC,   OPF_CALL, d_cosh,     M(cosh)(a), "\\cosh(
 OP(ASINH,    "asinh",    1, K_FUNC,   OPF_CALL, d_asinh,    M(asinh)(a), "\\operatorname{arsinh}(%0)")
 OP(ACOSH,    "acosh",    1, K_FUNC,   OPF_CALL, d_acosh,    M(acosh)(a), "\\operatorname{arcosh}(%0)")
 OP(ATANH,    "atanh",    1, K_FUNC,   OPF_CALL, d_atanh,    M(atanh)(a), "\\operatorname{artanh}(%0)")
-OP(LOG1P,    "log1p",    1, K_FUNC,   OPF_CALL, d_log1p,    M(log1p)(a), "\\log(1 + %0)")
-OP(EXPM1,    "expm1",    1, K_FUNC,   OPF_CALL, d_expm1,    M(expm1)(a), "(\\exp(%0) - 1)")
+OP(LOG1P,    "log1p",    1, K_FUNC,   OPF_CALL, d_log1p,    S(log1p)(a), "\\log(1 + %0)")
+OP(EXPM1,    "expm1",    1, K_FUNC,   OPF_CALL, d_expm1,    S(expm1)(a), "(\\exp(%0) - 1)")
 OP(LOG2,     "log2",     1, K_FUNC,   OPF_CALL, d_log2,     M(log2)(a), "\\log_2(%0)")
 OP(EXP2,     "exp2",     1, K_FUNC,   OPF_CALL, d_exp2,     M(exp2)(a), "2^{%0}")
 OP(ERF,      "erf",      1, K_FUNC,   OPF_CALL, d_erf,      M(erf)(a), "\\operatorname{erf}(%0)")
@@ -66,9 +69,9 @@ OP(SQUARE,   "square",   1, K_FUNC,   OPF_FOLD, d_square,   a * a, "{%0}^2")
 /* gelu: PyTorch's exact (erf) GELU in its order, x * 0.5 * (1 + erf(x * sqrt(1/2))) */
 OP(GELU,     "gelu",     1, K_FUNC,   OPF_CALL, d_gelu,     a * C(0.5) * (C(1.0) + M(erf)(a * C(0.70710678118654752440))),
    "\\operatorname{gelu}(%0)")
-OP(SILU,     "silu",     1, K_FUNC,   OPF_CALL, d_silu,     a / (C(1.0) + M(exp)(-a)), "\\operatorname{silu}(%0)")
-OP(ELU,      "elu",      1, K_FUNC,   OPF_CALL, d_elu,      a > C(0.0) ? a : M(expm1)(a), "\\operatorname{elu}(%0)")
-OP(LOGSIGMOID, "logsigmoid", 1, K_FUNC, OPF_CALL, d_logsigmoid, M(fmin)(a, C(0.0)) - M(log1p)(M(exp)(-M(fabs)(a))),
+OP(SILU,     "silu",     1, K_FUNC,   OPF_CALL, d_silu,     a / (C(1.0) + S(exp)(-a)), "\\operatorname{silu}(%0)")
+OP(ELU,      "elu",      1, K_FUNC,   OPF_CALL, d_elu,      a > C(0.0) ? a : S(expm1)(a), "\\operatorname{elu}(%0)")
+OP(LOGSIGMOID, "logsigmoid", 1, K_FUNC, OPF_CALL, d_logsigmoid, (a < C(0.0) ? a : C(0.0)) - S(log1p)(S(exp)(-M(fabs)(a))),
    "\\log\\sigma(%0)")
 OP(ATAN2,    "atan2",    2, K_FUNC,   OPF_CALL, d_atan2,    M(atan2)(a, b), "\\operatorname{atan2}(%0, %1)")
 OP(HYPOT,    "hypot",    2, K_FUNC,   OPF_CALL, d_hypot,    M(hypot)(a, b), "\\operatorname{hypot}(%0, %1)")
@@ -111,5 +114,5 @@ OP(DETACH,   "detach",   1, K_AUX,    OPF_FOLD, NULL,       a, "")
  * function (--vector-math's; plain log sets errno, so it may run twice).
  */
 OP(BCE,      "bce",      2, K_AUX,    OPF_CALL, d_bce,
-   (b - C(1.0)) * (C(-100.0) > M(log)(C(1.0) - a) ? C(-100.0) : M(log)(C(1.0) - a)) - b * (C(-100.0) > M(log)(a) ? C(-100.0) : M(log)(a)),
+   (b - C(1.0)) * (C(-100.0) > S(log)(C(1.0) - a) ? C(-100.0) : S(log)(C(1.0) - a)) - b * (C(-100.0) > S(log)(a) ? C(-100.0) : S(log)(a)),
    "(%1 - 1) \\max(\\log(1 - %0), -100) - %1 \\max(\\log %0, -100)")

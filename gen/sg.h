@@ -141,8 +141,15 @@ typedef struct OpInfo {
 	const char *tex;      /* LaTeX over %0 %1, or "" */
 } OpInfo;
 extern const OpInfo op_info[OP_COUNT];
-/* The operation as C in dtype dt, %0 and %1 the operands: "expf(%0)". */
+/* --math: which functions S(f) of the value column names (README
+ * "Elementary functions"): symgrad's own, gen/sgmath.h (the default), or
+ * <math.h>'s.  A setting of the process: compile_run sets it for each
+ * compilation, and op_c, op_apply, op_fold and op_calls follow it. */
+typedef enum { SG_MATH_OWN, SG_MATH_LIBM } SgMath;
+void op_set_math(SgMath m);
+/* The operation as C in dtype dt, %0 and %1 the operands: "sg_expf(%0)". */
 const char *op_c(Op op, Dtype dt);
+
 /* One operation in dtype dt's arithmetic, as the generated code computes it
  * (c: the third operand, where's; ignored by the others). */
 double op_apply(Dtype dt, Op op, double a, double b, double c);
@@ -614,7 +621,6 @@ typedef struct TmplOpts {
 	size_t template_len;
 	const char *header_name;   /* what the .c includes */
 	const char *model_path;
-	bool vector_math;          /* the batch may call glibc's vector exp, log, ... */
 	long steps;                /* out: instructions used (to 10^3), library work included */
 	size_t memory;             /* out: peak bytes of the Lua state */
 } TmplOpts;
@@ -661,7 +667,7 @@ typedef struct Compile {
 	uint64_t seed;      /* --seed: random initial values */
 	const char *dump;   /* --dump=STAGE, or NULL */
 	int loops;          /* --loops: SG_LOOPS_AUTO, _ALWAYS or _NEVER */
-	bool vector_math;   /* --vector-math: libmvec in the batched gradient */
+	SgMath math;        /* --math: symgrad's own functions or <math.h>'s */
 	int extra;          /* SG_JACOBIAN | SG_HESSIAN | SG_HVP: functions beyond the gradient */
 	Model *model;
 	LoopProg *loop;     /* the loop program, when loops were chosen */

@@ -525,7 +525,10 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		set_str(L, "op", op_info[s->node->op].name);
 		set_str(L, "expr", s->expr);
 		set_str(L, "row_expr", sched_row_expr(p, s->node));
-		/* a call into <math.h>: a loop with one does not vectorize */
+		/* an elementary function: the batch gives each run of them a
+		 * loop of its own (one that vectorizes with symgrad's own
+		 * functions, not with <math.h>'s); smaller loops than the
+		 * whole row in one keep more values in registers */
 		if (op_info[s->node->op].flags & OPF_CALL)
 			set_bool(L, "call", true);
 		set_str(L, "tex", op_info[s->node->op].tex);
@@ -690,7 +693,9 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	set_str(L, "dtype", f ? "float" : "double");
 	set_str(L, "real", f ? "float" : "double");
 	set_str(L, "lit_suffix", f ? "f" : "");
-	set_bool(L, "vector_math", o->vector_math);
+	/* symgrad's own functions, which the template copies as the code calls them */
+	size_t sgmath_len;
+	set_str(L, "sgmath", tmpl_builtin("sgmath.h", &sgmath_len));
 	set_str(L, "loss_name", m->loss->name);
 	/* 'residual r': r's elements are the outputs residual_first (0-based) on */
 	set_int(L, "residual_first", m->n_residuals ? m->residual_first : 0);

@@ -294,36 +294,48 @@ end
 -- row order, to the bit.
 local BLOCK = 16
 
--- --vector-math: <math.h> functions glibc's libmvec has vector versions of,
--- declared again under sg_v* names with GCC's simd attribute, so that the
--- block loops of the batch (only those) call them four or eight rows at a time.
-local VECTOR_FUNCS = {"exp", "log", "log1p", "sin", "cos", "tan", "tanh", "pow"}
-
-local function vector_decls(put, m)
-  put("/* --vector-math: the batched gradient's loops call glibc's vector versions of")
-  put(" * these (libmvec, within a few ulp of the scalar ones); everything else calls")
-  put(" * the scalar <math.h>. */")
-  put("#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)")
-  local r, s = m.real, m.lit_suffix
-  for _, fn in ipairs(VECTOR_FUNCS) do
-    local args = fn == "pow" and ("(" .. r .. ", " .. r .. ")") or ("(" .. r .. ")")
-    put("__attribute__((const, __simd__(\"notinbranch\"))) ", r, " sg_v", fn, s, args,
-        " __asm__(\"", fn, s, "\");")
+-- symgrad's own elementary functions: m.sgmath is gen/sgmath.h, in sections
+-- that each start with a line "/*@ NAME DEPENDENCIES */".  The functions the
+-- code calls are copied, each once and after what it needs, so the file stays
+-- self-contained and defines nothing it does not use; each within a guard
+-- (SGMATH_NAME), so that generated files can be included into one unit.
+local function sgmath_sections(src)
+  local sec, cur = {}, nil
+  for line in (src .. "\n"):gmatch("([^\n]*)\n") do
+    local head = line:match("^/%*@ (.-) %*/$")
+    if head then
+      cur = {deps = {}, lines = {}}
+      for w in head:gmatch("%S+") do
+        if cur.name then cur.deps[#cur.deps + 1] = w else cur.name = w end
+      end
+      sec[cur.name] = cur
+    elseif cur then
+      cur.lines[#cur.lines + 1] = line
+    end
   end
-  put("#else")
-  for _, fn in ipairs(VECTOR_FUNCS) do
-    put("#define sg_v", fn, s, " ", fn, s)
-  end
-  put("#endif")
-  put("")
+  return sec
 end
 
-local function vectorized(m, expr)
-  if not m.vector_math then return expr end
-  for _, fn in ipairs(VECTOR_FUNCS) do
-    expr = expr:gsub("%f[%w_]" .. fn .. m.lit_suffix .. "%(", "sg_v" .. fn .. m.lit_suffix .. "(")
+local function sgmath_block(m, code)
+  if not m.sgmath then return nil end
+  local sec, out, done = sgmath_sections(m.sgmath), {}, {}
+  local function add(name)
+    if done[name] then return end
+    done[name] = true
+    for _, d in ipairs(sec[name].deps) do add(d) end
+    -- guarded: several generated files may be built as one unit
+    local guard = "SGMATH_" .. name:upper()
+    out[#out + 1] = "#ifndef " .. guard .. "\n#define " .. guard .. "\n" ..
+                    concat(sec[name].lines, "\n") .. "\n#endif"
   end
-  return expr
+  -- in the order the code first calls them, so the output is deterministic
+  for name in code:gmatch("%f[%w_](sg_[%w_]+)%(") do
+    if sec[name] then add(name) end
+  end
+  if #out == 0 then return nil end
+  return "/* symgrad's own elementary functions (gen/sgmath.h; README \"Elementary\n" ..
+         " * functions\"): the same bits on every machine, vectorizable. */\n" ..
+         concat(out, "\n") .. "\n"
 end
 
 local render_scalar_functions, render_descriptor
@@ -469,13 +481,15 @@ local function render_source(m)
   put("")
   put('#include "', m.header, '"')
   put("")
-  if m.vector_math and not m.loop then vector_decls(put, m) end
+  local at = #out
   if m.loop then
     render_loop_functions(put, m, sig)
   else
     render_scalar_functions(put, m, sig)
   end
   render_descriptor(put, m)
+  local math = sgmath_block(m, concat(out, "\n"))
+  if math then table.insert(out, at + 1, math) end
   return concat(out, "\n") .. "\n"
 end
 
@@ -538,7 +552,6 @@ local function block_rows(put, m)
           e = e:gsub("%f[%w_]" .. a .. "%[r%]", a)
         end
       end
-      e = vectorized(m, e)
       if array[st.name] then
         put("\t\t\t", st.name, "[r] = ", e, ";")
       else

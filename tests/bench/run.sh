@@ -8,7 +8,7 @@
 #   1. generated gradients against hand-written C, one sample and batched
 #   2. SGD steps per second through `symgrad train`
 #   3. PyTorch eager on the same models (when /usr/bin/python3 imports torch)
-#   4. the batched gradient: builds, --vector-math, -march=native, accuracy,
+#   4. the batched gradient: builds, --math libm, -march=native, accuracy,
 #      full-batch training per epoch
 #   5. generator: time, peak memory, operation counts, in each form
 #   6. "Loops for large models": generated size and gcc compile time
@@ -117,7 +117,7 @@ if want 4; then
 section "The batched gradient of the lecture 7 network" 4
 for v in e v en vn f; do
 	sed "s/^model diabetes/model db$v/" examples/lecture07_diabetes/diabetes.sg >"$work/db$v.sg"
-	case $v in v*) vm=--vector-math ;; *) vm= ;; esac
+	case $v in v*) vm="--math libm" ;; *) vm= ;; esac
 	case $v in
 	*n) fl="$cflags -march=native" ;;
 	f) fl="-O2 -std=c99 -fno-trapping-math -ffast-math -march=native" ;;
@@ -138,8 +138,8 @@ $cc $cflags -I"$work" tests/bench/batch.c "$work/dbe.o" "$work/dbv.o" "$work/dbe
 	"$loops_e" "$loops_v" "$loops_en" "$loops_vn" "$loops_f"
 echo
 # Full-batch training through symgrad train: (time of E epochs - time of
-# E/10 epochs) / (0.9 E), median of 3, exact and --vector-math.
-epoch_us() { # epoch_us [--vector-math]
+# E/10 epochs) / (0.9 E), median of 3, exact and --math libm.
+epoch_us() { # epoch_us [--math libm]
 	for i in 1 2 3; do
 		t1=$(/usr/bin/time -f "%e" "$symgrad" train examples/lecture07_diabetes/diabetes.sg \
 			--data examples/lecture07_diabetes/diabetes.csv --lr 0.1 --batch all \
@@ -153,14 +153,23 @@ epoch_us() { # epoch_us [--vector-math]
 "$symgrad" train examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/diabetes.csv \
 	--batch all --epochs 1 --quiet >/dev/null 2>&1
 "$symgrad" train examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/diabetes.csv \
-	--batch all --epochs 1 --quiet --vector-math >/dev/null 2>&1
+	--batch all --epochs 1 --quiet --math libm >/dev/null 2>&1
 ep_e=$(epoch_us)
-ep_v=$(epoch_us --vector-math)
+ep_v=$(epoch_us --math libm)
 echo "| full-batch training, lecture 7 model (\`symgrad train --batch all\`, JIT flags) | µs per epoch (median of 3) |"
 echo "|---|---|"
 echo "| exact | $ep_e |"
-echo "| \`--vector-math\` | $ep_v |"
-printf 'epoch_us_exact,%s\nepoch_us_vector_math,%s\n' "$ep_e" "$ep_v" >"$out/epoch.csv"
+echo "| \`--math libm\` | $ep_v |"
+printf 'epoch_us_exact,%s\nepoch_us_libm,%s\n' "$ep_e" "$ep_v" >"$out/epoch.csv"
+echo
+# symgrad's own functions against glibc's, per call in an array loop
+echo "| function | build | symgrad's own, ns per call | glibc, ns per call | glibc / own |"
+echo "|---|---|---|---|---|"
+for b in "-O2" "-O2 -march=native"; do
+	# shellcheck disable=SC2086
+	$cc $cflags $b -Igen tests/bench/mathbench.c -o "$work/mathbench" -lm
+	"$work/mathbench" "\`$b\`"
+done
 echo
 
 fi

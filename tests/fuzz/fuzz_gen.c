@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (setjmp(jb) == 0 && sg_compile(c)) {
 		size_t len;
 		const char *src = tmpl_builtin("c.lua", &len);
-		TmplOpts o = {"templates/c.lua", src, len, "fuzz_grad.h", "fuzz.sg", false, 0, 0};
+		TmplOpts o = {"templates/c.lua", src, len, "fuzz_grad.h", "fuzz.sg", 0, 0};
 		TmplFile *files;
 		int n = tmpl_render(c->loop ? NULL : c->prog, c->loop, &o, &files);
 		for (int i = 0; i < n; i++)

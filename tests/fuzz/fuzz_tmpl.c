@@ -6,7 +6,7 @@
  * into model.canonical, garbage results), rendering must end in files or a
  * template error, never a crash, a hang or a leak.  The first byte picks the
  * dtype (bit 0), the loop program instead of the unrolled one (bit 1) and
- * --vector-math (bit 2).
+ * --math libm (bit 2).
  *
  * The sandbox's limits are lowered (c.lua renders this model in about 10^4
  * instructions and 0.2 MiB) so that the loops and allocation bombs the
@@ -42,12 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c->arena = a;
 	c->dtype = data[0] & 1 ? DT_FLOAT : DT_DOUBLE;
 	c->loops = data[0] & 2 ? SG_LOOPS_ALWAYS : SG_LOOPS_NEVER;
-	c->vector_math = data[0] & 4;
+	c->math = data[0] & 4 ? SG_MATH_LIBM : SG_MATH_OWN;
 	c->src = (Source){"fz.sg", model_src, sizeof model_src - 1};
 	diag_set_recover(&jb);
 	if (setjmp(jb) == 0 && sg_compile(c)) {
-		TmplOpts o = {"fuzz.lua", (const char *)data + 1, size - 1, "fz_grad.h", "fz.sg",
-			      c->vector_math, 0, 0};
+		TmplOpts o = {"fuzz.lua", (const char *)data + 1, size - 1, "fz_grad.h", "fz.sg", 0, 0};
 		TmplFile *files;
 		TmplLimits lim = {10000000, 32 << 20, 2.0};
 		int n = tmpl_render_limited(c->loop ? NULL : c->prog, c->loop, &o, &lim, &files);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
+#include "sgmath.h"
 
 /* The models, generated at build time (meson.build). */
 extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc_neg_model,
@@ -54,7 +55,7 @@ static bool ok_elu(const double *p, const double *in) { return AWAY(W * X, -V) &
 static bool ok_hypot(const double *p, const double *in) { (void)in; return fabs(W) > 0.1; }
 
 /* gc_bce's p = sigmoid(w x + v), as the generated code computes it. */
-static double bce_p(const double *p, const double *in) { return 1.0 / (1.0 + exp(-(W * X + V))); }
+static double bce_p(const double *p, const double *in) { return 1.0 / (1.0 + sg_exp(-(W * X + V))); }
 /* Where (1 - p) p < 1e-12 the bce rule is PyTorch's, not the derivative of
  * the clamped forward; below 1e-4 the difference quotient of log(1 - p) is
  * already noise (1 - p carries p's rounding, 1e-16, divided by h = 1e-6).

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "sgmath.h"
 
 typedef struct Env {
 	Arena *a;
@@ -169,8 +170,7 @@ Test(simp, folding)
 Test(simp, libm_functions_are_not_folded)
 {
 	Env e = env(DT_DOUBLE);
-	static const Op ops[] = {OP_EXP, OP_LOG, OP_SIN, OP_COS, OP_TAN, OP_TANH, OP_SIGMOID,
-				 OP_SOFTPLUS};
+	static const Op ops[] = {OP_SIN, OP_COS, OP_TAN, OP_ATAN, OP_ERF, OP_GELU};
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
 		cr_assert(eq(int, simp_make(e.d, ops[i], C(&e, 0.5), NULL)->op, ops[i]), "%s",
 			  op_info[ops[i]].name);
@@ -178,15 +178,49 @@ Test(simp, libm_functions_are_not_folded)
 	cr_assert(eq(int, simp_make(e.d, OP_POW, C(&e, 2), C(&e, 7))->op, OP_POW));
 	bool r;
 	double out;
-	r = op_fold(DT_DOUBLE, OP_EXP, 1, 0, &out);
+	r = op_fold(DT_DOUBLE, OP_SIN, 1, 0, &out);
 	cr_assert(not(r));
 	r = op_fold(DT_DOUBLE, OP_POW, 2, 3, &out);
 	cr_assert(not(r));
+	/* under --math libm, exp is <math.h>'s: not folded either */
+	op_set_math(SG_MATH_LIBM);
+	r = op_fold(DT_DOUBLE, OP_EXP, 1, 0, &out);
+	op_set_math(SG_MATH_OWN);
+	cr_assert(not(r));
+}
+
+/* The functions symgrad computes itself (gen/sgmath.h), and those written
+ * over them, fold: the generated code computes the same bits. */
+static const Op own_ops[] = {OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_SOFTPLUS, OP_LOG1P,
+			     OP_EXPM1, OP_SILU, OP_ELU, OP_LOGSIGMOID};
+
+static bool is_own(Op op)
+{
+	for (size_t i = 0; i < sizeof own_ops / sizeof own_ops[0]; i++)
+		if (own_ops[i] == op)
+			return true;
+	return false;
+}
+
+Test(simp, own_functions_fold_to_their_bits)
+{
+	Env e = env(DT_DOUBLE);
+	for (size_t i = 0; i < sizeof own_ops / sizeof own_ops[0]; i++)
+		cr_assert(eq(int, simp_make(e.d, own_ops[i], C(&e, 0.5), NULL)->op, OP_CONST), "%s",
+			  op_info[own_ops[i]].name);
+	cr_assert(eq(dbl, simp_make(e.d, OP_EXP, C(&e, 0.3), NULL)->value, sg_exp(0.3)));
+	cr_assert(eq(dbl, simp_make(e.d, OP_LOG, C(&e, 3), NULL)->value, sg_log(3)));
+	cr_assert(eq(dbl, simp_make(e.d, OP_TANH, C(&e, 0.7), NULL)->value, sg_tanh(0.7)));
+	cr_assert(eq(dbl, simp_make(e.d, OP_EXPM1, C(&e, -0.2), NULL)->value, sg_expm1(-0.2)));
+	cr_assert(eq(dbl, simp_make(e.d, OP_LOG1P, C(&e, 1e-5), NULL)->value, sg_log1p(1e-5)));
+	Env f = env(DT_FLOAT);
+	cr_assert(eq(flt, (float)simp_make(f.d, OP_EXP, C(&f, 0.3f), NULL)->value, sg_expf(0.3f)));
 }
 
 /* ops.h's OPF_FOLD decides, for every function: one with a <math.h> call
  * that is not correctly rounded is never folded (the generating machine's
- * libm need not be the running one's); square and leaky_relu are. */
+ * libm need not be the running one's); square and leaky_relu are; and so
+ * are symgrad's own. */
 Test(simp, functions_fold_only_when_exact)
 {
 	Env e = env(DT_DOUBLE);
@@ -196,7 +230,8 @@ Test(simp, functions_fold_only_when_exact)
 			continue;
 		Node *b = o->arity == 2 ? C(&e, 0.25) : NULL;
 		Node *n = simp_make(e.d, (Op)i, C(&e, 0.5), b);
-		cr_assert(eq(int, n->op == OP_CONST, (o->flags & OPF_FOLD) != 0), "%s", o->name);
+		cr_assert(eq(int, n->op == OP_CONST, (o->flags & OPF_FOLD) != 0 || is_own((Op)i)), "%s",
+			  o->name);
 	}
 	static const Op calls[] = {OP_ATAN, OP_ASIN, OP_ACOS, OP_SINH, OP_COSH, OP_ASINH,
 				   OP_ACOSH, OP_ATANH, OP_LOG1P, OP_EXPM1, OP_LOG2, OP_EXP2,

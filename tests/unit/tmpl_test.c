@@ -404,7 +404,7 @@ static void render_limited_job(void *arg)
 /* Renders src within lim (zero fields: the defaults). */
 static Result render_within(const char *src, TmplLimits lim)
 {
-	LimitedJob j = {unit_ok(LINEAR), {"bad.lua", src, strlen(src), "t_grad.h", "t.sg", false, 0, 0},
+	LimitedJob j = {unit_ok(LINEAR), {"bad.lua", src, strlen(src), "t_grad.h", "t.sg", 0, 0},
 			lim, NULL, 0};
 	Result r;
 	r.err = capture_stderr(render_limited_job, &j);
