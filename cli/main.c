@@ -335,6 +335,15 @@ static void print_stats(const Compile *c)
 	fprintf(stderr, "backward: %d operations (forward %d + gradient %d), "
 			"gradient/forward = %.2f\n",
 		b->n_fwd_ops + b->n_bwd_ops, b->n_fwd_ops, b->n_bwd_ops, ratio);
+	/* the functions beyond the gradient, against backward's operations */
+	const Func *x[] = {&p->jacobian, &p->hessian, &p->hvp};
+	static const char *const xn[] = {"jacobian", "hessian", "hvp"};
+	int nb = b->n_fwd_ops + b->n_bwd_ops;
+	for (int k = 0; k < 3; k++)
+		if (x[k]->n)
+			fprintf(stderr, "%-9s %d operations, %.2f x backward's\n",
+				arena_printf(c->arena, "%s:", xn[k]), x[k]->n_fwd_ops + x[k]->n_bwd_ops,
+				nb ? (double)(x[k]->n_fwd_ops + x[k]->n_bwd_ops) / nb : 0);
 }
 
 /* Each stage's time, "-" for the stages this form did not run. */
