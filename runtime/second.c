@@ -6,8 +6,9 @@
  * with g and H the means of the rows' gradients and Hessians summed in row
  * order.  Each iteration solves (H + lambda I) step = -g by Cholesky and
  * takes the step when it lowers f; otherwise (H + lambda I not positive
- * definite, or f not lower) lambda grows tenfold and the iteration tries
- * again, and after a successful step it shrinks tenfold (to 0 below 1e-12).
+ * definite, or f not lower) lambda grows (from 0 to 1e-6 (1 + max |H|), then
+ * tenfold) and the iteration tries again; after a successful step it shrinks
+ * tenfold (to 0 below 1e-12).
  * Stops when max |g| <= tol_grad, when max |step| <= tol_step (1 +
  * max |p|), after max_iter iterations, or when lambda exceeds 1e12 (no
  * step lowers f).  A quadratic loss with positive definite H reaches its
