@@ -103,8 +103,25 @@ sg_newton_opts sg_newton_defaults(void)
 	return o;
 }
 
+/* The data file's line of row r, for messages. */
+static long line_of(const sg_data *d, size_t r)
+{
+	return d->line ? d->line[r] : (long)r + 1;
+}
+
+/* -1 with "FILE:LINE: what is not finite" when any of v[0..n) is not. */
+static int finite_or_fail(const double *v, size_t n, const sg_data *d, size_t r, const char *what,
+			  sg_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return sg_errorf(err, "%s:%ld: %s is not finite at this row (%g)", d->source,
+					 line_of(d, r), what, v[i]);
+	return 0;
+}
+
 /* The mean loss, gradient and (when hess) Hessian over d's rows, summed in
- * row order; -1 on a non-finite value or a bad model. */
+ * row order; -1 on a non-finite value (naming the row) or a bad model. */
 static int mean_over_rows(const sg_model *m, const sg_data *d, const double *p, double *loss,
 			  double *grad, double *hess, double *g1, double *h1, sg_error *err)
 {
@@ -116,6 +133,10 @@ static int mean_over_rows(const sg_model *m, const sg_data *d, const double *p, 
 	for (size_t r = 0; r < n; r++) {
 		double l;
 		if (sg_model_hessian(m, p, sg_data_row(d, r), &l, g1, h1, err) < 0)
+			return -1;
+		if (finite_or_fail(&l, 1, d, r, "the loss", err) < 0 ||
+		    finite_or_fail(g1, np, d, r, "the gradient", err) < 0 ||
+		    (hess && finite_or_fail(h1, np * np, d, r, "the Hessian", err) < 0))
 			return -1;
 		*loss += l;
 		for (size_t i = 0; i < np; i++)
@@ -219,9 +240,9 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 			if (cholesky_solve(h, lambda, minus_g, step, l, np)) {
 				for (size_t i = 0; i < np; i++)
 					trial[i] = p[i] + step[i];
-				if (mean_over_rows(m, d, trial, &tl, tg, NULL, g1, h1, err) < 0)
-					goto out;
-				taken = tl <= loss;
+				sg_error ignored; /* a trial step may overflow: damp more */
+				taken = mean_over_rows(m, d, trial, &tl, tg, NULL, g1, h1, &ignored) == 0 &&
+					tl <= loss;
 			}
 			if (!taken)
 				lambda = lambda > 0 ? lambda * 10 : 1e-6 * (1 + max_abs(h, np * np));
@@ -286,7 +307,7 @@ static int residuals(const sg_model *m, const sg_data *d, const double *p, doubl
 			if (!isfinite(v)) {
 				free(f);
 				return sg_errorf(err, "%s:%ld: residual '%s' is not finite (%g)", d->source,
-						 d->line ? d->line[row] : (long)row + 1,
+						 line_of(d, row),
 						 m->output_names[m->residual_first + (int)i], v);
 			}
 			r[row * k + i] = v;
@@ -308,6 +329,12 @@ static int normal_equations(const sg_model *m, const sg_data *d, const double *p
 	for (size_t row = 0; row < d->n_rows; row++) {
 		if (sg_model_jacobian(m, p, sg_data_row(d, row), out, jp, jx, err) < 0)
 			return -1;
+		for (size_t e = 0; e < k; e++)
+			if (finite_or_fail(out + m->residual_first + e, 1, d, row,
+					   m->output_names[m->residual_first + (int)e], err) < 0 ||
+			    finite_or_fail(jp + ((size_t)m->residual_first + e) * np, np, d, row,
+					   "the residual's Jacobian", err) < 0)
+				return -1;
 		for (size_t e = 0; e < k; e++) {
 			size_t o = (size_t)m->residual_first + e;
 			const double *j = jp + o * np;
@@ -357,8 +384,8 @@ int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const 
 		on_iter(ctx, rep);
 	for (;;) {
 		if (!isfinite(rss) || !isfinite(rep->grad_max)) {
-			rc = sg_errorf(err, "iteration %ld: the residuals or their Jacobian are not "
-				       "finite", rep->iter);
+			rc = sg_errorf(err, "iteration %ld: the sum of squared residuals or J^T r "
+				       "overflows", rep->iter);
 			goto out;
 		}
 		if (rep->grad_max <= o->tol_grad) {

@@ -623,6 +623,12 @@ second-order)
 	run train "$linear" --data "$root/examples/lecture04/data.csv" --optimizer newton --lr 0.1
 	expect_status 2
 	grep -q "option --lr does not apply to --optimizer newton" err || fail "newton --lr: $(cat err)"
+	# a row whose loss overflows is named
+	printf 'x,y\n1,2\n1e308,4\n' >big.csv
+	run train "$linear" --data big.csv --optimizer newton --save w2.params
+	expect_status 1
+	expect_err "symgrad: error: big.csv:3: the loss is not finite at this row (inf)"
+	[ ! -e w2.params ] || fail "newton saved after an error"
 	# a model without outputs has no Jacobian
 	printf 'input x\nparam w = 1\nloss = (w * x)^2\n' >noout.sg
 	run gen noout.sg --jacobian -o noout.c
