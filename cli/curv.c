@@ -10,10 +10,10 @@
 #include "cli.h"
 
 #define USAGE_CURV                                                                  \
-	"usage: symgrad train MODEL.sg --optimizer newton|lm --data FILE [--epochs N] " \
-	"[--tol-grad X] [--tol-step X] [--load P] [--save P] [--quiet]\n"
+	"usage: symgrad train MODEL.sg --optimizer newton|lm|lbfgs --data FILE [--epochs N] " \
+	"[--tol-grad X] [--tol-step X] [--lr X (lbfgs)] [--load P] [--save P] [--quiet]\n"
 
-/* The curvature optimizer --optimizer names: 1 newton, 2 lm, else 0. */
+/* The curvature optimizer --optimizer names: 1 newton, 2 lm, 3 lbfgs, else 0. */
 int sg_curv_kind(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -26,6 +26,8 @@ int sg_curv_kind(int argc, char **argv)
 			return 1;
 		if (v && !strcmp(v, "lm"))
 			return 2;
+		if (v && !strcmp(v, "lbfgs"))
+			return 3;
 	}
 	return 0;
 }
@@ -55,7 +57,7 @@ static void print_iter(void *ctx, const sg_newton_report *r)
 
 /* Reads the command line of train --optimizer newton; 0 or an exit status. */
 static int newton_args(args *a, sg_newton_opts *o, const char **data, const char **load,
-		       const char **save, int *quiet)
+		       const char **save, int *quiet, double *lr)
 {
 	unsigned long long u;
 	const char *v;
@@ -65,8 +67,11 @@ static int newton_args(args *a, sg_newton_opts *o, const char **data, const char
 		if (args_is(a, "optimizer")) {
 			if (!(v = args_value(a)))
 				return 2;
-			if (strcmp(v, "newton") != 0 && strcmp(v, "lm") != 0)
+			if (strcmp(v, "newton") != 0 && strcmp(v, "lm") != 0 && strcmp(v, "lbfgs") != 0)
 				return args_error(a, "unknown optimizer '%s'", v);
+		} else if (args_is(a, "lr") && sg_curv_kind(a->argc, a->argv) == 3) {
+			if (args_double(a, 0, lr) < 0)
+				return 2;
 		} else if (args_is(a, "data") || args_is(a, "load") || args_is(a, "save")) {
 			const char **slot = args_is(a, "data") ? data : args_is(a, "load") ? load : save;
 			if (!(*slot = args_value(a)))
@@ -86,15 +91,15 @@ static int newton_args(args *a, sg_newton_opts *o, const char **data, const char
 				return 2;
 			*quiet = 1;
 		} else {
-			return args_error(a, "option %s%s does not apply to --optimizer newton or lm "
-					  "(they take --data, --epochs, --tol-grad, --tol-step, --load, "
-					  "--save, --quiet)", a->dash, a->name);
+			return args_error(a, "option %s%s does not apply to --optimizer newton, lm "
+					  "or lbfgs (they take --data, --epochs, --tol-grad, --tol-step, "
+					  "--load, --save, --quiet; lbfgs also --lr)", a->dash, a->name);
 		}
 	}
 	if (rc < 0)
 		return 2;
 	if (!*data)
-		return args_error(a, "--optimizer newton and lm need --data FILE");
+		return args_error(a, "--optimizer newton, lm and lbfgs need --data FILE");
 	return 0;
 }
 
@@ -160,18 +165,59 @@ static int fit(const sg_model *m, const sg_data *d, double *p, const sg_newton_o
 	return rc;
 }
 
+static void print_step(void *ctx, long step, double loss)
+{
+	if (*(const int *)ctx)
+		return;
+	printf("epoch %ld: loss ", step);
+	sg_print_repr(stdout, loss);
+	putchar('\n');
+}
+
+/* L-BFGS: --epochs steps of torch.optim.LBFGS (10 by default). */
+static int fit_lbfgs(const sg_model *m, const sg_data *d, double *p, const sg_newton_opts *no,
+		     long epochs, double lr, int quiet, sg_error *err)
+{
+	sg_lbfgs_opts o = sg_lbfgs_defaults();
+	double loss;
+	o.lr = lr;
+	if (no->tol_grad >= 0)
+		o.tol_grad = no->tol_grad;
+	if (no->tol_step >= 0)
+		o.tol_change = no->tol_step;
+	if (sg_lbfgs_fit(m, d, p, &o, epochs, print_step, &quiet, err) < 0)
+		return -1;
+	double *g = calloc((size_t)m->n_params + 1, sizeof *g);
+	if (!g)
+		return sg_errorf(err, "out of memory");
+	int rc = sg_model_eval_mean(m, d, p, &loss, g, err);
+	free(g);
+	if (rc < 0)
+		return -1;
+	fputs("final loss ", stdout);
+	sg_print_repr(stdout, loss);
+	putchar('\n');
+	for (int i = 0; i < m->n_params; i++) {
+		printf("%s = ", m->param_names[i]);
+		sg_print_repr(stdout, p[i]);
+		putchar('\n');
+	}
+	return 0;
+}
+
 int sg_cmd_curv(const sg_model *m, int argc, char **argv)
 {
 	args a = {.argc = argc, .argv = argv, .usage = USAGE_CURV};
 	sg_newton_opts o = sg_newton_defaults();
 	const char *data = NULL, *load = NULL, *save = NULL;
-	int quiet = 0, rc;
+	int quiet = 0, rc, kind = sg_curv_kind(argc, argv);
 	sg_error err = {{0}};
 	sg_data *d = NULL;
-	double *p = NULL;
+	double *p = NULL, lr = 1.0;
 
 	o.tol_grad = o.tol_step = -1; /* each method's default */
-	if ((rc = newton_args(&a, &o, &data, &load, &save, &quiet)) != 0)
+	o.max_iter = kind == 3 ? 10 : o.max_iter;
+	if ((rc = newton_args(&a, &o, &data, &load, &save, &quiet, &lr)) != 0)
 		return rc;
 	if (!(p = calloc((size_t)m->n_params + 1, sizeof *p)))
 		return fputs("symgrad: error: out of memory\n", stderr), 1;
@@ -180,7 +226,8 @@ int sg_cmd_curv(const sg_model *m, int argc, char **argv)
 		rc = fail(&err);
 	else if (!(d = sg_data_read_csv(data, m, &err)))
 		rc = fail(&err);
-	else if (fit(m, d, p, &o, sg_curv_kind(argc, argv) == 2, quiet, &err) < 0)
+	else if (kind == 3 ? fit_lbfgs(m, d, p, &o, o.max_iter, lr, quiet, &err) < 0
+			   : fit(m, d, p, &o, kind == 2, quiet, &err) < 0)
 		rc = fail(&err);
 	else if (save && sg_params_save(save, m, p, &err) < 0)
 		rc = fail(&err);

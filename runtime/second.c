@@ -459,3 +459,170 @@ out:
 	free(buf);
 	return rc;
 }
+
+/* ---- L-BFGS, torch.optim.LBFGS's algorithm without line search ---- */
+
+sg_lbfgs_opts sg_lbfgs_defaults(void)
+{
+	sg_lbfgs_opts o = {1.0, 20, 25, 100, 1e-7, 1e-9};
+	return o;
+}
+
+/* The mean loss and gradient over d's rows (the batch function: summed in
+ * row order, then divided by the row count). */
+static int closure(const sg_model *m, const sg_data *d, const double *p, double *loss, double *g,
+		   float *f, sg_error *err)
+{
+	size_t np = (size_t)m->n_params, nx = d->n_rows * (size_t)m->n_inputs;
+	if (m->real_size == (int)sizeof(double)) {
+		*loss = m->backward_batch_d((int)d->n_rows, p, d->x, g);
+	} else {
+		narrow(f, p, np);
+		narrow(f + 2 * np, d->x, nx);
+		*loss = (double)m->backward_batch_f((int)d->n_rows, f, f + 2 * np, f + np);
+		widen(g, f + np, np);
+	}
+	*loss /= (double)d->n_rows;
+	for (size_t i = 0; i < np; i++)
+		g[i] /= (double)d->n_rows;
+	if (!isfinite(*loss))
+		return sg_errorf(err, "%s: the mean loss is not finite (%g)", d->source, *loss);
+	return finite_or_fail(g, np, d, 0, "the gradient", err) < 0 ? -1 : 0;
+}
+
+static double dot(const double *a, const double *b, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+int sg_lbfgs_fit(const sg_model *m, const sg_data *d, double *p, const sg_lbfgs_opts *o,
+		 long steps, void (*on_step)(void *ctx, long step, double loss), void *ctx,
+		 sg_error *err)
+{
+	size_t np = (size_t)m->n_params, h = (size_t)(o->history > 0 ? o->history : 1);
+	if (need(m, m->backward_batch_d != NULL, m->backward_batch_f != NULL, "batch gradient",
+		 "the c template", err) < 0)
+		return -1;
+	if ((int)d->n_cols != m->n_inputs || d->n_rows == 0)
+		return sg_errorf(err, "%s: no rows of %d inputs to fit", d->source, m->n_inputs);
+	if (d->n_rows > 0x7fffffff)
+		return sg_errorf(err, "%s: more rows than the batch function takes", d->source);
+	size_t nf = m->real_size == (int)sizeof(double) ? 0 : 2 * np + d->n_rows * (size_t)m->n_inputs;
+	double *buf = calloc(6 * np + 2 * h * np + 2 * h + 1, sizeof *buf);
+	float *f = nf ? calloc(nf + 1, sizeof *f) : NULL;
+	if (!buf || (nf && !f)) {
+		free(buf);
+		free(f);
+		return sg_errorf(err, "out of memory");
+	}
+	double *g = buf, *prev_g = g + np, *dir = prev_g + np, *q = dir + np, *y = q + np;
+	double *s = y + np, *dirs = s + np, *stps = dirs + h * np, *ro = stps + h * np, *al = ro + h;
+	double t = 0, h_diag = 1, loss, prev_loss;
+	long n_total = 0;
+	size_t n_old = 0;
+	int rc = -1;
+	for (long step = 0; step < steps; step++) {
+		if (closure(m, d, p, &loss, g, f, err) < 0)
+			goto out;
+		double orig = loss;
+		long evals = 1;
+		if (on_step)
+			on_step(ctx, step, orig);
+		if (max_abs(g, np) <= o->tol_grad)
+			continue;
+		for (long it = 1; it <= o->max_iter; it++) {
+			n_total++;
+			if (n_total == 1) {
+				for (size_t i = 0; i < np; i++)
+					dir[i] = -g[i];
+				n_old = 0;
+				h_diag = 1;
+			} else {
+				for (size_t i = 0; i < np; i++) {
+					y[i] = g[i] - prev_g[i];
+					s[i] = dir[i] * t;
+				}
+				double ys = dot(y, s, np);
+				if (ys > 1e-10) {
+					if (n_old == h) { /* forget the oldest pair */
+						memmove(dirs, dirs + np, (h - 1) * np * sizeof *dirs);
+						memmove(stps, stps + np, (h - 1) * np * sizeof *stps);
+						memmove(ro, ro + 1, (h - 1) * sizeof *ro);
+						n_old--;
+					}
+					memcpy(dirs + n_old * np, y, np * sizeof *y);
+					memcpy(stps + n_old * np, s, np * sizeof *s);
+					ro[n_old++] = 1.0 / ys;
+					h_diag = ys / dot(y, y, np);
+				}
+				/* the two-loop recursion */
+				for (size_t i = 0; i < np; i++)
+					q[i] = -g[i];
+				for (size_t k = n_old; k-- > 0;) {
+					al[k] = dot(stps + k * np, q, np) * ro[k];
+					for (size_t i = 0; i < np; i++)
+						q[i] += dirs[k * np + i] * -al[k];
+				}
+				for (size_t i = 0; i < np; i++)
+					dir[i] = q[i] * h_diag;
+				for (size_t k = 0; k < n_old; k++) {
+					double be = dot(dirs + k * np, dir, np) * ro[k];
+					for (size_t i = 0; i < np; i++)
+						dir[i] += stps[k * np + i] * (al[k] - be);
+				}
+			}
+			memcpy(prev_g, g, np * sizeof *g);
+			prev_loss = loss;
+			if (n_total == 1) {
+				double l1 = 0;
+				for (size_t i = 0; i < np; i++)
+					l1 += fabs(g[i]);
+				t = (1.0 / l1 < 1.0 ? 1.0 / l1 : 1.0) * o->lr;
+			} else {
+				t = o->lr;
+			}
+			if (dot(g, dir, np) > -o->tol_change)
+				break;
+			for (size_t i = 0; i < np; i++)
+				p[i] += dir[i] * t;
+			bool opt = false;
+			if (it != o->max_iter) {
+				if (closure(m, d, p, &loss, g, f, err) < 0)
+					goto out;
+				opt = max_abs(g, np) <= o->tol_grad;
+				evals++;
+			}
+			if (it == o->max_iter || evals >= o->max_eval || opt)
+				break;
+			double moved = 0;
+			for (size_t i = 0; i < np; i++)
+				moved = fabs(dir[i] * t) > moved ? fabs(dir[i] * t) : moved;
+			if (moved <= o->tol_change || fabs(loss - prev_loss) < o->tol_change)
+				break;
+		}
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(f);
+	return rc;
+}
+
+int sg_model_eval_mean(const sg_model *m, const sg_data *d, const double *p, double *loss,
+		       double *grad, sg_error *err)
+{
+	size_t np = (size_t)m->n_params;
+	size_t nf = m->real_size == (int)sizeof(double) ? 0 : 2 * np + d->n_rows * (size_t)m->n_inputs;
+	float *f = nf ? calloc(nf + 1, sizeof *f) : NULL;
+	if (need(m, m->backward_batch_d != NULL, m->backward_batch_f != NULL, "batch gradient",
+		 "the c template", err) < 0)
+		return free(f), -1;
+	if (nf && !f)
+		return sg_errorf(err, "out of memory");
+	int rc = closure(m, d, p, loss, grad, f, err);
+	free(f);
+	return rc;
+}

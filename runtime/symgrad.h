@@ -453,6 +453,29 @@ int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const 
 	      sg_lm_report *rep, void (*on_iter)(void *ctx, const sg_lm_report *rep), void *ctx,
 	      sg_error *err);
 
+typedef struct sg_lbfgs_opts { /* torch.optim.LBFGS's defaults */
+	double lr;       /* 1 */
+	long max_iter;   /* 20: iterations per step */
+	long max_eval;   /* 25: loss evaluations per step (max_iter * 5 / 4) */
+	long history;    /* 100: (s, y) pairs kept */
+	double tol_grad; /* 1e-7: a step ends when max |g| <= tol_grad */
+	double tol_change; /* 1e-9: ... or the loss or the parameters change less */
+} sg_lbfgs_opts;
+
+/* The mean loss and gradient over d's rows at p (the batch function). */
+int sg_model_eval_mean(const sg_model *m, const sg_data *d, const double *p, double *loss,
+		       double *grad, sg_error *err);
+sg_lbfgs_opts sg_lbfgs_defaults(void);
+/* `steps` calls of torch.optim.LBFGS's step(closure) without line search
+ * (PyTorch 1.13's algorithm, its state kept across steps) on the mean loss
+ * over d's rows, from p (updated in place); on_step (may be NULL) gets each
+ * step's loss before it, which PyTorch's step returns.  Vector arithmetic in
+ * double, dot products summed in index order. -1 with *err on a
+ * non-finite loss or gradient. */
+int sg_lbfgs_fit(const sg_model *m, const sg_data *d, double *p, const sg_lbfgs_opts *o,
+		 long steps, void (*on_step)(void *ctx, long step, double loss), void *ctx,
+		 sg_error *err);
+
 /* ---- jit.c: compile generated C with the system compiler and dlopen it ---- */
 
 /* The C compiler command: $CC (else "cc") split at blanks, without a
