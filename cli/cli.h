@@ -57,6 +57,11 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv);
 int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 int sg_cmd_test(const sg_model *m, int argc, char **argv);
 
+/* Prints err (sg_error_print) and returns 1, a command's exit status. */
+int cli_fail(const sg_error *err);
+/* Prints v as a JSON number (Python's json: NaN, Infinity, -Infinity). */
+void cli_json_number(double v);
+
 /* ---- curv.c: beyond the gradient ---- */
 /* The curvature optimizer --optimizer names in argv: 1 newton, 2 lm, or 0 */
 int sg_curv_kind(int argc, char **argv);

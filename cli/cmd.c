@@ -127,7 +127,7 @@ static int help_or_no_model(const sg_model *m, int argc, char **argv,
 }
 
 /* Prints err and returns 1. */
-static int fail(const sg_error *err)
+int cli_fail(const sg_error *err)
 {
 	sg_error_print(err);
 	return 1;
@@ -782,11 +782,11 @@ static int save_params(sg_trainer *t, const char *path)
 	int rc;
 
 	if (!p)
-		return sg_errorf(&err, "out of memory"), fail(&err), -1;
+		return sg_errorf(&err, "out of memory"), cli_fail(&err), -1;
 	sg_trainer_get_params(t, p);
 	rc = sg_params_save(path, m, p, &err);
 	if (rc < 0)
-		fail(&err);
+		cli_fail(&err);
 	free(p);
 	return rc;
 }
@@ -800,10 +800,10 @@ static int load_params(sg_trainer *t, const char *path)
 	int rc;
 
 	if (!p)
-		return sg_errorf(&err, "out of memory"), fail(&err), -1;
+		return sg_errorf(&err, "out of memory"), cli_fail(&err), -1;
 	rc = sg_params_load(path, m, p, &err);
 	if (rc < 0)
-		fail(&err);
+		cli_fail(&err);
 	else
 		sg_trainer_set_params(t, p);
 	free(p);
@@ -822,7 +822,7 @@ static int train_body(sg_trainer *t, train_run *r, const assign *as)
 		fflush(stdout);
 		if (r->bar_shown)
 			fputs("\r\033[K", stderr);
-		fail(&err);
+		cli_fail(&err);
 		rc = 1;
 	} else if (r->c->predict)
 		print_predict(t, as, "after training");
@@ -866,9 +866,9 @@ static int read_train_data(const sg_model *m, const train_cmd *c,
 	sg_error err;
 
 	if (!(*d = sg_data_read_csv(c->data, m, &err)))
-		return fail(&err), -1;
+		return cli_fail(&err), -1;
 	if (c->val && !(*val = sg_data_read_csv(c->val, m, &err)))
-		return fail(&err), -1;
+		return cli_fail(&err), -1;
 	if (c->val_split > 0)
 		return split_data(c, d, val);
 	return 0;
@@ -916,11 +916,11 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 	c->o.on_step = c->trace ? trace_step : NULL;
 	c->o.on_epoch = train_epoch;
 	if (!(t = r.t = sg_trainer_new(m, &c->o, &err)))
-		fail(&err);
+		cli_fail(&err);
 	else if (c->load && load_params(t, c->load) < 0)
 		;
 	else if (c->log && !(r.log_out = sg_out_open(c->log, &err)))
-		fail(&err);
+		cli_fail(&err);
 	else if (!c->log && c->plot && !(r.log = open_memstream(&r.mem_log, &r.mem_len)))
 		fputs("symgrad: error: out of memory\n", stderr);
 	else {
@@ -933,7 +933,7 @@ static int train_main(const sg_model *m, train_cmd *c, const assign *as)
 	}
 	/* the log of the epochs done is kept even when training failed */
 	if (r.log_out && sg_out_commit(&r.log_out, 1, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (c->plot && ran && plot_run(&r, m) < 0)
 		rc = 1;
 	free(r.mem_log);
@@ -994,7 +994,6 @@ static void print_values(const double *v, int n)
 	}
 }
 
-static void print_json_number(double v);
 static void print_json_key(const char *k);
 
 /* How predict prints: the inputs too, and csv or json. */
@@ -1025,7 +1024,7 @@ static void json_pairs(const char *const *names, const double *v, int n,
 			fputs(", ", stdout);
 		*first = 0;
 		print_json_key(names[i]);
-		print_json_number(v[i]);
+		cli_json_number(v[i]);
 	}
 }
 
@@ -1133,7 +1132,7 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 		return args_error(&a, "predict needs --data FILE");
 	if (!(d = sg_data_read_csv_ex(data, m, SG_CSV_ALLOW_MISSING, &err)) ||
 	    !(t = sg_trainer_new(m, &o, &err)))
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (params && load_params(t, params) < 0)
 		rc = 1;
 	else
@@ -1146,7 +1145,7 @@ int sg_cmd_predict(const sg_model *m, int argc, char **argv)
 /* ---- eval ---- */
 
 /* Prints v as a JSON number (Python's json: NaN, Infinity, -Infinity). */
-static void print_json_number(double v)
+void cli_json_number(double v)
 {
 	if (isnan(v))
 		fputs("NaN", stdout);
@@ -1174,7 +1173,7 @@ static void print_json_map(const char *title, const char *const *names,
 		if (i)
 			fputs(", ", stdout);
 		print_json_key(names[i]);
-		print_json_number(v[i]);
+		cli_json_number(v[i]);
 	}
 	putchar('}');
 }
@@ -1187,7 +1186,7 @@ static void print_eval(const sg_model *m, double loss, const double *out,
 
 	if (json) {
 		fputs("{\"loss\": ", stdout);
-		print_json_number(loss);
+		cli_json_number(loss);
 		fputs(", ", stdout);
 		print_json_map("outputs", m->output_names, out, m->n_outputs);
 		fputs(", ", stdout);
@@ -1249,7 +1248,7 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json, int *ext
 			return fputs("symgrad: error: out of memory\n", stderr), 1;
 		if (sg_params_load(params, m, p, &err) < 0) {
 			free(p);
-			return fail(&err);
+			return cli_fail(&err);
 		}
 		for (i = 0; i < m->n_params; i++)
 			if (!as->par_set[i])
@@ -1280,7 +1279,7 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 		if (!out || !grad)
 			rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
 		else if (sg_model_eval(m, as.par, as.in, &loss, out, grad, &err) < 0)
-			rc = fail(&err);
+			rc = cli_fail(&err);
 		else {
 			print_eval(m, loss, out, grad, json);
 			if (json && extra)
@@ -1350,12 +1349,12 @@ static void print_test(const test_cmd *c, double loss, const sg_metric *mt)
 	int i;
 
 	fputs(c->json ? "{\"loss\": " : "loss = ", stdout);
-	(c->json ? print_json_number : print_repr_out)(loss);
+	(c->json ? cli_json_number : print_repr_out)(loss);
 	for (i = 0; i < c->mo.n; i++) {
 		const char *name = sg_metric_name(mt[i].kind);
 		if (c->json) {
 			printf(", \"%s\": ", name);
-			print_json_number(sg_metric_value(&mt[i]));
+			cli_json_number(sg_metric_value(&mt[i]));
 		} else {
 			printf("\n%s = ", name);
 			print_repr_out(sg_metric_value(&mt[i]));
@@ -1385,11 +1384,11 @@ int sg_cmd_test(const sg_model *m, int argc, char **argv)
 		return rc;
 	if (!(d = sg_data_read_csv(c.data, m, &err)) ||
 	    !(t = sg_trainer_new(m, &o, &err)))
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (c.params && load_params(t, c.params) < 0)
 		rc = 1;
 	else if (sg_trainer_evaluate(t, d, mt, c.mo.n, &loss, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else
 		print_test(&c, loss, mt);
 	sg_trainer_free(t);

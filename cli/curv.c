@@ -32,25 +32,23 @@ int sg_curv_kind(int argc, char **argv)
 	return 0;
 }
 
-static int fail(const sg_error *err)
+/* Prints "SEP LABEL V": one field of an iteration's line. */
+static void field(const char *sep, const char *label, double v)
 {
-	sg_error_print(err);
-	return 1;
+	printf("%s%s ", sep, label);
+	sg_print_repr(stdout, v);
 }
 
 static void print_iter(void *ctx, const sg_newton_report *r)
 {
 	if (*(const int *)ctx)
 		return;
-	printf("iteration %ld: loss ", r->iter);
-	sg_print_repr(stdout, r->loss);
-	fputs(", max |grad| ", stdout);
-	sg_print_repr(stdout, r->grad_max);
+	printf("iteration %ld:", r->iter);
+	field(" ", "loss", r->loss);
+	field(", ", "max |grad|", r->grad_max);
 	if (r->iter > 0) {
-		fputs(", max |step| ", stdout);
-		sg_print_repr(stdout, r->step_max);
-		fputs(", lambda ", stdout);
-		sg_print_repr(stdout, r->lambda);
+		field(", ", "max |step|", r->step_max);
+		field(", ", "lambda", r->lambda);
 	}
 	putchar('\n');
 }
@@ -107,17 +105,25 @@ static void print_lm_iter(void *ctx, const sg_lm_report *r)
 {
 	if (*(const int *)ctx)
 		return;
-	printf("iteration %ld: rss ", r->iter);
-	sg_print_repr(stdout, r->rss);
-	fputs(", max |J'r| ", stdout);
-	sg_print_repr(stdout, r->grad_max);
-	if (r->iter > 0) {
-		fputs(", max |step| ", stdout);
-		sg_print_repr(stdout, r->step_max);
-	}
-	fputs(", lambda ", stdout);
-	sg_print_repr(stdout, r->lambda);
+	printf("iteration %ld:", r->iter);
+	field(" ", "rss", r->rss);
+	field(", ", "max |J'r|", r->grad_max);
+	if (r->iter > 0)
+		field(", ", "max |step|", r->step_max);
+	field(", ", "lambda", r->lambda);
 	putchar('\n');
+}
+
+/* The fitted params, "NAME = V", with " +- SE" when se is given. */
+static void print_params(const sg_model *m, const double *p, const double *se)
+{
+	for (int i = 0; i < m->n_params; i++) {
+		printf("%s = ", m->param_names[i]);
+		sg_print_repr(stdout, p[i]);
+		if (se)
+			field(" ", "+-", se[i]);
+		putchar('\n');
+	}
 }
 
 /* Fits p by Newton (lm = 0) or Levenberg-Marquardt; prints the result. */
@@ -151,15 +157,7 @@ static int fit(const sg_model *m, const sg_data *d, double *p, const sg_newton_o
 			sg_print_repr(stdout, lr.rss / (double)lr.dof);
 			printf(" (n - p = %ld)\n", lr.dof);
 		}
-		for (int i = 0; i < m->n_params; i++) {
-			printf("%s = ", m->param_names[i]);
-			sg_print_repr(stdout, p[i]);
-			if (lm && lr.dof > 0) {
-				fputs(" +- ", stdout);
-				sg_print_repr(stdout, se[i]);
-			}
-			putchar('\n');
-		}
+		print_params(m, p, lm && lr.dof > 0 ? se : NULL);
 	}
 	free(se);
 	return rc;
@@ -169,8 +167,8 @@ static void print_step(void *ctx, long step, double loss)
 {
 	if (*(const int *)ctx)
 		return;
-	printf("epoch %ld: loss ", step);
-	sg_print_repr(stdout, loss);
+	printf("epoch %ld:", step);
+	field(" ", "loss", loss);
 	putchar('\n');
 }
 
@@ -194,14 +192,9 @@ static int fit_lbfgs(const sg_model *m, const sg_data *d, double *p, const sg_ne
 	free(g);
 	if (rc < 0)
 		return -1;
-	fputs("final loss ", stdout);
-	sg_print_repr(stdout, loss);
+	field("", "final loss", loss);
 	putchar('\n');
-	for (int i = 0; i < m->n_params; i++) {
-		printf("%s = ", m->param_names[i]);
-		sg_print_repr(stdout, p[i]);
-		putchar('\n');
-	}
+	print_params(m, p, NULL);
 	return 0;
 }
 
@@ -223,30 +216,20 @@ int sg_cmd_curv(const sg_model *m, int argc, char **argv)
 		return fputs("symgrad: error: out of memory\n", stderr), 1;
 	memcpy(p, m->param_init, (size_t)m->n_params * sizeof *p);
 	if (load && sg_params_load(load, m, p, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (!(d = sg_data_read_csv(data, m, &err)))
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (kind == 3 ? fit_lbfgs(m, d, p, &o, o.max_iter, lr, quiet, &err) < 0
 			   : fit(m, d, p, &o, kind == 2, quiet, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (save && sg_params_save(save, m, p, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	sg_data_free(d);
 	free(p);
 	return rc;
 }
 
 /* ---- eval --jacobian, --hessian ---- */
-
-static void json_number(double v)
-{
-	if (isnan(v))
-		fputs("NaN", stdout);
-	else if (isinf(v))
-		fputs(v < 0 ? "-Infinity" : "Infinity", stdout);
-	else
-		sg_print_repr(stdout, v);
-}
 
 /* Prints rows x cols of v: text "d<row>/d<col> = v" lines (prefix "d2"
  * for the Hessian), or one JSON object of objects ("key": {...}). */
@@ -264,7 +247,7 @@ static void print_matrix(const char *key, const char *top, const char *const *ro
 		for (int j = 0; j < nc; j++) {
 			if (json) {
 				printf("%s\"%s\": ", j ? ", " : "", cols[j]);
-				json_number(v[i * ld + j]);
+				cli_json_number(v[i * ld + j]);
 				continue;
 			}
 			if (top)
@@ -294,9 +277,9 @@ int sg_eval_extra(const sg_model *m, const double *p, const double *x, bool jaco
 	if (!buf)
 		return fputs("symgrad: error: out of memory\n", stderr), 1;
 	if (jacobian && sg_model_jacobian(m, p, x, out, jp, jx, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	else if (hessian && sg_model_hessian(m, p, x, &loss, g, h, &err) < 0)
-		rc = fail(&err);
+		rc = cli_fail(&err);
 	if (rc == 0 && jacobian) {
 		print_matrix("jacobian_params", NULL, m->output_names, (int)no, m->param_names,
 			     (int)np, jp, (int)np, json, &first);

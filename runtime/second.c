@@ -121,9 +121,27 @@ static int finite_or_fail(const double *v, size_t n, const sg_data *d, size_t r,
 }
 
 /* The mean loss, gradient and (when hess) Hessian over d's rows, summed in
- * row order; -1 on a non-finite value (naming the row) or a bad model. */
+ * row order; -1 on a non-finite value (naming the row) or a bad model.
+ * Without hess, only the loss and gradient are computed (trial steps); f
+ * is scratch of 2 n_params + n_inputs floats for a float model. */
+/* One row's loss and gradient through backward, which gives the same bits
+ * as the Hessian function's (tests/gradcheck: hessian), without its work. */
+static double row_loss(const sg_model *m, const double *p, const double *x, double *g1,
+		       float *f)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs;
+	if (m->real_size == (int)sizeof(double))
+		return m->backward_d(p, x, g1);
+	narrow(f, p, np);
+	narrow(f + np, x, ni);
+	double l = (double)m->backward_f(f, f + np, f + np + ni);
+	widen(g1, f + np + ni, np);
+	return l;
+}
+
 static int mean_over_rows(const sg_model *m, const sg_data *d, const double *p, double *loss,
-			  double *grad, double *hess, double *g1, double *h1, sg_error *err)
+			  double *grad, double *hess, double *g1, double *h1, float *f,
+			  sg_error *err)
 {
 	size_t np = (size_t)m->n_params, n = d->n_rows;
 	*loss = 0;
@@ -132,7 +150,9 @@ static int mean_over_rows(const sg_model *m, const sg_data *d, const double *p, 
 		memset(hess, 0, np * np * sizeof *hess);
 	for (size_t r = 0; r < n; r++) {
 		double l;
-		if (sg_model_hessian(m, p, sg_data_row(d, r), &l, g1, h1, err) < 0)
+		if (!hess) /* a trial step's loss: no Hessian needed */
+			l = row_loss(m, p, sg_data_row(d, r), g1, f);
+		else if (sg_model_hessian(m, p, sg_data_row(d, r), &l, g1, h1, err) < 0)
 			return -1;
 		if (finite_or_fail(&l, 1, d, r, "the loss", err) < 0 ||
 		    finite_or_fail(g1, np, d, r, "the gradient", err) < 0 ||
@@ -205,15 +225,19 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 	if ((int)d->n_cols != m->n_inputs || d->n_rows == 0)
 		return sg_errorf(err, "%s: no rows of %d inputs to fit", d->source, m->n_inputs);
 	double *buf = calloc(6 * np + 3 * np * np + 1, sizeof *buf);
-	if (!buf)
+	float *f = calloc(2 * np + (size_t)m->n_inputs + 1, sizeof *f);
+	if (!buf || !f) {
+		free(buf);
+		free(f);
 		return sg_errorf(err, "out of memory");
+	}
 	double *g = buf, *step = g + np, *trial = step + np, *g1 = trial + np, *tg = g1 + np;
 	double *minus_g = tg + np, *h = minus_g + np, *h1 = h + np * np;
 	double *l = h1 + np * np;
 	double loss, lambda = o->lambda, tl;
 	int rc = -1;
 	memset(rep, 0, sizeof *rep);
-	if (mean_over_rows(m, d, p, &loss, g, h, g1, h1, err) < 0)
+	if (mean_over_rows(m, d, p, &loss, g, h, g1, h1, f, err) < 0)
 		goto out;
 	rep->loss = loss;
 	rep->grad_max = max_abs(g, np);
@@ -241,7 +265,7 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 				for (size_t i = 0; i < np; i++)
 					trial[i] = p[i] + step[i];
 				sg_error ignored; /* a trial step may overflow: damp more */
-				taken = mean_over_rows(m, d, trial, &tl, tg, NULL, g1, h1, &ignored) == 0 &&
+				taken = mean_over_rows(m, d, trial, &tl, tg, NULL, g1, h1, f, &ignored) == 0 &&
 					tl <= loss;
 			}
 			if (!taken)
@@ -256,7 +280,7 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 		rep->step_max = max_abs(step, np);
 		rep->lambda = lambda;
 		lambda = lambda > 1e-12 ? lambda / 10 : 0;
-		if (mean_over_rows(m, d, p, &loss, g, h, g1, h1, err) < 0)
+		if (mean_over_rows(m, d, p, &loss, g, h, g1, h1, f, err) < 0)
 			goto out;
 		rep->loss = loss;
 		rep->grad_max = max_abs(g, np);
@@ -270,6 +294,7 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 	rc = 0;
 out:
 	free(buf);
+	free(f);
 	return rc;
 }
 
