@@ -34,7 +34,7 @@
 	"[--metric M[,M...]] [--target NAME] [--output NAME] [--format text|json]"
 #define USAGE_EVAL \
 	"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "   \
-	"[--format text|json]"
+	"[--jacobian] [--hessian] [--jvp N=V,...] [--vjp N=V,...] [--format text|json]"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
@@ -90,6 +90,14 @@
 	"                       (x[1]=2, M[0,1]=3, x=[1,2], M=[[1,2],[3,4]], " \
 	"w=0.5* for every element)\n"                                        \
 	"  --params P           parameters from a file (--at overrides)\n"  \
+	"  --jacobian           d outputs / d params and d inputs\n"         \
+	"  --hessian            d2 loss / d params^2\n"                       \
+	"  --jvp N=V,...        forward mode: loss and outputs along a tangent "\
+	"of\n"                                                                \
+	"                       params and inputs (the --at grammar, 0 where " \
+	"not given)\n"                                                        \
+	"  --vjp N=V,...        reverse mode from a cotangent of loss and "    \
+	"outputs\n"                                                           \
 	"  --format text|json   output format (text)\n"
 
 /* The exit status once standard output is flushed: rc, or 1 (message
@@ -1209,7 +1217,8 @@ static void print_eval(const sg_model *m, double loss, const double *out,
 }
 
 /* Reads the eval command line; 0 or an exit status. */
-static int eval_args(const sg_model *m, args *a, assign *as, int *json, int *extra)
+static int eval_args(const sg_model *m, args *a, assign *as, int *json, int *extra,
+		     const char **dir)
 {
 	const char *v, *params = NULL;
 	int rc, i;
@@ -1225,6 +1234,9 @@ static int eval_args(const sg_model *m, args *a, assign *as, int *json, int *ext
 			if (args_flag(a) < 0)
 				return 2;
 			*extra |= args_is(a, "jacobian") ? 1 : 2;
+		} else if (args_is(a, "jvp") || args_is(a, "vjp")) {
+			if (!(dir[args_is(a, "vjp")] = args_value(a)))
+				return 2;
 		} else if (args_is(a, "format")) {
 			if (!(v = args_value(a)))
 				return 2;
@@ -1268,12 +1280,13 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 	sg_error err;
 	assign as;
 	int json = 0, rc, extra = 0;
+	const char *dir[2] = {NULL, NULL}; /* --jvp, --vjp */
 
 	if (help_or_no_model(m, argc, argv, USAGE_EVAL, HELP_EVAL, &rc))
 		return rc;
 	if (assign_init(&as, m) < 0)
 		rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
-	else if ((rc = eval_args(m, &a, &as, &json, &extra)) == 0) {
+	else if ((rc = eval_args(m, &a, &as, &json, &extra, dir)) == 0) {
 		out = calloc((size_t)m->n_outputs + 1, sizeof *out);
 		grad = calloc((size_t)m->n_params + 1, sizeof *grad);
 		if (!out || !grad)
@@ -1282,10 +1295,12 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 			rc = cli_fail(&err);
 		else {
 			print_eval(m, loss, out, grad, json);
-			if (json && extra)
+			if (json && (extra || dir[0] || dir[1]))
 				fputs(", ", stdout);
 			if (extra)
 				rc = sg_eval_extra(m, as.par, as.in, extra & 1, extra & 2, json);
+			if (rc == 0 && (dir[0] || dir[1]))
+				rc = sg_eval_directional(m, as.par, as.in, dir[0], dir[1], json, !extra);
 			if (json)
 				fputs("}\n", stdout);
 		}

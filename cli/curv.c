@@ -292,3 +292,82 @@ int sg_eval_extra(const sg_model *m, const double *p, const double *x, bool jaco
 	free(buf);
 	return rc;
 }
+
+/* One vector of named values: "KEY NAME = V" lines, or "KEY": {...}. */
+static void print_vector(const char *key, const char *const *names, const char *first_name,
+			 int n, const double *v, int json, bool *first)
+{
+	if (json) {
+		printf("%s\"%s\": {", *first ? "" : ", ", key);
+		*first = false;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = first_name ? (i ? names[i - 1] : first_name) : names[i];
+		if (json) {
+			printf("%s\"%s\": ", i ? ", " : "", name);
+			cli_json_number(v[i]);
+		} else {
+			printf("%s %s = ", key, name);
+			sg_print_repr(stdout, v[i]);
+			putchar('\n');
+		}
+	}
+	if (json)
+		putchar('}');
+}
+
+int sg_eval_directional(const sg_model *m, const double *p, const double *x, const char *jvp,
+			const char *vjp, int json, bool first)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
+	/* tangent (params, inputs), cotangent (loss, outputs), and results */
+	double *buf = calloc(2 * (np + ni) + 3 * (no + 1) + 2, sizeof *buf), loss;
+	double *dp = buf, *dx = dp + np, *ct = dx + ni, *out = ct + no + 1, *res = out + no + 1;
+	double *gp = res + no + 1, *gx = gp + np;
+	const char **names = calloc(no + 2, sizeof *names);
+	char *set = calloc(np + ni + no + 2, 1);
+	sg_error err;
+	int rc = 0;
+
+	if (!buf || !names || !set) {
+		rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
+		goto done;
+	}
+	if (jvp) {
+		if (sg_at_parse(jvp, m->n_inputs, m->input_names, dx, set, m->n_params,
+				m->param_names, dp, set + ni, &err) < 0) {
+			fprintf(stderr, "symgrad: error: --jvp: %s\n", err.msg);
+			rc = 2;
+			goto done;
+		}
+		if (sg_model_jvp(m, p, x, dp, dx, &loss, out, res + 1, res, &err) < 0) {
+			rc = cli_fail(&err);
+			goto done;
+		}
+		print_vector("jvp", m->output_names, "loss", (int)no + 1, res, json, &first);
+	}
+	if (vjp) {
+		names[0] = "loss";
+		for (size_t o = 0; o < no; o++)
+			names[o + 1] = m->output_names[o];
+		memset(set, 0, np + ni + no + 2);
+		if (sg_at_parse(vjp, (int)no + 1, names, ct, set, 0, NULL, NULL, NULL, &err) < 0) {
+			fprintf(stderr, "symgrad: error: --vjp: %s\n", err.msg);
+			rc = 2;
+			goto done;
+		}
+		if (sg_model_vjp(m, p, x, ct[0], ct + 1, &loss, gp, gx, &err) < 0) {
+			rc = cli_fail(&err);
+			goto done;
+		}
+		print_vector(json ? "vjp_params" : "vjp", m->param_names, NULL, (int)np, gp, json,
+			     &first);
+		print_vector(json ? "vjp_inputs" : "vjp", m->input_names, NULL, (int)ni, gx, json,
+			     &first);
+	}
+done:
+	free(buf);
+	free(names);
+	free(set);
+	return rc;
+}

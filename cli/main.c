@@ -44,7 +44,14 @@ static const char usage_text[] =
 	"  --vector-math      an alias of --math own (it used glibc's libmvec)\n"
 	"  --jacobian         also NAME_jacobian: d outputs / d params and d inputs\n"
 	"  --hessian          also NAME_hessian: the loss's dense Hessian in the params\n"
+	"  --hessian-sparse   also NAME_hessian_sparse: its entries that are not 0 by\n"
+	"                     structure, as compressed sparse columns\n"
 	"  --hvp              also NAME_hvp: the Hessian times a vector v (any size)\n"
+	"  --gnvp             also NAME_gnvp (residual models): the Gauss-Newton\n"
+	"                     matrix 2 J'J times a vector\n"
+	"  --jvp              also NAME_jvp: forward mode, outputs and loss along a tangent\n"
+	"  --vjp              also NAME_vjp: reverse mode from any cotangent of the loss and\n"
+	"                     the outputs, to the params and the inputs\n"
 	"  --stats            print operation counts of forward and backward code\n"
 	"  --dump=STAGE       print the IR after STAGE and stop:\n"
 	"                     tokens, ast, tir, grad (the tensor IR before and after\n"
@@ -156,6 +163,17 @@ static const char *value_or_exit(args *a)
 }
 
 /* Reads one gen option; false when a is not one. */
+/* The SG_ bit of a flag asking for a function beyond the gradient, or -1. */
+static int extra_flag(args *a)
+{
+	static const char *const names[] = {"jacobian", "hessian", "hvp", "jvp", "vjp", "gnvp",
+					    "hessian-sparse"};
+	for (int k = 0; k < 7; k++)
+		if (args_is(a, names[k]))
+			return 1 << k;
+	return -1;
+}
+
 static bool gen_opt(GenOpts *o, args *a)
 {
 	const char **slot = args_is(a, "o")          ? &o->out
@@ -175,18 +193,15 @@ static bool gen_opt(GenOpts *o, args *a)
 		o->c.seed = parse_seed(value_or_exit(a));
 	else if (args_is(a, "dump"))
 		o->c.dump = parse_stage(value_or_exit(a));
-	else if (args_is(a, "stats") || args_is(a, "vector-math") || args_is(a, "help") ||
-		 args_is(a, "h") || args_is(a, "jacobian") || args_is(a, "hessian") ||
-		 args_is(a, "hvp")) {
+	else if (extra_flag(a) >= 0) {
 		if (args_flag(a) < 0)
 			exit(2);
-		if (args_is(a, "jacobian"))
-			o->c.extra |= SG_JACOBIAN;
-		else if (args_is(a, "hessian"))
-			o->c.extra |= SG_HESSIAN;
-		else if (args_is(a, "hvp"))
-			o->c.extra |= SG_HVP;
-		else if (args_is(a, "stats"))
+		o->c.extra |= extra_flag(a);
+	} else if (args_is(a, "stats") || args_is(a, "vector-math") || args_is(a, "help") ||
+		 args_is(a, "h")) {
+		if (args_flag(a) < 0)
+			exit(2);
+		if (args_is(a, "stats"))
 			o->stats = true;
 		else if (args_is(a, "vector-math"))
 			o->c.math = SG_MATH_OWN;
@@ -336,10 +351,12 @@ static void print_stats(const Compile *c)
 			"gradient/forward = %.2f\n",
 		b->n_fwd_ops + b->n_bwd_ops, b->n_fwd_ops, b->n_bwd_ops, ratio);
 	/* the functions beyond the gradient, against backward's operations */
-	const Func *x[] = {&p->jacobian, &p->hessian, &p->hvp};
-	static const char *const xn[] = {"jacobian", "hessian", "hvp"};
+	const Func *x[] = {&p->jacobian, &p->hessian, &p->hessian_sparse, &p->hvp, &p->gnvp,
+			   &p->jvp, &p->vjp};
+	static const char *const xn[] = {"jacobian", "hessian", "hessian_sparse", "hvp", "gnvp",
+					 "jvp", "vjp"};
 	int nb = b->n_fwd_ops + b->n_bwd_ops;
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < 7; k++)
 		if (x[k]->n)
 			fprintf(stderr, "%-9s %d operations, %.2f x backward's\n",
 				arena_printf(c->arena, "%s:", xn[k]), x[k]->n_fwd_ops + x[k]->n_bwd_ops,
@@ -447,8 +464,11 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 		} else {
 			/* the functions the command needs beyond the gradient:
 			 * eval --jacobian, --hessian; train --optimizer newton */
-			if (rc == 1 && (args_is(&o, "jacobian") || args_is(&o, "hessian")))
-				c.extra |= args_is(&o, "jacobian") ? SG_JACOBIAN : SG_HESSIAN;
+			if (rc == 1 && (args_is(&o, "jacobian") || args_is(&o, "hessian") ||
+					args_is(&o, "jvp") || args_is(&o, "vjp")))
+				c.extra |= args_is(&o, "jacobian") ? SG_JACOBIAN
+					   : args_is(&o, "hessian") ? SG_HESSIAN
+					   : args_is(&o, "jvp") ? SG_JVP : SG_VJP;
 			if (rc == 1 && args_is(&o, "optimizer")) {
 				const char *v = o.value ? o.value : o.i + 1 < argc ? argv[o.i + 1] : "";
 				c.extra |= !strcmp(v, "newton") ? SG_HESSIAN

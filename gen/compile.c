@@ -78,30 +78,56 @@ static void stage_done(Compile *c, int k)
 	c->ran[k] = true;
 }
 
+/* The name of the first function beyond the gradient that x asks for. */
+static const char *extra_flag(int x)
+{
+	static const char *const flags[] = {"--jacobian", "--hessian", "--hvp", "--jvp", "--vjp",
+					    "--gnvp", "--hessian-sparse"};
+	for (int k = 0; k < 7; k++)
+		if (x & (1 << k))
+			return flags[k];
+	return "";
+}
+
 /* The functions beyond the gradient that c->extra asks for (unrolled form
  * only, so far). */
 static void diff_extra(Compile *c, bool loops)
 {
 	Model *m = c->model;
-	const char *what = c->extra & SG_HESSIAN ? "--hessian" : c->extra & SG_HVP ? "--hvp"
-				: "--jacobian";
+	Tir *t = c->tir;
 	if (loops)
 		diag_usage("%s is not available in loop form yet: this model's forward pass "
 			   "is about %ld operations; use --loops never to unroll it",
-			   what, c->estimate);
+			   extra_flag(c->extra), c->estimate);
 	if ((c->extra & SG_HESSIAN) && m->n_params > SG_MAX_HESSIAN)
 		diag_usage("the dense Hessian of %d params would have %ld entries (limit: %d "
-			   "params); use --hvp for Hessian-vector products instead",
+			   "params); use --hessian-sparse for its entries that are not 0 by "
+			   "structure, or --hvp for Hessian-vector products",
 			   m->n_params, (long)m->n_params * m->n_params, SG_MAX_HESSIAN);
+	if ((c->extra & SG_HESSIAN_SPARSE) && m->n_params > SG_MAX_HESSIAN_SPARSE)
+		diag_usage("the sparse Hessian takes one sweep per param, and %s has %d params "
+			   "(limit: %d); use --hvp for Hessian-vector products instead",
+			   c->src.path, m->n_params, SG_MAX_HESSIAN_SPARSE);
 	if ((c->extra & SG_JACOBIAN) && !m->n_outputs)
 		diag_usage("--jacobian differentiates the model's outputs, and %s has none "
 			   "(declare them with 'output NAME')", c->src.path);
+	if ((c->extra & SG_GNVP) && !m->n_residuals)
+		diag_usage("--gnvp is the Gauss-Newton product of a least-squares model, and %s "
+			   "names no residuals (declare them with 'residual NAME')", c->src.path);
 	if (c->extra & SG_JACOBIAN)
-		diff_jacobian(c->tir, m);
-	if (c->extra & SG_HESSIAN)
-		diff_hessian(c->tir, m);
+		diff_jacobian(t, m);
+	t->hess_dense = c->extra & SG_HESSIAN;
+	t->hess_sparse = c->extra & SG_HESSIAN_SPARSE;
+	if (c->extra & (SG_HESSIAN | SG_HESSIAN_SPARSE))
+		diff_hessian(t, m);
 	if (c->extra & SG_HVP)
-		diff_hvp(c->tir, m);
+		diff_hvp(t, m);
+	if (c->extra & SG_JVP)
+		diff_jvp(t, m);
+	if (c->extra & SG_VJP)
+		diff_vjp(t, m);
+	if (c->extra & SG_GNVP)
+		diff_gnvp(t, m);
 }
 
 bool sg_compile(Compile *c)

@@ -512,17 +512,25 @@ void diff_warn_unused(const Symbol *t, const bool *unused)
 
 /* ---- reverse mode on the tensor IR ---- */
 
-/* Marks the values root reads, and which of them depend on a variable: a
- * param, or with inputs also an input (a Jacobian's or an HVP's sweep); a
- * detach stops the dependence. */
-static void mark(Tir *t, TVal *root, bool *reach, bool inputs)
+/* Marks the values the roots read, and which of them depend on a variable:
+ * a param, or with inputs also an input (a Jacobian's, a tangent's or a
+ * cotangent's sweep); a detach stops the dependence.  Returns the largest
+ * root id. */
+static int mark(Tir *t, TVal *const *roots, int nroots, bool inputs)
 {
-	reach[root->id] = true;
-	for (int i = root->id; i >= 0; i--)
+	int top = 0;
+	for (int r = 0; r < nroots; r++)
+		if (roots[r] && roots[r]->id > top)
+			top = roots[r]->id;
+	bool *reach = arena_alloc(t->arena, (size_t)top + 1);
+	for (int r = 0; r < nroots; r++)
+		if (roots[r])
+			reach[roots[r]->id] = true;
+	for (int i = top; i >= 0; i--)
 		if (reach[i])
 			for (int k = 0; k < t->vals[i]->nargs; k++)
 				reach[t->vals[i]->args[k]->id] = true;
-	for (int i = 0; i <= root->id; i++) {
+	for (int i = 0; i <= top; i++) {
 		TVal *v = t->vals[i];
 		v->needs_grad = v->kind == T_LEAF &&
 				(v->sym->kind == SYM_PARAM || (inputs && v->sym->kind == SYM_INPUT));
@@ -530,6 +538,7 @@ static void mark(Tir *t, TVal *root, bool *reach, bool inputs)
 			v->needs_grad |= v->args[k]->needs_grad;
 		v->needs_grad &= reach[i] && !(v->kind == T_MAP && v->op == OP_DETACH);
 	}
+	return top;
 }
 
 /* Whether adj is where(c, g, 0) (*side 1) or where(c, 0, g) (*side 2): an
@@ -677,19 +686,21 @@ static TVal *add_term(Tir *t, TVal *sum, TVal *term)
 }
 
 /*
- * One reverse sweep: the adjoint of every value root reads, from root's
- * adjoint seed, by id (NULL where none reaches); values by descending id,
- * terms added in the canonical order.  record: the steps are the
- * gradient's, kept for comments and explain.
+ * One reverse sweep: the adjoint of every value the roots read, from each
+ * root's adjoint seed, by id (NULL where none reaches); values by
+ * descending id, terms added in the canonical order (a root's seed comes
+ * first in its sum).  record: the steps are the gradient's, kept for
+ * comments and explain.
  */
-static TVal **sweep(Tir *t, TVal *root, TVal *seed, bool inputs, bool record)
+static TVal **sweep_from(Tir *t, TVal *const *roots, TVal *const *seeds, int nroots, bool inputs,
+			 bool record)
 {
-	int n = t->n;
-	bool *reach = arena_alloc(t->arena, (size_t)n);
-	TVal **adjs = arena_alloc(t->arena, (size_t)n * sizeof *adjs);
-	mark(t, root, reach, inputs);
-	adjs[root->id] = seed;
-	for (int i = root->id; i >= 0; i--) {
+	TVal **adjs = arena_alloc(t->arena, (size_t)t->n * sizeof *adjs);
+	int top = mark(t, roots, nroots, inputs);
+	for (int r = 0; r < nroots; r++)
+		if (roots[r] && seeds[r])
+			adjs[roots[r]->id] = add_term(t, adjs[roots[r]->id], seeds[r]);
+	for (int i = top; i >= 0; i--) {
 		TVal *v = t->vals[i];
 		TVal *adj = adjs[i];
 		if (!v->needs_grad || !adj || !adj->n_has)
@@ -714,13 +725,17 @@ static TVal **sweep(Tir *t, TVal *root, TVal *seed, bool inputs, bool record)
 	return adjs;
 }
 
+static TVal **sweep(Tir *t, TVal *root, TVal *seed, bool inputs, bool record)
+{
+	return sweep_from(t, &root, &seed, 1, inputs, record);
+}
+
 void diff_tensor(Tir *t, Model *m)
 {
 	TVal *loss = m->loss->tval;
 	t->n_forward = t->n;
 	t->loss = loss;
-	bool *reach = arena_alloc(t->arena, (size_t)t->n);
-	mark(t, loss, reach, false);
+	mark(t, &loss, 1, false);
 	if (!loss->needs_grad)
 		diag_error(m->loss->loc, "the loss does not depend on any parameter");
 	t->adj = sweep(t, loss, tir_const(t, 1.0), false, true);
@@ -787,44 +802,190 @@ void diff_hessian(Tir *t, Model *m)
 	}
 }
 
-/* A direction for each param tensor: v_W for W, declared like it. */
-static Symbol *direction(Arena *a, Symbol *p)
+/* A vector the generator adds for tensor p (a param, an input or an
+ * output): PREFIX_NAME, declared like p, read from array at the index the
+ * header's of constants give (sg.h, SYM_DIR). */
+static Symbol *dir_sym(Arena *a, Symbol *p, const char *prefix, const char *array, const char *of)
 {
 	Symbol *v = arena_alloc(a, sizeof *v);
-	*v = (Symbol){.kind = SYM_DIR, .name = arena_printf(a, "v_%s", p->name),
-		      .ident = arena_printf(a, "v_%s", p->ident), .loc = p->loc, .shape = p->shape,
-		      .size = p->size, .index = p->index, .dir_of = p};
+	*v = (Symbol){.kind = SYM_DIR, .name = arena_printf(a, "%s%s", prefix, p->name),
+		      .ident = arena_printf(a, "%s%s", prefix, p->ident), .loc = p->loc,
+		      .shape = p->shape, .size = p->size, .index = p->index, .dir_of = p,
+		      .array = array, .of = of};
 	if (!p->elems)
 		return v;
 	v->elems = arena_alloc(a, (size_t)p->size * sizeof *v->elems);
 	for (int e = 0; e < p->size; e++) {
 		Symbol *pe = p->elems[e], *ve = arena_alloc(a, sizeof *ve);
-		*ve = (Symbol){.kind = SYM_DIR, .name = arena_printf(a, "v_%s", pe->name),
-			       .ident = arena_printf(a, "v_%s", pe->ident), .loc = pe->loc,
-			       .size = 1, .tensor = v, .offset = e, .index = pe->index, .dir_of = pe};
+		*ve = (Symbol){.kind = SYM_DIR, .name = arena_printf(a, "%s%s", prefix, pe->name),
+			       .ident = arena_printf(a, "%s%s", prefix, pe->ident), .loc = pe->loc,
+			       .size = 1, .tensor = v, .offset = e, .index = pe->index, .dir_of = pe,
+			       .array = array, .of = of};
 		v->elems[e] = ve;
 	}
 	return v;
 }
 
+/* The directions v_W, one per param tensor, made once (the HVP and the
+ * Gauss-Newton product read the same vec). */
+static Symbol **directions(Tir *t, Model *m)
+{
+	if (!m->dirs) {
+		m->dirs = arena_alloc(t->arena, (size_t)m->n_tensors * sizeof *m->dirs);
+		for (int i = 0; i < m->n_tensors; i++)
+			if (m->tensors[i]->kind == SYM_PARAM)
+				m->dirs[i] = dir_sym(t->arena, m->tensors[i], "v_", "vec", "PARAM");
+	}
+	return m->dirs;
+}
+
 void diff_hvp(Tir *t, Model *m)
 {
-	m->dirs = arena_alloc(t->arena, (size_t)m->n_params * sizeof *m->dirs);
+	Symbol **dirs = directions(t, m);
 	TVal *dot = NULL;
 	t->line = m->loss->loc.line;
 	for (int i = 0; i < m->n_tensors; i++) {
 		Symbol *p = m->tensors[i];
 		if (p->kind != SYM_PARAM)
 			continue;
-		Symbol *v = direction(t->arena, p);
-		for (int e = 0; e < p->size; e++)
-			m->dirs[(p->elems ? p->elems[e] : p)->index] = v->elems ? v->elems[e] : v;
 		TVal *g = t->adj[p->tval->id];
 		if (!g || !g->n_has)
 			continue;
-		TVal *gv = tir_fold(t, OP_ADD, tir_map(t, OP_MUL, g, tir_leaf(t, v)));
+		TVal *gv = tir_fold(t, OP_ADD, tir_map(t, OP_MUL, g, tir_leaf(t, dirs[i])));
 		dot = dot ? tir_map(t, OP_ADD, dot, gv) : gv;
 	}
 	t->hvp = dot ? by_tensor(t, m, sweep(t, dot, tir_const(t, 1.0), false, false))
 		     : arena_alloc(t->arena, (size_t)m->n_tensors * sizeof *t->hvp);
+}
+
+/* ---- forward mode ---- */
+
+/* The term d v / d(operand k) * tan, tan the operand's tangent; reverse
+ * mode's rules where they are the same product (maps: the scalar rule with
+ * the tangent in the adjoint's place), the linear map itself elsewhere. */
+static TVal *tangent_term(Tir *t, TVal *v, int k, TVal *tan)
+{
+	switch (v->kind) {
+	case T_MAP: return map_term(t, v, k, tan);
+	case T_MATMUL: /* d(X @ Y) = dX @ Y + X @ dY, stored as X and Y are */
+		return k == 0 ? tir_matmul(t, tan, v->args[1], v->m, v->k, v->n, v->tx, v->ty)
+			      : tir_matmul(t, v->args[0], tan, v->m, v->k, v->n, v->tx, v->ty);
+	case T_FOLD:
+		if (v->op != OP_ADD)
+			return NULL;
+		return k == 0 ? tir_fold(t, OP_ADD, tan) : tan;
+	case T_BCAST: return tir_bcast(t, tan, v);
+	case T_VIEW: return tir_view(t, tan, v->off, v->shape);
+	case T_SCATTER: return tir_scatter(t, tan, v->off, v);
+	case T_ACC: return tan;
+	default: return NULL;
+	}
+}
+
+/*
+ * The tangent of every value the roots read, by ascending id, from the
+ * leaves' tangents seed(sym) (NULL: none): a value's tangent is the sum of
+ * its operands' terms, operands in order, each added to the sum so far.
+ */
+static TVal **tangents(Tir *t, TVal *const *roots, int nroots, bool inputs,
+		       TVal *(*seed)(Tir *, Symbol *, void *), void *ctx)
+{
+	TVal **tan = arena_alloc(t->arena, (size_t)t->n * sizeof *tan);
+	int top = mark(t, roots, nroots, inputs);
+	for (int i = 0; i <= top; i++) {
+		TVal *v = t->vals[i];
+		if (!v->needs_grad)
+			continue;
+		if (v->kind == T_LEAF) {
+			tan[i] = seed(t, v->sym, ctx);
+			continue;
+		}
+		t->line = v->line;
+		for (int k = 0; k < v->nargs; k++) {
+			TVal *c = v->args[k], *tc = tan[c->id];
+			if (!c->needs_grad || !tc || !tc->n_has)
+				continue;
+			TVal *term = tangent_term(t, v, k, tc);
+			if (!term)
+				continue;
+			if (term->size == 1 && v->size > 1)
+				term = tir_bcast(t, term, v);
+			tan[i] = add_term(t, tan[i], term);
+		}
+	}
+	return tan;
+}
+
+/* The tangent of a param or input tensor: dot_NAME, read from dparams or
+ * dinputs. */
+static TVal *dot_seed(Tir *t, Symbol *s, void *ctx)
+{
+	(void)ctx;
+	bool param = s->kind == SYM_PARAM;
+	return tir_leaf(t, dir_sym(t->arena, s, "dot_", param ? "dparams" : "dinputs",
+				   param ? "PARAM" : "INPUT"));
+}
+
+void diff_jvp(Tir *t, Model *m)
+{
+	int no = m->n_outputs;
+	TVal **roots = arena_alloc(t->arena, (size_t)(no + 1) * sizeof *roots);
+	roots[0] = m->loss->tval;
+	for (int o = 0; o < no; o++)
+		roots[1 + o] = m->outputs[o]->tval;
+	TVal **tan = tangents(t, roots, no + 1, true, dot_seed, NULL);
+	t->jvp_loss = tan[roots[0]->id];
+	t->jvp = arena_alloc(t->arena, (size_t)(no + 1) * sizeof *t->jvp);
+	for (int o = 0; o < no; o++)
+		t->jvp[o] = tan[roots[1 + o]->id];
+}
+
+/* ---- reverse mode from any cotangent ---- */
+
+void diff_vjp(Tir *t, Model *m)
+{
+	int no = m->n_outputs;
+	TVal **roots = arena_alloc(t->arena, (size_t)(no + 1) * sizeof *roots);
+	TVal **seeds = arena_alloc(t->arena, (size_t)(no + 1) * sizeof *seeds);
+	Symbol *bar_loss = dir_sym(t->arena, m->loss, "bar_", "dloss", "");
+	roots[0] = m->loss->tval;
+	seeds[0] = tir_leaf(t, bar_loss);
+	/* an output element's cotangent, bar_NAME, at its place in its value */
+	for (int o = 0; o < no; o++) {
+		Symbol *s = m->outputs[o];
+		Symbol *b = dir_sym(t->arena, s, "bar_", "doutputs", "OUTPUT");
+		b->index = o;
+		roots[1 + o] = s->tval;
+		seeds[1 + o] = s->tval->size == 1 ? tir_leaf(t, b)
+			       : tir_scatter(t, tir_leaf(t, b), s->tensor ? s->offset : 0, s->tval);
+	}
+	t->vjp = by_tensor(t, m, sweep_from(t, roots, seeds, no + 1, true, false));
+}
+
+/* ---- Gauss-Newton ---- */
+
+static TVal *v_seed(Tir *t, Symbol *s, void *ctx)
+{
+	Symbol **dirs = ctx;
+	if (s->kind != SYM_PARAM)
+		return NULL;
+	for (int i = 0; i < t->model->n_tensors; i++)
+		if (t->model->tensors[i] == s)
+			return tir_leaf(t, dirs[i]);
+	return NULL;
+}
+
+void diff_gnvp(Tir *t, Model *m)
+{
+	sg_check(m->n_residuals > 0);
+	TVal *r = m->outputs[m->residual_first]->tval;
+	t->line = m->loss->loc.line;
+	TVal *jv = tangents(t, &r, 1, false, v_seed, directions(t, m))[r->id];
+	if (!jv || !jv->n_has) {
+		t->gnvp = arena_alloc(t->arena, (size_t)m->n_tensors * sizeof *t->gnvp);
+		return;
+	}
+	/* loss = sum(r^2): its Hessian without r's own curvature is 2 J'J */
+	TVal *seed = tir_map(t, OP_MUL, tir_const(t, 2.0), jv);
+	t->gnvp = by_tensor(t, m, sweep(t, r, seed, false, false));
 }

@@ -16,6 +16,7 @@
  * states its chain-rule step, "dloss/dw = dloss/dyhat * dyhat/dw".
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,7 +46,8 @@ static const char *const reserved[] = {
 	"OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "HUGE", "X_TLOSS",
 	/* names the generated code uses */
 	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row",
-	"vec", "hvp", "hess", "jac_params", "jac_inputs",
+	"vec", "hvp", "hess", "jac_params", "jac_inputs", "dparams", "dinputs", "doutputs",
+	"dloss", "gparams", "ginputs", "gnv", "hess_values",
 	"sg_model", "SG_MODEL_ABI", "size_t", "sgd_order", "sgd_lr", "sgd_sums", "sgd_p",
 	"sgd_g", "sgd_p0", "sgd_bad", "sgd_sq", "sgd_step", "sgd_norms", "sgd_last", "sgd_end",
 	"sgd_s0", "sgd_n0", "sgd_l0", "sgd_chk", "sgd_j", NULL};
@@ -186,10 +188,11 @@ static void reserve_generated(Namer *nm, const Model *m)
 {
 	Arena *a = nm->arena;
 	const char *up = arena_upper(a, m->name);
-	static const char *const upper[] = {"GRAD_H", "N_PARAMS", "N_INPUTS", "N_OUTPUTS", NULL};
+	static const char *const upper[] = {"GRAD_H", "N_PARAMS", "N_INPUTS", "N_OUTPUTS",
+					    "HESS_NNZ", NULL};
 	static const char *const lower[] = {"forward", "backward", "predict", "backward_batch",
-					    "jacobian", "hessian", "hvp",
-					    "model", "param_names", "input_names",
+					    "jacobian", "hessian", "hvp", "jvp", "vjp", "gnvp",
+					    "hessian_sparse", "hess_colptr", "hess_rowidx", "model", "param_names", "input_names",
 					    "output_names", "param_init", NULL};
 	for (int i = 0; upper[i]; i++)
 		set_add(a, &nm->taken, arena_printf(a, "%s_%s", up, upper[i]));
@@ -599,36 +602,69 @@ static void build_func(Prog *p, Func *f, Node **roots, int n_roots)
 	free(need);
 }
 
+/* A function of roots: first, then n nodes of each of the lists. */
+static void build_roots(Prog *p, Func *f, Node *first, int nlists, ...)
+{
+	va_list ap;
+	int n = first ? 1 : 0;
+	va_start(ap, nlists);
+	for (int k = 0; k < nlists; k++) {
+		(void)va_arg(ap, Node **);
+		n += va_arg(ap, int);
+	}
+	va_end(ap);
+	Node **roots = xrealloc(NULL, (size_t)(n + 1) * sizeof *roots);
+	int at = 0;
+	if (first)
+		roots[at++] = first;
+	va_start(ap, nlists);
+	for (int k = 0; k < nlists; k++) {
+		Node **list = va_arg(ap, Node **);
+		int nl = va_arg(ap, int);
+		memcpy(roots + at, list, (size_t)nl * sizeof *roots);
+		at += nl;
+	}
+	va_end(ap);
+	build_func(p, f, roots, n);
+	free(roots);
+}
+
 /* The functions beyond the gradient: the Jacobian (outputs and their
- * derivatives), the Hessian and the HVP (loss, gradient and theirs). */
+ * derivatives), the Hessian, dense and sparse, the HVP and the Gauss-Newton
+ * product (loss, gradient and theirs), the JVP (loss, outputs and their
+ * tangents) and the VJP (loss and the pulled-back cotangents). */
 static void build_extra(Prog *p, Node *loss)
 {
 	Model *m = p->model;
 	Grad *g = p->grad;
 	int np = m->n_params, no = m->n_outputs, ni = m->n_inputs;
-	if (g->jac_params) {
-		int n = no + no * (np + ni);
-		Node **roots = xrealloc(NULL, (size_t)n * sizeof *roots);
-		for (int i = 0; i < no; i++)
-			roots[i] = m->outputs[i]->node;
-		memcpy(roots + no, g->jac_params, (size_t)(no * np) * sizeof *roots);
-		memcpy(roots + no + no * np, g->jac_inputs, (size_t)(no * ni) * sizeof *roots);
-		build_func(p, &p->jacobian, roots, n);
-		free(roots);
-	}
-	Node **extra[] = {g->hess, g->hvp};
-	Func *fn[] = {&p->hessian, &p->hvp};
-	for (int k = 0; k < 2; k++) {
-		if (!extra[k])
-			continue;
-		int ne = k == 0 ? np * np : np;
-		Node **roots = xrealloc(NULL, (size_t)(1 + np + ne) * sizeof *roots);
-		roots[0] = loss;
-		memcpy(roots + 1, g->param_grad, (size_t)np * sizeof *roots);
-		memcpy(roots + 1 + np, extra[k], (size_t)ne * sizeof *roots);
-		build_func(p, fn[k], roots, 1 + np + ne);
-		free(roots);
-	}
+	Node **outs = xrealloc(NULL, (size_t)(no + 1) * sizeof *outs);
+	for (int i = 0; i < no; i++)
+		outs[i] = m->outputs[i]->node;
+	if (g->jac_params)
+		build_roots(p, &p->jacobian, NULL, 3, outs, no, g->jac_params, no * np, g->jac_inputs,
+			    no * ni);
+	if (g->hess)
+		build_roots(p, &p->hessian, loss, 2, g->param_grad, np, g->hess, np * np);
+	if (g->hess_sparse)
+		build_roots(p, &p->hessian_sparse, loss, 2, g->param_grad, np, g->hess_sparse,
+			    g->hess_nnz);
+	if (g->hvp)
+		build_roots(p, &p->hvp, loss, 2, g->param_grad, np, g->hvp, np);
+	if (g->gnvp)
+		build_roots(p, &p->gnvp, loss, 2, g->param_grad, np, g->gnvp, np);
+	if (g->jvp)
+		build_roots(p, &p->jvp, loss, 3, outs, no, &g->jvp_loss, 1, g->jvp, no);
+	if (g->vjp_params)
+		build_roots(p, &p->vjp, loss, 2, g->vjp_params, np, g->vjp_inputs, ni);
+	free(outs);
+}
+
+/* Marks the n nodes of list live. */
+static void mark_live(bool *live, Node *const *list, int n)
+{
+	for (int i = 0; list && i < n; i++)
+		live[list[i]->id] = true;
 }
 
 Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
@@ -655,16 +691,17 @@ Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g)
 		live[m->outputs[i]->node->id] = true;
 	for (int i = 0; i < m->n_params; i++)
 		live[g->param_grad[i]->id] = true;
-	int nj = g->jac_params ? m->n_outputs * (m->n_params + m->n_inputs) : 0;
-	int nh = g->hess ? m->n_params * m->n_params : 0, nv = g->hvp ? m->n_params : 0;
-	for (int i = 0; i < nj; i++) {
-		int np = m->n_outputs * m->n_params;
-		live[(i < np ? g->jac_params[i] : g->jac_inputs[i - np])->id] = true;
-	}
-	for (int i = 0; i < nh; i++)
-		live[g->hess[i]->id] = true;
-	for (int i = 0; i < nv; i++)
-		live[g->hvp[i]->id] = true;
+	int np = m->n_params, no = m->n_outputs;
+	mark_live(live, g->jac_params, no * np);
+	mark_live(live, g->jac_inputs, no * m->n_inputs);
+	mark_live(live, g->hess, g->hess ? np * np : 0);
+	mark_live(live, g->hess_sparse, g->hess_nnz);
+	mark_live(live, g->hvp, np);
+	mark_live(live, g->gnvp, np);
+	mark_live(live, g->jvp, no);
+	mark_live(live, &g->jvp_loss, g->jvp_loss ? 1 : 0);
+	mark_live(live, g->vjp_params, np);
+	mark_live(live, g->vjp_inputs, m->n_inputs);
 	for (int i = d->n - 1; i >= 0; i--)
 		if (live[i])
 			for (int k = 0; k < d->nodes[i]->nargs; k++)

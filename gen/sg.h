@@ -218,8 +218,11 @@ struct Expr {
 	int height;         /* longest path to a leaf: bounds recursion on the tree */
 };
 
-/* SYM_DIR: a direction the generator adds for the Hessian-vector product,
- * one per param (v_w for w), read from the function's v array. */
+/* SYM_DIR: a vector the generator adds to a function beyond the gradient,
+ * read from one of the function's arrays (array): a direction for the
+ * Hessian- and Gauss-Newton-vector products (v_w for w, from vec), a tangent
+ * for forward mode (dot_w, dot_x, from dparams and dinputs), a cotangent for
+ * reverse mode (bar_yhat from doutputs, bar_loss the scalar dloss). */
 typedef enum { SYM_INPUT, SYM_PARAM, SYM_LET, SYM_DIR } SymKind;
 
 /*
@@ -245,7 +248,9 @@ struct Symbol {
 	Stmt *stmt;         /* SYM_LET: its statement */
 	Node *node;         /* set by dag_build */
 	struct TVal *tval;  /* set by tir_build: a binding's (or tensor's) value */
-	Symbol *dir_of;     /* SYM_DIR: the param (or param tensor) it goes with */
+	Symbol *dir_of;     /* SYM_DIR: the param, input or output (or tensor) it goes with */
+	const char *array;  /* SYM_DIR: the C array it is read from (a scalar argument if of is "") */
+	const char *of;     /*   "PARAM", "INPUT", "OUTPUT": the header constants that index it */
 	bool used;
 };
 
@@ -268,7 +273,7 @@ struct Model {
 	int n_tensors;
 	uint64_t seed;      /* for random initial values */
 	Symbol *loss;
-	Symbol **dirs;      /* diff_hvp: the directions, one per param (flat) */
+	Symbol **dirs;      /* diff_hvp, diff_gnvp: the directions, one per param tensor */
 	int residual_first; /* 'residual r': r's elements are outputs residual_first.. */
 	int n_residuals;    /*   .. + n_residuals - 1 (0: no residual statement) */
 	/* symbol table: open hashing over names */
@@ -415,6 +420,11 @@ typedef struct Tir {
 	TVal ***jac;        /* [output o]: d output o / d tensor, params and inputs */
 	TVal ***hess;       /* [param j]: d (dloss/dparam j) / d param tensor */
 	TVal **hvp;         /* (H v) of each param tensor */
+	TVal **gnvp;        /* (G v), G = 2 J'J of the residuals, of each param tensor */
+	TVal *jvp_loss;     /* forward mode: the loss's tangent */
+	TVal **jvp;         /* [output o]: the tangent of output o's value */
+	TVal **vjp;         /* reverse mode from any cotangent: of each tensor */
+	bool hess_dense, hess_sparse; /* which forms of t->hess to emit */
 } Tir;
 
 Tir *tir_new(Arena *a, Model *m, Dtype dt);
@@ -473,6 +483,15 @@ typedef struct Grad {
 	Node **jac_inputs;  /* [n_outputs][n_inputs]: d output / d input */
 	Node **hess;        /* [n_params][n_params]: symmetric by construction */
 	Node **hvp;         /* [n_params]: (H v) */
+	Node **gnvp;        /* [n_params]: (G v) */
+	Node *jvp_loss;     /* the loss's tangent */
+	Node **jvp;         /* [n_outputs]: each output's tangent */
+	Node **vjp_params;  /* [n_params]: cotangents pulled back to the params */
+	Node **vjp_inputs;  /* [n_inputs]: and to the inputs */
+	Node **hess_sparse; /* [hess_nnz]: the Hessian's entries that are not 0 by */
+	int *hess_colptr;   /*   structure, column by column (both triangles), as */
+	int *hess_rowidx;   /*   compressed sparse columns */
+	int hess_nnz;
 } Grad;
 
 /* Reverse mode on the tensor IR: appends the gradient program to t
@@ -488,6 +507,16 @@ void diff_tensor(Tir *t, Model *m);
 void diff_jacobian(Tir *t, Model *m);
 void diff_hessian(Tir *t, Model *m);
 void diff_hvp(Tir *t, Model *m);
+/* Forward mode: the tangents of the loss and the outputs along tangents of
+ * the params and inputs (dot_NAME), one sweep by ascending id with the
+ * same rules, the tangent in the adjoint's place. */
+void diff_jvp(Tir *t, Model *m);
+/* Reverse mode from cotangents of the loss (bar_loss) and of the outputs
+ * (bar_NAME): one sweep to the params and the inputs. */
+void diff_vjp(Tir *t, Model *m);
+/* The Gauss-Newton product of a residual model: (2 J'J) v, J = dr/dparams,
+ * forward (J v) then reverse (J' (2 J v)). */
+void diff_gnvp(Tir *t, Model *m);
 void diff_dump(FILE *out, const Dag *d, const Model *m, const Grad *g);
 /* Evaluates every node: vals[id], in the dtype's arithmetic, as the emitted C does. */
 void dag_eval(const Dag *d, const double *params, const double *inputs,
@@ -548,6 +577,7 @@ struct Prog {
 	Func backward;         /* loss and gradient */
 	Func predict;          /* outputs only */
 	Func jacobian, hessian, hvp; /* when asked for (n_loads + n == 0 otherwise) */
+	Func jvp, vjp, gnvp, hessian_sparse;
 };
 
 Prog *sched_build(Arena *a, Dag *d, Model *m, Grad *g);
@@ -656,8 +686,10 @@ enum { SG_T_START, SG_T_PARSE, SG_T_LOWER, SG_T_DIFF, SG_T_LOOPS, SG_T_UNROLL, S
        SG_T_RENDER, SG_T_COUNT };
 
 /* The functions beyond the gradient (gen --jacobian, --hessian, --hvp). */
-enum { SG_JACOBIAN = 1, SG_HESSIAN = 2, SG_HVP = 4 };
+enum { SG_JACOBIAN = 1, SG_HESSIAN = 2, SG_HVP = 4, SG_JVP = 8, SG_VJP = 16, SG_GNVP = 32,
+       SG_HESSIAN_SPARSE = 64 };
 #define SG_MAX_HESSIAN 1000      /* params of a dense Hessian: 10^6 entries */
+#define SG_MAX_HESSIAN_SPARSE 20000 /* params of a sparse one: one sweep each */
 
 /* What one compilation needs and makes. */
 typedef struct Compile {
@@ -668,7 +700,7 @@ typedef struct Compile {
 	const char *dump;   /* --dump=STAGE, or NULL */
 	int loops;          /* --loops: SG_LOOPS_AUTO, _ALWAYS or _NEVER */
 	SgMath math;        /* --math: symgrad's own functions or <math.h>'s */
-	int extra;          /* SG_JACOBIAN | SG_HESSIAN | SG_HVP: functions beyond the gradient */
+	int extra;          /* SG_JACOBIAN | SG_HESSIAN | ...: functions beyond the gradient */
 	Model *model;
 	LoopProg *loop;     /* the loop program, when loops were chosen */
 	bool unrolled_too;  /* the unrolled program as well, in loop form */

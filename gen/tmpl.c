@@ -506,13 +506,18 @@ static void push_func(lua_State *L, const Prog *p, const Func *f)
 		set_str(L, "name", n->sym->name);
 		set_str(L, "ident", n->sym->ident);
 		set_str(L, "kind", n->op == OP_PARAM ? "param" : n->sym->kind == SYM_DIR ? "dir" : "input");
-		if (n->sym->kind == SYM_DIR) /* read from v at its param's index */
+		if (n->sym->kind == SYM_DIR) { /* read from array at its tensor's index */
 			set_str(L, "param", n->sym->dir_of->tensor ? n->sym->dir_of->tensor->ident
-								    : n->sym->dir_of->name);
+								    : n->sym->dir_of->ident);
+			set_str(L, "array", n->sym->array);
+			set_str(L, "of", n->sym->of);
+		}
 		set_int(L, "index", n->sym->index);
-		if (n->sym->tensor) {
-			set_str(L, "tensor", n->sym->tensor->ident);
-			set_int(L, "offset", n->sym->offset);
+		/* a direction's element is at its own tensor's place */
+		const Symbol *at = n->sym->kind == SYM_DIR ? n->sym->dir_of : n->sym;
+		if (at->tensor) {
+			set_str(L, "tensor", at->tensor->ident);
+			set_int(L, "offset", at->offset);
 		}
 		lua_rawseti(L, -2, i + 1);
 	}
@@ -561,10 +566,35 @@ static void push_operands(lua_State *L, const Prog *p, Node **nodes, int n, cons
 	lua_setfield(L, -2, key);
 }
 
-/* The functions beyond the gradient, when asked for: model.jacobian (a
- * function with outputs, jac_params and jac_inputs, row-major, one row per
- * output), model.hessian (grads and hess, row-major) and model.hvp (grads
- * and hv); nil otherwise. */
+/* The integers list[0..n) as a field key. */
+static void push_ints(lua_State *L, const int *list, int n, const char *key)
+{
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		lua_pushinteger(L, list[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, key);
+}
+
+/* The model's outputs, as operands: the field outputs. */
+static void push_outputs(lua_State *L, const Prog *p)
+{
+	const Model *m = p->model;
+	Node **outs = xrealloc(NULL, (size_t)(m->n_outputs + 1) * sizeof *outs);
+	for (int i = 0; i < m->n_outputs; i++)
+		outs[i] = m->outputs[i]->node;
+	push_operands(L, p, outs, m->n_outputs, "outputs", sched_operand);
+	free(outs);
+}
+
+/* The functions beyond the gradient, when asked for, nil otherwise:
+ * model.jacobian (a function with outputs, jac_params and jac_inputs,
+ * row-major, one row per output), model.hessian (grads and hess,
+ * row-major), model.hessian_sparse (grads, values, colptr and rowidx:
+ * compressed sparse columns, 0-based), model.hvp and model.gnvp (grads and
+ * hv), model.jvp (outputs, dloss: one operand, doutputs) and model.vjp
+ * (gparams, ginputs). */
 static void push_extra(lua_State *L, const Prog *p)
 {
 	const Grad *g = p->grad;
@@ -572,11 +602,7 @@ static void push_extra(lua_State *L, const Prog *p)
 	int np = m->n_params;
 	if (g->jac_params) {
 		push_func(L, p, &p->jacobian);
-		Node **outs = xrealloc(NULL, (size_t)(m->n_outputs + 1) * sizeof *outs);
-		for (int i = 0; i < m->n_outputs; i++)
-			outs[i] = m->outputs[i]->node;
-		push_operands(L, p, outs, m->n_outputs, "outputs", sched_operand);
-		free(outs);
+		push_outputs(L, p);
 		push_operands(L, p, g->jac_params, m->n_outputs * np, "jac_params", sched_operand);
 		push_operands(L, p, g->jac_inputs, m->n_outputs * m->n_inputs, "jac_inputs",
 			      sched_operand);
@@ -588,11 +614,36 @@ static void push_extra(lua_State *L, const Prog *p)
 		push_operands(L, p, g->hess, np * np, "hess", sched_operand);
 		lua_setfield(L, -2, "hessian");
 	}
-	if (g->hvp) {
-		push_func(L, p, &p->hvp);
+	if (g->hess_sparse) {
+		push_func(L, p, &p->hessian_sparse);
 		push_operands(L, p, g->param_grad, np, "grads", sched_operand);
-		push_operands(L, p, g->hvp, np, "hv", sched_operand);
-		lua_setfield(L, -2, "hvp");
+		push_operands(L, p, g->hess_sparse, g->hess_nnz, "values", sched_operand);
+		push_ints(L, g->hess_colptr, np + 1, "colptr");
+		push_ints(L, g->hess_rowidx, g->hess_nnz, "rowidx");
+		lua_setfield(L, -2, "hessian_sparse");
+	}
+	Node **const vecs[] = {g->hvp, g->gnvp};
+	const Func *vf[] = {&p->hvp, &p->gnvp};
+	static const char *const vk[] = {"hvp", "gnvp"};
+	for (int k = 0; k < 2; k++)
+		if (vecs[k]) {
+			push_func(L, p, vf[k]);
+			push_operands(L, p, g->param_grad, np, "grads", sched_operand);
+			push_operands(L, p, vecs[k], np, "hv", sched_operand);
+			lua_setfield(L, -2, vk[k]);
+		}
+	if (g->jvp) {
+		push_func(L, p, &p->jvp);
+		push_outputs(L, p);
+		push_operands(L, p, (Node **)&g->jvp_loss, 1, "dloss", sched_operand);
+		push_operands(L, p, g->jvp, m->n_outputs, "doutputs", sched_operand);
+		lua_setfield(L, -2, "jvp");
+	}
+	if (g->vjp_params) {
+		push_func(L, p, &p->vjp);
+		push_operands(L, p, g->vjp_params, np, "gparams", sched_operand);
+		push_operands(L, p, g->vjp_inputs, m->n_inputs, "ginputs", sched_operand);
+		lua_setfield(L, -2, "vjp");
 	}
 }
 

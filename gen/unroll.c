@@ -14,6 +14,7 @@
  * each reverse-mode step also becomes scalar contributions: element by
  * element for a map, through each product for a matrix product.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "sg.h"
@@ -178,12 +179,70 @@ static int tensor_slot(const Model *m, const Symbol *s)
 	unreachable();
 }
 
+/* Scalar s's element of v (s's tensor's value, or s's own), or 0 where it
+ * is absent. */
+static Node *element(Dag *d, const TVal *v, const Symbol *s)
+{
+	Node *n = v ? v->elems[v->size == 1 ? 0 : s->tensor ? s->offset : 0] : NULL;
+	return n ? n : d->zero;
+}
+
 /* Element s of row (values by tensor), or 0 where it is absent. */
 static Node *entry(Dag *d, TVal *const *row, const Symbol *s, const int *slot)
 {
-	TVal *v = row ? row[slot[s->index]] : NULL;
-	Node *n = v ? v->elems[v->size == 1 ? 0 : s->tensor ? s->offset : 0] : NULL;
-	return n ? n : d->zero;
+	return element(d, row ? row[slot[s->index]] : NULL, s);
+}
+
+/* Entry (i, j) of the Hessian, i <= j: row i's sweep, read at param j. */
+static Node *hess_entry(Dag *d, Tir *t, Model *m, int i, int j, const int *pslot)
+{
+	return entry(d, t->hess[i], m->params[j], pslot);
+}
+
+/* The Hessian's entries that are not 0 by structure (absent: no term
+ * reached them; or the constant 0, which only exact identities make), in
+ * compressed sparse columns, both triangles, each entry the dense form's
+ * node. */
+static void sparse_hessian(Dag *d, Tir *t, Model *m, Grad *g, const int *pslot)
+{
+	int np = m->n_params, cap = 16;
+	g->hess_colptr = arena_alloc(d->arena, (size_t)(np + 1) * sizeof *g->hess_colptr);
+	g->hess_rowidx = xrealloc(NULL, (size_t)cap * sizeof *g->hess_rowidx);
+	Node **vals = xrealloc(NULL, (size_t)cap * sizeof *vals);
+	int nnz = 0;
+	for (int j = 0; j < np; j++) {
+		g->hess_colptr[j] = nnz;
+		for (int i = 0; i < np; i++) {
+			Node *n = i <= j ? hess_entry(d, t, m, i, j, pslot) : hess_entry(d, t, m, j, i, pslot);
+			if (n->op == OP_CONST && n->value == 0.0)
+				continue;
+			if (nnz == cap) {
+				cap *= 2;
+				g->hess_rowidx = xrealloc(g->hess_rowidx, (size_t)cap * sizeof *g->hess_rowidx);
+				vals = xrealloc(vals, (size_t)cap * sizeof *vals);
+			}
+			g->hess_rowidx[nnz] = i;
+			vals[nnz++] = n;
+		}
+	}
+	g->hess_colptr[np] = nnz;
+	g->hess_nnz = nnz;
+	int *idx = arena_alloc(d->arena, (size_t)(nnz + 1) * sizeof *idx);
+	g->hess_sparse = arena_alloc(d->arena, (size_t)(nnz + 1) * sizeof *g->hess_sparse);
+	memcpy(idx, g->hess_rowidx, (size_t)nnz * sizeof *idx);
+	memcpy(g->hess_sparse, vals, (size_t)nnz * sizeof *vals);
+	free(g->hess_rowidx);
+	free(vals);
+	g->hess_rowidx = idx;
+}
+
+/* row's entry for each of the n scalars syms, by tensor slot. */
+static Node **entries(Dag *d, TVal *const *row, Symbol *const *syms, int n, const int *slot)
+{
+	Node **out = arena_alloc(d->arena, (size_t)(n + 1) * sizeof *out);
+	for (int i = 0; i < n; i++)
+		out[i] = entry(d, row, syms[i], slot);
+	return out;
 }
 
 /* The scalar nodes of the programs diff_jacobian, diff_hessian and
@@ -209,17 +268,28 @@ static void extra_nodes(Dag *d, Tir *t, Model *m, Grad *g)
 				g->jac_inputs[o * ni + j] = entry(d, t->jac[o], m->inputs[j], islot);
 		}
 	}
-	if (t->hess) {
+	if (t->hess && t->hess_dense) {
 		g->hess = arena_alloc(d->arena, (size_t)np * (size_t)np * sizeof(Node *));
 		for (int i = 0; i < np; i++)
 			for (int j = 0; j < np; j++)
-				g->hess[i * np + j] = j >= i ? entry(d, t->hess[i], m->params[j], pslot)
+				g->hess[i * np + j] = j >= i ? hess_entry(d, t, m, i, j, pslot)
 							     : g->hess[j * np + i];
 	}
-	if (t->hvp) {
-		g->hvp = arena_alloc(d->arena, (size_t)np * sizeof(Node *));
-		for (int j = 0; j < np; j++)
-			g->hvp[j] = entry(d, t->hvp, m->params[j], pslot);
+	if (t->hess && t->hess_sparse)
+		sparse_hessian(d, t, m, g, pslot);
+	if (t->hvp)
+		g->hvp = entries(d, t->hvp, m->params, np, pslot);
+	if (t->gnvp)
+		g->gnvp = entries(d, t->gnvp, m->params, np, pslot);
+	if (t->jvp) {
+		g->jvp_loss = element(d, t->jvp_loss, m->loss);
+		g->jvp = arena_alloc(d->arena, (size_t)(m->n_outputs + 1) * sizeof *g->jvp);
+		for (int o = 0; o < m->n_outputs; o++)
+			g->jvp[o] = element(d, t->jvp[o], m->outputs[o]);
+	}
+	if (t->vjp) {
+		g->vjp_params = entries(d, t->vjp, m->params, np, pslot);
+		g->vjp_inputs = entries(d, t->vjp, m->inputs, ni, islot);
 	}
 }
 

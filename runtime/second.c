@@ -95,6 +95,58 @@ int sg_model_hessian(const sg_model *m, const double *p, const double *x, double
 	return 0;
 }
 
+int sg_model_jvp(const sg_model *m, const double *p, const double *x, const double *dp,
+		 const double *dx, double *loss, double *out, double *dout, double *dloss,
+		 sg_error *err)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
+	if (need(m, m->jvp_d != NULL, m->jvp_f != NULL, "forward mode", "gen --jvp", err) < 0)
+		return -1;
+	if (m->real_size == (int)sizeof(double)) {
+		*loss = m->jvp_d(p, x, dp, dx, out, dout, dloss);
+		return 0;
+	}
+	float *f = calloc(2 * (np + ni + no) + 1, sizeof *f), fl;
+	if (!f)
+		return sg_errorf(err, "out of memory");
+	float *fx = f + np, *fdp = fx + ni, *fdx = fdp + np, *fo = fdx + ni, *fdo = fo + no;
+	narrow(f, p, np);
+	narrow(fx, x, ni);
+	narrow(fdp, dp, np);
+	narrow(fdx, dx, ni);
+	*loss = (double)m->jvp_f(f, fx, fdp, fdx, fo, fdo, &fl);
+	*dloss = (double)fl;
+	widen(out, fo, no);
+	widen(dout, fdo, no);
+	free(f);
+	return 0;
+}
+
+int sg_model_vjp(const sg_model *m, const double *p, const double *x, double dloss,
+		 const double *dout, double *loss, double *gp, double *gx, sg_error *err)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
+	if (need(m, m->vjp_d != NULL, m->vjp_f != NULL, "reverse mode from any cotangent",
+		 "gen --vjp", err) < 0)
+		return -1;
+	if (m->real_size == (int)sizeof(double)) {
+		*loss = m->vjp_d(p, x, dloss, dout, gp, gx);
+		return 0;
+	}
+	float *f = calloc(2 * (np + ni) + no + 1, sizeof *f);
+	if (!f)
+		return sg_errorf(err, "out of memory");
+	float *fx = f + np, *fdo = fx + ni, *fgp = fdo + no, *fgx = fgp + np;
+	narrow(f, p, np);
+	narrow(fx, x, ni);
+	narrow(fdo, dout, no);
+	*loss = (double)m->vjp_f(f, fx, (float)dloss, fdo, fgp, fgx);
+	widen(gp, fgp, np);
+	widen(gx, fgx, ni);
+	free(f);
+	return 0;
+}
+
 /* ---- damped Newton ---- */
 
 sg_newton_opts sg_newton_defaults(void)

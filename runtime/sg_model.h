@@ -14,7 +14,7 @@
  * sizeof(double), the _f set when it is sizeof(float).
  */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 3
+#define SG_MODEL_ABI 4
 #include <stddef.h>
 
 typedef struct sg_model {
@@ -86,6 +86,39 @@ typedef struct sg_model {
 			      double *params, double lr, double *grad, double *sums);
 	size_t (*sgd_epoch_f)(size_t n, const size_t *order, const float *inputs,
 			      float *params, float lr, float *grad, double *sums);
+
+	/* ABI 4, NULL unless generated (gen --jvp, --vjp, --gnvp,
+	 * --hessian-sparse).  jvp: forward mode; returns the loss, outputs
+	 * (n_outputs), doutputs[o] and *dloss the derivatives of outputs[o] and
+	 * of the loss along the tangent (dparams: n_params, dinputs: n_inputs).
+	 * vjp: reverse mode from any cotangent; returns the loss, and gparams,
+	 * ginputs the gradients of dloss * loss + sum over o of doutputs[o] *
+	 * outputs[o] (dloss = 1, doutputs all 0: the loss's gradient with
+	 * respect to params and inputs).  gnvp (residual models): the loss;
+	 * grad, and gnv = 2 J'J vec, J = d r / d params (the Gauss-Newton
+	 * matrix of loss = sum(r^2) times vec).  hessian_sparse: the loss; grad,
+	 * and hess_values[k] the Hessian's entry (hess_rowidx[k], j) for k in
+	 * hess_colptr[j] .. hess_colptr[j + 1] - 1: compressed sparse columns,
+	 * both triangles, of the hess_nnz entries that are not 0 by structure,
+	 * each the same bits as the dense Hessian's. */
+	double (*jvp_d)(const double *params, const double *inputs, const double *dparams,
+			const double *dinputs, double *outputs, double *doutputs, double *dloss);
+	double (*vjp_d)(const double *params, const double *inputs, double dloss,
+			const double *doutputs, double *gparams, double *ginputs);
+	double (*gnvp_d)(const double *params, const double *inputs, const double *vec, double *grad,
+			 double *gnv);
+	double (*hessian_sparse_d)(const double *params, const double *inputs, double *grad,
+				   double *hess_values);
+	float (*jvp_f)(const float *params, const float *inputs, const float *dparams,
+		       const float *dinputs, float *outputs, float *doutputs, float *dloss);
+	float (*vjp_f)(const float *params, const float *inputs, float dloss,
+		       const float *doutputs, float *gparams, float *ginputs);
+	float (*gnvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
+			float *gnv);
+	float (*hessian_sparse_f)(const float *params, const float *inputs, float *grad,
+				  float *hess_values);
+	int hess_nnz;
+	const int *hess_colptr, *hess_rowidx;
 } sg_model;
 
 #endif

@@ -392,6 +392,16 @@ int sg_model_jacobian(const sg_model *m, const double *p, const double *x, doubl
  * (gen --hessian); -1 with *err when m has none. */
 int sg_model_hessian(const sg_model *m, const double *p, const double *x, double *loss,
 		     double *grad, double *hess, sg_error *err);
+/* Forward mode (gen --jvp): the loss, outputs, and their derivatives dout,
+ * *dloss along the tangent dp (n_params), dx (n_inputs). */
+int sg_model_jvp(const sg_model *m, const double *p, const double *x, const double *dp,
+		 const double *dx, double *loss, double *out, double *dout, double *dloss,
+		 sg_error *err);
+/* Reverse mode from any cotangent (gen --vjp): the loss, and gp, gx the
+ * gradients of dloss * loss + sum of dout[o] * outputs[o] in the params and
+ * the inputs. */
+int sg_model_vjp(const sg_model *m, const double *p, const double *x, double dloss,
+		 const double *dout, double *loss, double *gp, double *gx, sg_error *err);
 
 typedef struct sg_newton_opts {
 	long max_iter;   /* 100 */

@@ -56,6 +56,29 @@ local function enum_block(put, items)
   put("};")
 end
 
+-- A C array initializer: "head a, b, c tail" on one line when that fits
+-- 100 columns, else head, the items wrapped at 100 columns (a tab counted
+-- as 8), and the tail on lines of their own.
+local function put_list(put, head, items, tail)
+  local one = head .. concat(items, ", ") .. tail
+  if #one <= 100 then
+    put(one)
+    return
+  end
+  put(head)
+  local line, len = {}, 8
+  for _, it in ipairs(items) do
+    if #line > 0 and len + #it + 2 > 100 then
+      put("\t", concat(line, ", "), ",")
+      line, len = {}, 8
+    end
+    line[#line + 1] = it
+    len = len + #it + 2
+  end
+  put("\t", concat(line, ", "))
+  put(tail)
+end
+
 -- ---- header ----
 
 local function signatures(m, restrict)
@@ -76,6 +99,15 @@ local function signatures(m, restrict)
                      r, P, r, q, r, q, r, q, r, q),
     hvp = format("%s %s_hvp(const %s%sparams, const %s%sinputs, const %s%svec, %s%sgrad, %s%shvp)",
                  r, P, r, q, r, q, r, q, r, q, r, q),
+    hessian_sparse = format("%s %s_hessian_sparse(const %s%sparams, const %s%sinputs, %s%sgrad, "
+                            .. "%s%shess_values)", r, P, r, q, r, q, r, q, r, q),
+    gnvp = format("%s %s_gnvp(const %s%sparams, const %s%sinputs, const %s%svec, %s%sgrad, %s%sgnv)",
+                  r, P, r, q, r, q, r, q, r, q, r, q),
+    jvp = format("%s %s_jvp(const %s%sparams, const %s%sinputs, const %s%sdparams, "
+                 .. "const %s%sdinputs, %s%soutputs, %s%sdoutputs, %s%sdloss)",
+                 r, P, r, q, r, q, r, q, r, q, r, q, r, q, r, q),
+    vjp = format("%s %s_vjp(const %s%sparams, const %s%sinputs, %s dloss, const %s%sdoutputs, "
+                 .. "%s%sgparams, %s%sginputs)", r, P, r, q, r, q, r, r, q, r, q, r, q),
     sgd = format("size_t %s_sgd_epoch(size_t n, const size_t%ssgd_order, const %s%sinputs, "
                  .. "%s%sparams, %s sgd_lr, %s%sgrad, double%ssgd_sums)",
                  P, q, r, q, r, q, r, r, q, q),
@@ -85,7 +117,7 @@ end
 local model_struct = [[
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 3
+#define SG_MODEL_ABI 4
 #include <stddef.h>
 typedef struct sg_model {
 	int abi;
@@ -120,6 +152,24 @@ typedef struct sg_model {
 	int residual_first, n_residuals;
 	size_t (*sgd_epoch_d)(size_t n, const size_t *order, const double *inputs, double *params, double lr, double *grad, double *sums);
 	size_t (*sgd_epoch_f)(size_t n, const size_t *order, const float *inputs, float *params, float lr, float *grad, double *sums);
+	double (*jvp_d)(const double *params, const double *inputs, const double *dparams,
+	                const double *dinputs, double *outputs, double *doutputs, double *dloss);
+	double (*vjp_d)(const double *params, const double *inputs, double dloss,
+	                const double *doutputs, double *gparams, double *ginputs);
+	double (*gnvp_d)(const double *params, const double *inputs, const double *vec, double *grad,
+	                 double *gnv);
+	double (*hessian_sparse_d)(const double *params, const double *inputs, double *grad,
+	                           double *hess_values);
+	float (*jvp_f)(const float *params, const float *inputs, const float *dparams,
+	               const float *dinputs, float *outputs, float *doutputs, float *dloss);
+	float (*vjp_f)(const float *params, const float *inputs, float dloss,
+	               const float *doutputs, float *gparams, float *ginputs);
+	float (*gnvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
+	                float *gnv);
+	float (*hessian_sparse_f)(const float *params, const float *inputs, float *grad,
+	                          float *hess_values);
+	int hess_nnz;
+	const int *hess_colptr, *hess_rowidx;
 } sg_model;
 #endif]]
 
@@ -190,6 +240,43 @@ local function render_header(m)
     put(" * times vec (", N, "_N_PARAMS values, indexed like params). */")
     put(sig.hvp, ";")
   end
+  if m.hessian_sparse then
+    local h = m.hessian_sparse
+    put("/* The Hessian's ", N, "_HESS_NNZ entries that are not 0 by structure, as compressed")
+    put(" * sparse columns (both triangles): column j's rows are ", P, "_hess_rowidx[k] for k from")
+    put(" * ", P, "_hess_colptr[j] to ", P, "_hess_colptr[j + 1] - 1. */")
+    put("#define ", N, "_HESS_NNZ ", #h.rowidx)
+    local function texts(list)
+      local t = {}
+      for i, x in ipairs(list) do t[i] = tostring(x) end
+      return t
+    end
+    put_list(put, "static const int " .. P .. "_hess_colptr[" .. N .. "_N_PARAMS + 1] = {",
+             texts(h.colptr), "};")
+    local rows = #h.rowidx > 0 and texts(h.rowidx) or {"0"}
+    put_list(put, "static const int " .. P .. "_hess_rowidx[" .. #rows .. "] = {", rows, "};")
+    put("/* Returns the loss; grad as ", P, "_backward's; hess_values[k] the entry (",
+        P, "_hess_rowidx[k], j),")
+    put(" * the same bits as ", P, "_hessian's. */")
+    put(sig.hessian_sparse, ";")
+  end
+  if m.gnvp then
+    put("/* Returns the loss; grad as ", P, "_backward's; gnv = 2 J'J vec, J = d r / d params,")
+    put(" * the residuals' Jacobian: the Gauss-Newton matrix of loss = sum(r^2) times vec. */")
+    put(sig.gnvp, ";")
+  end
+  if m.jvp then
+    put("/* Forward mode.  Returns the loss; outputs as ", P, "_forward's; doutputs[o] and *dloss")
+    put(" * are the derivatives of outputs[o] and of the loss along the tangent dparams")
+    put(" * (", N, "_N_PARAMS values), dinputs (", N, "_N_INPUTS). */")
+    put(sig.jvp, ";")
+  end
+  if m.vjp then
+    put("/* Reverse mode from any cotangent.  Returns the loss; gparams and ginputs get the")
+    put(" * gradient of dloss * loss + the sum over o of doutputs[o] * outputs[o] with respect")
+    put(" * to params and inputs (dloss = 1, doutputs 0: the loss's gradient, inputs too). */")
+    put(sig.vjp, ";")
+  end
   if not m.loop then
     put("/* Per-sample SGD over the rows order[0..n), the backward pass inlined in the loop;")
     put(" * returns the rows done (see sgd_epoch_d in runtime/sg_model.h). */")
@@ -227,13 +314,17 @@ local function loads(put, m, f, indent, opts)
   local used = {}
   for _, l in ipairs(f.loads) do
     if not opts.kind or l.kind == opts.kind then
-      local from = l.kind == "param" and "params" or l.kind == "dir" and "vec" or "inputs"
+      local from = l.kind == "param" and "params" or l.kind == "dir" and l.array or "inputs"
       local array = opts.array or from
       used[from] = true
       local at = m.NAME .. "_" .. l.kind:upper() .. "_" .. (l.tensor or l.name)
-      if l.kind == "dir" then at = m.NAME .. "_PARAM_" .. l.param end
+      if l.kind == "dir" then at = m.NAME .. "_" .. l.of .. "_" .. l.param end
       if l.tensor then at = at .. " + " .. l.offset end
-      put(indent, "const ", r, " ", l.cname, " = ", array, "[", at, "];")
+      if l.kind == "dir" and l.of == "" then -- a scalar argument
+        put(indent, "const ", r, " ", l.cname, " = ", array, ";")
+      else
+        put(indent, "const ", r, " ", l.cname, " = ", array, "[", at, "];")
+      end
     end
   end
   return used
@@ -372,26 +463,66 @@ local function render_extra_functions(put, m, sig)
     put("}")
     put("")
   end
-  for _, k in ipairs({"hessian", "hvp"}) do
+  local vec_arg = {hvp = "vec", gnvp = "vec"}
+  for _, k in ipairs({"hessian", "hessian_sparse", "hvp", "gnvp"}) do
     local f = m[k]
     if f then
       put(sig[k])
       put("{")
       local used = body(put, m, f, sections)
-      unused(put, used, {"params", "inputs", k == "hvp" and "vec" or nil})
+      unused(put, used, {"params", "inputs", vec_arg[k]})
       put("")
       for i, p in ipairs(m.params) do
         put("\tgrad[", pidx[i], "] = ", f.grads[i], ";")
       end
       if k == "hessian" then
         matrix("hess", pidx, pidx, N .. "_N_PARAMS", nil, f.hess)
+      elseif k == "hessian_sparse" then
+        -- column j's entries, rows ascending; the index is the entry's
+        for j = 1, #m.params do
+          for e = f.colptr[j] + 1, f.colptr[j + 1] do
+            put("\thess_values[", e - 1, "] = ", f.values[e], "; /* (", m.params[f.rowidx[e] + 1].name,
+                ", ", m.params[j].name, ") */")
+          end
+        end
+        if #f.values == 0 then put("\t(void)hess_values;") end
       else
-        for i = 1, #m.params do put("\thvp[", pidx[i], "] = ", f.hv[i], ";") end
+        local out = k == "hvp" and "hvp" or "gnv"
+        for i = 1, #m.params do put("\t", out, "[", pidx[i], "] = ", f.hv[i], ";") end
       end
       put("\treturn ", m.loss, ";")
       put("}")
       put("")
     end
+  end
+  if m.jvp then
+    local f = m.jvp
+    put(sig.jvp)
+    put("{")
+    local used = body(put, m, f, sections)
+    unused(put, used, {"params", "inputs", "dparams", "dinputs"})
+    put("")
+    for i, o in ipairs(oidx) do put("\toutputs[", o, "] = ", f.outputs[i], ";") end
+    for i, o in ipairs(oidx) do put("\tdoutputs[", o, "] = ", f.doutputs[i], ";") end
+    if #oidx == 0 then put("\t(void)outputs;") put("\t(void)doutputs;") end
+    put("\t*dloss = ", f.dloss[1], ";")
+    put("\treturn ", m.loss, ";")
+    put("}")
+    put("")
+  end
+  if m.vjp then
+    local f = m.vjp
+    put(sig.vjp)
+    put("{")
+    local used = body(put, m, f, sections)
+    unused(put, used, {"params", "inputs", "dloss", "doutputs"})
+    put("")
+    for i = 1, #m.params do put("\tgparams[", pidx[i], "] = ", f.gparams[i], ";") end
+    for i = 1, #m.inputs do put("\tginputs[", iidx[i], "] = ", f.ginputs[i], ";") end
+    if #m.inputs == 0 then put("\t(void)ginputs;") end
+    put("\treturn ", m.loss, ";")
+    put("}")
+    put("")
   end
 end
 
@@ -761,29 +892,6 @@ render_scalar_functions = function(put, m, sig)
   render_extra_functions(put, m, sig)
 end
 
--- A C array initializer: "head a, b, c tail" on one line when that fits
--- 100 columns, else head, the items wrapped at 100 columns (a tab counted
--- as 8), and the tail on lines of their own.
-local function put_list(put, head, items, tail)
-  local one = head .. concat(items, ", ") .. tail
-  if #one <= 100 then
-    put(one)
-    return
-  end
-  put(head)
-  local line, len = {}, 8
-  for _, it in ipairs(items) do
-    if #line > 0 and len + #it + 2 > 100 then
-      put("\t", concat(line, ", "), ",")
-      line, len = {}, 8
-    end
-    line[#line + 1] = it
-    len = len + #it + 2
-  end
-  put("\t", concat(line, ", "))
-  put(tail)
-end
-
 render_descriptor = function(put, m)
   local N, P, r = m.NAME, m.name, m.real
   -- descriptor
@@ -839,9 +947,25 @@ render_descriptor = function(put, m)
   put("\t", m.residual_first, ", ", m.n_residuals, ",")
   local sgd = m.loop and "0" or (P .. "_sgd_epoch")
   if r == "double" then
-    put("\t", sgd, ", 0")
+    put("\t", sgd, ", 0,")
   else
-    put("\t0, ", sgd)
+    put("\t0, ", sgd, ",")
+  end
+  local abi4 = {}
+  for _, k in ipairs({"jvp", "vjp", "gnvp", "hessian_sparse"}) do
+    abi4[#abi4 + 1] = m[k] and (P .. "_" .. k) or "0"
+  end
+  if r == "double" then
+    put("\t", concat(abi4, ", "), ",")
+    put("\t0, 0, 0, 0,")
+  else
+    put("\t0, 0, 0, 0,")
+    put("\t", concat(abi4, ", "), ",")
+  end
+  if m.hessian_sparse then
+    put("\t", N, "_HESS_NNZ, ", P, "_hess_colptr, ", P, "_hess_rowidx")
+  else
+    put("\t0, 0, 0")
   end
   put("};")
 end

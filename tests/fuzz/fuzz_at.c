@@ -78,12 +78,14 @@ static const sg_model model_d = {SG_MODEL_ABI, "fa", "fuzz_at.c", "0", (int)size
 				 6, 3, 1, param_names, input_names, output_names, param_init,
 				 forward_d, backward_d, predict_d, NULL,
 				 NULL, NULL, NULL, NULL, NULL,
-				 NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL};
+				 NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL,
+				 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL};
 static const sg_model model_f = {SG_MODEL_ABI, "fa", "fuzz_at.c", "0", (int)sizeof(float),
 				 6, 3, 1, param_names, input_names, output_names, param_init,
 				 NULL, NULL, NULL, NULL,
 				 forward_f, backward_f, predict_f, NULL, NULL,
-				 NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL};
+				 NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL,
+				 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL};
 
 /* ---- sg_at_parse's names: scalars, vectors, a 3x2 and a 2x12 matrix ---- */
 

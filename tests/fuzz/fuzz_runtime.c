@@ -22,7 +22,8 @@ static const double param_init[] = {1, 0, 0, 0, 0, 0};
 static const sg_model model = {SG_MODEL_ABI, "fuzz", "fuzz.sg", "0", (int)sizeof(double),
 			       6, 3, 0, param_names, input_names, NULL, param_init,
 			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-			       NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL};
+			       NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL,
+				 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL};
 
 static void read_csv(const uint8_t *data, size_t size, unsigned flags)
 {

@@ -207,5 +207,8 @@ const sg_model ex4_2_model = {
 	0, 0, 0,
 	0, 0, 0,
 	0, 0,
-	ex4_2_sgd_epoch, 0
+	ex4_2_sgd_epoch, 0,
+	0, 0, 0, 0,
+	0, 0, 0, 0,
+	0, 0, 0
 };

@@ -47,7 +47,7 @@ size_t ex4_2_sgd_epoch(size_t n, const size_t *sgd_order, const double *inputs, 
 
 /* The descriptor a runtime reads through one symbol (see runtime/sg_model.h). */
 #ifndef SG_MODEL_ABI
-#define SG_MODEL_ABI 3
+#define SG_MODEL_ABI 4
 #include <stddef.h>
 typedef struct sg_model {
 	int abi;
@@ -82,6 +82,24 @@ typedef struct sg_model {
 	int residual_first, n_residuals;
 	size_t (*sgd_epoch_d)(size_t n, const size_t *order, const double *inputs, double *params, double lr, double *grad, double *sums);
 	size_t (*sgd_epoch_f)(size_t n, const size_t *order, const float *inputs, float *params, float lr, float *grad, double *sums);
+	double (*jvp_d)(const double *params, const double *inputs, const double *dparams,
+	                const double *dinputs, double *outputs, double *doutputs, double *dloss);
+	double (*vjp_d)(const double *params, const double *inputs, double dloss,
+	                const double *doutputs, double *gparams, double *ginputs);
+	double (*gnvp_d)(const double *params, const double *inputs, const double *vec, double *grad,
+	                 double *gnv);
+	double (*hessian_sparse_d)(const double *params, const double *inputs, double *grad,
+	                           double *hess_values);
+	float (*jvp_f)(const float *params, const float *inputs, const float *dparams,
+	               const float *dinputs, float *outputs, float *doutputs, float *dloss);
+	float (*vjp_f)(const float *params, const float *inputs, float dloss,
+	               const float *doutputs, float *gparams, float *ginputs);
+	float (*gnvp_f)(const float *params, const float *inputs, const float *vec, float *grad,
+	                float *gnv);
+	float (*hessian_sparse_f)(const float *params, const float *inputs, float *grad,
+	                          float *hess_values);
+	int hess_nnz;
+	const int *hess_colptr, *hess_rowidx;
 } sg_model;
 #endif
 extern const sg_model ex4_2_model;

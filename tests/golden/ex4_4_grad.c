@@ -239,5 +239,8 @@ const sg_model ex4_4_model = {
 	0, 0, 0,
 	0, 0, 0,
 	0, 0,
-	ex4_4_sgd_epoch, 0
+	ex4_4_sgd_epoch, 0,
+	0, 0, 0, 0,
+	0, 0, 0, 0,
+	0, 0, 0
 };

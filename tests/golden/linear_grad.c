@@ -191,5 +191,8 @@ const sg_model linear_model = {
 	0, 0, 0,
 	0, 0, 0,
 	0, 0,
-	linear_sgd_epoch, 0
+	linear_sgd_epoch, 0,
+	0, 0, 0, 0,
+	0, 0, 0, 0,
+	0, 0, 0
 };

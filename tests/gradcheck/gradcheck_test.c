@@ -24,7 +24,7 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_softplus_model, gc_softsign_model, gc_relu_model, gc_abs_model, gc_min_model, gc_max_model,
 	gc_ipow2_model, gc_ipow3_model, gc_ipow4_model, gc_ipowm1_model, gc_ipowm2_model,
 	gc_names_model, gc_bce_model, gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model, gc_shapes_model,
-	linear_model, ex4_1_model, ex4_2_model, ex4_4_model,
+	linear_model, ex4_1_model, ex4_2_model, ex4_4_model, mm_model,
 	gc_atan_model, gc_asin_model, gc_acos_model, gc_sinh_model, gc_cosh_model,
 	gc_asinh_model, gc_acosh_model, gc_atanh_model, gc_log1p_model, gc_expm1_model, gc_log2_model,
 	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
@@ -138,6 +138,7 @@ static const Case cases[] = {
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},
 	{&ex4_4_model, "examples/exercises/ex4_4.sg", "", NULL},
+	{&mm_model, "examples/michaelis_menten/mm.sg", "vmax=0.5:3,km=0.5:3,s=0.1:3,v=0:2", NULL},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
@@ -670,6 +671,223 @@ ParameterizedTest(int *ci, gradcheck, jacobian)
 					  input ? m->input_names[i] : m->param_names[i],
 					  point_text(m, &pt), x, fd);
 			}
+		}
+	}
+}
+
+/* ---- the sparse Hessian, forward mode, reverse mode from any cotangent,
+ * and the Gauss-Newton product ---- */
+
+ParameterizedTestParameters(gradcheck, hessian_sparse)
+{
+	return indices();
+}
+
+/* NAME_hessian_sparse: its pattern is every entry the dense Hessian can
+ * make other than 0 (an entry outside it is 0 at every point), and its
+ * values are the dense entries to the bit; the pattern is symmetric and
+ * each column's rows ascend. */
+ParameterizedTest(int *ci, gradcheck, hessian_sparse)
+{
+	const Case *c = &cases[*ci];
+	const sg_model *m = c->m;
+	int np = m->n_params, nnz = m->hess_nnz;
+	cr_assert(m->hessian_sparse_d && m->hess_colptr && m->hess_rowidx, "%s: no sparse Hessian",
+		  m->name);
+	cr_assert(eq(int, m->hess_colptr[0], 0));
+	cr_assert(eq(int, m->hess_colptr[np], nnz));
+	int where[MAXV][MAXV];
+	for (int i = 0; i < np; i++)
+		for (int j = 0; j < np; j++)
+			where[i][j] = -1;
+	for (int j = 0; j < np; j++)
+		for (int k = m->hess_colptr[j]; k < m->hess_colptr[j + 1]; k++) {
+			int i = m->hess_rowidx[k];
+			cr_assert(i >= 0 && i < np && (k == m->hess_colptr[j] || i > m->hess_rowidx[k - 1]));
+			where[i][j] = k;
+		}
+	for (int i = 0; i < np; i++)
+		for (int j = 0; j < np; j++)
+			cr_assert(eq(int, where[i][j] < 0, where[j][i] < 0), "%s: pattern not symmetric",
+				  m->name);
+	Point pt;
+	Rng rng = {0x5a11u + (unsigned)np};
+	for (int t = 0; t < POINTS; t++) {
+		random_point(c, &rng, &pt);
+		double h[MAXV * MAXV], g[MAXV], gs[MAXV], vals[MAXV * MAXV + 1];
+		double loss = m->hessian_d(pt.p, pt.in, g, h);
+		cr_assert(same_bits(m->hessian_sparse_d(pt.p, pt.in, gs, vals), loss));
+		for (int i = 0; i < np; i++) {
+			cr_assert(same_bits(gs[i], g[i]));
+			for (int j = 0; j < np; j++) {
+				double want = h[i * np + j];
+				if (where[i][j] < 0)
+					cr_assert(want == 0.0, "%s: H[%s][%s] = %.17g is outside the pattern",
+						  m->name, m->param_names[i], m->param_names[j], want);
+				else
+					cr_assert(same_bits(vals[where[i][j]], want),
+						  "%s: sparse H[%s][%s] = %.17g, dense %.17g", m->name,
+						  m->param_names[i], m->param_names[j], vals[where[i][j]], want);
+			}
+		}
+	}
+}
+
+/* |got - want| within 1e-12 of the size of the sum want came from */
+static bool dot_close(double got, double want, double size)
+{
+	return fabs(got - want) <= 1e-12 * fmax(1.0, size);
+}
+
+/* d loss / d inputs[i] by central differences of forward */
+static double loss_input_difference(const sg_model *m, const Point *pt, int i)
+{
+	double in[MAXV];
+	memcpy(in, pt->in, sizeof in);
+	double h = 1e-6 * fmax(1.0, fabs(in[i])), up = in[i] + h, down = in[i] - h;
+	in[i] = up;
+	double fu = m->forward_d(pt->p, in, NULL);
+	in[i] = down;
+	return (fu - m->forward_d(pt->p, in, NULL)) / (up - down);
+}
+
+ParameterizedTestParameters(gradcheck, jvp_vjp)
+{
+	return indices();
+}
+
+/*
+ * NAME_jvp and NAME_vjp against the Jacobian (itself checked against
+ * differences above) and the gradient: the loss and outputs are forward's
+ * to the bit; the tangents are J times the tangent, the pulled-back
+ * cotangents the cotangent times J, within rounding of the sums; with
+ * dloss = 1 and no output cotangent, vjp's gparams are backward's gradient
+ * (equal as numbers: 1 * g and the zero terms change no bit but a zero's
+ * sign) and its ginputs the loss's derivatives in the inputs, against
+ * central differences of forward.
+ */
+ParameterizedTest(int *ci, gradcheck, jvp_vjp)
+{
+	const Case *c = &cases[*ci];
+	const sg_model *m = c->m;
+	int np = m->n_params, ni = m->n_inputs, no = m->n_outputs;
+	cr_assert(m->jvp_d && m->vjp_d, "%s: no jvp or vjp", m->name);
+	Point pt;
+	Rng rng = {0x7a9u + (unsigned)np};
+	int checked = 0;
+	for (int t = 0; t < POINTS; t++) {
+		random_point(c, &rng, &pt);
+		double dp[MAXV], di[MAXV], out[MAXV], dout[MAXV], fout[MAXV], dloss;
+		double jp[MAXV * MAXV], jx[MAXV * MAXV], jo[MAXV], gx[MAXV], gp[MAXV];
+		double cot[MAXV] = {0}, zero[MAXV] = {0}, gxl[MAXV];
+		for (int i = 0; i < np; i++)
+			dp[i] = uniform(&rng, -1, 1);
+		for (int i = 0; i < ni; i++)
+			di[i] = uniform(&rng, -1, 1);
+		double loss = m->jvp_d(pt.p, pt.in, dp, di, out, dout, &dloss);
+		cr_assert(same_bits(loss, m->forward_d(pt.p, pt.in, fout)));
+		m->backward_d(pt.p, pt.in, pt.g);
+		/* the loss's derivatives in the inputs */
+		cr_assert(same_bits(m->vjp_d(pt.p, pt.in, 1.0, zero, gp, gx), loss));
+		for (int i = 0; i < np; i++)
+			cr_assert(gp[i] == pt.g[i], "%s: vjp's d%s = %.17g, backward's %.17g", m->name,
+				  m->param_names[i], gp[i], pt.g[i]);
+		double want = 0, size = 0;
+		for (int i = 0; i < np; i++)
+			want += pt.g[i] * dp[i], size += fabs(pt.g[i] * dp[i]);
+		for (int i = 0; i < ni; i++)
+			want += gx[i] * di[i], size += fabs(gx[i] * di[i]);
+		memcpy(gxl, gx, sizeof gxl);
+		cr_expect(dot_close(dloss, want, size), "%s: jvp's dloss %.17g, g . v %.17g at %s",
+			  m->name, dloss, want, point_text(m, &pt));
+		if (!fd_exempt(c, pt.p, pt.in)) {
+			checked++;
+			for (int i = 0; i < ni; i++) {
+				double fd = loss_input_difference(m, &pt, i);
+				cr_expect(le(dbl, fabs(fd - gx[i]), 1e-5 * fmax(1.0, fmax(fabs(fd), fabs(gx[i])))),
+					  "%s: dloss/d%s at %s: vjp %.17g, difference %.17g", m->name,
+					  m->input_names[i], point_text(m, &pt), gx[i], fd);
+			}
+		}
+		if (!no || !m->jacobian_d)
+			continue;
+		m->jacobian_d(pt.p, pt.in, jo, jp, jx);
+		for (int o = 0; o < no; o++) {
+			cr_assert(same_bits(out[o], fout[o]), "%s: jvp's outputs are not forward's", m->name);
+			want = 0, size = 0;
+			for (int i = 0; i < np; i++)
+				want += jp[o * np + i] * dp[i], size += fabs(jp[o * np + i] * dp[i]);
+			for (int i = 0; i < ni; i++)
+				want += jx[o * ni + i] * di[i], size += fabs(jx[o * ni + i] * di[i]);
+			cr_expect(dot_close(dout[o], want, size), "%s: jvp's d%s %.17g, J v %.17g at %s",
+				  m->name, m->output_names[o], dout[o], want, point_text(m, &pt));
+		}
+		/* any cotangent: dloss * g + cot . J */
+		double wl = uniform(&rng, -1, 1);
+		for (int o = 0; o < no; o++)
+			cot[o] = uniform(&rng, -1, 1);
+		cr_assert(same_bits(m->vjp_d(pt.p, pt.in, wl, cot, gp, gx), loss));
+		for (int k = 0; k < np + ni; k++) {
+			bool input = k >= np;
+			int i = input ? k - np : k;
+			want = wl * (input ? gxl[i] : pt.g[i]), size = fabs(want);
+			for (int o = 0; o < no; o++) {
+				double x = cot[o] * (input ? jx[o * ni + i] : jp[o * np + i]);
+				want += x, size += fabs(x);
+			}
+			double got = input ? gx[i] : gp[i];
+			cr_expect(dot_close(got, want, size), "%s: vjp's d%s %.17g, want %.17g at %s",
+				  m->name, input ? m->input_names[i] : m->param_names[i], got, want,
+				  point_text(m, &pt));
+		}
+	}
+	cr_assert(ge(int, checked, POINTS / 4), "%s: only %d points checked", m->name, checked);
+}
+
+ParameterizedTestParameters(gradcheck, gnvp)
+{
+	return indices();
+}
+
+/* NAME_gnvp of the residual models: 2 J'(J v), J = d r / d params from
+ * NAME_jacobian's rows of the residuals, within rounding; loss and gradient
+ * backward's to the bit.  A model without residuals has none. */
+ParameterizedTest(int *ci, gradcheck, gnvp)
+{
+	const Case *c = &cases[*ci];
+	const sg_model *m = c->m;
+	int np = m->n_params, ni = m->n_inputs, no = m->n_outputs;
+	if (!m->n_residuals) {
+		cr_assert(m->gnvp_d == NULL);
+		return;
+	}
+	cr_assert(m->gnvp_d && m->jacobian_d, "%s: no gnvp or jacobian", m->name);
+	Point pt;
+	Rng rng = {0x6e7u + (unsigned)np};
+	for (int t = 0; t < POINTS; t++) {
+		random_point(c, &rng, &pt);
+		double v[MAXV], g[MAXV], gnv[MAXV], jo[MAXV], jp[MAXV * MAXV], jx[MAXV * MAXV], jv[MAXV];
+		for (int i = 0; i < np; i++)
+			v[i] = uniform(&rng, -1, 1);
+		double bl = m->backward_d(pt.p, pt.in, pt.g);
+		cr_assert(same_bits(m->gnvp_d(pt.p, pt.in, v, g, gnv), bl));
+		m->jacobian_d(pt.p, pt.in, jo, jp, jx);
+		(void)ni, (void)no;
+		for (int r = 0; r < m->n_residuals; r++) {
+			int o = m->residual_first + r;
+			jv[r] = 0;
+			for (int i = 0; i < np; i++)
+				jv[r] += jp[o * np + i] * v[i];
+		}
+		for (int i = 0; i < np; i++) {
+			cr_assert(same_bits(g[i], pt.g[i]));
+			double want = 0, size = 0;
+			for (int r = 0; r < m->n_residuals; r++) {
+				double x = 2 * jp[(m->residual_first + r) * np + i] * jv[r];
+				want += x, size += fabs(x);
+			}
+			cr_expect(dot_close(gnv[i], want, size), "%s: (G v)[%s] %.17g, 2 J'J v %.17g at %s",
+				  m->name, m->param_names[i], gnv[i], want, point_text(m, &pt));
 		}
 	}
 }

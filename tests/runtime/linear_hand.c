@@ -63,6 +63,7 @@ const sg_model linear_model = {
 	NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 	NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
 };
 
 const sg_model linear_f_model = {
@@ -73,4 +74,5 @@ const sg_model linear_f_model = {
 	NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 	NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
 };

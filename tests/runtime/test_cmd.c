@@ -225,6 +225,7 @@ static const sg_model abc_model = {
 	NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 	NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
 };
 
 Test(cmd, eval_prints_every_gradient_in_param_order)

@@ -28,6 +28,7 @@ static const sg_model abc_model = {
 	NULL,
 	NULL, NULL, NULL, NULL, NULL, NULL, 0, 0,
 	NULL, NULL,
+	NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL,
 };
 
 static char *dir, *file;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # usage: second_compare.sh SYMGRAD ROOT CASE.txt [TOLERANCE [EVAL-OPTION...]]
-# Runs `SYMGRAD eval MODEL --at AT [--params P] --hessian [--jacobian]` as
+# Runs `SYMGRAD eval MODEL --at AT [--params P] --hessian [--jacobian]
+# [--jvp T --vjp C]` as
 # CASE.txt's header says (tests/torch/second_reference.py wrote it) and
 # compares every line "KEY = V" of CASE.txt with symgrad's line of the same
 # KEY: |ours - torch| <= TOLERANCE (1e-12) max(1, |torch|), or, for an
@@ -17,11 +18,15 @@ field() { sed -n "s/^# $1: //p" "$case"; }
 model=$(field model)
 at=$(field at)
 params=$(field params)
+jvp=$(field jvp)
+vjp=$(field vjp)
 out=$(mktemp)
 trap 'rm -f "$out" "$out.ref"' EXIT
 set -- "$@" --hessian
-grep -v '^#' "$case" | grep -qv '^d2' && set -- "$@" --jacobian
+grep -v '^#' "$case" | grep -q '^d[^2]' && set -- "$@" --jacobian
 [ -n "$params" ] && set -- "$@" --params "$root/$params"
+[ -n "$jvp" ] && set -- "$@" --jvp "$jvp"
+[ -n "$vjp" ] && set -- "$@" --vjp "$vjp"
 "$symgrad" eval "$root/$model" --at "$at" "$@" >"$out" || exit 1
 grep -v '^#' "$case" >"$out.ref"
 awk -v tol="$tol" -v name="$(basename "$case")" '

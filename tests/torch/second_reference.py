@@ -8,9 +8,14 @@ read what it writes, tests/torch/second/CASE.txt (committed), each a header
   # at: SPEC             eval's --at
   # params: PATH         eval's --params (optional)
 
-and lines exactly as `symgrad eval --jacobian --hessian` prints them,
-"dOUT/dVAR = V" (torch.autograd.functional.jacobian) and
-"d2loss/dA dB = V" (torch.autograd.functional.hessian), every number
+  # jvp: SPEC            eval's --jvp, a tangent of params and inputs (optional)
+  # vjp: SPEC            eval's --vjp, a cotangent of loss and outputs (optional)
+
+and lines exactly as `symgrad eval --jacobian --hessian --jvp --vjp` prints
+them, "dOUT/dVAR = V" (torch.autograd.functional.jacobian),
+"d2loss/dA dB = V" (torch.autograd.functional.hessian), "jvp OUT = V"
+(torch.autograd.functional.jvp of the loss and the outputs) and "vjp VAR = V"
+(torch.autograd.functional.vjp, to params and inputs), every number
 Python's repr of a float64.  tests/torch/second_compare.sh compares them.
 
 Run from the repository root: /usr/bin/python3 tests/torch/second_reference.py
@@ -37,13 +42,40 @@ def read_params(path):
     return vals
 
 
-def write(case, model, at, params, jac_lines, hess_lines):
+def write(case, model, at, params, jac_lines, hess_lines, directional=None):
     head = "# PyTorch %s, float64 (tests/torch/second_reference.py)\n" % torch.__version__
     head += "# model: %s\n# at: %s\n" % (model, at)
     if params:
         head += "# params: %s\n" % params
+    more = []
+    if directional:
+        head += "# jvp: %s\n# vjp: %s\n" % (directional[0], directional[1])
+        more = directional[2]
     with open(os.path.join(OUT, case + ".txt"), "w") as f:
-        f.write(head + "".join(l + "\n" for l in jac_lines + hess_lines))
+        f.write(head + "".join(l + "\n" for l in jac_lines + hess_lines + more))
+
+
+def spec(names, vals):
+    return ",".join("%s=%r" % (n, float(v)) for n, v in zip(names, vals))
+
+
+def directional(f, p, x, outs, pnames, xnames):
+    """Forward mode along a fixed tangent of p and x, reverse mode from a
+    fixed cotangent of the loss and the outputs: f(p, x) is the loss
+    followed by the outputs, as one vector."""
+    dp = t([((7 * i) % 11 - 5) / 4 for i in range(len(p))])
+    dx = t([((5 * i) % 9 - 4) / 8 for i in range(len(x))])
+    ct = t([0.75] + [((3 * o) % 5 - 2) / 2 for o in range(len(outs))])
+    _, tan = torch.autograd.functional.jvp(f, (p, x), (dp, dx))
+    _, (gp, gx) = torch.autograd.functional.vjp(f, (p, x), ct)
+    lines = ["jvp %s = %r" % (n, float(v)) for n, v in zip(["loss"] + outs, tan)]
+    lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(pnames, gp)]
+    lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(xnames, gx)]
+    return (spec(pnames + xnames, list(dp) + list(dx)), spec(["loss"] + outs, ct), lines)
+
+
+def both(out, loss):
+    return lambda p, x: torch.cat([loss(p, x).reshape(1), out(p, x)])
 
 
 def hess_lines(f, p, names):
@@ -84,7 +116,8 @@ def linear():
     p, x = t([1.0]), t([2.0, 4.0])
     write("linear", "examples/lecture04/linear.sg", "x=2,y=4,w=1", None,
           jac_lines(out, p, x, ["yhat"], ["w"], ["x", "y"]),
-          hess_lines(lambda q: loss(q, x), p, ["w"]))
+          hess_lines(lambda q: loss(q, x), p, ["w"]),
+          directional(both(out, loss), p, x, ["yhat"], ["w"], ["x", "y"]))
 
 
 def pendulum():
@@ -99,7 +132,9 @@ def pendulum():
     p, x = t([0.05, 9.81, 1.0]), t([0.3, -0.5, 0.1])
     write("pendulum", "examples/pendulum/pendulum.sg", "theta=0.3,omega=-0.5,u=0.1", None,
           jac_lines(out, p, x, ["theta1", "omega1"], ["h", "g", "l"], ["theta", "omega", "u"]),
-          hess_lines(lambda q: loss(q, x), p, ["h", "g", "l"]))
+          hess_lines(lambda q: loss(q, x), p, ["h", "g", "l"]),
+          directional(both(out, loss), p, x, ["theta1", "omega1"], ["h", "g", "l"],
+                      ["theta", "omega", "u"]))
 
 
 def first_row(path):
@@ -126,7 +161,8 @@ def logistic():
     write("logistic", "examples/lecture06_logistic/logistic.sg", at,
           "examples/lecture06_logistic/torch_init.params",
           jac_lines(out, p, x, ["p"], names, ["x", "y"]),
-          hess_lines(lambda q: loss(q, x), p, names))
+          hess_lines(lambda q: loss(q, x), p, names),
+          directional(both(out, loss), p, x, ["p"], names, ["x", "y"]))
 
 
 def diabetes():
@@ -152,7 +188,23 @@ def diabetes():
           "examples/lecture07_diabetes/torch_init.params",
           jac_lines(out, p, x, ["p[0]"], names,
                     ["x[%d]" % i for i in range(8)] + ["y"]),
-          hess_lines(lambda q: loss(q, x), p, names))
+          hess_lines(lambda q: loss(q, x), p, names),
+          directional(both(out, loss), p, x, ["p[0]"], names,
+                      ["x[%d]" % i for i in range(8)] + ["y"]))
+
+
+def michaelis_menten():
+    def out(p, x):
+        vhat = p[0] * x[0] / (p[1] + x[0])
+        return torch.stack([vhat, vhat - x[1]])
+
+    def loss(p, x):
+        return out(p, x)[1] ** 2
+    p, x = t([1.3, 0.7]), t([2.0, 1.1])
+    write("michaelis_menten", "examples/michaelis_menten/mm.sg", "s=2,v=1.1,vmax=1.3,km=0.7",
+          None, jac_lines(out, p, x, ["vhat", "r"], ["vmax", "km"], ["s", "v"]),
+          hess_lines(lambda q: loss(q, x), p, ["vmax", "km"]),
+          directional(both(out, loss), p, x, ["vhat", "r"], ["vmax", "km"], ["s", "v"]))
 
 
 FUNCS = [
@@ -208,6 +260,7 @@ def main():
     pendulum()
     logistic()
     diabetes()
+    michaelis_menten()
     functions()
 
 
