@@ -89,16 +89,18 @@ static const char *extra_flag(int x)
 	return "";
 }
 
-/* The functions beyond the gradient that c->extra asks for (unrolled form
- * only, so far). */
+/* The functions beyond the gradient that c->extra asks for (the Jacobian
+ * and the Hessians in unrolled form only, so far). */
 static void diff_extra(Compile *c, bool loops)
 {
 	Model *m = c->model;
 	Tir *t = c->tir;
-	if (loops)
+	int unrolled_only = SG_JACOBIAN | SG_HESSIAN | SG_HESSIAN_SPARSE;
+	if (loops && (c->extra & unrolled_only))
 		diag_usage("%s is not available in loop form yet: this model's forward pass "
-			   "is about %ld operations; use --loops never to unroll it",
-			   extra_flag(c->extra), c->estimate);
+			   "is about %ld operations; use --loops never to unroll it, or --hvp, "
+			   "--jvp, --vjp, which loops have", extra_flag(c->extra & unrolled_only),
+			   c->estimate);
 	if ((c->extra & SG_HESSIAN) && m->n_params > SG_MAX_HESSIAN)
 		diag_usage("the dense Hessian of %d params would have %ld entries (limit: %d "
 			   "params); use --hessian-sparse for its entries that are not 0 by "

@@ -32,7 +32,8 @@
  *
  * Three functions: forward (loss and outputs), predict (outputs), backward
  * (the loss and the gradient into grad[]), each computing only the values
- * its results need.  A tensor param's final adjoint is stored straight into
+ * its results need; and when asked for, hvp, gnvp, jvp and vjp (diff.c's
+ * sweeps beyond the gradient, each a function of the values it needs).  A tensor param's final adjoint is stored straight into
  * grad when it owns its storage.
  */
 #include <math.h>
@@ -41,7 +42,7 @@
 
 #include "sg.h"
 
-enum { FN_FORWARD, FN_BACKWARD, FN_PREDICT, FN_COUNT };
+enum { FN_FORWARD, FN_BACKWARD, FN_PREDICT, FN_HVP, FN_GNVP, FN_JVP, FN_VJP, FN_COUNT };
 
 #define MAX_RUNS 4 /* runs of existing elements emitted as loops; more: a mask */
 
@@ -66,6 +67,7 @@ typedef struct Lower {
 	                         ACC) its first operand's */
 	Symbol **grad_of;     /* by id of a storage: the param whose grad it is, or NULL */
 	bool *live[FN_COUNT];
+	bool *any;            /* by id: live in some function */
 	int *step_of;         /* by id: the reverse-mode step that made it, or -1 */
 	bool *inl;            /* by id: a SCATTER read through its operand, without code */
 	int temp;
@@ -626,6 +628,32 @@ static void emit_loads(Lower *l, LFunc *f, int fn)
 		put(l, f, LI_STMT, "(void)params;", NULL);
 	if (!used[0])
 		put(l, f, LI_STMT, "(void)inputs;", NULL);
+	/* the directions, tangents and cotangents the function reads */
+	static const char *const arrays[FN_COUNT][2] = {
+		[FN_HVP] = {"vec"}, [FN_GNVP] = {"vec"}, [FN_JVP] = {"dparams", "dinputs"},
+		[FN_VJP] = {"dloss", "doutputs"}};
+	bool read[2] = {false, false};
+	for (int id = 0; id < l->t->n; id++) {
+		TVal *v = l->t->vals[id];
+		if (!l->live[fn][id] || v->kind != T_LEAF || v->sym->kind != SYM_DIR)
+			continue;
+		Symbol *s = v->sym, *of = s->dir_of->tensor ? s->dir_of->tensor : s->dir_of;
+		const char *at = arena_printf(l->a, "%s_%s_%s", l->NAME, s->of, of->ident);
+		if (s->dir_of->tensor)
+			at = arena_printf(l->a, "%s + %d", at, s->dir_of->offset);
+		const char *text = !*s->of ? arena_printf(l->a, "const %s %s = %s;", real(l),
+							  l->name[id], s->array)
+				   : s->elems ? arena_printf(l->a, "const %s *%s = %s + %s;", real(l),
+							     l->name[id], s->array, at)
+				   : arena_printf(l->a, "const %s %s = %s[%s];", real(l), l->name[id],
+						  s->array, at);
+		put(l, f, LI_STMT, text, NULL);
+		for (int k = 0; k < 2; k++)
+			read[k] |= arrays[fn][k] && !strcmp(arrays[fn][k], s->array);
+	}
+	for (int k = 0; k < 2; k++)
+		if (arrays[fn][k] && !read[k])
+			put(l, f, LI_STMT, arena_printf(l->a, "(void)%s;", arrays[fn][k]), NULL);
 }
 
 /* Every live value of function fn, in id order, with its comments. */
@@ -676,35 +704,44 @@ static void emit_outputs(Lower *l, LFunc *f)
 
 enum { GRAD_COPY, GRAD_ZERO, GRAD_ZERO_IN_PLACE };
 
-/* Element ix of a param's gradient: the adjoint's, or 0. */
-static const char *grad_stmt(Lower *l, const Body *b, const char *ix)
+/* The array a result is written to: "grad", "hvp", ... (Body's s is the
+ * index constant, prefixed with it). */
+static const char *result_stmt(Lower *l, const Body *b, const char *ix)
 {
+	const char *at = strchr(b->s, ' ') + 1, *arr = arena_strndup(l->a, b->s, (size_t)(at - 1 - b->s));
 	switch (b->what) {
 	case GRAD_COPY:
-		return arena_printf(l->a, "grad[%s] = %s;", ix_add_text(l, b->s, ix), val_at(l, b->v, ix));
-	case GRAD_ZERO: return arena_printf(l->a, "grad[%s] = 0;", ix_add_text(l, b->s, ix));
+		return arena_printf(l->a, "%s[%s] = %s;", arr, ix_add_text(l, at, ix), val_at(l, b->v, ix));
+	case GRAD_ZERO: return arena_printf(l->a, "%s[%s] = 0;", arr, ix_add_text(l, at, ix));
 	default: return arena_printf(l->a, "%s = 0;", val_at(l, b->v, ix));
 	}
 }
 
-/* grad[] of param s: its adjoint where it exists, else 0. */
-static void emit_grad(Lower *l, LFunc *f, Symbol *s)
+/* array[at ...] of tensor s: value g where it exists, else 0 (g stored
+ * there in place when it owns that storage: a param's gradient in grad). */
+static void emit_result(Lower *l, LFunc *f, Symbol *s, TVal *g, const char *array, const char *at)
 {
-	TVal *g = l->t->adj[s->tval->id];
 	if (g && !g->n_has)
 		g = NULL;
-	Body b = {grad_stmt, g, arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident), GRAD_COPY};
+	Body b = {result_stmt, g, arena_printf(l->a, "%s %s", array, at), GRAD_COPY};
 	if (!g) {
 		b.what = GRAD_ZERO;
 		put_each(l, f, NULL, s->size, false, &b);
 		return;
 	}
-	bool own = l->grad_of[l->store[g->id]] == s;
+	bool own = !strcmp(array, "grad") && l->grad_of[l->store[g->id]] == s;
 	if (!own)
 		put_each(l, f, g->has, s->size, false, &b);
 	b.what = own ? GRAD_ZERO_IN_PLACE : GRAD_ZERO;
 	if (g->has)
 		put_each(l, f, g->has, s->size, true, &b);
+}
+
+/* grad[] of param s: its adjoint where it exists, else 0. */
+static void emit_grad(Lower *l, LFunc *f, Symbol *s)
+{
+	emit_result(l, f, s, l->t->adj[s->tval->id], "grad",
+		    arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident));
 }
 
 static void emit_forward_fn(Lower *l)
@@ -745,6 +782,71 @@ static void emit_backward_fn(Lower *l)
 	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
 }
 
+/* The model's params' values by tensor (row: NULL or by m->tensors) into
+ * array, e.g. hvp[]. */
+static void emit_param_results(Lower *l, LFunc *f, TVal **row, const char *array)
+{
+	for (int i = 0; i < l->m->n_tensors; i++) {
+		Symbol *s = l->m->tensors[i];
+		if (s->kind == SYM_PARAM)
+			emit_result(l, f, s, row ? row[i] : NULL, array,
+				    arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident));
+	}
+}
+
+/* hvp and gnvp: the loss, grad, and the product into array. */
+static void emit_product_fn(Lower *l, LFunc *f, int fn, TVal **row, const char *array)
+{
+	emit_values(l, f, fn);
+	put(l, f, LI_BLANK, NULL, NULL);
+	for (int i = 0; i < l->m->n_tensors; i++)
+		if (l->m->tensors[i]->kind == SYM_PARAM)
+			emit_grad(l, f, l->m->tensors[i]);
+	emit_param_results(l, f, row, array);
+	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
+}
+
+static void emit_jvp_fn(Lower *l)
+{
+	LFunc *f = &l->prog->jvp;
+	Model *m = l->m;
+	emit_values(l, f, FN_JVP);
+	put(l, f, LI_BLANK, NULL, NULL);
+	if (m->n_outputs)
+		emit_outputs(l, f);
+	else
+		put(l, f, LI_STMT, "(void)outputs;", NULL);
+	for (int i = 0; i < m->n_outputs;) {
+		Symbol *s = m->outputs[i], *t = s->tensor ? s->tensor : s;
+		emit_result(l, f, t, l->t->jvp[i], "doutputs",
+			    arena_printf(l->a, "%s_OUTPUT_%s", l->NAME, t->ident));
+		i += t->size;
+	}
+	if (!m->n_outputs)
+		put(l, f, LI_STMT, "(void)doutputs;", NULL);
+	TVal *dl = l->t->jvp_loss;
+	put(l, f, LI_STMT, arena_printf(l->a, "*dloss = %s;", dl && dl->n_has ? val_at(l, dl, "0") : "0"),
+	    NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
+}
+
+static void emit_vjp_fn(Lower *l)
+{
+	LFunc *f = &l->prog->vjp;
+	emit_values(l, f, FN_VJP);
+	put(l, f, LI_BLANK, NULL, NULL);
+	emit_param_results(l, f, l->t->vjp, "gparams");
+	for (int i = 0; i < l->m->n_tensors; i++) {
+		Symbol *s = l->m->tensors[i];
+		if (s->kind == SYM_INPUT)
+			emit_result(l, f, s, l->t->vjp[i], "ginputs",
+				    arena_printf(l->a, "%s_INPUT_%s", l->NAME, s->ident));
+	}
+	if (!l->m->n_inputs)
+		put(l, f, LI_STMT, "(void)ginputs;", NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
+}
+
 /* ---- analysis ---- */
 
 /* live[id]: value id is needed for roots, through operands. */
@@ -780,6 +882,36 @@ static void liveness(Lower *l)
 			roots[n++] = g;
 	}
 	mark_live(l, l->live[FN_BACKWARD], roots, n);
+	/* beyond the gradient: hvp and gnvp also return the gradient */
+	TVal **more = arena_alloc(l->a, (size_t)(n + 2 * m->n_tensors + m->n_outputs + 2) * sizeof *more);
+	TVal **rows[] = {t->hvp, t->gnvp};
+	for (int k = 0; k < 2; k++) {
+		if (!rows[k])
+			continue;
+		memcpy(more, roots, (size_t)n * sizeof *more);
+		for (int i = 0; i < m->n_tensors; i++)
+			more[n + i] = rows[k][i];
+		mark_live(l, l->live[k ? FN_GNVP : FN_HVP], more, n + m->n_tensors);
+	}
+	if (t->jvp) {
+		int k = 0;
+		more[k++] = t->loss;
+		more[k++] = t->jvp_loss;
+		for (int i = 0; i < m->n_outputs; i++) {
+			more[k++] = (m->outputs[i]->tensor ? m->outputs[i]->tensor : m->outputs[i])->tval;
+			more[k++] = t->jvp[i];
+		}
+		mark_live(l, l->live[FN_JVP], more, k);
+	}
+	if (t->vjp) {
+		more[0] = t->loss;
+		memcpy(more + 1, t->vjp, (size_t)m->n_tensors * sizeof *more);
+		mark_live(l, l->live[FN_VJP], more, 1 + m->n_tensors);
+	}
+	l->any = arena_alloc(l->a, (size_t)t->n);
+	for (int id = 0; id < t->n; id++)
+		for (int f = 0; f < FN_COUNT; f++)
+			l->any[id] |= l->live[f][id];
 }
 
 /* Whether loops over the elements of v that exist are few (no mask). */
@@ -815,7 +947,7 @@ static bool reads_in_runs(Lower *l, const TVal *u)
 static void inline_scatters(Lower *l)
 {
 	Tir *t = l->t;
-	bool *live = l->live[FN_BACKWARD];
+	bool *live = l->any;
 	l->inl = arena_alloc(l->a, (size_t)t->n);
 	for (int id = 0; id < t->n; id++)
 		l->inl[id] = t->vals[id]->kind == T_SCATTER && live[id] &&
@@ -842,13 +974,22 @@ static const TVal *storage_root(const Lower *l, const TVal *v)
 static void share_storage(Lower *l)
 {
 	Tir *t = l->t;
-	bool *live = l->live[FN_BACKWARD];
+	bool *live = l->any;
 	int *last = arena_alloc(l->a, (size_t)t->n * sizeof *last); /* last reader's id */
+	/* the results, read at the end of their functions */
 	for (int i = 0; i < l->m->n_tensors; i++) {
 		TVal *g = l->m->tensors[i]->kind == SYM_PARAM ? t->adj[l->m->tensors[i]->tval->id] : NULL;
-		if (g)
-			last[g->id] = t->n;
+		TVal *more[] = {g, t->hvp ? t->hvp[i] : NULL, t->gnvp ? t->gnvp[i] : NULL,
+				t->vjp ? t->vjp[i] : NULL};
+		for (int k = 0; k < 4; k++)
+			if (more[k])
+				last[more[k]->id] = t->n;
 	}
+	for (int i = 0; t->jvp && i < l->m->n_outputs; i++)
+		if (t->jvp[i])
+			last[t->jvp[i]->id] = t->n;
+	if (t->jvp_loss)
+		last[t->jvp_loss->id] = t->n;
 	for (int id = t->n - 1; id >= 0; id--) {
 		TVal *v = t->vals[id];
 		for (int k = 0; live[id] && k < v->nargs; k++) {
@@ -902,13 +1043,15 @@ static void name_values(Lower *l)
 	Tir *t = l->t;
 	bool *live = arena_alloc(l->a, (size_t)t->n);
 	for (int id = 0; id < t->n; id++)
-		live[id] = !is_virtual(l, t->vals[id]) &&
-			   (l->live[FN_FORWARD][id] || l->live[FN_BACKWARD][id] || l->live[FN_PREDICT][id]);
+		live[id] = !is_virtual(l, t->vals[id]) && l->any[id];
 	static const char *const loop_names[] = {"i", "j", "k", "acc", NULL};
 	for (int i = 0; loop_names[i]; i++)
 		names_take(l->names, loop_names[i]);
 	for (int i = 0; i < l->m->n_tensors; i++)
 		l->name[l->m->tensors[i]->tval->id] = names_take(l->names, l->m->tensors[i]->ident);
+	for (int id = 0; id < t->n; id++)
+		if (l->any[id] && t->vals[id]->kind == T_LEAF && t->vals[id]->sym->kind == SYM_DIR)
+			l->name[id] = names_take(l->names, t->vals[id]->sym->ident);
 	for (int id = 0; id < t->n_forward; id++)
 		if (t->vals[id]->name && live[id])
 			l->name[id] = names_take(l->names, t->vals[id]->name);
@@ -1014,6 +1157,14 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 	emit_forward_fn(l);
 	emit_predict_fn(l);
 	emit_backward_fn(l);
+	if (t->hvp)
+		emit_product_fn(l, &p->hvp, FN_HVP, t->hvp, "hvp");
+	if (t->gnvp)
+		emit_product_fn(l, &p->gnvp, FN_GNVP, t->gnvp, "gnv");
+	if (t->jvp)
+		emit_jvp_fn(l);
+	if (t->vjp)
+		emit_vjp_fn(l);
 	return p;
 }
 

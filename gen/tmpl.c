@@ -793,6 +793,14 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 		set_int(L, "tensors", lp->n_tensors);
 		set_int(L, "kernels", lp->n_kernels);
 		lua_setfield(L, -2, "loop");
+		/* the functions beyond the gradient it has: model.hvp, ... */
+		const LFunc *x[] = {&lp->hvp, &lp->gnvp, &lp->jvp, &lp->vjp};
+		static const char *const xn[] = {"hvp", "gnvp", "jvp", "vjp"};
+		for (int k = 0; k < 4; k++)
+			if (x[k]->n) {
+				push_lfunc(L, x[k]);
+				lua_setfield(L, -2, xn[k]);
+			}
 	}
 	if (!p)
 		return; /* the c template in loop form needs no scalar program */

@@ -584,6 +584,15 @@ local function render_loop_functions(put, m, sig)
   loop_body(put, m.loop.predict.items)
   put("}")
   put("")
+  for _, k in ipairs({"hvp", "gnvp", "jvp", "vjp"}) do
+    if m[k] then
+      put(sig[k])
+      put("{")
+      loop_body(put, m[k].items)
+      put("}")
+      put("")
+    end
+  end
   -- batch: NAME_backward on each row, summed in row order, which is by
   -- construction the per-sample result summed in the same order
   put(sig.batch)

@@ -66,8 +66,59 @@ static double draw(double lo, double hi)
 			printf("batch " FMT "\n", (double)m->backward_batch_##F(ROWS, params, inputs, grad)); \
 			for (int i = 0; i < m->n_params; i++)                           \
 				printf("  d %s " FMT "\n", m->param_names[i], (double)grad[i]); \
+			BEYOND(T, F, FMT);                                              \
 		}                                                                       \
 		free(params), free(inputs), free(outputs), free(grad);                  \
+	} while (0)
+
+/* A NaN as the one NaN: IEEE 754 does not say which operand's payload
+ * and sign an operation on two NaNs keeps, and the simplifier may write a
+ * product's operands in either order (x * y and y * x are the same number
+ * otherwise); second-order programs meet more NaNs (0 * Inf in a saturated
+ * bce's curvature) than the gradient does. */
+static double one_nan(double x)
+{
+	return isnan(x) ? NAN : x;
+}
+
+/* The functions beyond the gradient the model has (gen --hvp, --gnvp,
+ * --jvp, --vjp), at the same point, with drawn directions; NaNs as one. */
+#define BEYOND(T, F, FMT)                                                               \
+	do {                                                                            \
+		int np = m->n_params, ni = m->n_inputs, no = m->n_outputs;              \
+		T *v = calloc((size_t)(3 * np + 2 * ni + 3 * no + 3), sizeof(T));      \
+		T *r = v + np, *di = r + np, *gi = di + ni, *dout = gi + ni, *o2 = dout + no + 1; \
+		T *g2 = o2 + no + 1, dl;                                                \
+		for (int i = 0; i < np; i++)                                            \
+			v[i] = (T)draw(-1, 1);                                          \
+		for (int i = 0; i < ni; i++)                                            \
+			di[i] = (T)draw(-1, 1);                                         \
+		for (int i = 0; i < no; i++)                                            \
+			dout[i] = (T)draw(-1, 1);                                       \
+		if (m->hvp_##F) {                                                       \
+			printf("hvp " FMT "\n", one_nan((double)m->hvp_##F(params, inputs, v, g2, r))); \
+			for (int i = 0; i < np; i++)                                    \
+				printf("  %s " FMT " " FMT "\n", m->param_names[i], one_nan((double)g2[i]), one_nan((double)r[i])); \
+		}                                                                       \
+		if (m->gnvp_##F) {                                                      \
+			printf("gnvp " FMT "\n", one_nan((double)m->gnvp_##F(params, inputs, v, g2, r))); \
+			for (int i = 0; i < np; i++)                                    \
+				printf("  %s " FMT " " FMT "\n", m->param_names[i], one_nan((double)g2[i]), one_nan((double)r[i])); \
+		}                                                                       \
+		if (m->jvp_##F) {                                                       \
+			printf("jvp " FMT, one_nan((double)m->jvp_##F(params, inputs, v, di, o2, g2, &dl))); \
+			printf(" " FMT "\n", one_nan((double)dl));                              \
+			for (int i = 0; i < no; i++)                                    \
+				printf("  %s " FMT " " FMT "\n", m->output_names[i], one_nan((double)o2[i]), one_nan((double)g2[i])); \
+		}                                                                       \
+		if (m->vjp_##F) {                                                       \
+			printf("vjp " FMT "\n", one_nan((double)m->vjp_##F(params, inputs, (T)draw(-1, 1), dout, r, gi))); \
+			for (int i = 0; i < np; i++)                                    \
+				printf("  %s " FMT "\n", m->param_names[i], one_nan((double)r[i])); \
+			for (int i = 0; i < ni; i++)                                    \
+				printf("  %s " FMT "\n", m->input_names[i], one_nan((double)gi[i])); \
+		}                                                                       \
+		free(v);                                                                \
 	} while (0)
 
 /* "fd N": N gradient coordinates against central differences (double). */

@@ -8,9 +8,12 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 name=$(sed -n 's/^model[ 	]*\([A-Za-z_0-9]*\).*/\1/p' "$model" | head -n 1)
 [ -n "$name" ] || name=$(basename "$model" .sg)
+# and the functions beyond the gradient that loops have
+set -- --hvp --jvp --vjp
+grep -q '^residual' "$model" && set -- "$@" --gnvp
 for mode in never always; do
 	mkdir "$dir/$mode"
-	"$symgrad" gen "$model" --dtype "$dtype" --loops "$mode" -o "$dir/$mode/${name}_grad.c" \
+	"$symgrad" gen "$model" --dtype "$dtype" --loops "$mode" "$@" -o "$dir/$mode/${name}_grad.c" \
 		2>"$dir/$mode.err"
 	# the generated code builds warning-free in strict C99, in both forms
 	# shellcheck disable=SC2086

@@ -4,7 +4,8 @@
 # unrolled (--loops never) and as loops (--loops always), in double and in
 # float.  Every form must compile as strict C99 with -Werror, and the two
 # forms of each dtype must compute the same bits: forward, outputs, predict,
-# gradient and batch at 3 points, printed as hex floats by DRIVER
+# gradient and batch, and the HVP, JVP and VJP, at 3 points, printed as
+# hex floats by DRIVER
 # (compare.c) for all models of one form built together.
 set -u
 symgrad=$1 randmodel=$2 cc=$3 driver=$4 seed=${5:-14} count=${6:-100}
@@ -26,7 +27,7 @@ form() {
 	: >"$out/list.h"
 	for model in "$dir"/models/*.sg; do
 		name=$(basename "$model" .sg)
-		if ! "$symgrad" gen "$model" --loops "$1" --dtype "$2" -o "$out/$name.c" \
+		if ! "$symgrad" gen "$model" --loops "$1" --dtype "$2" --hvp --jvp --vjp -o "$out/$name.c" \
 			2>"$out/$name.err"; then
 			echo "$name.sg (--loops $1 --dtype $2): symgrad gen failed:"
 			cat "$out/$name.err" "$model"
