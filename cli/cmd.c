@@ -34,7 +34,7 @@
 	"[--metric M[,M...]] [--target NAME] [--output NAME] [--format text|json]"
 #define USAGE_EVAL \
 	"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "   \
-	"[--jacobian] [--hessian] [--jvp N=V,...] [--vjp N=V,...] [--format text|json]"
+	"[--format text|json]"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \

@@ -16,6 +16,7 @@
 #   8. limits: the template's instruction rate and memory
 #   9. per-sample SGD: the lecture 4 step as `symgrad train` builds it (the
 #      JIT, sg_trainer_epoch, batch 1) against the lecture's loop by hand
+#  10. beyond the gradient: the HVP, JVP and VJP against the gradient's time
 # Times are medians of repeated runs on a shared machine; compare ratios
 # measured in one run.  Takes about 8 minutes on 2 cores.
 set -eu
@@ -44,7 +45,7 @@ C='function c(n,  s, r) { s = n ""; if (s !~ /^[0-9]+$/) return s; r = ""; while
 # BENCH_MODELS="lecture04|deep" limits sections 5, 6 and 8 to those models.
 # BENCH_ONLY="4 5" runs only those sections (5, 6 and 8 share section 5's
 # measurements); for trying the script, not for figures.
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "# symgrad benchmarks"
 echo
@@ -378,6 +379,24 @@ $cc -O3 -march=native -ffp-contract=off -c tests/bench/sgd_hand.c -o "$work/sgd_
 $cc $cflags -Iruntime tests/bench/sgd.c "$work/sgd_hand.o" "$build/runtime/libsymgrad.a" -lm -ldl \
 	-o "$work/sgd_bench"
 "$work/sgd_bench" "$work/sgd/linear_grad.c" "$work/sgd/linear_grad.h" "$out/sgd.csv"
+echo
+fi
+# ---- 10: beyond the gradient ----
+if want 10; then
+section "Beyond the gradient: one call of NAME_hvp, NAME_jvp, NAME_vjp against NAME_backward" 10
+echo "| model | backward | hvp | jvp | vjp |"
+echo "|---|---|---|---|---|"
+for spec in "lecture 7, 8→6→4→1, unrolled:examples/lecture07_diabetes/diabetes.sg:diabetes" \
+	"lecture 9, 64→32→10, loops:examples/lecture09_softmax/softmax.sg:digits" \
+	"784→100→10, loops:tests/loops/mnist.sg:mnist"; do
+	label=${spec%%:*} rest=${spec#*:}
+	model=${rest%%:*} name=${rest#*:}
+	"$symgrad" gen "$model" --hvp --jvp --vjp -o "$work/${name}_x.c" --header "$work/${name}_grad.h"
+	# shellcheck disable=SC2086
+	$cc $cflags -DMODEL="${name}_model" -include "$work/${name}_grad.h" tests/bench/beyond.c \
+		"$work/${name}_x.c" -lm -o "$work/beyond"
+	"$work/beyond" "$label"
+done
 echo
 fi
 echo "Total time: $(($(date +%s) - start)) s"

@@ -635,15 +635,41 @@ second-order)
 	expect_status 2
 	expect_err "symgrad: error: --jacobian differentiates the model's outputs, and noout.sg has none (declare them with 'output NAME')"
 	[ ! -e noout.c ] || fail "noout.c written"
-	# too large for a dense Hessian; loop form not yet
+	# too large for a dense Hessian; the Jacobian and Hessians not in loop form yet
 	printf 'input x[30]\nparam W[40, 30] = 0.1\nloss = sum(W @ x)\n' >big.sg
 	run gen big.sg --hessian --loops never -o big.c
 	expect_status 2
-	expect_err "symgrad: error: the dense Hessian of 1200 params would have 1440000 entries (limit: 1000 params); use --hvp for Hessian-vector products instead"
-	printf 'input x[20]\nparam W[20, 20] = 0.1\nloss = sum(W @ x)\n' >loopy.sg
-	run gen loopy.sg --hvp --loops always -o loopy.c
+	expect_err "symgrad: error: the dense Hessian of 1200 params would have 1440000 entries (limit: 1000 params); use --hessian-sparse for its entries that are not 0 by structure, or --hvp for Hessian-vector products"
+	[ ! -e big.c ] || fail "big.c written"
+	printf 'input x[20]\nparam W[20, 20] = 0.1\nloss = sum(W @ x)\noutput W\n' >loopy.sg
+	run gen loopy.sg --hvp --jvp --jacobian --loops always -o loopy.c
 	expect_status 2
-	grep -q "^symgrad: error: --hvp is not available in loop form yet" err || fail "loops: $(cat err)"
+	grep -q "^symgrad: error: --jacobian is not available in loop form yet" err || fail "loops: $(cat err)"
+	# --gnvp needs residuals
+	run gen loopy.sg --gnvp -o loopy.c
+	expect_status 2
+	expect_err "symgrad: error: --gnvp is the Gauss-Newton product of a least-squares model, and loopy.sg names no residuals (declare them with 'residual NAME')"
+	# the HVP, JVP, VJP and Gauss-Newton product in loop form: strict C99
+	printf 'input x[20], y[20]\nparam W[20, 20] = 0.1\nr = W @ x - y\nresidual r\nloss = sum(r^2)\n' >loopy.sg
+	run gen loopy.sg --hvp --jvp --vjp --gnvp --loops always -o loopy.c
+	expect_status 0
+	grep -q "^double loopy_gnvp(" loopy.c || fail "no loop-form gnvp"
+	"${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror -c loopy.c -o loopy.o || fail "loopy.c does not build"
+	# the sparse Hessian of a model whose params do not meet: a diagonal pattern
+	printf 'input x\nparam a = 1, b = 2\nloss = (a * x)^2 + sin(b)\n' >diag.sg
+	run gen diag.sg --hessian-sparse -o diag.c
+	expect_status 0
+	grep -q "^#define DIAG_HESS_NNZ 2$" diag.h || fail "diag: $(grep HESS_NNZ diag.h)"
+	grep -q "diag_hess_rowidx\[2\] = {0, 1};" diag.h || fail "diag: $(grep rowidx diag.h)"
+	# eval --jvp and --vjp: tangent and cotangent in the --at grammar
+	run eval "$linear" --at x=2,y=4,w=1 --jvp w=1 --vjp loss=1
+	expect_status 0
+	printf '%s\n' 'loss = 4.0' 'yhat = 2.0' 'dloss/dw = -8.0' 'jvp loss = -8.0' 'jvp yhat = 2.0' \
+		'vjp w = -8.0' 'vjp x = -4.0' 'vjp y = 4.0' >want
+	cmp -s out want || fail "eval --jvp --vjp: $(cat out)"
+	run eval "$linear" --at x=2,y=4,w=1 --jvp q=1
+	expect_status 2
+	grep -q "^symgrad: error: --jvp: " err || fail "jvp: $(cat err)"
 	# eval on a model whose function is missing: the runtime names the option
 	run eval "$linear" --at x=1,y=2 --hessian --format json
 	expect_status 0

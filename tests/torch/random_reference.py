@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Random small networks and PyTorch's derivatives of them, in float64.
+
+Optional: needs Debian's python3-torch (1.13).  Writes, for a fixed seed,
+tests/torch/random/rNN.sg (a model: one or two layers, an elementwise
+function from a list at each, a loss from a list) and rNN.txt: the point
+(`# at:`), a tangent and a cotangent (`# jvp:`, `# vjp:`) and PyTorch's
+Jacobian of the outputs, Hessian of the loss, JVP and VJP there, in the
+format of tests/torch/second/*.txt, which tests/torch/second_compare.sh
+compares with `symgrad eval`.  The tests read the committed files; they
+never run this.
+
+Run from the repository root: /usr/bin/python3 tests/torch/random_reference.py
+"""
+import os
+import random
+
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "torch", "random")
+SEED = 20261130
+COUNT = 12
+
+# (symgrad, PyTorch) elementwise functions, smooth everywhere they are used
+ACTS = [("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("softplus", F.softplus),
+        ("sin", torch.sin), ("atan", torch.atan), ("erf", torch.erf),
+        ("softsign", F.softsign), ("silu", F.silu), ("gelu", F.gelu),
+        ("asinh", torch.asinh), ("square", torch.square), ("exp", torch.exp)]
+
+
+def t(v):
+    return torch.tensor(v, dtype=torch.float64)
+
+
+def r(rng, lo=-1.0, hi=1.0):
+    return round(rng.uniform(lo, hi), 3)
+
+
+def matrix_text(rows):
+    return "[" + ",".join("[" + ",".join(repr(v) for v in row) + "]" for row in rows) + "]"
+
+
+def vector_text(v):
+    return "[" + ",".join(repr(x) for x in v) + "]"
+
+
+def make(k, rng):
+    n0, n1 = rng.randint(2, 4), rng.randint(2, 4)
+    two = rng.random() < 0.6
+    n2 = rng.randint(1, 3) if two else n1
+    a1, a2 = rng.choice(ACTS), rng.choice(ACTS)
+    loss_kind = rng.choice(["bce", "squares", "logsumexp"])
+    W1 = [[r(rng) for _ in range(n0)] for _ in range(n1)]
+    b1 = [r(rng) for _ in range(n1)]
+    W2 = [[r(rng) for _ in range(n1)] for _ in range(n2)] if two else None
+    x = [r(rng, -2, 2) for _ in range(n0)]
+    y = round(rng.uniform(0.1, 0.9), 3)
+    lines = ["# random model %d of tests/torch/random_reference.py (seed %d)" % (k, SEED),
+             "model r%02d" % k, "input x[%d], y" % n0,
+             "param W1[%d, %d] ~ uniform(-1, 1), b1[%d] ~ uniform(-1, 1)" % (n1, n0, n1)]
+    if two:
+        lines.append("param W2[%d, %d] ~ uniform(-1, 1)" % (n2, n1))
+    lines.append("h = %s(W1 @ x + b1)" % a1[0])
+    lines.append("z = %s(W2 @ h)" % a2[0] if two else "z = %s(h) * h" % a2[0])
+    if loss_kind == "bce":
+        lines.append("p = sigmoid(sum(z))")
+        lines.append("loss = bce(p, y)")
+        out = "p"
+    elif loss_kind == "squares":
+        lines.append("loss = sum((z - y)^2)")
+        out = "z"
+    else:
+        lines.append("loss = logsumexp(z) - y * sum(z)")
+        out = "z"
+    lines.append("output %s" % out)
+    names = (["W1[%d,%d]" % (i, j) for i in range(n1) for j in range(n0)] +
+             ["b1[%d]" % i for i in range(n1)] +
+             (["W2[%d,%d]" % (i, j) for i in range(n2) for j in range(n1)] if two else []))
+    pvals = ([v for row in W1 for v in row] + b1 + ([v for row in W2 for v in row] if two else []))
+    xnames = ["x[%d]" % i for i in range(n0)] + ["y"]
+    outs = ["p"] if out == "p" else ["z[%d]" % i for i in range(n2)]
+
+    def forward(p, xi):
+        k1 = n1 * n0
+        w1 = p[:k1].reshape(n1, n0)
+        bb = p[k1:k1 + n1]
+        h = a1[1](w1 @ xi[:n0] + bb)
+        if two:
+            w2 = p[k1 + n1:].reshape(n2, n1)
+            z = a2[1](w2 @ h)
+        else:
+            z = a2[1](h) * h
+        if loss_kind == "bce":
+            pp = torch.sigmoid(z.sum())
+            yy = xi[n0]
+            loss = -(yy * torch.log(pp) + (1 - yy) * torch.log(1 - pp))
+            return loss, pp.reshape(1)
+        if loss_kind == "squares":
+            return ((z - xi[n0]) ** 2).sum(), z
+        return torch.logsumexp(z, 0) - xi[n0] * z.sum(), z
+
+    at = "x=%s,y=%r,W1=%s,b1=%s" % (vector_text(x), y, matrix_text(W1), vector_text(b1))
+    if two:
+        at += ",W2=%s" % matrix_text(W2)
+    return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
+
+
+def spec(names, vals):
+    return ",".join("%s=%r" % (n, float(v)) for n, v in zip(names, vals))
+
+
+def main():
+    torch.set_num_threads(1)
+    os.makedirs(OUT, exist_ok=True)
+    rng = random.Random(SEED)
+    for k in range(COUNT):
+        text, at, forward, names, pvals, xnames, xvals, outs = make(k, rng)
+        p, x = t(pvals), t(xvals)
+        jac = torch.autograd.functional.jacobian
+        jp = jac(lambda q: forward(q, x)[1], p)
+        jx = jac(lambda xi: forward(p, xi)[1], x)
+        hs = torch.autograd.functional.hessian(lambda q: forward(q, x)[0], p)
+        both = lambda q, xi: torch.cat([forward(q, xi)[0].reshape(1), forward(q, xi)[1]])
+        dp = t([r(rng) for _ in pvals])
+        dx = t([r(rng) for _ in xvals])
+        ct = t([r(rng) for _ in range(1 + len(outs))])
+        _, tan = torch.autograd.functional.jvp(both, (p, x), (dp, dx))
+        _, (gp, gx) = torch.autograd.functional.vjp(both, (p, x), ct)
+        lines = ["d%s/d%s = %r" % (o, names[j], float(jp[i, j]))
+                 for i, o in enumerate(outs) for j in range(len(names))]
+        lines += ["d%s/d%s = %r" % (o, xnames[j], float(jx[i, j]))
+                  for i, o in enumerate(outs) for j in range(len(xnames))]
+        lines += ["d2loss/d%s d%s = %r" % (names[i], names[j], float(hs[i, j]))
+                  for i in range(len(names)) for j in range(len(names))]
+        lines += ["jvp %s = %r" % (n, float(v)) for n, v in zip(["loss"] + outs, tan)]
+        lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(names, gp)]
+        lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(xnames, gx)]
+        base = os.path.join(OUT, "r%02d" % k)
+        with open(base + ".sg", "w") as f:
+            f.write(text)
+        head = "# PyTorch %s, float64 (tests/torch/random_reference.py)\n" % torch.__version__
+        head += "# model: tests/torch/random/r%02d.sg\n# at: %s\n" % (k, at)
+        head += "# jvp: %s\n# vjp: %s\n" % (spec(names + xnames, list(dp) + list(dx)),
+                                            spec(["loss"] + outs, ct))
+        with open(base + ".txt", "w") as f:
+            f.write(head + "".join(l + "\n" for l in lines))
+
+
+if __name__ == "__main__":
+    main()
