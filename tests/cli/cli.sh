@@ -912,6 +912,15 @@ set output "pwned"
 	for t in 'text: a"b' 'text: set output "pwned"' 'text: `touch pwned2` @x \" ]'; do
 		grep -qxF "$t" got || { fail "title line '$t' missing:"; cat got >&2; }
 	done
+	# "]]>" (not allowed in XML's text; gnuplot leaves '>' as it is) in a
+	# title or a column name: still well-formed, the text drawn as given
+	sed '1s/val_loss/v]]>l/' log.csv >cdata.csv
+	run plot cdata.csv -o c.svg --title 'a]]>b ]]]> <&>' --columns 'loss,v]]>l'
+	expect_status 0
+	svg_series c.svg >got || fail "a title or column with ']]>' broke the SVG"
+	for t in 'text: a]]>b ]]]> <&>' 'v]]>l 3'; do
+		grep -qxF "$t" got || { fail "'$t' missing:"; cat got >&2; }
+	done
 	;;
 plot-errors)
 	# every failure: exit 1, a message, the target untouched, no temporary file
