@@ -1127,7 +1127,8 @@ readable-c)
 	;;
 python-template)
 	# --template python: a ctypes module over the generated C, checked
-	# against symgrad eval from Debian's Python (no NumPy needed)
+	# against symgrad eval from Debian's Python: lists (no NumPy needed),
+	# then NumPy arrays in and out (python3-numpy is in the Quick start)
 	py=/usr/bin/python3
 	[ -x "$py" ] || py=python3
 	d7=$root/examples/lecture07_diabetes
@@ -1165,13 +1166,27 @@ try:
     raise SystemExit("3 inputs accepted")
 except ValueError as e:
     assert "inputs: 3 numbers, the model has 9" in str(e), e
+# NumPy (Debian's python3-numpy, in the Quick start's apt-get line): arrays in,
+# and as_numpy=True: arrays shaped as the model's tensors, the same numbers
+import numpy
+P, X = numpy.array(d.INIT), numpy.array(x)
+l, g = d.backward(P, X, as_numpy=True)
+assert l == loss and sorted(g) == ["W1", "W2", "W3", "b1", "b2", "b3"], sorted(g)
+assert g["W1"].shape == (6, 8) and g["b3"].shape == (1,) and g["W3"].shape == (1, 4)
+assert numpy.concatenate([g[k].ravel() for k in d.PARAM_GROUPS]).tolist() == grad, "order"
+assert d.forward(P, X) == (loss, outs), "forward from arrays"
+l, o = d.forward(P, X, as_numpy=True)
+assert l == loss and o.shape == (1,) and o.tolist() == outs, o
+assert d.predict(P.reshape(1, -1), X.reshape(3, 3)) == outs, "2-D arrays, flattened"
+rows = numpy.array([x, x, x])
+assert d.backward_batch(P, rows) == (3 * loss, [3 * v for v in grad]), "2-D rows"
+t, gb = d.backward_batch(P, rows, as_numpy=True)
+assert gb["W1"].shape == (6, 8) and numpy.allclose(gb["W1"], 3 * g["W1"], rtol=0, atol=0)
 try:
-    import numpy
-except ImportError:
-    numpy = None
-if numpy is not None:
-    l, g = d.backward(numpy.array(d.INIT), numpy.array(x), as_numpy=True)
-    assert l == loss and g["W1"].shape == (6, 8) and g["W1"].ravel().tolist() == grad[:48]
+    d.backward_batch(P, numpy.zeros((2, 8)))
+    raise SystemExit("rows of 8 accepted")
+except ValueError as e:
+    assert "16 numbers is not a whole number of rows of 9" in str(e), e
 print("ok")
 PY
 	[ "$(tail -1 py.out)" = ok ] || fail "no ok from Python: $(tail -3 py.out)"
@@ -1183,22 +1198,69 @@ PY
 		grep -qxF -- "$f" out || { fail "dump: no line '$f'"; head -30 out >&2; }
 	done
 	;;
-python-snippet)
-	# README's "Use it from Python", run as written, prints what it says
-	mkdir -p build/cli examples
+walkthrough)
+	# one of README.md's walkthroughs, every command as written, in order, in
+	# a directory laid out as the repository's root (build/cli/symgrad and
+	# examples/); each output the README shows is compared with what the
+	# commands above it printed.  The walkthrough is the text between
+	# <!-- walkthrough: NAME --> and <!-- walkthrough end -->; in it, a
+	# ```sh block is run (sh -e, in one directory, blocks in order), a
+	# ```text block is the exact standard output of the ```sh block just
+	# before it (after a <!-- stderr --> line: the last lines of its
+	# standard error), and a block after a <!-- file: NAME --> line is written to
+	# NAME before anything runs after it.  Any other block is an error, so
+	# nothing in a walkthrough goes unchecked.
+	mkdir -p build/cli examples wt
 	ln -s "$symgrad" build/cli/symgrad
-	cp -R "$root/examples/lecture07_diabetes" examples/
-	awk '
-		at == 0 && index($0, "<!-- snippet: python ") == 1 { at = 1; next }
-		at == 1 && !/^```/ { exit }
-		at == 1 { at = 2; next }
-		at == 2 && /^```/ { found = 1; exit }
-		at == 2 { print }
-		END { exit !found }' "$root/README.md" >cmds.sh || fail "README.md: no python snippet"
-	sh -e cmds.sh >out 2>err || { fail "the README's commands failed:"; cat err >&2; }
-	want=$(sed -n 's/^prints `\(.*\)`: the loss and the output.*/\1/p' "$root/README.md")
-	[ -n "$want" ] || fail "README.md: no 'prints ...' after the python snippet"
-	[ "$(cat out)" = "$want" ] || fail "the snippet printed '$(cat out)', README.md says '$want'"
+	# python3 is Debian's, with python3-numpy (the Quick start installs it)
+	[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+	cp -R "$root/examples/." examples/
+	awk -v name="$arg" '
+		function out(kind, file) { k++; path = "wt/" k; print kind, k, file >"wt/index" }
+		$0 == "<!-- walkthrough: " name " -->" { on = 1; found = 1; next }
+		on && $0 == "<!-- walkthrough end -->" { on = 0; next }
+		!on { next }
+		blk && /^```$/ { blk = 0; close(path); next }
+		blk { print >path; next }
+		/^<!-- file: [^ ]+ -->$/ { file = $3; next }
+		$0 == "<!-- stderr -->" { err = 1; next }
+		/^```/ {
+			blk = 1
+			if (file != "") { out("file", file); file = ""; last = "" }
+			else if ($0 == "```sh") { out("sh", ""); last = "sh" }
+			else if ($0 == "```text" && last == "sh") { out(err ? "wanterr" : "want", ""); last = "" }
+			else { print "README.md: walkthrough " name ": unchecked block " $0 >"/dev/stderr"; bad = 1 }
+			printf "" >path
+			err = 0
+			next
+		}
+		END { exit !found || bad || on || blk }' "$root/README.md" ||
+		{ fail "README.md: no walkthrough '$arg', or an unchecked or unclosed block"; exit 1; }
+	grep -q '^sh ' wt/index || fail "walkthrough $arg runs no command"
+	# the blocks run in order, each in its own sh -e, in one directory: a
+	# block sees the files the ones before it made, not their variables
+	: >wt/run.sh
+	while read -r kind k file; do
+		case $kind in
+		file) printf 'cp wt/%s %s\n' "$k" "$file" >>wt/run.sh ;;
+		sh) printf 'sh -e wt/%s >wt/%s.out 2>wt/%s.err || { echo "block %s failed:"; cat wt/%s.err; exit 1; }\n' \
+			"$k" "$k" "$k" "$k" "$k" >>wt/run.sh; lastsh=$k ;;
+		want) echo "$lastsh.out" >"wt/$k.of" ;;
+		wanterr) echo "$lastsh.err" >"wt/$k.of" ;;
+		esac
+	done <wt/index
+	sh -e wt/run.sh >run.out 2>&1 || { fail "the walkthrough's commands failed:"; cat run.out >&2; }
+	shown=0
+	for of in wt/*.of; do
+		[ -e "$of" ] || continue
+		k=${of%.of} k=${k#wt/}
+		got=wt/$(cat "$of")
+		case $got in *.err) tail -n "$(wc -l <"wt/$k")" "$got" >"$got.tail"; got=$got.tail ;; esac
+		cmp -s "wt/$k" "$got" ||
+			{ fail "output shown in README.md differs from what the commands print:"; diff "wt/$k" "$got" >&2; }
+		shown=$((shown + 1))
+	done
+	echo "walkthrough $arg: $(grep -c '^sh ' wt/index) blocks run, $shown outputs compared"
 	;;
 *)
 	fail "unknown case $case"
