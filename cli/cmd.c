@@ -19,22 +19,40 @@
 
 #define USAGE_TRAIN                                                           \
 	"usage: symgrad train MODEL.sg --data FILE|- [--lr X] [--epochs N] "     \
-	"[--batch N|all] [--optimizer sgd|momentum|adam|adamw] [--momentum X] " \
-	"[--shuffle] [--seed N] [--load P] [--save P] [--log FILE] [--quiet] " \
-	"[--trace lecture|none] [--predict NAME=V[,NAME=V...]] "               \
-	"[--val FILE|--val-split F] [--metric M[,M...]] [--target NAME] "     \
-	"[--output NAME] [--lr-schedule S] [--patience N] [--clip-norm X] "   \
-	"[--weight-decay X] [--log-every N] [--target-loss X] [--plot FILE.svg] "     \
-	"[--per-row-calls]"
+	"[--batch N|all]\n"                                                      \
+	"         [--optimizer sgd|momentum|adam|adamw|lbfgs|newton|lm] "        \
+	"[--momentum X] [--shuffle]\n"                                           \
+	"         [--seed N] [--load P] [--save P] [--log FILE] [--quiet] "       \
+	"[--trace lecture|none]\n"                                               \
+	"         [--predict NAME=V[,...]] [--val FILE|--val-split F] "           \
+	"[--metric M[,M...]]\n"                                                  \
+	"         [--target NAME] [--output NAME] [--lr-schedule S] "             \
+	"[--patience N] [--clip-norm X]\n"                                       \
+	"         [--weight-decay X] [--log-every N] [--target-loss X] "          \
+	"[--plot FILE.svg]\n"                                                    \
+	"         [--per-row-calls] [--dtype double|float] ... (--help: all)"
 #define USAGE_PREDICT                                                       \
 	"usage: symgrad predict MODEL.sg --data FILE|- [--params P] "          \
 	"[--with-inputs] [--format csv|json]"
 #define USAGE_TEST                                                          \
 	"usage: symgrad test MODEL.sg --data FILE|- [--params P] "             \
-	"[--metric M[,M...]] [--target NAME] [--output NAME] [--format text|json]"
+	"[--metric M[,M...]] [--target NAME]\n"                                 \
+	"         [--output NAME] [--format text|json]"
 #define USAGE_EVAL \
 	"usage: symgrad eval MODEL.sg --at NAME=V[,NAME=V...] [--params P] "   \
 	"[--format text|json]"
+
+/* The options run_model (main.c) reads before the command: how the model
+ * is generated and compiled, the same for train, predict, eval and test. */
+#define HELP_JIT                                                              \
+	"  --dtype double|float compute in float64 (default) or float32\n"    \
+	"  --loops auto|always|never  loop or unrolled code (auto: loops "      \
+	"above 300 operations)\n"                                             \
+	"  --math own|libm      symgrad's elementary functions (default) or "  \
+	"<math.h>'s\n"                                                        \
+	"  --isa native|baseline  compile for this machine (default) or the "   \
+	"compiler's default target\n"                                         \
+	"  --help               this text\n"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
@@ -42,10 +60,12 @@
 	"  --lr X               learning rate (0.01)\n"                       \
 	"  --epochs N           passes over the data (10)\n"                  \
 	"  --batch N|all        rows per step (1); gradients are averaged\n"  \
-	"  --optimizer NAME     sgd, momentum, adam or adamw (sgd)\n"       \
+	"  --optimizer NAME     sgd, momentum, adam or adamw (sgd); lbfgs, "   \
+	"newton or lm (full batch)\n"                                          \
 	"  --momentum X         momentum factor (0.9)\n"                      \
 	"  --shuffle            shuffle the rows every epoch\n"               \
-	"  --seed N             shuffle seed (0)\n"                           \
+	"  --seed N             draws the random initial values (param W ~ ...)" \
+	" and the shuffling (0)\n"                                             \
 	"  --load P, --save P   parameter files to start from / write\n"      \
 	"  --log FILE           CSV log: epoch,loss,seconds\n"                \
 	"  --quiet              no per-epoch log on stderr\n"                 \
@@ -55,8 +75,8 @@
 	"  --val-split F        the last fraction F of the rows validates\n"  \
 	"  --metric M,...       accuracy, mse, mae on training (and "           \
 	"validation) data\n"                                                   \
-	"  --output NAME, --target NAME  what the metrics compare (first "      \
-	"output; class input, else last input)\n"                              \
+	"  --output NAME, --target NAME  what the metrics compare (the first\n" \
+	"                       output; the class input, else the last input)\n" \
 	"  --lr-schedule S      step:STEP_SIZE:GAMMA, exp:GAMMA, "             \
 	"cosine:T_MAX[:ETA_MIN]\n"                                             \
 	"  --patience N         stop after N epochs without a better "         \
@@ -68,21 +88,24 @@
 	"  --target-loss X      stop once the (validation) loss is <= X\n"      \
 	"  --plot FILE.svg      draw the log's curves at the end (symgrad plot)\n" \
 	"  --per-row-calls      per-sample SGD calls the backward pass once per "\
-	"row (same bits)\n"
+	"row (same bits)\n"                                                    \
+	"  --tol-grad X, --tol-step X  newton, lm, lbfgs: stop at max |grad| or "  \
+	"max |step| below X\n"                                                 \
+	HELP_JIT
 #define HELP_PREDICT                                                          \
 	"Prints the model's outputs for each row of a CSV file.\n"           \
 	"  --data FILE|-        inputs (columns the outputs do not use may be "\
 	"left out)\n"                                                          \
 	"  --params P           parameter file (default: the model's values)\n" \
 	"  --with-inputs        print each row's inputs before its outputs\n"  \
-	"  --format csv|json    output format (csv)\n"
+	"  --format csv|json    output format (csv)\n" HELP_JIT
 #define HELP_TEST                                                             \
 	"Prints the mean loss and metrics of the model on a CSV file.\n"      \
 	"  --data FILE|-        the data\n"                                    \
 	"  --params P           parameter file (default: the model's values)\n" \
 	"  --metric M,...       accuracy, mse, mae (repeatable)\n"             \
 	"  --output NAME, --target NAME  what the metrics compare\n"          \
-	"  --format text|json   output format (text)\n"
+	"  --format text|json   output format (text)\n" HELP_JIT
 #define HELP_EVAL                                                             \
 	"Prints loss, outputs and gradient at one point.\n"                  \
 	"  --at N=V,...         every input; parameters default to the "      \
@@ -90,7 +113,9 @@
 	"                       (x[1]=2, M[0,1]=3, x=[1,2], M=[[1,2],[3,4]], " \
 	"w=0.5* for every element)\n"                                        \
 	"  --params P           parameters from a file (--at overrides)\n"  \
-	"  --format text|json   output format (text)\n"
+	"  --format text|json   output format (text)\n"                       \
+	"  --jacobian, --hessian  also d outputs/d params and inputs; the "     \
+	"loss's Hessian\n" HELP_JIT
 
 /* The exit status once standard output is flushed: rc, or 1 (message
  * printed) when some of what was written to it was lost. */

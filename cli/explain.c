@@ -417,7 +417,8 @@ typedef struct ExplainOpts {
 
 #define EXPLAIN_HELP                                                                  \
 	"usage: symgrad explain MODEL.sg --at NAME=V[,NAME=V...] [--params P] "          \
-	"[--format text|json] [--dtype double|float]\n"                                   \
+	"[--format text|json]\n"                                                           \
+	"         [--dtype double|float]\n"                                                 \
 	"Prints the forward pass at a point, then the backward pass in the lecture's\n"    \
 	"words: for each node the given dloss/dnode, each local gradient, and what it\n"   \
 	"adds to its operands' adjoints; last every dloss/dparam.\n"                       \
@@ -426,7 +427,8 @@ typedef struct ExplainOpts {
 	"  --format json    the same for tools\n"
 #define GRAPH_HELP                                                                    \
 	"usage: symgrad graph MODEL.sg [--at NAME=V,...] [--params P] "                    \
-	"-o FILE.dot|svg|png|json [--format dot|json]\n"                                   \
+	"-o FILE.dot|svg|png|json\n"                                                       \
+	"         [--format dot|json]\n"                                                    \
 	"Writes the computational graph (Graphviz DOT; svg and png through dot),\n"        \
 	"with values and gradients at the point when --at is given (6 significant\n"       \
 	"digits; every digit in JSON).\n"                                                  \

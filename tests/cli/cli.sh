@@ -112,6 +112,26 @@ help)
 		expect_empty err
 		head -1 out | grep -q "^usage: symgrad $cmd" || fail "symgrad $cmd --help: $(head -1 out)"
 		"$symgrad" "$cmd" --help >/dev/full 2>/dev/null && fail "symgrad $cmd --help >/dev/full: exit 0"
+		long=$(expand out | awk 'length > 100' | head -2)
+		[ -z "$long" ] || fail "symgrad $cmd --help: lines over 100 columns: $long"
+	done
+	# train --help names every option README.md's training tables document,
+	# and the generator's and the JIT's options every model command takes
+	run train --help
+	opts=$(awk '/^## Training$/ { on = 1 } /^### Seeing the run$/ { on = 0 }
+		on && /^\| `--/ { print $0 }' "$root/README.md" | sed 's/^| \(.*\) | [^|]*|$/\1/' |
+		grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ "$(echo "$opts" | wc -l)" -ge 28 ] || fail "README.md's training tables: only $(echo "$opts" | wc -l) options"
+	for o in $opts --tol-grad --tol-step --plot --loops --math; do
+		grep -q -- "$o\b" out || fail "train --help does not name $o"
+	done
+	grep -q -- '--seed N .*initial values' out || fail "train --help: --seed does not say it draws the initial values"
+	grep -q -- 'lbfgs.*newton.*lm\|newton or lm' out || fail "train --help: no lbfgs, newton, lm"
+	for cmd in train predict eval test; do
+		run "$cmd" --help
+		for o in --dtype --loops --math --isa --help; do
+			grep -q -- "^  $o\b" out || fail "$cmd --help does not list $o"
+		done
 	done
 	for cmd in "--help" "-h" "help" "gen --help"; do
 		# shellcheck disable=SC2086
