@@ -279,6 +279,11 @@ static int eval_args(const sg_model *m, args *a, cli_assign *as, int *json, int 
 				return args_error(a, "unknown format '%s' "
 						   "(text, json)", v);
 			*json = strcmp(v, "json") == 0;
+		} else if (args_is(a, "data")) {
+			/* Keras's evaluate(), PyTorch Lightning's test: here test */
+			return args_error(a, "eval computes at one point (--at); the mean "
+					  "loss and metrics over a data file are 'symgrad test "
+					  "MODEL.sg --data FILE [--params P] [--metric M]'");
 		} else
 			return args_error(a, "unknown option %s%s", a->dash, a->name);
 	}

@@ -229,8 +229,8 @@ static int train_opt(train_cmd *c, args *a)
 		if (!(v = args_value(a)))
 			return 2;
 		if (sg_optim_parse_kind(v, &c->o.optim.kind) < 0)
-			return args_error(a, "unknown optimizer '%s' (sgd, "
-					   "momentum, adam, adamw)", v);
+			return args_error(a, "unknown optimizer '%s' (sgd, momentum, "
+					  "adam, adamw, lbfgs, newton, lm)", v);
 		return 0;
 	}
 	if (args_is(a, "trace")) {

@@ -1068,6 +1068,20 @@ explain-graph)
 	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = $w:" ] || fail "explain --params: $(head -1 out)"
 	run explain "$linear" --params p.params --at x=1,y=2,w=3
 	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = 3:" ] || fail "explain --params --at w=3: $(head -1 out)"
+	# the model's names, also where the C code renames one (r: the batch's
+	# row index, r_ in C; if: a C keyword)
+	printf 'model ren\ninput s, v\nparam a = 2\nr = a * s - v\nif = r * r\nloss = if\n' >ren.sg
+	run explain ren.sg --at s=1,v=3
+	expect_status 0
+	grep -q '^  r = t1 - v  *= -1 ' out || { fail "explain: r is not shown as r:"; cat out >&2; }
+	grep -q '^  if = r \* r  *= 1 ' out || { fail "explain: if is not shown as if:"; cat out >&2; }
+	grep -q 'r_\|if_' out && { fail "explain shows a C local's name:"; grep 'r_\|if_' out >&2; }
+	run graph ren.sg --at s=1,v=3 -o ren.dot
+	expect_status 0
+	grep -q 'label="r = t1 - v\\n' ren.dot || { fail "graph: r is not shown as r:"; cat ren.dot >&2; }
+	grep -q 'r_\|if_' ren.dot && fail "graph shows a C local's name"
+	run gen ren.sg -o ren.c
+	grep -q 'r_ = ' ren.c || fail "the C no longer renames r (this case tests nothing)"
 	run graph "$linear" --params p.params --at x=1,y=2 -o -
 	expect_status 0
 	w6=$(printf '%.6g' "$w")
@@ -1217,6 +1231,65 @@ PY
 		'  NAME = "LINEAR"' '  canonical = function'; do
 		grep -qxF -- "$f" out || { fail "dump: no line '$f'"; head -30 out >&2; }
 	done
+	;;
+wrong-command)
+	# what a user of Keras or Lightning types first gets the command that
+	# does it, and a mistyped name in --at or --predict a suggestion
+	d=$root/examples/michaelis_menten
+	usage_error "eval computes at one point (--at); the mean loss and metrics over a data file are 'symgrad test MODEL.sg --data FILE [--params P] [--metric M]'" \
+		eval "$d/mm.sg" --data "$d/data.csv"
+	usage_error "option --at: the model has no input or parameter 'vv' (did you mean 'v'?)" \
+		eval "$d/mm.sg" --at s=1,vv=2
+	usage_error "option --at: the model has no input or parameter 'w1' (did you mean 'W1'?)" \
+		eval "$root/examples/lecture07_diabetes/diabetes.sg" --at 'x=0.1*,y=1,w1=1*'
+	usage_error "option --predict: the model has no input 'xx' (did you mean 'x'?)" \
+		train "$linear" --data "$root/examples/lecture04/data.csv" --predict xx=4
+	;;
+readme-commands)
+	# every other ```sh block of README.md, run as written (sh -e) from a
+	# copy of the repository's root: exit status 0, or the status a line
+	# <!-- exit status N --> before it gives; a fenced block right after it
+	# (no line between) is its exact standard output.  Not here: the Quick
+	# start (CI runs it), a block after <!-- snippet: ... --> (its own
+	# case), the walkthroughs (case walkthrough).
+	mkdir -p build/cli examples wt
+	ln -s "$symgrad" build/cli/symgrad
+	cp -R "$root/examples/." examples/
+	awk '
+		function out(kind) { k++; path = "wt/" k; print kind, k, status + 0 >"wt/index" }
+		/^<!-- walkthrough: / { wt = 1 }
+		/^<!-- walkthrough end -->$/ { wt = 0 }
+		blk && /^```$/ { blk = 0; close(path); after = (kind == "sh"); next }
+		blk { if (path != "") print >path; next }
+		/^```/ {
+			blk = 1; path = ""; kind = ""
+			if ($0 == "```sh" && !wt && !snippet && nsh++ > 0) { kind = "sh"; out("sh") }
+			else if (after && ($0 == "```" || $0 == "```text")) { kind = "want"; out("want") }
+			if (path != "") printf "" >path
+			snippet = 0; status = 0; after = 0
+			next
+		}
+		/^<!-- snippet: / { snippet = 1 }
+		/^<!-- exit status [0-9]+ -->$/ { status = $4 }
+		{ after = 0 }
+		END { exit blk }' "$root/README.md" || { fail "README.md: an unclosed block"; exit 1; }
+	n=0
+	while read -r kind k st; do
+		case $kind in
+		sh)
+			n=$((n + 1)) last=$k
+			sh -e "wt/$k" >"wt/$k.out" 2>"wt/$k.err"
+			got=$?
+			[ "$got" = "$st" ] || { fail "README.md's block $n exits $got, not $st:"; cat "wt/$k" "wt/$k.err" >&2; }
+			;;
+		want)
+			cmp -s "wt/$k" "wt/$last.out" ||
+				{ fail "README.md's block $n prints something else:"; diff "wt/$k" "wt/$last.out" >&2; }
+			;;
+		esac
+	done <wt/index
+	[ "$n" -ge 7 ] || fail "only $n blocks found in README.md"
+	echo "README.md: $n blocks run, $(grep -c '^want' wt/index) outputs compared"
 	;;
 walkthrough)
 	# one of README.md's walkthroughs, every command as written, in order, in
