@@ -1070,7 +1070,7 @@ explain-graph)
 	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = 3:" ] || fail "explain --params --at w=3: $(head -1 out)"
 	# the model's names, also where the C code renames one (r: the batch's
 	# row index, r_ in C; if: a C keyword)
-	printf 'model ren\ninput s, v\nparam a = 2\nr = a * s - v\nif = r * r\nloss = if\n' >ren.sg
+	printf 'model ren\ninput s, v\nparam a = 2\nr = a * s - v\nif = r * r\nloss = 2 * if\n' >ren.sg
 	run explain ren.sg --at s=1,v=3
 	expect_status 0
 	grep -q '^  r = t1 - v  *= -1 ' out || { fail "explain: r is not shown as r:"; cat out >&2; }
@@ -1080,6 +1080,11 @@ explain-graph)
 	expect_status 0
 	grep -q 'label="r = t1 - v\\n' ren.dot || { fail "graph: r is not shown as r:"; cat ren.dot >&2; }
 	grep -q 'r_\|if_' ren.dot && fail "graph shows a C local's name"
+	run gen ren.sg --template latex
+	expect_status 0
+	grep -q '^r &= ' out && grep -qF '\mathit{if} &= {r}^{2}' out ||
+		{ fail "latex: r or if not shown as the model names them:"; cat out >&2; }
+	grep -qF -e 'r\_' -e 'if\_' out && fail "latex shows a C local's name"
 	run gen ren.sg -o ren.c
 	grep -q 'r_ = ' ren.c || fail "the C no longer renames r (this case tests nothing)"
 	run graph "$linear" --params p.params --at x=1,y=2 -o -
