@@ -4,7 +4,9 @@
  * options, print and exit live here, and call the libraries.
  *
  *   main.c     symgrad [COMMAND]: gen, and the dispatch of every command
- *   cmd.c      train, predict, eval, test on a loaded model
+ *   cmd_train.c  train on a loaded model
+ *   cmd_eval.c   predict, eval, test on a loaded model
+ *   cmd.c      what those four share: --help, NAME=V lists, metrics, JSON
  *   explain.c  explain and graph
  *   check.c    check hand derivations
  *   plot.c     plot: a training log's curves as SVG, through gnuplot
@@ -50,17 +52,77 @@ int args_help(const char *text);
 /* Prints "symgrad: error: ..." and the usage line; returns 2. */
 int args_error(const args *a, const char *fmt, ...) SG_PRINTF(2, 3);
 
-/* ---- cmd.c: the train / predict / eval / test subcommands on a loaded model ---- */
+/* ---- cmd_train.c, cmd_eval.c: the train / predict / eval / test subcommands ---- */
 /* argv[0] is the subcommand name; returns the process exit status. */
 int sg_cmd_train(const sg_model *m, int argc, char **argv);
 int sg_cmd_predict(const sg_model *m, int argc, char **argv);
 int sg_cmd_eval(const sg_model *m, int argc, char **argv);
 int sg_cmd_test(const sg_model *m, int argc, char **argv);
 
+/* ---- cmd.c: what those commands share ---- */
+/* The options run_model (main.c) reads before the command: how the model
+ * is generated and compiled, the same for train, predict, eval and test. */
+#define CLI_HELP_JIT                                                              \
+	"  --dtype double|float compute in float64 (default) or float32\n"    \
+	"  --loops auto|always|never  loop or unrolled code (auto: loops "      \
+	"above 300 operations)\n"                                             \
+	"  --math own|libm      symgrad's elementary functions (default) or "  \
+	"<math.h>'s\n"                                                        \
+	"  --isa native|baseline  compile for this machine (default) or the "   \
+	"compiler's default target\n"                                         \
+	"  --help               this text\n"
+
+/* The exit status once standard output is flushed: rc, or 1 (message
+ * printed) when some of what was written to it was lost. */
+int cli_stdout_status(int rc);
+/* --help anywhere in argv: usage and help on stdout, *rc the exit status;
+ * without it a NULL model is a usage error (*rc 2).  1 when done. */
+int cli_help_or_no_model(const sg_model *m, int argc, char **argv, const char *usage,
+			 const char *help, int *rc);
 /* Prints err (sg_error_print) and returns 1, a command's exit status. */
 int cli_fail(const sg_error *err);
+/* Loads a parameter file into the trainer; 0 or -1 (message printed). */
+int cli_load_params(sg_trainer *t, const char *path);
 /* Prints v as a JSON number (Python's json: NaN, Infinity, -Infinity). */
 void cli_json_number(double v);
+/* Prints a JSON object's key and ": " (model names need no escapes). */
+void cli_json_key(const char *k);
+
+/* Parsed assignments (the grammar is at.c's): values per model input and
+ * param, and each item's value as typed, for --predict's trace line. */
+typedef struct cli_assign {
+	int n_in, n_par;
+	double *in, *par;
+	char *in_set, *par_set;
+	const char **order;   /* typed values in the order given */
+	int n_order;
+	char *buf;            /* the copied list text */
+} cli_assign;
+
+/* Inputs NaN, params at their initial values; -1 when out of memory. */
+int cli_assign_init(cli_assign *a, const sg_model *m);
+void cli_assign_free(cli_assign *a);
+/* Parses "NAME=V[,NAME=V...]" into as (params too when with_params); 0, or
+ * -1 with a usage error printed. */
+int cli_assign_parse(cli_assign *as, const sg_model *m, const char *list, int with_params,
+		     const args *a);
+
+/* --metric, --output, --target (train and test) */
+#define CLI_MAX_METRICS 3
+
+/* The metrics asked for, in the order first given, and what they
+ * compare (NULL: the defaults of sg_metric_setup). */
+typedef struct cli_metric_opts {
+	sg_metric_kind kind[CLI_MAX_METRICS];
+	int n;
+	const char *output, *target;
+} cli_metric_opts;
+
+/* Reads --metric, --output or --target: 0 or 2; -1 for another option. */
+int cli_metric_opt(cli_metric_opts *mo, args *a);
+/* Sets up mo's metrics for m in mt; 0, or 2 with a usage error printed. */
+int cli_metric_setup(const cli_metric_opts *mo, const sg_model *m, sg_metric *mt,
+		     const args *a);
 
 /* ---- curv.c: beyond the gradient ---- */
 /* The curvature optimizer --optimizer names in argv: 1 newton, 2 lm, or 0 */

@@ -299,6 +299,12 @@ static const char *fwd_name(const Prog *p, const Node *n)
 	return p->names[n->id] ? p->names[n->id] : "?";
 }
 
+/* The name a statement defines, as shown (show_model_names). */
+static const char *stmt_name(const Prog *p, const PStmt *s)
+{
+	return p->names[s->node->id] ? p->names[s->node->id] : s->name;
+}
+
 static void explain_text(Walk *w)
 {
 	Compile *c = w->c;
@@ -323,7 +329,7 @@ static void explain_text(Walk *w)
 	Table t = {NULL, 0, 3, 0};
 	for (int i = 0; i < p->forward.n; i++) {
 		const PStmt *s = &p->forward.stmts[i];
-		const char *row[] = {arena_printf(a, "%s = %s", s->name, sched_expr_text(p, s->node, 0)),
+		const char *row[] = {arena_printf(a, "%s = %s", stmt_name(p, s), sched_expr_text(p, s->node, 0)),
 				     arena_printf(a, "= %s", fmt_num(a, w->vals[s->node->id])),
 				     s->line ? arena_printf(a, "(line %d)", s->line) : ""};
 		table_row(&t, row);
@@ -387,7 +393,7 @@ static void explain_json(Walk *w)
 	printf("},\n \"forward\": [");
 	for (int i = 0; i < p->forward.n; i++) {
 		const PStmt *s = &p->forward.stmts[i];
-		printf("%s\n  {\"name\": \"%s\", \"expr\": ", i ? "," : "", s->name);
+		printf("%s\n  {\"name\": \"%s\", \"expr\": ", i ? "," : "", stmt_name(p, s));
 		json_string(sched_expr_text(p, s->node, 0));
 		printf(", \"value\": %s, \"line\": %d}", json_num(a, w->vals[s->node->id]), s->line);
 	}
@@ -417,7 +423,8 @@ typedef struct ExplainOpts {
 
 #define EXPLAIN_HELP                                                                  \
 	"usage: symgrad explain MODEL.sg --at NAME=V[,NAME=V...] [--params P] "          \
-	"[--format text|json] [--dtype double|float]\n"                                   \
+	"[--format text|json]\n"                                                           \
+	"         [--dtype double|float]\n"                                                 \
 	"Prints the forward pass at a point, then the backward pass in the lecture's\n"    \
 	"words: for each node the given dloss/dnode, each local gradient, and what it\n"   \
 	"adds to its operands' adjoints; last every dloss/dparam.\n"                       \
@@ -426,7 +433,8 @@ typedef struct ExplainOpts {
 	"  --format json    the same for tools\n"
 #define GRAPH_HELP                                                                    \
 	"usage: symgrad graph MODEL.sg [--at NAME=V,...] [--params P] "                    \
-	"-o FILE.dot|svg|png|json [--format dot|json]\n"                                   \
+	"-o FILE.dot|svg|png|json\n"                                                       \
+	"         [--format dot|json]\n"                                                    \
 	"Writes the computational graph (Graphviz DOT; svg and png through dot),\n"        \
 	"with values and gradients at the point when --at is given (6 significant\n"       \
 	"digits; every digit in JSON).\n"                                                  \
@@ -466,11 +474,35 @@ static void parse_opts(ExplainOpts *o, int argc, char **argv, bool graph)
 				 : "--at x=1,w=2 [--params P] [--format json]");
 }
 
+/* explain and graph write no C, so they show the model's own names: a
+ * binding the C code had to rename (r, the batch's row index; a C keyword
+ * or a <math.h> name) keeps its name, not the C local's "r_".  The first
+ * binding of a node names it, as in sched_build; model names are distinct
+ * and taken before any generated one, so the names shown stay distinct. */
+static void show_model_names(Compile *c)
+{
+	Prog *p = c->prog;
+	const Model *m = c->model;
+	int n = p->dag->n;
+	const char **names = arena_alloc(c->arena, (size_t)n * sizeof *names);
+	bool *bound = arena_alloc(c->arena, (size_t)n);
+
+	memcpy(names, p->names, (size_t)n * sizeof *names);
+	for (int k = 0; k < m->n_lets; k++) {
+		const Node *v = m->lets[k]->node;
+		if (v->nargs > 0 && !bound[v->id] && names[v->id])
+			names[v->id] = m->lets[k]->ident;
+		bound[v->id] = true;
+	}
+	p->names = names;
+}
+
 static void compile_model(Compile *c, const ExplainOpts *o)
 {
 	c->dtype = o->dtype;
 	sg_read_source(c, o->model);
 	sg_compile(c);
+	show_model_names(c);
 }
 
 int cmd_explain(Arena *a, int argc, char **argv)

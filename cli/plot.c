@@ -376,19 +376,42 @@ static char *script_text(const plot_log *l, const plot_opts *o, size_t *len, sg_
 	return text;
 }
 
+/* Writes n bytes of gnuplot's picture to out, each '>' after "]]" as "&gt;":
+ * gnuplot escapes '<' and '&' in a text it draws but not '>', and "]]>" is
+ * not allowed in XML's character data, so a title or column name holding
+ * it would make the picture unreadable.  gnuplot's picture has no CDATA
+ * section of its own (no mouse script), so every "]]>" is in a text.
+ * *run counts the ']' (up to 2) that end what was written, across calls. */
+static int write_escaped(FILE *out, const char *b, size_t n, int *run)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '>' && *run == 2) {
+			if (fwrite(b + from, 1, i - from, out) != i - from ||
+			    fputs("&gt;", out) == EOF)
+				return -1;
+			from = i + 1;
+		}
+		*run = b[i] != ']' ? 0 : *run < 2 ? *run + 1 : 2;
+	}
+	return fwrite(b + from, 1, n - from, out) == n - from ? 0 : -1;
+}
+
 /* Copies gnuplot's picture from svg to the output stream; 0 or -1 with
  * *err (a picture without its closing tag is gnuplot's failure). */
 static int copy_svg(FILE *svg, FILE *out, const char *path, sg_error *err)
 {
 	char buf[65536];
 	size_t n;
+	int run = 0;
 
 	if (fseek(svg, -16, SEEK_END) != 0 || (n = fread(buf, 1, 16, svg)) != 16 ||
 	    (buf[16] = '\0', !strstr(buf, "</svg>")))
 		return sg_errorf(err, "gnuplot wrote no complete SVG picture");
 	rewind(svg);
 	while ((n = fread(buf, 1, sizeof buf, svg)) > 0)
-		if (fwrite(buf, 1, n, out) != n || fflush(out) != 0) {
+		if (write_escaped(out, buf, n, &run) < 0 || fflush(out) != 0) {
 			int e = errno;
 			clearerr(out); /* reported here, once */
 			if (!strcmp(path, "-"))

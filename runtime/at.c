@@ -225,6 +225,54 @@ static int tensor_of(const names *ns, const char *base, int *k, int *first,
 	return 0;
 }
 
+/* Levenshtein distance of a (n bytes) and b (m bytes, m < 64). */
+static int edit_distance(const char *a, size_t n, const char *b, size_t m)
+{
+	int row[65];
+
+	for (size_t j = 0; j <= m; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= n; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= m; j++) {
+			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[m];
+}
+
+/* "the model has no WHAT 'name'", and " (did you mean 'x'?)" when a name of
+ * the model (a tensor by its bare name) is close: the parser's rule, edit
+ * distance at most 2, 1 for names of 2 or 3 characters, none for one. */
+static int no_such_name(cursor *c, const names *ns, const char *name)
+{
+	size_t len = strlen(name), best_len = 0;
+	int limit = len <= 1 ? 0 : len <= 3 ? 1 : 2, best_d = limit + 1;
+	const char *best = NULL;
+
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < ns->n[k]; i++) {
+			const char *s = ns->name[k][i];
+			size_t m = strcspn(s, "[");
+			if (m >= 64 || (m > len ? m - len : len - m) > (size_t)limit)
+				continue;
+			int d = edit_distance(name, len, s, m);
+			if (d > 0 && d < best_d)
+				best = s, best_len = m, best_d = d;
+		}
+	if (!best)
+		return sg_errorf(c->err, "the model has no %s '%s'", ns->what, name);
+	return sg_errorf(c->err, "the model has no %s '%s' (did you mean '%.*s'?)", ns->what,
+			 name, (int)best_len, best);
+}
+
 /* Sets element i of list k to v, refusing a second value. */
 static int set_one(const names *ns, int k, int i, double v, sg_error *err)
 {
@@ -246,7 +294,7 @@ static int set_tensor(cursor *c, const names *ns, const char *base)
 	int rc = 0;
 
 	if (!n)
-		return sg_errorf(c->err, "the model has no %s '%s'", ns->what, base);
+		return no_such_name(c, ns, base);
 	skip_space(c);
 	if (*c->s != '[') {
 		if (read_number(c, &v) < 0)

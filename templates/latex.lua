@@ -8,8 +8,14 @@
 
 local concat, format = table.concat, string.format
 
+-- The model's names of values the C code renamed (r, the batch's row
+-- index, is r_ in C; a C keyword gets a "_"): a derivation shows the
+-- model's.  Set by render from the model's bindings, params and inputs.
+local shown = {}
+
 -- A name in math: t12 -> t_{12}, d_w -> \bar{w}, long names upright.
 local function mathname(n)
+  n = shown[n] or n
   local base, digits = n:match("^(t)(%d+)$")
   if base then return format("t_{%s}", digits) end
   local adj = n:match("^d_(.+)$")
@@ -109,6 +115,11 @@ local function partial(num, den)
 end
 
 return function(m)
+  for _, list in ipairs({m.bindings, m.params, m.inputs}) do
+    for _, v in ipairs(list) do
+      if v.cname ~= v.name and v.name:match("^[%a_][%w_]*$") then shown[v.cname] = v.name end
+    end
+  end
   local out = {}
   local function put(...) out[#out + 1] = concat({...}) end
   local L = m.loss_name

@@ -112,6 +112,26 @@ help)
 		expect_empty err
 		head -1 out | grep -q "^usage: symgrad $cmd" || fail "symgrad $cmd --help: $(head -1 out)"
 		"$symgrad" "$cmd" --help >/dev/full 2>/dev/null && fail "symgrad $cmd --help >/dev/full: exit 0"
+		long=$(expand out | awk 'length > 100' | head -2)
+		[ -z "$long" ] || fail "symgrad $cmd --help: lines over 100 columns: $long"
+	done
+	# train --help names every option README.md's training tables document,
+	# and the generator's and the JIT's options every model command takes
+	run train --help
+	opts=$(awk '/^## Training$/ { on = 1 } /^### Seeing the run$/ { on = 0 }
+		on && /^\| `--/ { print $0 }' "$root/README.md" | sed 's/^| \(.*\) | [^|]*|$/\1/' |
+		grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ "$(echo "$opts" | wc -l)" -ge 28 ] || fail "README.md's training tables: only $(echo "$opts" | wc -l) options"
+	for o in $opts --tol-grad --tol-step --plot --loops --math; do
+		grep -q -- "$o\b" out || fail "train --help does not name $o"
+	done
+	grep -q -- '--seed N .*initial values' out || fail "train --help: --seed does not say it draws the initial values"
+	grep -q -- 'lbfgs.*newton.*lm\|newton or lm' out || fail "train --help: no lbfgs, newton, lm"
+	for cmd in train predict eval test; do
+		run "$cmd" --help
+		for o in --dtype --loops --math --isa --help; do
+			grep -q -- "^  $o\b" out || fail "$cmd --help does not list $o"
+		done
 	done
 	for cmd in "--help" "-h" "help" "gen --help"; do
 		# shellcheck disable=SC2086
@@ -938,6 +958,15 @@ set output "pwned"
 	for t in 'text: a"b' 'text: set output "pwned"' 'text: `touch pwned2` @x \" ]'; do
 		grep -qxF "$t" got || { fail "title line '$t' missing:"; cat got >&2; }
 	done
+	# "]]>" (not allowed in XML's text; gnuplot leaves '>' as it is) in a
+	# title or a column name: still well-formed, the text drawn as given
+	sed '1s/val_loss/v]]>l/' log.csv >cdata.csv
+	run plot cdata.csv -o c.svg --title 'a]]>b ]]]> <&>' --columns 'loss,v]]>l'
+	expect_status 0
+	svg_series c.svg >got || fail "a title or column with ']]>' broke the SVG"
+	for t in 'text: a]]>b ]]]> <&>' 'v]]>l 3'; do
+		grep -qxF "$t" got || { fail "'$t' missing:"; cat got >&2; }
+	done
 	;;
 plot-errors)
 	# every failure: exit 1, a message, the target untouched, no temporary file
@@ -1065,6 +1094,25 @@ explain-graph)
 	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = $w:" ] || fail "explain --params: $(head -1 out)"
 	run explain "$linear" --params p.params --at x=1,y=2,w=3
 	[ "$(head -1 out)" = "Forward pass at x = 1, y = 2, w = 3:" ] || fail "explain --params --at w=3: $(head -1 out)"
+	# the model's names, also where the C code renames one (r: the batch's
+	# row index, r_ in C; if: a C keyword)
+	printf 'model ren\ninput s, v\nparam a = 2\nr = a * s - v\nif = r * r\nloss = 2 * if\n' >ren.sg
+	run explain ren.sg --at s=1,v=3
+	expect_status 0
+	grep -q '^  r = t1 - v  *= -1 ' out || { fail "explain: r is not shown as r:"; cat out >&2; }
+	grep -q '^  if = r \* r  *= 1 ' out || { fail "explain: if is not shown as if:"; cat out >&2; }
+	grep -q 'r_\|if_' out && { fail "explain shows a C local's name:"; grep 'r_\|if_' out >&2; }
+	run graph ren.sg --at s=1,v=3 -o ren.dot
+	expect_status 0
+	grep -q 'label="r = t1 - v\\n' ren.dot || { fail "graph: r is not shown as r:"; cat ren.dot >&2; }
+	grep -q 'r_\|if_' ren.dot && fail "graph shows a C local's name"
+	run gen ren.sg --template latex
+	expect_status 0
+	grep -q '^r &= ' out && grep -qF '\mathit{if} &= {r}^{2}' out ||
+		{ fail "latex: r or if not shown as the model names them:"; cat out >&2; }
+	grep -qF -e 'r\_' -e 'if\_' out && fail "latex shows a C local's name"
+	run gen ren.sg -o ren.c
+	grep -q 'r_ = ' ren.c || fail "the C no longer renames r (this case tests nothing)"
 	run graph "$linear" --params p.params --at x=1,y=2 -o -
 	expect_status 0
 	w6=$(printf '%.6g' "$w")
@@ -1144,7 +1192,8 @@ readable-c)
 	;;
 python-template)
 	# --template python: a ctypes module over the generated C, checked
-	# against symgrad eval from Debian's Python (no NumPy needed)
+	# against symgrad eval from Debian's Python: lists (no NumPy needed),
+	# then NumPy arrays in and out (python3-numpy is in the Quick start)
 	py=/usr/bin/python3
 	[ -x "$py" ] || py=python3
 	d7=$root/examples/lecture07_diabetes
@@ -1182,13 +1231,27 @@ try:
     raise SystemExit("3 inputs accepted")
 except ValueError as e:
     assert "inputs: 3 numbers, the model has 9" in str(e), e
+# NumPy (Debian's python3-numpy, in the Quick start's apt-get line): arrays in,
+# and as_numpy=True: arrays shaped as the model's tensors, the same numbers
+import numpy
+P, X = numpy.array(d.INIT), numpy.array(x)
+l, g = d.backward(P, X, as_numpy=True)
+assert l == loss and sorted(g) == ["W1", "W2", "W3", "b1", "b2", "b3"], sorted(g)
+assert g["W1"].shape == (6, 8) and g["b3"].shape == (1,) and g["W3"].shape == (1, 4)
+assert numpy.concatenate([g[k].ravel() for k in d.PARAM_GROUPS]).tolist() == grad, "order"
+assert d.forward(P, X) == (loss, outs), "forward from arrays"
+l, o = d.forward(P, X, as_numpy=True)
+assert l == loss and o.shape == (1,) and o.tolist() == outs, o
+assert d.predict(P.reshape(1, -1), X.reshape(3, 3)) == outs, "2-D arrays, flattened"
+rows = numpy.array([x, x, x])
+assert d.backward_batch(P, rows) == (3 * loss, [3 * v for v in grad]), "2-D rows"
+t, gb = d.backward_batch(P, rows, as_numpy=True)
+assert gb["W1"].shape == (6, 8) and numpy.allclose(gb["W1"], 3 * g["W1"], rtol=0, atol=0)
 try:
-    import numpy
-except ImportError:
-    numpy = None
-if numpy is not None:
-    l, g = d.backward(numpy.array(d.INIT), numpy.array(x), as_numpy=True)
-    assert l == loss and g["W1"].shape == (6, 8) and g["W1"].ravel().tolist() == grad[:48]
+    d.backward_batch(P, numpy.zeros((2, 8)))
+    raise SystemExit("rows of 8 accepted")
+except ValueError as e:
+    assert "16 numbers is not a whole number of rows of 9" in str(e), e
 print("ok")
 PY
 	[ "$(tail -1 py.out)" = ok ] || fail "no ok from Python: $(tail -3 py.out)"
@@ -1200,22 +1263,128 @@ PY
 		grep -qxF -- "$f" out || { fail "dump: no line '$f'"; head -30 out >&2; }
 	done
 	;;
-python-snippet)
-	# README's "Use it from Python", run as written, prints what it says
-	mkdir -p build/cli examples
+wrong-command)
+	# what a user of Keras or Lightning types first gets the command that
+	# does it, and a mistyped name in --at or --predict a suggestion
+	d=$root/examples/michaelis_menten
+	usage_error "eval computes at one point (--at); the mean loss and metrics over a data file are 'symgrad test MODEL.sg --data FILE [--params P] [--metric M]'" \
+		eval "$d/mm.sg" --data "$d/data.csv"
+	usage_error "option --at: the model has no input or parameter 'vv' (did you mean 'v'?)" \
+		eval "$d/mm.sg" --at s=1,vv=2
+	usage_error "option --at: the model has no input or parameter 'w1' (did you mean 'W1'?)" \
+		eval "$root/examples/lecture07_diabetes/diabetes.sg" --at 'x=0.1*,y=1,w1=1*'
+	usage_error "option --predict: the model has no input 'xx' (did you mean 'x'?)" \
+		train "$linear" --data "$root/examples/lecture04/data.csv" --predict xx=4
+	;;
+readme-commands)
+	# every other ```sh block of README.md, run as written (sh -e) from a
+	# copy of the repository's root: exit status 0, or the status a line
+	# <!-- exit status N --> before it gives; a fenced block right after it
+	# (no line between) is its exact standard output.  Not here: the Quick
+	# start (CI runs it), a block after <!-- snippet: ... --> (its own
+	# case), the walkthroughs (case walkthrough).
+	mkdir -p build/cli examples wt
 	ln -s "$symgrad" build/cli/symgrad
-	cp -R "$root/examples/lecture07_diabetes" examples/
+	cp -R "$root/examples/." examples/
 	awk '
-		at == 0 && index($0, "<!-- snippet: python ") == 1 { at = 1; next }
-		at == 1 && !/^```/ { exit }
-		at == 1 { at = 2; next }
-		at == 2 && /^```/ { found = 1; exit }
-		at == 2 { print }
-		END { exit !found }' "$root/README.md" >cmds.sh || fail "README.md: no python snippet"
-	sh -e cmds.sh >out 2>err || { fail "the README's commands failed:"; cat err >&2; }
-	want=$(sed -n 's/^prints `\(.*\)`: the loss and the output.*/\1/p' "$root/README.md")
-	[ -n "$want" ] || fail "README.md: no 'prints ...' after the python snippet"
-	[ "$(cat out)" = "$want" ] || fail "the snippet printed '$(cat out)', README.md says '$want'"
+		function out(kind) { k++; path = "wt/" k; print kind, k, status + 0 >"wt/index" }
+		/^<!-- walkthrough: / { wt = 1 }
+		/^<!-- walkthrough end -->$/ { wt = 0 }
+		blk && /^```$/ { blk = 0; close(path); after = (kind == "sh"); next }
+		blk { if (path != "") print >path; next }
+		/^```/ {
+			blk = 1; path = ""; kind = ""
+			if ($0 == "```sh" && !wt && !snippet && nsh++ > 0) { kind = "sh"; out("sh") }
+			else if (after && ($0 == "```" || $0 == "```text")) { kind = "want"; out("want") }
+			if (path != "") printf "" >path
+			snippet = 0; status = 0; after = 0
+			next
+		}
+		/^<!-- snippet: / { snippet = 1 }
+		/^<!-- exit status [0-9]+ -->$/ { status = $4 }
+		{ after = 0 }
+		END { exit blk }' "$root/README.md" || { fail "README.md: an unclosed block"; exit 1; }
+	n=0
+	while read -r kind k st; do
+		case $kind in
+		sh)
+			n=$((n + 1)) last=$k
+			sh -e "wt/$k" >"wt/$k.out" 2>"wt/$k.err"
+			got=$?
+			[ "$got" = "$st" ] || { fail "README.md's block $n exits $got, not $st:"; cat "wt/$k" "wt/$k.err" >&2; }
+			;;
+		want)
+			cmp -s "wt/$k" "wt/$last.out" ||
+				{ fail "README.md's block $n prints something else:"; diff "wt/$k" "wt/$last.out" >&2; }
+			;;
+		esac
+	done <wt/index
+	[ "$n" -ge 7 ] || fail "only $n blocks found in README.md"
+	echo "README.md: $n blocks run, $(grep -c '^want' wt/index) outputs compared"
+	;;
+walkthrough)
+	# one of README.md's walkthroughs, every command as written, in order, in
+	# a directory laid out as the repository's root (build/cli/symgrad and
+	# examples/); each output the README shows is compared with what the
+	# commands above it printed.  The walkthrough is the text between
+	# <!-- walkthrough: NAME --> and <!-- walkthrough end -->; in it, a
+	# ```sh block is run (sh -e, in one directory, blocks in order), a
+	# ```text block is the exact standard output of the ```sh block just
+	# before it (after a <!-- stderr --> line: the last lines of its
+	# standard error), and a block after a <!-- file: NAME --> line is written to
+	# NAME before anything runs after it.  Any other block is an error, so
+	# nothing in a walkthrough goes unchecked.
+	mkdir -p build/cli examples wt
+	ln -s "$symgrad" build/cli/symgrad
+	# python3 is Debian's, with python3-numpy (the Quick start installs it)
+	[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+	cp -R "$root/examples/." examples/
+	awk -v name="$arg" '
+		function out(kind, file) { k++; path = "wt/" k; print kind, k, file >"wt/index" }
+		$0 == "<!-- walkthrough: " name " -->" { on = 1; found = 1; next }
+		on && $0 == "<!-- walkthrough end -->" { on = 0; next }
+		!on { next }
+		blk && /^```$/ { blk = 0; close(path); next }
+		blk { print >path; next }
+		/^<!-- file: [^ ]+ -->$/ { file = $3; next }
+		$0 == "<!-- stderr -->" { err = 1; next }
+		/^```/ {
+			blk = 1
+			if (file != "") { out("file", file); file = ""; last = "" }
+			else if ($0 == "```sh") { out("sh", ""); last = "sh" }
+			else if ($0 == "```text" && last == "sh") { out(err ? "wanterr" : "want", ""); last = "" }
+			else { print "README.md: walkthrough " name ": unchecked block " $0 >"/dev/stderr"; bad = 1 }
+			printf "" >path
+			err = 0
+			next
+		}
+		END { exit !found || bad || on || blk }' "$root/README.md" ||
+		{ fail "README.md: no walkthrough '$arg', or an unchecked or unclosed block"; exit 1; }
+	grep -q '^sh ' wt/index || fail "walkthrough $arg runs no command"
+	# the blocks run in order, each in its own sh -e, in one directory: a
+	# block sees the files the ones before it made, not their variables
+	: >wt/run.sh
+	while read -r kind k file; do
+		case $kind in
+		file) printf 'cp wt/%s %s\n' "$k" "$file" >>wt/run.sh ;;
+		sh) printf 'sh -e wt/%s >wt/%s.out 2>wt/%s.err || { echo "block %s failed:"; cat wt/%s.err; exit 1; }\n' \
+			"$k" "$k" "$k" "$k" "$k" >>wt/run.sh; lastsh=$k ;;
+		want) echo "$lastsh.out" >"wt/$k.of" ;;
+		wanterr) echo "$lastsh.err" >"wt/$k.of" ;;
+		esac
+	done <wt/index
+	sh -e wt/run.sh >run.out 2>&1 || { fail "the walkthrough's commands failed:"; cat run.out >&2; }
+	shown=0
+	for of in wt/*.of; do
+		[ -e "$of" ] || continue
+		k=${of%.of} k=${k#wt/}
+		got=wt/$(cat "$of")
+		case $got in *.err) tail -n "$(wc -l <"wt/$k")" "$got" >"$got.tail"; got=$got.tail ;; esac
+		cmp -s "wt/$k" "$got" ||
+			{ fail "output shown in README.md differs from what the commands print:"; diff "wt/$k" "$got" >&2; }
+		shown=$((shown + 1))
+	done
+	echo "walkthrough $arg: $(grep -c '^sh ' wt/index) blocks run, $shown outputs compared"
 	;;
 *)
 	fail "unknown case $case"

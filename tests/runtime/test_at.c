@@ -95,6 +95,13 @@ Test(at, ambiguous_or_wrong_is_an_error)
 	expect_error("y=1,y=2", "'y' given twice");
 	expect_error("x=[1,2,3],x[1]=2", "'x[1]' given twice");
 	expect_error("q=1", "the model has no input or parameter 'q'");
+	/* a close name suggested, as the parser does: a tensor by its bare name */
+	expect_error("yy=1", "the model has no input or parameter 'yy' (did you mean 'y'?)");
+	expect_error("ww=1*", "the model has no input or parameter 'ww' (did you mean 'w'?)");
+	expect_error("MM=1*", "the model has no input or parameter 'MM' (did you mean 'M'?)");
+	/* equals: the first, inputs before params */
+	expect_error("Mx=1*", "the model has no input or parameter 'Mx' (did you mean 'x'?)");
+	expect_error("wxyz=1", "the model has no input or parameter 'wxyz'");
 	expect_error("x[3]=1", "the model has no input or parameter 'x[3]'");
 	expect_error("M[0]=1", "the model has no input or parameter 'M[0]'");
 	expect_error("y=[1]", "'y' is a scalar: give y=NUMBER");

@@ -289,8 +289,8 @@ Test(cmd, test_errors)
 	char *a4[] = {"test", "--data", csv, "--output", "yhat", NULL};
 	char *a5[] = {"test", "--data", "/nonexistent", NULL};
 	static const char usage[] = "usage: symgrad test MODEL.sg --data FILE|- [--params P] "
-				    "[--metric M[,M...]] [--target NAME] [--output NAME] "
-				    "[--format text|json]\n";
+				    "[--metric M[,M...]] [--target NAME]\n"
+				    "         [--output NAME] [--format text|json]\n";
 	char want[512];
 
 	th_write_file(csv, "x,y\n1,2\n");

@@ -430,7 +430,8 @@ Test(train, usage_errors)
 	expect_usage(a4, "option --predict: the model has no input 'z'");
 	expect_usage(a5, "option --lr: bad value 'abc'");
 	expect_usage(a6, "option --epochs: bad value '-1'");
-	expect_usage(a7, "unknown optimizer 'rmsprop' (sgd, momentum, adam, adamw)");
+	expect_usage(a7, "unknown optimizer 'rmsprop' (sgd, momentum, adam, adamw, "
+			   "lbfgs, newton, lm)");
 	expect_usage(a8, "option --data needs a value");
 	expect_usage(a9, "unexpected argument 'stray'");
 	expect_usage(a10, "option --predict: 'x' given twice");
