@@ -1283,9 +1283,10 @@ readme-commands)
 	# (no line between) is its exact standard output.  Not here: the Quick
 	# start (CI runs it), a block after <!-- snippet: ... --> (its own
 	# case), the walkthroughs (case walkthrough).
-	mkdir -p build/cli examples wt
+	mkdir -p build/cli examples wt tests/loops
 	ln -s "$symgrad" build/cli/symgrad
 	cp -R "$root/examples/." examples/
+	cp "$root/tests/loops/mnist.sg" tests/loops/ # the 784 -> 100 -> 10 network
 	awk '
 		function out(kind) { k++; path = "wt/" k; print kind, k, status + 0 >"wt/index" }
 		/^<!-- walkthrough: / { wt = 1 }
