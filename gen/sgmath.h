@@ -41,6 +41,7 @@ SG_INLINE double sg_dbl_(uint64_t u)
 	v.u = u;
 	return v.d;
 }
+/*@ sg_scale_ sg_base */
 /* 2^k * y, k = ki - 0x4338000000000000 (the bits of k + 0x1.8p52) in
  * [-1100, 1100]: two exact steps of 2^(k/2), so a result that overflows is
  * Inf and one that is subnormal is rounded once. */
@@ -51,7 +52,13 @@ SG_INLINE double sg_scale_(double y, uint64_t ki)
 	uint64_t u2 = u - u1;                           /* ceil(k/2) + 1024 */
 	return y * sg_dbl_((u1 - 1u) << 52) * sg_dbl_((u2 - 1u) << 52);
 }
-/*@ sg_exp sg_base */
+/*@ sg_rint_ sg_base */
+/* round to the nearest integer, |v| < 2^51 */
+SG_INLINE double sg_rint_(double v)
+{
+	return (v + 0x1.8p52) - 0x1.8p52;
+}
+/*@ sg_exp sg_scale_ */
 /*
  * exp(x) = 2^k exp(r): k = round(x/ln2), r = hi - lo = x - k ln2 (ln2 in
  * two parts, k ln2hi exact), exp(r) by fdlibm's rational form
@@ -130,7 +137,7 @@ SG_INLINE double sg_log1p(double x)
 	r = x == 0.0 ? x : r;
 	return x != x ? x : r;
 }
-/*@ sg_expm1 sg_base */
+/*@ sg_expm1 sg_scale_ */
 /*
  * exp(x) - 1: fdlibm's expm1, every case of k computed and one selected.
  * k = round(x/ln2), r + c = x - k ln2, e from the rational approximation
@@ -221,3 +228,279 @@ SG_INLINE float sg_log1pf(float x) { return (float)sg_log1p(x); }
 SG_INLINE float sg_expm1f(float x) { return (float)sg_expm1(x); }
 /*@ sg_tanhf sg_tanh */
 SG_INLINE float sg_tanhf(float x) { return (float)sg_tanh(x); }
+/*@ sg_trig_ sg_rint_ */
+/*
+ * sin and cos share this: the reduction of |x| to r = y0 + y1 in
+ * [-pi/4, pi/4] (a little beyond for huge x) and a quadrant q, |x| =
+ * r + (q + 4m) pi/2, then the two kernels.  Both reductions are computed
+ * and one selected:
+ *  - |x| < 2^19: Cody and Waite's, n = round(|x| 2/pi), |x| - n pi/2 with
+ *    pi/2 in three pieces of 33 bits and a fourth of 53 (fdlibm's
+ *    e_rem_pio2.c constants; n pi/2_i exact for the first three), each
+ *    step's rounding error carried by TwoSum: about 150 bits of pi/2, which
+ *    the worst cancellation below 2^19 leaves enough.
+ *  - |x| >= 2^19: Payne and Hanek's, exact.  |x| = M 2^(E-52), M in three
+ *    24-bit pieces X_a; 2/pi = sum P_j 2^(-24(j+1)), P_j its 24-bit digits
+ *    (sg_2opi_, from MPFR).  Each X_a P_j is exact (48 bits), and so is the
+ *    sum S_i of the three of weight 2^(E-28-24(k0+i)); the digits above
+ *    weight 8 (k < k0) contribute multiples of 8, that is whole turns, and
+ *    are skipped; eight digits reach 2^-139 below the point, against a
+ *    fraction that is never below 2^-62 for a double (the worst case,
+ *    6381956970095103 2^797, is in tests/math/ulp.c).  The digits are made
+ *    balanced (|S_i| <= 2^23) with exact carries, the integer part taken
+ *    from the top two (exactly), and the rest summed top-down with Knuth's
+ *    TwoSum, exact while a cancellation lasts; then times pi/2 in
+ *    double-double (Dekker's product).
+ * The kernels are fdlibm's k_sin.c and k_cos.c polynomials (error below
+ * 2^-58 on [-pi/4, pi/4]), taking the tail y1.
+ */
+static const double sg_2opi_[52] = {
+	0, 0, /* P_-2, P_-1: the index is k - a + 2 */
+	0xA2F983, 0x6E4E44, 0x1529FC, 0x2757D1, 0xF534DD, 0xC0DB62, 0x95993C, 0x439041,
+	0xFE5163, 0xABDEBB, 0xC561B7, 0x246E3A, 0x424DD2, 0xE00649, 0x2EEA09, 0xD1921C,
+	0xFE1DEB, 0x1CB129, 0xA73EE8, 0x8235F5, 0x2EBB44, 0x84E99C, 0x7026B4, 0x5F7E41,
+	0x3991D6, 0x398353, 0x39F49C, 0x845F8B, 0xBDF928, 0x3B1FF8, 0x97FFDE, 0x05980F,
+	0xEF2F11, 0x8B5A0A, 0x6D1F6D, 0x367ECF, 0x27CB09, 0xB74F46, 0x3F669E, 0x5FEA2D,
+	0x7527BA, 0xC7EBE5, 0xF17B3D, 0x0739F7, 0x8A5292, 0xEA6BFB, 0x5FB11F, 0x8D5D08,
+};
+/* 2^e, e in [-1022, 1023] */
+SG_INLINE double sg_pow2_(int e)
+{
+	return sg_dbl_((uint64_t)(e + 1023) << 52);
+}
+/* Knuth's TwoSum: s + *e = a + b exactly */
+SG_INLINE double sg_2sum_(double a, double b, double *e)
+{
+	double s = a + b;
+	double bb = s - a;
+	*e = (a - (s - bb)) + (b - bb);
+	return s;
+}
+/* Cody and Waite: a = |x| < 2^19 */
+SG_INLINE double sg_redcw_(double a, double *y1, double *n)
+{
+	double fn = sg_rint_(a * 0x1.45f306dc9c883p-1);
+	double r = a - fn * 0x1.921fb544p+0;  /* exact, as fn * pi/2_i below */
+	double e1, e2;
+	r = sg_2sum_(r, -fn * 0x1.0b4611a6p-34, &e1);
+	r = sg_2sum_(r, -fn * 0x1.3198a2ep-69, &e2);
+	double w = (e1 + e2) - fn * 0x1.b839a252049c1p-104;
+	double y0 = r + w;
+	*y1 = w - (y0 - r);
+	*n = fn;
+	return y0;
+}
+/* Payne and Hanek: ix the bits of a = |x| >= 2^19 (any other a gives a
+ * value not used) */
+SG_INLINE double sg_redph_(uint64_t ix, double *y1, double *n)
+{
+	int e = (int)(ix >> 52) - 1023;
+	e = e < 19 ? 19 : e > 1023 ? 1023 : e;
+	uint64_t m = (ix & 0x000fffffffffffffu) | 0x0010000000000000u;
+	double x0 = sg_dbl_(0x4330000000000000u | (m >> 48)) - 0x1p52;
+	double x1 = sg_dbl_(0x4330000000000000u | ((m >> 24) & 0xffffffu)) - 0x1p52;
+	double x2 = sg_dbl_(0x4330000000000000u | (m & 0xffffffu)) - 0x1p52;
+	int k0 = (e - 7) / 24;  /* the first digit of weight below 8 */
+	int w0 = e - 28 - 24 * k0;  /* its weight, in [-21, 2] */
+	double s[8];
+	for (int i = 0; i < 8; i++) {
+		const double *p = sg_2opi_ + k0 + i;
+		s[i] = x0 * p[2] + x1 * p[1] + x2 * p[0];
+	}
+	for (int i = 7; i > 0; i--) {  /* balanced digits, exact carries */
+		double c = sg_rint_(s[i] * 0x1p-24);
+		s[i] -= c * 0x1p24;
+		s[i - 1] += c;
+	}
+	double t0 = s[0] * sg_pow2_(w0);
+	t0 -= 8.0 * sg_rint_(t0 * 0.125);          /* in [-4, 4], exact */
+	double hi = t0 + s[1] * sg_pow2_(w0 - 24);  /* exact: 48 bits */
+	double fn = sg_rint_(hi);
+	hi -= fn;
+	double lo = 0.0;
+	for (int i = 2; i < 8; i++) {  /* TwoSum, top-down */
+		double e;
+		hi = sg_2sum_(hi, s[i] * sg_pow2_(w0 - 24 * i), &e);
+		lo += e;
+	}
+	double f = hi + lo;
+	lo -= f - hi;
+	/* (f + lo) (pi/2 = p1 + p2): f p1 exactly by Dekker's product */
+	const double p1 = 0x1.921fb54442d18p0, p2 = 0x1.1a62633145c07p-54;
+	double c = 134217729.0 * p1;  /* Veltkamp's split: 26 + 26 bits (folded) */
+	double p1h = c - (c - p1), p1l = p1 - p1h;
+	c = 134217729.0 * f;
+	double fh = c - (c - f), fl = f - fh;
+	double ph = f * p1;
+	double pl = ((fh * p1h - ph) + fh * p1l + fl * p1h) + fl * p1l;
+	pl += lo * p1 + f * p2;
+	double y0 = ph + pl;
+	*y1 = pl - (y0 - ph);
+	*n = fn;
+	return y0;
+}
+/* r = y0 + y1 reduced, |x| = r + n pi/2 (mod 2 pi); q = n mod 4 */
+SG_INLINE double sg_reduce_(double x, double *y1, int *q)
+{
+	uint64_t ix = sg_bits_(x) & 0x7fffffffffffffffu;
+	double a = sg_dbl_(ix);
+	double c1, p1, cn, pn;
+	double c0 = sg_redcw_(a < 0x1p19 ? a : 0.0, &c1, &cn);
+	double p0 = sg_redph_(ix, &p1, &pn);
+	int small = a < 0x1p19;
+	*y1 = small ? c1 : p1;
+	*q = (int)(small ? cn : pn) & 3;
+	return small ? c0 : p0;
+}
+SG_INLINE double sg_ksin_(double x, double y)
+{
+	double z = x * x;
+	double v = z * x;
+	double r = 8.33333333332248946124e-03 + z * (-1.98412698298579493134e-04
+		+ z * (2.75573137070700676789e-06 + z * (-2.50507602534068634195e-08
+		+ z * 1.58969099521155010221e-10)));
+	return x - ((z * (0.5 * y - v * r) - y) - v * -1.66666666666666324348e-01);
+}
+SG_INLINE double sg_kcos_(double x, double y)
+{
+	double z = x * x;
+	double w = z * z;
+	double r = z * (4.16666666666666019037e-02 + z * (-1.38888888888741095749e-03
+		+ z * 2.48015872894767294178e-05)) + w * w * (-2.75573143513906633035e-07
+		+ z * (2.08757232129817482790e-09 + z * -1.13596475577881948265e-11));
+	double hz = 0.5 * z;
+	w = 1.0 - hz;
+	return w + (((1.0 - w) - hz) + (z * r - x * y));
+}
+/*@ sg_sin sg_trig_ */
+/* sin(x) = sign(x) sin|x|; sin(+-0) = +-0, NaN at +-Inf and NaN. */
+SG_INLINE double sg_sin(double x)
+{
+	double y1;
+	int q;
+	double y0 = sg_reduce_(x, &y1, &q);
+	double s = sg_ksin_(y0, y1), c = sg_kcos_(y0, y1);
+	double r = q & 1 ? c : s;
+	r = q & 2 ? -r : r;
+	r = sg_dbl_(sg_bits_(r) ^ (sg_bits_(x) & 0x8000000000000000u));
+	return x - x == 0.0 ? r : x - x;
+}
+/*@ sg_cos sg_trig_ */
+/* cos(x) = cos|x|; cos(+-0) = 1, NaN at +-Inf and NaN. */
+SG_INLINE double sg_cos(double x)
+{
+	double y1;
+	int q;
+	double y0 = sg_reduce_(x, &y1, &q);
+	double s = sg_ksin_(y0, y1), c = sg_kcos_(y0, y1);
+	double r = q & 1 ? s : c;
+	r = (q + 1) & 2 ? -r : r;
+	return x - x == 0.0 ? r : x - x;
+}
+/*@ sg_sinf sg_sin */
+SG_INLINE float sg_sinf(float x) { return (float)sg_sin(x); }
+/*@ sg_cosf sg_cos */
+SG_INLINE float sg_cosf(float x) { return (float)sg_cos(x); }
+/*@ sg_pow sg_rint_ sg_scale_ */
+/*
+ * pow(x, y), by fdlibm's method (e_pow.c; rewritten branch-free): log2|x|
+ * = t1 + t2 to about 2^-64 relative, t1 with 29 trailing zero bits, from
+ * |x| = 2^n m, m near 1 or 1.5 (bp), s = (m - bp)/(m + bp), log m =
+ * log bp + 2 s + 2/3 s^3 + s^5 L(s^2), each product of leading parts exact;
+ * then y log2|x| = ph + pl with y's leading 21 bits times t1 exact, and
+ * 2^(ph + pl) = 2^k exp(r ln2) as in sg_exp.  |y| is clamped to 2^64,
+ * beyond which every |x| other than 1 overflows or underflows anyway.
+ * Special values as C99 Annex F says (pow(x, +-0) = 1, pow(1, y) = 1, even
+ * for a NaN; pow(-1, +-Inf) = 1; a negative finite x to a non-integer y is
+ * NaN; the zeros and infinities of x by the sign of y and whether it is an
+ * odd integer); pow(x, 1) = x and pow(x, 2) = x x exactly.
+ */
+SG_INLINE double sg_lo0_(double v)  /* v with its low 32 bits cleared */
+{
+	return sg_dbl_(sg_bits_(v) & 0xffffffff00000000u);
+}
+SG_INLINE double sg_pow(double x, double y)
+{
+	double ax = sg_dbl_(sg_bits_(x) & 0x7fffffffffffffffu);
+	double ay = sg_dbl_(sg_bits_(y) & 0x7fffffffffffffffu);
+	/* y an integer (every double from 2^52 on is), an odd one */
+	double yc = ay < 0x1p52 ? ay : 0.0;
+	int yint = ay >= 0x1p52 || (yc + 0x1p52) - 0x1p52 == yc;
+	double yh = (ay < 0x1p53 ? ay : 0.0) * 0.5;
+	int yodd = yint && (yh + 0x1p52) - 0x1p52 != yh;
+	/* |x| = 2^n m, m in [sqrt(3)/2, sqrt(3)), subnormals scaled first */
+	int sub = ax < 0x1p-1022;
+	uint64_t bx = sg_bits_(sub ? ax * 0x1p53 : ax);
+	uint64_t hx = bx >> 32, j = hx & 0xfffffu;
+	int k = j > 0x3988eu && j < 0xbb67au;  /* m near 1.5 */
+	int up = j >= 0xbb67au;                /* m in [sqrt(3)/2, 1) */
+	hx = (j | 0x3ff00000u) - (up ? 0x100000u : 0u);
+	double n = (double)((int)(bx >> 52) - 1023 + up - (sub ? 53 : 0));
+	double m = sg_dbl_(hx << 32 | (bx & 0xffffffffu));
+	double bp = k ? 1.5 : 1.0;
+	double dph = k ? 5.84962487220764160156e-01 : 0.0;  /* log2(1.5), 24 bits */
+	double dpl = k ? 1.35003920212974897128e-08 : 0.0;  /* and its tail */
+	/* s = sh + sl = (m - bp)/(m + bp), sh with 21 bits, th + tl = m + bp */
+	double u = m - bp, v = 1.0 / (m + bp);
+	double ss = u * v;
+	double sh = sg_lo0_(ss);
+	double th = sg_dbl_((((hx >> 1) | 0x20000000u) + 0x00080000u + ((uint64_t)k << 18)) << 32);
+	double tl = m - (th - bp);
+	double sl = v * ((u - sh * th) - sh * tl);
+	/* log m - log bp = 2 s (1 + s^2/3 + ...), times 2/(3 ln 2) */
+	double s2 = ss * ss;
+	double r = s2 * s2 * (5.99999999999994648725e-01 + s2 * (4.28571428578550184252e-01
+		+ s2 * (3.33333329818377432918e-01 + s2 * (2.72728123808534006489e-01
+		+ s2 * (2.30660745775561754067e-01 + s2 * 2.06975017800338417784e-01)))));
+	r += sl * (sh + ss);
+	s2 = sh * sh;
+	th = sg_lo0_(3.0 + s2 + r);
+	tl = r - ((th - 3.0) - s2);
+	u = sh * th;
+	v = sl * th + tl * ss;
+	double ph = sg_lo0_(u + v);
+	double pl = v - (ph - u);
+	const double cp = 9.61796693925975554329e-01;  /* 2/(3 ln 2) = cph + cpl */
+	const double cph = 9.61796700954437255859e-01, cpl = -7.02846165095275826516e-09;
+	double zh = cph * ph;
+	double zl = cpl * ph + pl * cp + dpl;
+	double t1 = sg_lo0_(((zh + zl) + dph) + n);
+	double t2 = zl - (((t1 - n) - dph) - zh);
+	/* y log2|x| = ph + pl */
+	double yy = y > 0x1p64 ? 0x1p64 : y < -0x1p64 ? -0x1p64 : y;
+	double y1 = sg_lo0_(yy);
+	pl = (yy - y1) * t1 + yy * t2;
+	ph = y1 * t1;
+	double z = ph + pl;
+	/* beyond +-1100 the result is Inf or 0: 2^+-1100 */
+	int out = z > 1100.0 || z < -1100.0;
+	ph = z > 1100.0 ? 1100.0 : z < -1100.0 ? -1100.0 : ph;
+	pl = out ? 0.0 : pl;
+	double kd = sg_rint_(ph + pl);
+	uint64_t ki = sg_bits_(kd + 0x1.8p52);
+	ph -= kd;  /* exact */
+	/* 2^(ph + pl) = exp(z + w), z + w = (ph + pl) ln 2 */
+	double t = sg_lo0_(pl + ph);
+	u = t * 6.93147182464599609375e-01;
+	v = (pl - (t - ph)) * 6.93147180559945286227e-01 + t * -1.90465429995776804525e-09;
+	z = u + v;
+	double w = v - (z - u);
+	t = z * z;
+	t1 = z - t * (1.66666666666666019037e-01 + t * (-2.77777777770155933842e-03
+		+ t * (6.61375632143793436117e-05 + t * (-1.65339022054652515390e-06
+		+ t * 4.13813679705723846039e-08))));
+	r = (z * t1) / (t1 - 2.0) - (w + z * w);
+	double res = sg_scale_(1.0 - (r - z), ki);
+	/* signs and special values */
+	res = x < 0.0 && yodd ? -res : res;
+	res = x < 0.0 && !yint ? (x - x) / (x - x) : res;
+	double zi = y < 0.0 ? 1.0 / ax : ax;  /* x = +-0 or +-Inf */
+	zi = sg_bits_(x) >> 63 && yodd ? -zi : zi;
+	res = ax == 0.0 || ax > 0x1.fffffffffffffp1023 ? zi : res;
+	res = y == 1.0 ? x : res;
+	res = y == 2.0 ? x * x : res;
+	res = x != x || y != y ? x + y : res;
+	return x == 1.0 || y == 0.0 ? 1.0 : res;
+}
+/*@ sg_powf sg_pow */
+SG_INLINE float sg_powf(float x, float y) { return (float)sg_pow(x, y); }
