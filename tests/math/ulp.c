@@ -43,6 +43,24 @@ static float w_logf(float x) { return sg_logf(x); }
 static float w_log1pf(float x) { return sg_log1pf(x); }
 static float w_expm1f(float x) { return sg_expm1f(x); }
 static float w_tanhf(float x) { return sg_tanhf(x); }
+static double w_erf(double x) { return sg_erf(x); }
+static float w_erff(float x) { return sg_erff(x); }
+static double w_atan(double x) { return sg_atan(x); }
+static float w_atanf(float x) { return sg_atanf(x); }
+static double w_asin(double x) { return sg_asin(x); }
+static float w_asinf(float x) { return sg_asinf(x); }
+static double w_acos(double x) { return sg_acos(x); }
+static float w_acosf(float x) { return sg_acosf(x); }
+static double w_log2(double x) { return sg_log2(x); }
+static float w_log2f(float x) { return sg_log2f(x); }
+static double w_exp2(double x) { return sg_exp2(x); }
+static float w_exp2f(float x) { return sg_exp2f(x); }
+static double w_cbrt(double x) { return sg_cbrt(x); }
+static float w_cbrtf(float x) { return sg_cbrtf(x); }
+static double w_sinh(double x) { return sg_sinh(x); }
+static float w_sinhf(float x) { return sg_sinhf(x); }
+static double w_cosh(double x) { return sg_cosh(x); }
+static float w_coshf(float x) { return sg_coshf(x); }
 static double w_sin(double x) { return sg_sin(x); }
 static double w_cos(double x) { return sg_cos(x); }
 static float w_sinf(float x) { return sg_sinf(x); }
@@ -54,6 +72,17 @@ static const Fn fns[] = {
 	{"log1p", w_log1p, w_log1pf, mpfr_log1p, log1p, -1, INFINITY},
 	{"expm1", w_expm1, w_expm1f, mpfr_expm1, expm1, -50, 712},
 	{"tanh", w_tanh, w_tanhf, mpfr_tanh, tanh, -INFINITY, INFINITY},
+	{"erf", w_erf, w_erff, mpfr_erf, erf, -INFINITY, INFINITY},
+	{"erf", w_erf, w_erff, mpfr_erf, erf, -7, 7},
+	{"atan", w_atan, w_atanf, mpfr_atan, atan, -INFINITY, INFINITY},
+	{"atan", w_atan, w_atanf, mpfr_atan, atan, -4, 4},
+	{"asin", w_asin, w_asinf, mpfr_asin, asin, -1, 1},
+	{"acos", w_acos, w_acosf, mpfr_acos, acos, -1, 1},
+	{"log2", w_log2, w_log2f, mpfr_log2, log2, 0, INFINITY},
+	{"exp2", w_exp2, w_exp2f, mpfr_exp2, exp2, -1100, 1100},
+	{"cbrt", w_cbrt, w_cbrtf, mpfr_cbrt, cbrt, -INFINITY, INFINITY},
+	{"sinh", w_sinh, w_sinhf, mpfr_sinh, sinh, -712, 712},
+	{"cosh", w_cosh, w_coshf, mpfr_cosh, cosh, -712, 712},
 	{"sin", w_sin, w_sinf, mpfr_sin, sin, -INFINITY, INFINITY},
 	{"sin", w_sin, w_sinf, mpfr_sin, sin, -0x1p20, 0x1p20},
 	{"cos", w_cos, w_cosf, mpfr_cos, cos, -INFINITY, INFINITY},
@@ -182,6 +211,14 @@ static const double specials[] = {
 	0x1.921fb54442d18p-1, 0x1.921fb54442d18p0, 0x1.921fb54442d18p1, 0x1.921fb54442d18p2,
 	0x1.921fb54442d18p20, 0x1.5fdbbep+105, 0x1.2d97c8p+2, 0x1.0f0cf064dd592p+73,
 	0x1.921fb6p0, 0x1.921fb6p1, 355.0, 103993.0, 0x1.8p60, 0x1p1023,
+	/* atan's, asin's and acos's range boundaries */
+	0.4375, 0.6875, 1.1875, 2.4375, 0x1p66, 0x1p-29, 0.5, 0x1.fffffffffffffp-2, 0.975,
+	0x1.f333333333333p-1, 1.0 + 0x1p-52,
+	/* sinh's and cosh's: 1, 40, their overflow thresholds */
+	40.0, 0x1.3ffffffffffffp5, 0x1.633ce8fb9f87dp9, 0x1.633ce8fb9f87ep9, 710.0, 0x1.65a9f8p6,
+	/* erf's range boundaries: 2^-28, 0.84375, 1.25, 1/0.35, 6 */
+	0x1p-28, 0x1.fffffffffffffp-29, 0.84375, 0x1.affffffffffffp-1, 1.25, 0x1.3ffffffffffffp0,
+	0x1.6db6db6db6db7p1, 0x1.6db6db6db6db6p1, 6.0, 0x1.7ffffffffffffp2, 5.9, 0x1.5p-1070,
 };
 
 static int run(const Fn *f, int isf, long n)
@@ -245,20 +282,35 @@ static int run_all_floats(const Fn *f)
 	return w.bad != 0;
 }
 
-/* pow(x, y) against MPFR's (whose special values are C99 Annex F's). */
-static void check_pow(int isf, double x, double y, Worst *w)
+/* A function of two arguments: symgrad's, in double and float, and MPFR's
+ * (whose special values are C99 Annex F's). */
+typedef struct Fn2 {
+	const char *name;
+	double (*d)(double, double);
+	float (*f)(float, float);
+	int (*mp)(mpfr_ptr, mpfr_srcptr, mpfr_srcptr, mpfr_rnd_t);
+} Fn2;
+
+static float w_powf(float x, float y) { return sg_powf(x, y); }
+static float w_atan2f(float y, float x) { return sg_atan2f(y, x); }
+static const Fn2 fn_pow = {"pow", sg_pow, w_powf, mpfr_pow};
+static const Fn2 fn_atan2 = {"atan2", sg_atan2, w_atan2f, mpfr_atan2};
+static float w_hypotf(float x, float y) { return sg_hypotf(x, y); }
+static const Fn2 fn_hypot = {"hypot", sg_hypot, w_hypotf, mpfr_hypot};
+
+static void check2(const Fn2 *f, int isf, double x, double y, Worst *w)
 {
-	double got = isf ? sg_powf((float)x, (float)y) : sg_pow(x, y);
+	double got = isf ? f->f((float)x, (float)y) : f->d(x, y);
 	mpfr_t mx, my, ex;
 	mpfr_inits2(200, mx, my, ex, (mpfr_ptr)0);
 	mpfr_set_d(mx, x, MPFR_RNDN);
 	mpfr_set_d(my, y, MPFR_RNDN);
-	mpfr_pow(ex, mx, my, MPFR_RNDN);
+	f->mp(ex, mx, my, MPFR_RNDN);
 	double err = isf ? ulp_err_of(ex, got, 24, -125, 128) : ulp_err_of(ex, got, 53, -1021, 1024);
 	mpfr_clears(mx, my, ex, (mpfr_ptr)0);
 	if (err < 0 || err > 1) {
 		if (w->bad++ < 5)
-			printf("  FAIL pow%s(%a, %a) = %a: %s\n", isf ? "f" : "", x, y, got,
+			printf("  FAIL %s%s(%a, %a) = %a: %s\n", f->name, isf ? "f" : "", x, y, got,
 			       err < 0 ? "wrong special value" : "error above 1 ulp");
 		if (err < 0)
 			err = 1e9;
@@ -268,6 +320,31 @@ static void check_pow(int isf, double x, double y, Worst *w)
 		w->x = x;
 		w->y = y;
 	}
+}
+
+static const double sp2[] = {0.0, 1.0, 0.5, 2.0, 3.0, 2.5, 0x1p-1074, 0x1p-149, 1e300,
+			     0x1.fffffffffffffp1023, 0x1.fffffep127, 1023.0, 1024.0, 1075.0,
+			     0x1p52 + 1, 0x1p53, 0x1p64, 0x1p65, INFINITY, NAN,
+			     1.0 - 0x1p-53, 1.0 + 0x1p-52};
+
+/* Every pair of sp2's values and their negatives. */
+static void specials2(const Fn2 *f, int isf, Worst *w)
+{
+	size_t ns = sizeof sp2 / sizeof *sp2;
+	for (size_t i = 0; i < 2 * ns; i++)
+		for (size_t j = 0; j < 2 * ns; j++) {
+			double x = i < ns ? sp2[i] : -sp2[i - ns], y = j < ns ? sp2[j] : -sp2[j - ns];
+			if (isf)
+				x = (float)x, y = (float)y;
+			check2(f, isf, x, y, w);
+		}
+}
+
+static int report2(const Fn2 *f, int isf, const Worst *w)
+{
+	printf("%-6s %-6s max %.3f ulp at (%a, %a)%s\n", f->name, isf ? "float" : "double", w->err,
+	       w->x, w->y, w->bad ? "  FAILED" : "");
+	return w->bad != 0;
 }
 
 static double draw_bits(int isf)
@@ -309,23 +386,44 @@ static int run_pow(int isf, long n)
 		}
 		if (isf)
 			x = (float)x, y = (float)y;
-		check_pow(isf, x, y, &w);
+		check2(&fn_pow, isf, x, y, &w);
 	}
-	static const double sp[] = {0.0, 1.0, 0.5, 2.0, 3.0, 2.5, 0x1p-1074, 0x1p-149, 1e300,
-				     0x1.fffffffffffffp1023, 0x1.fffffep127, 1023.0, 1024.0, 1075.0,
-				     0x1p52 + 1, 0x1p53, 0x1p64, 0x1p65, INFINITY, NAN,
-				     1.0 - 0x1p-53, 1.0 + 0x1p-52};
-	size_t ns = sizeof sp / sizeof *sp;
-	for (size_t i = 0; i < 2 * ns; i++)
-		for (size_t j = 0; j < 2 * ns; j++) {
-			double x = i < ns ? sp[i] : -sp[i - ns], y = j < ns ? sp[j] : -sp[j - ns];
-			if (isf)
-				x = (float)x, y = (float)y;
-			check_pow(isf, x, y, &w);
-		}
-	printf("%-6s %-6s max %.3f ulp at (%a, %a)%s\n", "pow", isf ? "float" : "double", w.err, w.x,
-	       w.y, w.bad ? "  FAILED" : "");
-	return w.bad != 0;
+	specials2(&fn_pow, isf, &w);
+	return report2(&fn_pow, isf, &w);
+}
+
+/* atan2(y, x): y and x any bit patterns half the time; else x so, and y/x
+ * uniform in [-4, 4] (the range where the quotient's rounding matters). */
+static int run_atan2(int isf, long n)
+{
+	Worst w = {0, 0, 0, 0};
+	for (long i = 0; i < n; i++) {
+		double x = draw_bits(isf), y = draw_bits(isf);
+		if (rng() & 1)
+			y = x * ((double)(rng() >> 11) * 0x1p-53 * 8 - 4);
+		if (isf)
+			x = (float)x, y = (float)y;
+		check2(&fn_atan2, isf, y, x, &w);
+	}
+	specials2(&fn_atan2, isf, &w);
+	return report2(&fn_atan2, isf, &w);
+}
+
+/* hypot(x, y): any bit patterns half the time; else y/x uniform in
+ * [-4, 4]. */
+static int run_hypot(int isf, long n)
+{
+	Worst w = {0, 0, 0, 0};
+	for (long i = 0; i < n; i++) {
+		double x = draw_bits(isf), y = draw_bits(isf);
+		if (rng() & 1)
+			y = x * ((double)(rng() >> 11) * 0x1p-53 * 8 - 4);
+		if (isf)
+			x = (float)x, y = (float)y;
+		check2(&fn_hypot, isf, x, y, &w);
+	}
+	specials2(&fn_hypot, isf, &w);
+	return report2(&fn_hypot, isf, &w);
 }
 
 int main(int argc, char **argv)
@@ -348,5 +446,9 @@ int main(int argc, char **argv)
 			bad |= run(&fns[i], isf, n);
 	for (int isf = 0; isf < 2; isf++)
 		bad |= run_pow(isf, n);
+	for (int isf = 0; isf < 2; isf++)
+		bad |= run_atan2(isf, n);
+	for (int isf = 0; isf < 2; isf++)
+		bad |= run_hypot(isf, n);
 	return bad;
 }
