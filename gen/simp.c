@@ -131,6 +131,9 @@ Node *simp_div(Dag *d, Node *a, Node *b)
 
 Node *simp_pow(Dag *d, Node *a, Node *b)
 {
+	Node *c = fold(d, OP_POW, a, b); /* symgrad's own pow only */
+	if (c)
+		return c;
 	if (b->op == OP_CONST && b->value == floor(b->value) && fabs(b->value) <= 4) {
 		int n = (int)b->value;
 		Node *sq = n == 2 || n == 3 || n == 4 || n == -2 ? simp_mul(d, a, a) : NULL;

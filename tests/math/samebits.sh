@@ -73,5 +73,5 @@ C
 		echo "fold.sg ($dt): folded and computed values differ at x = 0.3: $(cat "$dir/fold.out")" >&2
 		exit 1
 	}
-	echo "fold.sg ($dt): 6 folded constants equal the generated code's values"
+	echo "fold.sg ($dt): $(wc -w <"$dir/fold.out") folded constants equal the generated code's values"
 done

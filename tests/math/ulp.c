@@ -2,7 +2,7 @@
  * tests/math/ulp.c: symgrad's own elementary functions (gen/sgmath.h)
  * against MPFR's exact values.
  *
- * usage: ulp [N [SEED]]    ulp --float-all
+ * usage: ulp [N [SEED]]    ulp --float-all [NAME]
  * For every function in double and float: N inputs drawn uniformly over the
  * bit patterns of the function's domain, then the special values (C99 Annex
  * F: +-0, +-Inf, NaN, subnormals, the overflow and underflow thresholds) and
@@ -43,6 +43,28 @@ static float w_logf(float x) { return sg_logf(x); }
 static float w_log1pf(float x) { return sg_log1pf(x); }
 static float w_expm1f(float x) { return sg_expm1f(x); }
 static float w_tanhf(float x) { return sg_tanhf(x); }
+static double w_erf(double x) { return sg_erf(x); }
+static float w_erff(float x) { return sg_erff(x); }
+static double w_atan(double x) { return sg_atan(x); }
+static float w_atanf(float x) { return sg_atanf(x); }
+static double w_asin(double x) { return sg_asin(x); }
+static float w_asinf(float x) { return sg_asinf(x); }
+static double w_acos(double x) { return sg_acos(x); }
+static float w_acosf(float x) { return sg_acosf(x); }
+static double w_log2(double x) { return sg_log2(x); }
+static float w_log2f(float x) { return sg_log2f(x); }
+static double w_exp2(double x) { return sg_exp2(x); }
+static float w_exp2f(float x) { return sg_exp2f(x); }
+static double w_cbrt(double x) { return sg_cbrt(x); }
+static float w_cbrtf(float x) { return sg_cbrtf(x); }
+static double w_sinh(double x) { return sg_sinh(x); }
+static float w_sinhf(float x) { return sg_sinhf(x); }
+static double w_cosh(double x) { return sg_cosh(x); }
+static float w_coshf(float x) { return sg_coshf(x); }
+static double w_sin(double x) { return sg_sin(x); }
+static double w_cos(double x) { return sg_cos(x); }
+static float w_sinf(float x) { return sg_sinf(x); }
+static float w_cosf(float x) { return sg_cosf(x); }
 
 static const Fn fns[] = {
 	{"exp", w_exp, w_expf, mpfr_exp, exp, -750, 712},
@@ -50,6 +72,21 @@ static const Fn fns[] = {
 	{"log1p", w_log1p, w_log1pf, mpfr_log1p, log1p, -1, INFINITY},
 	{"expm1", w_expm1, w_expm1f, mpfr_expm1, expm1, -50, 712},
 	{"tanh", w_tanh, w_tanhf, mpfr_tanh, tanh, -INFINITY, INFINITY},
+	{"erf", w_erf, w_erff, mpfr_erf, erf, -INFINITY, INFINITY},
+	{"erf", w_erf, w_erff, mpfr_erf, erf, -7, 7},
+	{"atan", w_atan, w_atanf, mpfr_atan, atan, -INFINITY, INFINITY},
+	{"atan", w_atan, w_atanf, mpfr_atan, atan, -4, 4},
+	{"asin", w_asin, w_asinf, mpfr_asin, asin, -1, 1},
+	{"acos", w_acos, w_acosf, mpfr_acos, acos, -1, 1},
+	{"log2", w_log2, w_log2f, mpfr_log2, log2, 0, INFINITY},
+	{"exp2", w_exp2, w_exp2f, mpfr_exp2, exp2, -1100, 1100},
+	{"cbrt", w_cbrt, w_cbrtf, mpfr_cbrt, cbrt, -INFINITY, INFINITY},
+	{"sinh", w_sinh, w_sinhf, mpfr_sinh, sinh, -712, 712},
+	{"cosh", w_cosh, w_coshf, mpfr_cosh, cosh, -712, 712},
+	{"sin", w_sin, w_sinf, mpfr_sin, sin, -INFINITY, INFINITY},
+	{"sin", w_sin, w_sinf, mpfr_sin, sin, -0x1p20, 0x1p20},
+	{"cos", w_cos, w_cosf, mpfr_cos, cos, -INFINITY, INFINITY},
+	{"cos", w_cos, w_cosf, mpfr_cos, cos, -0x1p20, 0x1p20},
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
@@ -64,12 +101,10 @@ static uint64_t rng(void)
 /* The error of got against the exact f(x), in ulp of the format of
  * precision prec and minimum exponent emin (MPFR's convention); -1 when
  * got is not the special value the exact result calls for. */
-static double ulp_err(MpfrFn mp, double x, double got, int prec, int emin, int emax)
+static double ulp_err_of(mpfr_t ex, double got, int prec, int emin, int emax)
 {
-	mpfr_t mx, ex, d;
-	mpfr_inits2(200, mx, ex, d, (mpfr_ptr)0);
-	mpfr_set_d(mx, x, MPFR_RNDN);
-	mp(ex, mx, MPFR_RNDN);
+	mpfr_t d;
+	mpfr_init2(d, 200);
 	double err;
 	if (mpfr_nan_p(ex))
 		err = isnan(got) ? 0 : -1;
@@ -99,11 +134,22 @@ static double ulp_err(MpfrFn mp, double x, double got, int prec, int emin, int e
 			err = fabs(mpfr_get_d(d, MPFR_RNDN));
 		}
 	}
-	mpfr_clears(mx, ex, d, (mpfr_ptr)0);
+	mpfr_clear(d);
 	return err;
 }
 
-typedef struct Worst { double err, x; long bad; } Worst;
+static double ulp_err(MpfrFn mp, double x, double got, int prec, int emin, int emax)
+{
+	mpfr_t mx, ex;
+	mpfr_inits2(200, mx, ex, (mpfr_ptr)0);
+	mpfr_set_d(mx, x, MPFR_RNDN);
+	mp(ex, mx, MPFR_RNDN);
+	double err = ulp_err_of(ex, got, prec, emin, emax);
+	mpfr_clears(mx, ex, (mpfr_ptr)0);
+	return err;
+}
+
+typedef struct Worst { double err, x; long bad; double y; } Worst;
 
 static void check(const Fn *f, int isf, double x, Worst *w)
 {
@@ -157,11 +203,27 @@ static const double specials[] = {
 	/* hard cases of exp and log (Lefèvre and Muller's worst cases) */
 	0x1.9e9cbbfd6080bp-31, 0x1.ffffffffffffep-53, -0x1.a2b0fd1bf1d2bp-18, 0x1.6a09e667f3bc9p-2,
 	0x1.2d6d8a3c0a4bp-1, 0x1.e0d9b5f6d2c9dp-7,
+	/* sin and cos: the double closest to a multiple of pi/2 (6381956970095103
+	 * 2^797, Muller's "Elementary Functions", its fraction 2^-61), huge x, the
+	 * switch from Cody and Waite's reduction to Payne and Hanek's (2^19),
+	 * pi/4, pi/2, pi, and the floats closest to multiples of pi/2 */
+	0x1.6ac5b262ca1ffp+849, 1e22, 1e300, 0x1p19, 0x1.fffffffffffffp18, 0x1.0000000000001p19,
+	0x1.921fb54442d18p-1, 0x1.921fb54442d18p0, 0x1.921fb54442d18p1, 0x1.921fb54442d18p2,
+	0x1.921fb54442d18p20, 0x1.5fdbbep+105, 0x1.2d97c8p+2, 0x1.0f0cf064dd592p+73,
+	0x1.921fb6p0, 0x1.921fb6p1, 355.0, 103993.0, 0x1.8p60, 0x1p1023,
+	/* atan's, asin's and acos's range boundaries */
+	0.4375, 0.6875, 1.1875, 2.4375, 0x1p66, 0x1p-29, 0.5, 0x1.fffffffffffffp-2, 0.975,
+	0x1.f333333333333p-1, 1.0 + 0x1p-52,
+	/* sinh's and cosh's: 1, 40, their overflow thresholds */
+	40.0, 0x1.3ffffffffffffp5, 0x1.633ce8fb9f87dp9, 0x1.633ce8fb9f87ep9, 710.0, 0x1.65a9f8p6,
+	/* erf's range boundaries: 2^-28, 0.84375, 1.25, 1/0.35, 6 */
+	0x1p-28, 0x1.fffffffffffffp-29, 0.84375, 0x1.affffffffffffp-1, 1.25, 0x1.3ffffffffffffp0,
+	0x1.6db6db6db6db7p1, 0x1.6db6db6db6db6p1, 6.0, 0x1.7ffffffffffffp2, 5.9, 0x1.5p-1070,
 };
 
 static int run(const Fn *f, int isf, long n)
 {
-	Worst w = {0, 0, 0};
+	Worst w = {0, 0, 0, 0};
 	for (long i = 0; i < n; i++)
 		check(f, isf, draw(f, isf), &w);
 	for (size_t i = 0; i < sizeof specials / sizeof *specials; i++)
@@ -199,7 +261,7 @@ static int screen(double ref, float got, double *est)
  * MPFR where the screen cannot decide. */
 static int run_all_floats(const Fn *f)
 {
-	Worst w = {0, 0, 0};
+	Worst w = {0, 0, 0, 0};
 	long exact = 0;
 	uint32_t u = 0;
 	do {
@@ -220,13 +282,159 @@ static int run_all_floats(const Fn *f)
 	return w.bad != 0;
 }
 
+/* A function of two arguments: symgrad's, in double and float, and MPFR's
+ * (whose special values are C99 Annex F's). */
+typedef struct Fn2 {
+	const char *name;
+	double (*d)(double, double);
+	float (*f)(float, float);
+	int (*mp)(mpfr_ptr, mpfr_srcptr, mpfr_srcptr, mpfr_rnd_t);
+} Fn2;
+
+static float w_powf(float x, float y) { return sg_powf(x, y); }
+static float w_atan2f(float y, float x) { return sg_atan2f(y, x); }
+static const Fn2 fn_pow = {"pow", sg_pow, w_powf, mpfr_pow};
+static const Fn2 fn_atan2 = {"atan2", sg_atan2, w_atan2f, mpfr_atan2};
+static float w_hypotf(float x, float y) { return sg_hypotf(x, y); }
+static const Fn2 fn_hypot = {"hypot", sg_hypot, w_hypotf, mpfr_hypot};
+
+static void check2(const Fn2 *f, int isf, double x, double y, Worst *w)
+{
+	double got = isf ? f->f((float)x, (float)y) : f->d(x, y);
+	mpfr_t mx, my, ex;
+	mpfr_inits2(200, mx, my, ex, (mpfr_ptr)0);
+	mpfr_set_d(mx, x, MPFR_RNDN);
+	mpfr_set_d(my, y, MPFR_RNDN);
+	f->mp(ex, mx, my, MPFR_RNDN);
+	double err = isf ? ulp_err_of(ex, got, 24, -125, 128) : ulp_err_of(ex, got, 53, -1021, 1024);
+	mpfr_clears(mx, my, ex, (mpfr_ptr)0);
+	if (err < 0 || err > 1) {
+		if (w->bad++ < 5)
+			printf("  FAIL %s%s(%a, %a) = %a: %s\n", f->name, isf ? "f" : "", x, y, got,
+			       err < 0 ? "wrong special value" : "error above 1 ulp");
+		if (err < 0)
+			err = 1e9;
+	}
+	if (err > w->err) {
+		w->err = err;
+		w->x = x;
+		w->y = y;
+	}
+}
+
+static const double sp2[] = {0.0, 1.0, 0.5, 2.0, 3.0, 2.5, 0x1p-1074, 0x1p-149, 1e300,
+			     0x1.fffffffffffffp1023, 0x1.fffffep127, 1023.0, 1024.0, 1075.0,
+			     0x1p52 + 1, 0x1p53, 0x1p64, 0x1p65, INFINITY, NAN,
+			     1.0 - 0x1p-53, 1.0 + 0x1p-52};
+
+/* Every pair of sp2's values and their negatives. */
+static void specials2(const Fn2 *f, int isf, Worst *w)
+{
+	size_t ns = sizeof sp2 / sizeof *sp2;
+	for (size_t i = 0; i < 2 * ns; i++)
+		for (size_t j = 0; j < 2 * ns; j++) {
+			double x = i < ns ? sp2[i] : -sp2[i - ns], y = j < ns ? sp2[j] : -sp2[j - ns];
+			if (isf)
+				x = (float)x, y = (float)y;
+			check2(f, isf, x, y, w);
+		}
+}
+
+static int report2(const Fn2 *f, int isf, const Worst *w)
+{
+	printf("%-6s %-6s max %.3f ulp at (%a, %a)%s\n", f->name, isf ? "float" : "double", w->err,
+	       w->x, w->y, w->bad ? "  FAILED" : "");
+	return w->bad != 0;
+}
+
+static double draw_bits(int isf)
+{
+	uint64_t u = rng();
+	if (isf) {
+		uint32_t v = (uint32_t)u;
+		float f;
+		memcpy(&f, &v, 4);
+		return f;
+	}
+	double d;
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+/* n draws: x uniform over the bit patterns of the positive finite numbers,
+ * y uniform in the range where x^y neither overflows nor underflows (by
+ * more than a little) half the time, any bit pattern a quarter, an integer
+ * in [-64, 64] with x of either sign the last quarter; then every pair of
+ * special values. */
+static int run_pow(int isf, long n)
+{
+	Worst w = {0, 0, 0, 0};
+	for (long i = 0; i < n; i++) {
+		double x, y;
+		do
+			x = fabs(draw_bits(isf));
+		while (!(x < INFINITY));
+		int kind = (int)(rng() & 3);
+		if (kind < 2) {
+			double l = fabs(log2(x)), lim = (isf ? 160.0 : 1100.0) / (l > 0x1p-60 ? l : 0x1p-60);
+			y = ((double)(rng() >> 11) * 0x1p-53 * 2 - 1) * lim;
+		} else if (kind == 2)
+			y = draw_bits(isf);
+		else {
+			y = (double)((int)(rng() % 129) - 64);
+			x = rng() & 1 ? -x : x;
+		}
+		if (isf)
+			x = (float)x, y = (float)y;
+		check2(&fn_pow, isf, x, y, &w);
+	}
+	specials2(&fn_pow, isf, &w);
+	return report2(&fn_pow, isf, &w);
+}
+
+/* atan2(y, x): y and x any bit patterns half the time; else x so, and y/x
+ * uniform in [-4, 4] (the range where the quotient's rounding matters). */
+static int run_atan2(int isf, long n)
+{
+	Worst w = {0, 0, 0, 0};
+	for (long i = 0; i < n; i++) {
+		double x = draw_bits(isf), y = draw_bits(isf);
+		if (rng() & 1)
+			y = x * ((double)(rng() >> 11) * 0x1p-53 * 8 - 4);
+		if (isf)
+			x = (float)x, y = (float)y;
+		check2(&fn_atan2, isf, y, x, &w);
+	}
+	specials2(&fn_atan2, isf, &w);
+	return report2(&fn_atan2, isf, &w);
+}
+
+/* hypot(x, y): any bit patterns half the time; else y/x uniform in
+ * [-4, 4]. */
+static int run_hypot(int isf, long n)
+{
+	Worst w = {0, 0, 0, 0};
+	for (long i = 0; i < n; i++) {
+		double x = draw_bits(isf), y = draw_bits(isf);
+		if (rng() & 1)
+			y = x * ((double)(rng() >> 11) * 0x1p-53 * 8 - 4);
+		if (isf)
+			x = (float)x, y = (float)y;
+		check2(&fn_hypot, isf, x, y, &w);
+	}
+	specials2(&fn_hypot, isf, &w);
+	return report2(&fn_hypot, isf, &w);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a line per function, as it ends */
 	if (argc > 1 && !strcmp(argv[1], "--float-all")) {
 		int bad = 0;
 		for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
-			bad |= run_all_floats(&fns[i]);
+			if ((argc < 3 || !strcmp(argv[2], fns[i].name)) &&
+			    (i == 0 || strcmp(fns[i].name, fns[i - 1].name))) /* once per name */
+				bad |= run_all_floats(&fns[i]);
 		return bad;
 	}
 	long n = argc > 1 ? atol(argv[1]) : 100000;
@@ -236,5 +444,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
 		for (int isf = 0; isf < 2; isf++)
 			bad |= run(&fns[i], isf, n);
+	for (int isf = 0; isf < 2; isf++)
+		bad |= run_pow(isf, n);
+	for (int isf = 0; isf < 2; isf++)
+		bad |= run_atan2(isf, n);
+	for (int isf = 0; isf < 2; isf++)
+		bad |= run_hypot(isf, n);
 	return bad;
 }
