@@ -25,7 +25,7 @@
 	"[--val FILE|--val-split F] [--metric M[,M...]] [--target NAME] "     \
 	"[--output NAME] [--lr-schedule S] [--patience N] [--clip-norm X] "   \
 	"[--weight-decay X] [--log-every N] [--target-loss X] [--plot FILE.svg] "     \
-	"[--per-row-calls]"
+	"[--per-row-calls] [--threads N]"
 #define USAGE_PREDICT                                                       \
 	"usage: symgrad predict MODEL.sg --data FILE|- [--params P] "          \
 	"[--with-inputs] [--format csv|json]"
@@ -68,7 +68,9 @@
 	"  --target-loss X      stop once the (validation) loss is <= X\n"      \
 	"  --plot FILE.svg      draw the log's curves at the end (symgrad plot)\n" \
 	"  --per-row-calls      per-sample SGD calls the backward pass once per "\
-	"row (same bits)\n"
+	"row (same bits)\n"                                                    \
+	"  --threads N          threads for batches over 64 rows (the cores "   \
+	"available; same bits)\n"
 #define HELP_PREDICT                                                          \
 	"Prints the model's outputs for each row of a CSV file.\n"           \
 	"  --data FILE|-        inputs (columns the outputs do not use may be "\
@@ -501,6 +503,15 @@ static int train_opt(train_cmd *c, args *a)
 		return args_flag(a) < 0 ? 2 : (c->quiet = 1, 0);
 	if (args_is(a, "per-row-calls"))
 		return args_flag(a) < 0 ? 2 : (c->o.per_row_calls = 1, 0);
+	if (args_is(a, "threads")) {
+		if (args_uint(a, &u) < 0)
+			return 2;
+		if (u < 1 || u > SG_THREADS_MAX)
+			return args_error(a, "option --threads: %llu threads (give 1 "
+					  "to %d)", u, SG_THREADS_MAX);
+		c->o.threads = (int)u;
+		return 0;
+	}
 	return train_opt_new(c, a);
 }
 
@@ -957,6 +968,7 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 		return stdout_status(sg_cmd_curv(m, argc, argv));
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
+	c.o.threads = sg_threads_available();
 	if (assign_init(&as, m) < 0) {
 		assign_free(&as);
 		fputs("symgrad: error: out of memory\n", stderr);
