@@ -26,7 +26,7 @@
 	"[--patience N] [--clip-norm X]\n"                                       \
 	"         [--weight-decay X] [--log-every N] [--target-loss X] "          \
 	"[--plot FILE.svg]\n"                                                    \
-	"         [--per-row-calls] [--dtype double|float] ... (--help: all)"
+	"         [--per-row-calls] [--threads N] [--dtype double|float] ... (--help: all)"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
@@ -63,6 +63,8 @@
 	"  --plot FILE.svg      draw the log's curves at the end (symgrad plot)\n" \
 	"  --per-row-calls      per-sample SGD calls the backward pass once per "\
 	"row (same bits)\n"                                                    \
+	"  --threads N          threads for batches over 64 rows (the cores "   \
+	"available; same bits)\n"                                              \
 	"  --tol-grad X, --tol-step X  newton, lm, lbfgs: stop at max |grad| or "  \
 	"max |step| below X\n"                                                 \
 	CLI_HELP_JIT
@@ -248,6 +250,15 @@ static int train_opt(train_cmd *c, args *a)
 		return args_flag(a) < 0 ? 2 : (c->quiet = 1, 0);
 	if (args_is(a, "per-row-calls"))
 		return args_flag(a) < 0 ? 2 : (c->o.per_row_calls = 1, 0);
+	if (args_is(a, "threads")) {
+		if (args_uint(a, &u) < 0)
+			return 2;
+		if (u < 1 || u > SG_THREADS_MAX)
+			return args_error(a, "option --threads: %llu threads (give 1 "
+					  "to %d)", u, SG_THREADS_MAX);
+		c->o.threads = (int)u;
+		return 0;
+	}
 	return train_opt_new(c, a);
 }
 
@@ -685,6 +696,7 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 		return cli_stdout_status(sg_cmd_curv(m, argc, argv));
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
+	c.o.threads = sg_threads_available();
 	if (cli_assign_init(&as, m) < 0) {
 		cli_assign_free(&as);
 		fputs("symgrad: error: out of memory\n", stderr);

@@ -7,7 +7,7 @@
  * comes from a _new/_open and goes back through the matching _free/_close.
  *
  * Sections follow the source files: fmt.c, error.c, out.c, at.c, rng.c, data.c,
- * params.c, optim.c, train.c, jit.c.
+ * params.c, optim.c, batch.c, train.c, jit.c.
  */
 #ifndef SYMGRAD_H
 #define SYMGRAD_H
@@ -276,6 +276,38 @@ void sg_metric_add(sg_metric *mt, const double *in, const double *out);
 /* The mean over the rows added (accuracy in [0, 1]); NaN with no rows. */
 double sg_metric_value(const sg_metric *mt);
 
+/* ---- batch.c: a batch's gradient, on one thread or several ---- */
+
+/* The canonical order of a batch's sums (batch.c has the whole contract):
+ * the rows cut into blocks of SG_BLOCK_ROWS in row order, each block summed
+ * from zero in row order by the model's backward_batch, the block sums
+ * folded left in block order.  A constant of the format: the same bits for
+ * any number of threads.  A batch of at most SG_BLOCK_ROWS rows is one
+ * block, backward_batch's own sum. */
+#define SG_BLOCK_ROWS 64
+#define SG_THREADS_MAX 1024
+
+/* A model's batch gradient with a fixed pool of threads, made once. */
+typedef struct sg_batch sg_batch;
+
+/* The cores this process may run on (its CPU affinity; at least 1, at most
+ * SG_THREADS_MAX). */
+int sg_threads_available(void);
+/* A batch gradient for m on n_threads threads (1 to SG_THREADS_MAX; the
+ * caller is one of them, 1 starts none); NULL and *err when the threads or
+ * memory cannot be had.  Everything is allocated here. */
+sg_batch *sg_batch_new(const sg_model *m, int n_threads, sg_error *err);
+void sg_batch_free(sg_batch *b);
+int sg_batch_threads(const sg_batch *b);
+/* The summed loss (widened to double; exact) and into grad the summed
+ * gradient of n rows, in the canonical order, in the model's real type
+ * (params, inputs and grad are double or float arrays as real_size says).
+ * Row i is inputs + (order ? order[i] : i) * n_inputs.  Not finite values
+ * are summed like any other: the caller checks.  One sg_batch computes one
+ * batch at a time. */
+double sg_batch_grad(sg_batch *b, size_t n, const void *params, const void *inputs,
+		     const size_t *order, void *grad);
+
 /* ---- train.c: the training loop ---- */
 
 typedef struct sg_trainer sg_trainer;
@@ -338,6 +370,10 @@ typedef struct sg_train_opts {
 	int per_row_calls;   /* 1: per-sample SGD calls the model's backward
 			      * once per row even when the model has an
 			      * inlined sgd_epoch (same bits; for comparing) */
+	int threads;         /* batches of more than SG_BLOCK_ROWS rows on
+			      * this many threads (a pool made with the
+			      * trainer); 0 or 1: the caller alone.  The same
+			      * bits for any number (sg_batch_grad's order) */
 } sg_train_opts;
 
 /* The defaults above. */

@@ -11,8 +11,11 @@
  * sgd_epoch when it has one and nothing needs the runtime between two
  * rows: plain SGD without weight decay or clipping, no step hook; see
  * inline_ok in train_tmpl.h); a batch of k rows uses
- * the summed gradient divided by k (model's backward_batch when present,
- * else backward summed in row order); batch 0 is the whole table.  The
+ * the summed gradient divided by k, summed by sg_batch_grad in the
+ * canonical block order (blocks of SG_BLOCK_ROWS rows through the model's
+ * backward_batch, folded in block order), on o.threads threads made once
+ * with the trainer, the same bits for any number; batch 0 is the whole
+ * table.  The
  * epoch's loss is the mean over its rows of each row's loss computed
  * before the update that uses it.  A non-finite loss or gradient stops
  * training before the update; an update that makes a parameter non-finite
@@ -43,7 +46,7 @@ struct sg_trainer {
 	size_t d_rows;
 	size_t *order;        /* row order of the epoch */
 	float *xf;            /* float copy of the table (float models) */
-	void *xb;             /* gathered rows of a shuffled batch */
+	sg_batch *batch;      /* batch gradients, on o.threads threads */
 	sg_rng rng;
 	double last_loss;     /* last step's mean loss before its update */
 	sg_epoch_stats stats; /* of the last epoch */
@@ -75,7 +78,6 @@ static const void *data_of_f(const sg_trainer *t, const sg_data *d)
 #define REAL double
 #define SFX d
 #define BACKWARD backward_d
-#define BATCH backward_batch_d
 #define PREDICT predict_d
 #define FORWARD forward_d
 #define SGD_EPOCH sgd_epoch_d
@@ -84,14 +86,12 @@ static const void *data_of_f(const sg_trainer *t, const sg_data *d)
 #undef REAL
 #undef SFX
 #undef BACKWARD
-#undef BATCH
 #undef PREDICT
 #undef FORWARD
 
 #define REAL float
 #define SFX f
 #define BACKWARD backward_f
-#define BATCH backward_batch_f
 #define PREDICT predict_f
 #define FORWARD forward_f
 #define SGD_EPOCH sgd_epoch_f
@@ -100,7 +100,6 @@ static const void *data_of_f(const sg_trainer *t, const sg_data *d)
 #undef REAL
 #undef SFX
 #undef BACKWARD
-#undef BATCH
 #undef PREDICT
 #undef FORWARD
 
@@ -161,9 +160,11 @@ sg_trainer *sg_trainer_new(const sg_model *m, const sg_train_opts *o,
 	t->p_best = reals(t, np);
 	t->eval_out = calloc((size_t)m->n_outputs + 1, sizeof *t->eval_out);
 	t->opt = sg_optim_new(&o->optim, m->n_params, m->real_size, err);
+	if (t->opt)
+		t->batch = sg_batch_new(m, o->threads > 1 ? o->threads : 1, err);
 	if (!t->p || !t->p_prev || !t->g || !t->g_tmp || !t->io || !t->opt ||
-	    !t->p_best || !t->eval_out) {
-		if (t->opt)
+	    !t->batch || !t->p_best || !t->eval_out) {
+		if (t->opt && t->batch)
 			sg_errorf(err, "out of memory");
 		sg_trainer_free(t);
 		return NULL;
@@ -179,6 +180,7 @@ void sg_trainer_free(sg_trainer *t)
 	if (!t)
 		return;
 	sg_optim_free(t->opt);
+	sg_batch_free(t->batch);
 	free(t->p);
 	free(t->p_prev);
 	free(t->g);
@@ -188,7 +190,6 @@ void sg_trainer_free(sg_trainer *t)
 	free(t->eval_out);
 	free(t->order);
 	free(t->xf);
-	free(t->xb);
 	free(t);
 }
 
@@ -236,12 +237,11 @@ void sg_trainer_predict(sg_trainer *t, const double *inputs, double *out)
 		predict_d(t, inputs, out);
 }
 
-/* Makes the row order, float copy and batch buffer for table d; -1 with
+/* Makes the row order and float copy for table d; -1 with
  * *err.  Does nothing when d was seen last time. */
 static int prepare(sg_trainer *t, const sg_data *d, sg_error *err)
 {
 	size_t n = d->n_rows, ni = (size_t)t->m->n_inputs, i;
-	size_t bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
 
 	if (d->n_cols != t->m->n_inputs)
 		return sg_errorf(err, "%s: error: %d columns, model '%s' has %d "
@@ -253,14 +253,12 @@ static int prepare(sg_trainer *t, const sg_data *d, sg_error *err)
 		return 0;
 	free(t->order);
 	free(t->xf);
-	free(t->xb);
 	t->xf = NULL;
 	t->d = NULL;
 	t->order = malloc(n * sizeof *t->order);
-	t->xb = reals(t, bs * ni);
 	if (t->is_float)
 		t->xf = malloc(n * ni * sizeof *t->xf + 1);
-	if (!t->order || !t->xb || (t->is_float && !t->xf))
+	if (!t->order || (t->is_float && !t->xf))
 		return sg_errorf(err, "out of memory");
 	for (i = 0; i < n; i++)
 		t->order[i] = i;

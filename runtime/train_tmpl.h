@@ -1,7 +1,7 @@
 /*
  * train_tmpl.h: the per-step training loop for one real type, included by
  * train.c once per type with REAL, SFX (d or f) and the model's function
- * names BACKWARD, BATCH, PREDICT, FORWARD, SGD_EPOCH.  Nothing here
+ * names BACKWARD, PREDICT, FORWARD, SGD_EPOCH.  Nothing here
  * allocates.
  */
 #define SG_CAT_(a, b) a##_##b
@@ -14,44 +14,6 @@ static const REAL *FN(rows)(const sg_trainer *t, const sg_data *d)
 	return (const REAL *)FN(data_of)(t, d);
 }
 
-/* Sums loss and gradient of the k rows at order[first..] into t->g,
- * looping the one-row backward in row order; returns the summed loss. */
-static REAL FN(sum_rows)(sg_trainer *t, const REAL *x, size_t first, size_t k)
-{
-	const sg_model *m = t->m;
-	REAL *g = t->g, *gt = t->g_tmp, loss = 0;
-	size_t r;
-	int i;
-
-	for (i = 0; i < m->n_params; i++)
-		g[i] = 0;
-	for (r = 0; r < k; r++) {
-		const REAL *row = x + t->order[first + r] * (size_t)m->n_inputs;
-		loss = loss + m->BACKWARD((const REAL *)t->p, row, gt);
-		for (i = 0; i < m->n_params; i++)
-			g[i] = g[i] + gt[i];
-	}
-	return loss;
-}
-
-/* Summed loss and gradient of the k rows at order[first..] through the
- * model's batch function, gathering shuffled rows into t->xb. */
-static REAL FN(batch_rows)(sg_trainer *t, const REAL *x, size_t first, size_t k)
-{
-	const sg_model *m = t->m;
-	size_t ni = (size_t)m->n_inputs, r;
-	const REAL *rows = x + first * ni;
-
-	if (t->o.shuffle) {
-		REAL *xb = t->xb;
-		for (r = 0; r < k; r++)
-			memcpy(xb + r * ni, x + t->order[first + r] * ni,
-			       ni * sizeof *xb);
-		rows = xb;
-	}
-	return m->BATCH((int)k, (const REAL *)t->p, rows, (REAL *)t->g);
-}
-
 /* Loss of the step's k rows (summed) and their mean gradient in t->g. */
 static REAL FN(step_grad)(sg_trainer *t, const REAL *x, size_t first, size_t k)
 {
@@ -62,8 +24,12 @@ static REAL FN(step_grad)(sg_trainer *t, const REAL *x, size_t first, size_t k)
 	if (k == 1)
 		return m->BACKWARD((const REAL *)t->p,
 				   x + t->order[first] * (size_t)m->n_inputs, g);
-	loss = m->BATCH ? FN(batch_rows)(t, x, first, k)
-			: FN(sum_rows)(t, x, first, k);
+	/* in the canonical block order, on the trainer's threads */
+	if (t->o.shuffle)
+		loss = (REAL)sg_batch_grad(t->batch, k, t->p, x, t->order + first, g);
+	else
+		loss = (REAL)sg_batch_grad(t->batch, k, t->p,
+					   x + first * (size_t)m->n_inputs, NULL, g);
 	for (i = 0; i < m->n_params; i++)
 		g[i] = g[i] / kr;
 	return loss;

@@ -17,6 +17,8 @@
 #   9. per-sample SGD: the lecture 4 step as `symgrad train` builds it (the
 #      JIT, sg_trainer_epoch, batch 1) against the lecture's loop by hand
 #  10. beyond the gradient: the HVP, JVP and VJP against the gradient's time
+#  11. threads: --threads 2 against --threads 1 (the same bits), full batch
+#      of lecture 7 and the 784->100->10 network's batches of 256 rows
 # Times are medians of repeated runs on a shared machine; compare ratios
 # measured in one run.  Takes about 8 minutes on 2 cores.
 set -eu
@@ -45,7 +47,7 @@ C='function c(n,  s, r) { s = n ""; if (s !~ /^[0-9]+$/) return s; r = ""; while
 # BENCH_MODELS="lecture04|deep" limits sections 5, 6 and 8 to those models.
 # BENCH_ONLY="4 5" runs only those sections (5, 6 and 8 share section 5's
 # measurements); for trying the script, not for figures.
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "# symgrad benchmarks"
 echo
@@ -397,6 +399,59 @@ for spec in "lecture 7, 8→6→4→1, unrolled:examples/lecture07_diabetes/diab
 		"$work/${name}_x.c" -lm -o "$work/beyond"
 	"$work/beyond" "$label"
 done
+echo
+fi
+# ---- 11: threads ----
+if want 11; then
+section "Threads: \`symgrad train --threads 2\` against \`--threads 1\` (the same bits)" 11
+# Per epoch: (time of E epochs - time of E/4 epochs) / (0.75 E), leaving out
+# start-up, reading the data and compiling; 1 and 2 threads alternate, 5
+# trials each, medians.  The machine is shared: its load average is printed
+# before and after.
+XDG_CACHE_HOME="$work/cache"
+export XDG_CACHE_HOME
+awk 'BEGIN { srand(1); h = ""; for (i = 0; i < 784; i++) h = h "x" i ","; print h "label"
+	for (r = 0; r < 2560; r++) { s = ""; for (i = 0; i < 784; i++) s = s sprintf("%.3f,", rand())
+		print s int(rand() * 10) } }' >"$work/mnist.csv"
+thr_epoch() { # thr_epoch E THREADS TRAIN-ARGS...: µs per epoch
+	e=$1 n=$2
+	shift 2
+	t1=$(/usr/bin/time -f "%e" "$symgrad" train "$@" --epochs $((e / 4)) --threads "$n" --quiet \
+		2>&1 >/dev/null | tail -1)
+	t2=$(/usr/bin/time -f "%e" "$symgrad" train "$@" --epochs "$e" --threads "$n" --quiet \
+		2>&1 >/dev/null | tail -1)
+	echo "$t1 $t2 $e" | awk '{ printf "%.1f\n", ($2 - $1) * 1e6 / (0.75 * $3) }'
+}
+thr_row() { # thr_row LABEL E TRAIN-ARGS...
+	label=$1 e=$2
+	shift 2
+	"$symgrad" train "$@" --epochs 1 --quiet >/dev/null 2>&1 # compile once
+	: >"$work/t1" && : >"$work/t2"
+	for i in 1 2 3 4 5; do
+		thr_epoch "$e" 1 "$@" >>"$work/t1"
+		thr_epoch "$e" 2 "$@" >>"$work/t2"
+	done
+	m1=$(median <"$work/t1") m2=$(median <"$work/t2")
+	echo "| $label | $m1 | $m2 | $(echo "$m1 $m2" | awk '{ printf "%.2f×", $1 / $2 }') |"
+	printf '%s,%s,%s\n' "$label" "$m1" "$m2" >>"$out/threads.csv"
+}
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+echo
+echo "| training (\`symgrad train\`, JIT flags) | 1 thread, µs per epoch | 2 threads, µs per epoch | speed-up |"
+echo "|---|---|---|---|"
+echo "what,threads1_us,threads2_us" >"$out/threads.csv"
+d7="examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/diabetes.csv"
+# shellcheck disable=SC2086
+{
+	thr_row "lecture 7, full batch (759 rows), float64" 4000 $d7 --batch all --lr 0.1
+	thr_row "lecture 7, full batch (759 rows), float32" 4000 $d7 --batch all --lr 0.1 --dtype float
+	thr_row "784→100→10, batches of 256 rows (10 per epoch), float64" 8 tests/loops/mnist.sg \
+		--data "$work/mnist.csv" --batch 256 --lr 0.01
+	thr_row "784→100→10, batches of 256 rows (10 per epoch), float32" 8 tests/loops/mnist.sg \
+		--data "$work/mnist.csv" --batch 256 --lr 0.01 --dtype float
+}
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 fi
 echo "Total time: $(($(date +%s) - start)) s"

@@ -1,0 +1,456 @@
+/*
+ * batch.c: a batch's summed loss and gradient in the canonical block order,
+ * on one thread or a fixed pool of threads (pthreads), the same bits for
+ * any number of threads.
+ *
+ * The canonical order.  The n rows of a batch are cut into blocks of
+ * SG_BLOCK_ROWS rows in row order (the last block may be shorter); a
+ * constant of the format, not of the thread count.  Each block is summed
+ * from zero in row order by the model's backward_batch (or its backward
+ * looped over the rows), giving a loss and a gradient per block.  The
+ * batch's loss and gradient are the block sums folded left in block
+ * order: s = b0, then s = s + b1, s = s + b2, ...  A batch of at most
+ * SG_BLOCK_ROWS rows is one block: its sum is backward_batch's, as before
+ * blocks existed, so mini-batches that small (and per-sample SGD) keep
+ * their bits.
+ *
+ * The threads.  A pool of N threads (the caller is thread 0) is made once
+ * and reused; it meets at a barrier (spinning briefly, then sleeping on a
+ * condition variable).  The blocks go through in
+ * waves of W = N * K blocks (K from the memory the block sums may take),
+ * each thread computing a fixed contiguous run of the wave's blocks into
+ * the wave's buffers; after a barrier each thread folds a fixed slice of
+ * the parameters over the wave's buffers in block order (thread 0 also
+ * folds the losses), and a barrier ends the wave.  The last wave (the only
+ * one of most batches) is folded by the caller alone after the pool's
+ * closing barrier: one barrier fewer, and a fold is short next to the
+ * blocks (one add per block and parameter against a whole backward pass
+ * per row).  How the blocks fall into waves and threads changes who
+ * computes what and when, never which operations are done on which values:
+ * every block sum is the same, and every gradient entry is folded in block
+ * order.  No scheduler beyond that
+ * fixed partition; nothing is allocated after sg_batch_new.
+ */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symgrad.h"
+
+/* The memory the block sums of one wave may take (K >= 1 regardless). */
+#define WAVE_BYTES (16u << 20)
+/* At most this many blocks per thread per wave. */
+#define WAVE_PER_THREAD 64
+/* Fold slices start at multiples of this many reals (own cache lines). */
+#define SLICE 16
+/* Rounds a thread spins at the barrier before it sleeps: a whole step of
+ * a small model takes tens of microseconds, less than waking a sleeping
+ * thread may take, so the threads spin a little first (as libgomp's
+ * barriers do); then they sleep on a condition variable. */
+#define SPINS 2000
+
+/* A barrier for n threads: sense-reversing, spinning then sleeping. */
+typedef struct barrier {
+	int n;
+	int count;      /* threads arrived in this round (atomic) */
+	int sense;      /* flips when a round completes (atomic) */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} barrier;
+
+struct sg_batch {
+	const sg_model *m;
+	int n_threads;    /* N: threads, the caller included */
+	int is_float;
+	size_t rs, np, ni;
+	size_t wave;      /* W: blocks per wave */
+	char *bufs;       /* W block gradients, np reals each */
+	double *losses;   /* W block losses */
+	char *xb, *gt;    /* per thread: gathered rows, one row's gradient */
+	pthread_t *tid;   /* the N - 1 workers */
+	int running;      /* workers started */
+	int gated;        /* gate and bar made */
+	barrier bar;      /* the caller and the running workers */
+	int sense;        /* the caller's barrier sense */
+	pthread_mutex_t gate;  /* held while the workers are being started */
+	int quit;         /* set before the last start: workers return */
+	/* the job of the current call */
+	size_t n;
+	const void *params, *inputs;
+	const size_t *order;
+	void *grad;
+	double loss;
+};
+
+/* 0, or -1 when the barrier's mutex or condition cannot be made. */
+static int barrier_init(barrier *b, int n)
+{
+	b->n = n;
+	b->count = 0;
+	b->sense = 0;
+	if (pthread_mutex_init(&b->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&b->cv, NULL) != 0) {
+		pthread_mutex_destroy(&b->mu);
+		return -1;
+	}
+	return 0;
+}
+
+static void barrier_destroy(barrier *b)
+{
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Waits until all n threads have arrived; *sense is the caller's own (0
+ * at first).  What a thread wrote before it arrived is seen by every
+ * thread after it leaves (release on arriving, acquire on leaving). */
+static void barrier_wait(barrier *b, int *sense)
+{
+	int s = !*sense, i;
+
+	*sense = s;
+	if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == b->n) {
+		__atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&b->mu);
+		__atomic_store_n(&b->sense, s, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		return;
+	}
+	for (i = 0; i < SPINS; i++) {
+		if (__atomic_load_n(&b->sense, __ATOMIC_ACQUIRE) == s)
+			return;
+		if (i % 64 == 63)
+			sched_yield(); /* another thread may need this core */
+		else
+			cpu_relax();
+	}
+	pthread_mutex_lock(&b->mu);
+	while (__atomic_load_n(&b->sense, __ATOMIC_ACQUIRE) != s)
+		pthread_cond_wait(&b->cv, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* The cores this process may run on (its CPU affinity), at least 1. */
+int sg_threads_available(void)
+{
+	cpu_set_t s;
+	long n;
+
+	if (sched_getaffinity(0, sizeof s, &s) == 0 && CPU_COUNT(&s) > 0)
+		n = CPU_COUNT(&s);
+	else
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)(n < SG_THREADS_MAX ? n : SG_THREADS_MAX) : 1;
+}
+
+/* Row i of the job's batch. */
+static const char *row_of(const sg_batch *b, size_t i)
+{
+	size_t r = b->order ? b->order[i] : i;
+
+	return (const char *)b->inputs + r * b->ni * b->rs;
+}
+
+/* Block j's rows, contiguous: the inputs themselves when they are, else
+ * gathered into thread me's buffer. */
+static const void *block_rows(sg_batch *b, int me, size_t first, size_t k)
+{
+	size_t rowb = b->ni * b->rs, r;
+	char *xb;
+
+	if (!b->order)
+		return row_of(b, first);
+	xb = b->xb + (size_t)me * SG_BLOCK_ROWS * rowb;
+	for (r = 0; r < k; r++)
+		memcpy(xb + r * rowb, row_of(b, first + r), rowb);
+	return xb;
+}
+
+/* The model's backward looped over k rows from zero in row order, for a
+ * model without backward_batch (the same order backward_batch has). */
+static double sum_rows_d(const sg_model *m, size_t k, const double *p,
+			 const double *x, double *g, double *gt)
+{
+	double loss = 0;
+	size_t r, i, np = (size_t)m->n_params;
+
+	for (i = 0; i < np; i++)
+		g[i] = 0;
+	for (r = 0; r < k; r++) {
+		loss = loss + m->backward_d(p, x + r * (size_t)m->n_inputs, gt);
+		for (i = 0; i < np; i++)
+			g[i] = g[i] + gt[i];
+	}
+	return loss;
+}
+
+static double sum_rows_f(const sg_model *m, size_t k, const float *p,
+			 const float *x, float *g, float *gt)
+{
+	float loss = 0;
+	size_t r, i, np = (size_t)m->n_params;
+
+	for (i = 0; i < np; i++)
+		g[i] = 0;
+	for (r = 0; r < k; r++) {
+		loss = loss + m->backward_f(p, x + r * (size_t)m->n_inputs, gt);
+		for (i = 0; i < np; i++)
+			g[i] = g[i] + gt[i];
+	}
+	return loss;
+}
+
+/* Block sum of k contiguous rows x into g (thread me's scratch); its loss,
+ * exact in double. */
+static double block_sum(sg_batch *b, int me, size_t k, const void *x, void *g)
+{
+	const sg_model *m = b->m;
+	void *gt = b->gt + (size_t)me * b->np * b->rs;
+
+	if (b->is_float)
+		return m->backward_batch_f
+			       ? (double)m->backward_batch_f((int)k, b->params, x, g)
+			       : sum_rows_f(m, k, b->params, x, g, gt);
+	return m->backward_batch_d ? m->backward_batch_d((int)k, b->params, x, g)
+				   : sum_rows_d(m, k, b->params, x, g, gt);
+}
+
+/* Thread me's share [*lo, *hi) of n items cut in N fixed runs, each
+ * starting at a multiple of `align`. */
+static void share(size_t n, size_t align, int me, int N, size_t *lo, size_t *hi)
+{
+	size_t units = (n + align - 1) / align;
+
+	*lo = units * (size_t)me / (size_t)N * align;
+	*hi = units * (size_t)(me + 1) / (size_t)N * align;
+	if (*lo > n)
+		*lo = n;
+	if (*hi > n)
+		*hi = n;
+}
+
+/* Folds the block sums 1.. of the wave at block w0 (nw blocks) into the
+ * gradient's entries [lo, hi), in block order; block 0 is the start. */
+static void fold(sg_batch *b, size_t w0, size_t nw, size_t lo, size_t hi)
+{
+	size_t j, i;
+
+	for (j = w0 ? 0 : 1; j < nw; j++) {
+		if (b->is_float) {
+			float *s = b->grad;
+			const float *v = (const float *)b->bufs + j * b->np;
+			for (i = lo; i < hi; i++)
+				s[i] = s[i] + v[i];
+		} else {
+			double *s = b->grad;
+			const double *v = (const double *)b->bufs + j * b->np;
+			for (i = lo; i < hi; i++)
+				s[i] = s[i] + v[i];
+		}
+	}
+}
+
+/* Folds the wave's block losses into b->loss, in the model's real type. */
+static void fold_loss(sg_batch *b, size_t w0, size_t nw)
+{
+	size_t j;
+
+	for (j = w0 ? 0 : 1; j < nw; j++)
+		b->loss = b->is_float ? (double)((float)b->loss + (float)b->losses[j])
+				      : b->loss + b->losses[j];
+}
+
+/* Thread me's part (of N) of the job: every wave's blocks, then its fold
+ * slice. */
+static void job(sg_batch *b, int me, int N, int *sense)
+{
+	size_t nb = (b->n + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS, w0, nw, j, lo, hi;
+
+	for (w0 = 0; w0 < nb; w0 += nw) {
+		nw = nb - w0 < b->wave ? nb - w0 : b->wave;
+		share(nw, 1, me, N, &lo, &hi);
+		for (j = lo; j < hi; j++) {
+			size_t first = (w0 + j) * SG_BLOCK_ROWS;
+			size_t k = b->n - first < SG_BLOCK_ROWS ? b->n - first
+								 : SG_BLOCK_ROWS;
+			/* block 0 goes straight into the sum: s = b0 */
+			void *g = w0 + j == 0 ? b->grad : b->bufs + j * b->np * b->rs;
+			double l = block_sum(b, me, k, block_rows(b, me, first, k), g);
+			if (w0 + j == 0)
+				b->loss = l;
+			else
+				b->losses[j] = l;
+		}
+		if (N > 1 && w0 + nw == nb) {
+			/* the last wave: the caller folds it after the pool's
+			 * barrier, one barrier fewer per batch */
+			return;
+		}
+		if (N > 1)
+			barrier_wait(&b->bar, sense);
+		share(b->np, SLICE, me, N, &lo, &hi);
+		fold(b, w0, nw, lo, hi);
+		if (me == 0)
+			fold_loss(b, w0, nw);
+		if (N > 1)
+			barrier_wait(&b->bar, sense);
+	}
+}
+
+/* A worker: waits for a job at the barrier, does its part, meets the
+ * others at the end; returns when told to quit. */
+static void *worker(void *arg)
+{
+	sg_batch *b = ((void **)arg)[0];
+	int me = (int)(size_t)((void **)arg)[1], sense = 0;
+
+	free(arg);
+	/* the barrier exists, with its final count, once the gate opens */
+	pthread_mutex_lock(&b->gate);
+	pthread_mutex_unlock(&b->gate);
+	for (;;) {
+		barrier_wait(&b->bar, &sense);
+		if (b->quit)
+			return NULL;
+		job(b, me, b->n_threads, &sense);
+		barrier_wait(&b->bar, &sense);
+	}
+}
+
+/* Starts the n_threads - 1 workers behind the gate, then makes the barrier
+ * for the threads that did start; -1 with *err when one did not (those
+ * that did are stopped by sg_batch_free). */
+static int start_workers(sg_batch *b, sg_error *err)
+{
+	int i, want = b->n_threads;
+	void **arg;
+
+	if (pthread_mutex_init(&b->gate, NULL) != 0)
+		return sg_errorf(err, "cannot make a mutex");
+	b->gated = 1;
+	pthread_mutex_lock(&b->gate);
+	for (i = 1; i < want; i++) {
+		if (!(arg = malloc(2 * sizeof *arg)))
+			break;
+		arg[0] = b, arg[1] = (void *)(size_t)i;
+		if (pthread_create(&b->tid[i - 1], NULL, worker, arg) != 0) {
+			free(arg);
+			break;
+		}
+	}
+	b->running = i - 1;
+	if (barrier_init(&b->bar, i) != 0)
+		abort(); /* workers are waiting for it: cannot recover */
+	pthread_mutex_unlock(&b->gate);
+	if (i == want)
+		return 0;
+	return sg_errorf(err, "cannot start thread %d of %d", i + 1, want);
+}
+
+sg_batch *sg_batch_new(const sg_model *m, int n_threads, sg_error *err)
+{
+	sg_batch *b;
+	size_t k;
+
+	if (n_threads < 1 || n_threads > SG_THREADS_MAX) {
+		sg_errorf(err, "%d threads (give 1 to %d)", n_threads, SG_THREADS_MAX);
+		return NULL;
+	}
+	if (!(b = calloc(1, sizeof *b))) {
+		sg_errorf(err, "out of memory");
+		return NULL;
+	}
+	b->m = m;
+	b->n_threads = n_threads;
+	b->is_float = m->real_size == (int)sizeof(float);
+	b->rs = (size_t)m->real_size;
+	b->np = (size_t)m->n_params;
+	b->ni = (size_t)m->n_inputs;
+	k = WAVE_BYTES / ((size_t)n_threads * (b->np + 1) * b->rs);
+	k = k < 1 ? 1 : k > WAVE_PER_THREAD ? WAVE_PER_THREAD : k;
+	b->wave = (size_t)n_threads * k;
+	b->bufs = calloc(b->wave * b->np + 1, b->rs);
+	b->losses = calloc(b->wave, sizeof *b->losses);
+	b->xb = calloc((size_t)n_threads * SG_BLOCK_ROWS * b->ni + 1, b->rs);
+	b->gt = calloc((size_t)n_threads * b->np + 1, b->rs);
+	b->tid = calloc((size_t)n_threads, sizeof *b->tid);
+	if (!b->bufs || !b->losses || !b->xb || !b->gt || !b->tid) {
+		sg_errorf(err, "out of memory");
+		sg_batch_free(b);
+		return NULL;
+	}
+	if (n_threads > 1 && start_workers(b, err) < 0) {
+		sg_batch_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void sg_batch_free(sg_batch *b)
+{
+	int i;
+
+	if (!b)
+		return;
+	if (b->gated) {
+		b->quit = 1;
+		barrier_wait(&b->bar, &b->sense);
+		for (i = 0; i < b->running; i++)
+			pthread_join(b->tid[i], NULL);
+		barrier_destroy(&b->bar);
+		pthread_mutex_destroy(&b->gate);
+	}
+	free(b->bufs);
+	free(b->losses);
+	free(b->xb);
+	free(b->gt);
+	free(b->tid);
+	free(b);
+}
+
+int sg_batch_threads(const sg_batch *b)
+{
+	return b->n_threads;
+}
+
+double sg_batch_grad(sg_batch *b, size_t n, const void *params, const void *inputs,
+		     const size_t *order, void *grad)
+{
+	size_t nb, w0;
+
+	b->n = n;
+	b->params = params;
+	b->inputs = inputs;
+	b->order = order;
+	b->grad = grad;
+	b->loss = 0;
+	if (n == 0) {
+		memset(grad, 0, b->np * b->rs);
+		return 0;
+	}
+	if (b->n_threads == 1 || n <= SG_BLOCK_ROWS) {
+		job(b, 0, 1, &b->sense); /* one block, or no pool: the caller alone */
+		return b->loss;
+	}
+	barrier_wait(&b->bar, &b->sense);
+	job(b, 0, b->n_threads, &b->sense);
+	barrier_wait(&b->bar, &b->sense);
+	nb = (n + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS;
+	w0 = (nb - 1) / b->wave * b->wave; /* the last wave, as job cut it */
+	fold(b, w0, nb - w0, 0, b->np);
+	fold_loss(b, w0, nb - w0);
+	return b->loss;
+}
