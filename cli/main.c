@@ -332,9 +332,9 @@ static void print_loop_stats(const Compile *c)
 	long f = lp->backward_fwd_ops, g = lp->backward.ops - f;
 	fprintf(stderr, "backward: %ld operations (forward %ld + gradient %ld), "
 			"gradient/forward = %.2f\n", f + g, f, g, f ? (double)g / (double)f : 0.0);
-	const LFunc *x[] = {&lp->hvp, &lp->gnvp, &lp->jvp, &lp->vjp};
-	static const char *const xn[] = {"hvp", "gnvp", "jvp", "vjp"};
-	for (int k = 0; k < 4; k++)
+	const LFunc *x[] = {&lp->jacobian, &lp->hessian, &lp->hvp, &lp->gnvp, &lp->jvp, &lp->vjp};
+	static const char *const xn[] = {"jacobian", "hessian", "hvp", "gnvp", "jvp", "vjp"};
+	for (int k = 0; k < 6; k++)
 		if (x[k]->n)
 			fprintf(stderr, "%-9s %ld operations, %.2f x backward's\n",
 				arena_printf(c->arena, "%s:", xn[k]), x[k]->ops,

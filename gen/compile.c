@@ -78,29 +78,16 @@ static void stage_done(Compile *c, int k)
 	c->ran[k] = true;
 }
 
-/* The name of the first function beyond the gradient that x asks for. */
-static const char *extra_flag(int x)
-{
-	static const char *const flags[] = {"--jacobian", "--hessian", "--hvp", "--jvp", "--vjp",
-					    "--gnvp", "--hessian-sparse"};
-	for (int k = 0; k < 7; k++)
-		if (x & (1 << k))
-			return flags[k];
-	return "";
-}
-
-/* The functions beyond the gradient that c->extra asks for (the Jacobian
- * and the Hessians in unrolled form only, so far). */
+/* The functions beyond the gradient that c->extra asks for (the sparse
+ * Hessian in unrolled form only, so far). */
 static void diff_extra(Compile *c, bool loops)
 {
 	Model *m = c->model;
 	Tir *t = c->tir;
-	int unrolled_only = SG_JACOBIAN | SG_HESSIAN | SG_HESSIAN_SPARSE;
-	if (loops && (c->extra & unrolled_only))
-		diag_usage("%s is not available in loop form yet: this model's forward pass "
-			   "is about %ld operations; use --loops never to unroll it, or --hvp, "
-			   "--jvp, --vjp, which loops have", extra_flag(c->extra & unrolled_only),
-			   c->estimate);
+	if (loops && (c->extra & SG_HESSIAN_SPARSE))
+		diag_usage("--hessian-sparse is not available in loop form yet: this model's "
+			   "forward pass is about %ld operations; use --loops never to unroll it, "
+			   "or --hessian or --hvp, which loops have", c->estimate);
 	if ((c->extra & SG_HESSIAN) && m->n_params > SG_MAX_HESSIAN)
 		diag_usage("the dense Hessian of %d params would have %ld entries (limit: %d "
 			   "params); use --hessian-sparse for its entries that are not 0 by "

@@ -32,8 +32,9 @@
  *
  * Three functions: forward (loss and outputs), predict (outputs), backward
  * (the loss and the gradient into grad[]), each computing only the values
- * its results need; and when asked for, hvp, gnvp, jvp and vjp (diff.c's
- * sweeps beyond the gradient, each a function of the values it needs).  A tensor param's final adjoint is stored straight into
+ * its results need; and when asked for, hvp, gnvp, jvp, vjp, jacobian and
+ * the dense hessian (diff.c's sweeps beyond the gradient, each a function
+ * of the values it needs).  A tensor param's final adjoint is stored straight into
  * grad when it owns its storage.
  */
 #include <math.h>
@@ -42,7 +43,8 @@
 
 #include "sg.h"
 
-enum { FN_FORWARD, FN_BACKWARD, FN_PREDICT, FN_HVP, FN_GNVP, FN_JVP, FN_VJP, FN_COUNT };
+enum { FN_FORWARD, FN_BACKWARD, FN_PREDICT, FN_HVP, FN_GNVP, FN_JVP, FN_VJP, FN_JACOBIAN,
+       FN_HESSIAN, FN_COUNT };
 
 #define MAX_RUNS 4 /* runs of existing elements emitted as loops; more: a mask */
 
@@ -847,13 +849,63 @@ static void emit_vjp_fn(Lower *l)
 	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
 }
 
+/* The Jacobian: outputs, then each output element's row of d output / d
+ * params and d output / d inputs. */
+static void emit_jacobian_fn(Lower *l)
+{
+	LFunc *f = &l->prog->jacobian;
+	Model *m = l->m;
+	emit_values(l, f, FN_JACOBIAN);
+	put(l, f, LI_BLANK, NULL, NULL);
+	emit_outputs(l, f);
+	for (int o = 0; o < m->n_outputs; o++)
+		for (int i = 0; i < m->n_tensors; i++) {
+			Symbol *s = m->tensors[i];
+			bool param = s->kind == SYM_PARAM;
+			const char *at = arena_printf(l->a, "%d * %s_N_%s + %s_%s_%s", o, l->NAME,
+						      param ? "PARAMS" : "INPUTS", l->NAME,
+						      param ? "PARAM" : "INPUT", s->ident);
+			emit_result(l, f, s, l->t->jac[o][i], param ? "jac_params" : "jac_inputs", at);
+		}
+	if (!m->n_inputs)
+		put(l, f, LI_STMT, "(void)jac_inputs;", NULL);
+}
+
+/* The dense Hessian: row p from the sweep of param p's gradient element,
+ * then each entry below the diagonal the one above it (as unrolled: the
+ * Hessian symmetric to the bit). */
+static void emit_hessian_fn(Lower *l)
+{
+	LFunc *f = &l->prog->hessian;
+	Model *m = l->m;
+	emit_values(l, f, FN_HESSIAN);
+	put(l, f, LI_BLANK, NULL, NULL);
+	for (int i = 0; i < m->n_tensors; i++)
+		if (m->tensors[i]->kind == SYM_PARAM)
+			emit_grad(l, f, m->tensors[i]);
+	for (int p = 0; p < m->n_params; p++)
+		for (int i = 0; i < m->n_tensors; i++) {
+			Symbol *s = m->tensors[i];
+			if (s->kind != SYM_PARAM)
+				continue;
+			const char *at = arena_printf(l->a, "%d * %s_N_PARAMS + %s_PARAM_%s", p, l->NAME,
+						      l->NAME, s->ident);
+			emit_result(l, f, s, l->t->hess[p] ? l->t->hess[p][i] : NULL, "hess", at);
+		}
+	put(l, f, LI_COMMENT, "below the diagonal: the entries above it", NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "for (int i = 1; i < %s_N_PARAMS; i++) for (int j = 0; "
+					      "j < i; j++) hess[i * %s_N_PARAMS + j] = hess[j * %s_N_PARAMS + i];",
+					l->NAME, l->NAME, l->NAME), NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
+}
+
 /* ---- analysis ---- */
 
 /* live[id]: value id is needed for roots, through operands. */
 static void mark_live(Lower *l, bool *live, TVal **roots, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (roots[i])
+		if (roots[i] && roots[i]->n_has) /* a result with no element is all 0s: no code */
 			live[roots[i]->id] = true;
 	for (int id = l->t->n - 1; id >= 0; id--)
 		if (live[id])
@@ -907,6 +959,31 @@ static void liveness(Lower *l)
 		more[0] = t->loss;
 		memcpy(more + 1, t->vjp, (size_t)m->n_tensors * sizeof *more);
 		mark_live(l, l->live[FN_VJP], more, 1 + m->n_tensors);
+	}
+	if (t->jac || (t->hess && t->hess_dense)) {
+		/* one sweep per output element, or per param */
+		int most = m->n_outputs > m->n_params ? m->n_outputs : m->n_params, nr, k;
+		TVal ***row;
+		TVal **all = arena_alloc(l->a, (size_t)(n + m->n_outputs + most * m->n_tensors + 1) *
+						       sizeof *all);
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass == 0 ? !t->jac : !(t->hess && t->hess_dense))
+				continue;
+			k = 0;
+			row = pass == 0 ? t->jac : t->hess;
+			nr = pass == 0 ? m->n_outputs : m->n_params;
+			if (pass == 0)
+				for (int i = 0; i < m->n_outputs; i++)
+					all[k++] = (m->outputs[i]->tensor ? m->outputs[i]->tensor
+									   : m->outputs[i])->tval;
+			else
+				for (int i = 0; i < n; i++)
+					all[k++] = roots[i]; /* the loss and the gradient */
+			for (int r = 0; r < nr; r++)
+				for (int i = 0; row[r] && i < m->n_tensors; i++)
+					all[k++] = row[r][i];
+			mark_live(l, l->live[pass == 0 ? FN_JACOBIAN : FN_HESSIAN], all, k);
+		}
 	}
 	l->any = arena_alloc(l->a, (size_t)t->n);
 	for (int id = 0; id < t->n; id++)
@@ -988,6 +1065,14 @@ static void share_storage(Lower *l)
 	for (int i = 0; t->jvp && i < l->m->n_outputs; i++)
 		if (t->jvp[i])
 			last[t->jvp[i]->id] = t->n;
+	for (int r = 0; t->jac && r < l->m->n_outputs; r++)
+		for (int i = 0; i < l->m->n_tensors; i++)
+			if (t->jac[r][i])
+				last[t->jac[r][i]->id] = t->n;
+	for (int r = 0; t->hess && t->hess_dense && r < l->m->n_params; r++)
+		for (int i = 0; t->hess[r] && i < l->m->n_tensors; i++)
+			if (t->hess[r][i])
+				last[t->hess[r][i]->id] = t->n;
 	if (t->jvp_loss)
 		last[t->jvp_loss->id] = t->n;
 	for (int id = t->n - 1; id >= 0; id--) {
@@ -1165,6 +1250,10 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 		emit_jvp_fn(l);
 	if (t->vjp)
 		emit_vjp_fn(l);
+	if (t->jac)
+		emit_jacobian_fn(l);
+	if (t->hess && t->hess_dense)
+		emit_hessian_fn(l);
 	return p;
 }
 

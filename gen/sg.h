@@ -622,7 +622,7 @@ typedef struct LoopProg {
 	const char *loss;    /* the loss as C */
 	Dtype dtype;
 	LFunc forward, backward, predict;
-	LFunc hvp, gnvp, jvp, vjp; /* when asked for (n == 0 otherwise) */
+	LFunc hvp, gnvp, jvp, vjp, jacobian, hessian; /* when asked for (n == 0 otherwise) */
 	long backward_fwd_ops; /* of backward.ops, the forward pass's */
 	int n_tensors;       /* values of the tensor program */
 	int n_kernels;       /* loops and statements emitted for them */

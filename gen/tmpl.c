@@ -794,9 +794,10 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 		set_int(L, "kernels", lp->n_kernels);
 		lua_setfield(L, -2, "loop");
 		/* the functions beyond the gradient it has: model.hvp, ... */
-		const LFunc *x[] = {&lp->hvp, &lp->gnvp, &lp->jvp, &lp->vjp};
-		static const char *const xn[] = {"hvp", "gnvp", "jvp", "vjp"};
-		for (int k = 0; k < 4; k++)
+		const LFunc *x[] = {&lp->hvp, &lp->gnvp, &lp->jvp, &lp->vjp, &lp->jacobian,
+				    &lp->hessian};
+		static const char *const xn[] = {"hvp", "gnvp", "jvp", "vjp", "jacobian", "hessian"};
+		for (int k = 0; k < 6; k++)
 			if (x[k]->n) {
 				push_lfunc(L, x[k]);
 				lua_setfield(L, -2, xn[k]);

@@ -584,7 +584,7 @@ local function render_loop_functions(put, m, sig)
   loop_body(put, m.loop.predict.items)
   put("}")
   put("")
-  for _, k in ipairs({"hvp", "gnvp", "jvp", "vjp"}) do
+  for _, k in ipairs({"jacobian", "hessian", "hvp", "gnvp", "jvp", "vjp"}) do
     if m[k] then
       put(sig[k])
       put("{")

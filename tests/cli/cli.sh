@@ -655,25 +655,27 @@ second-order)
 	expect_status 2
 	expect_err "symgrad: error: --jacobian differentiates the model's outputs, and noout.sg has none (declare them with 'output NAME')"
 	[ ! -e noout.c ] || fail "noout.c written"
-	# too large for a dense Hessian; the Jacobian and Hessians not in loop form yet
+	# too large for a dense Hessian; the sparse Hessian not in loop form yet
 	printf 'input x[30]\nparam W[40, 30] = 0.1\nloss = sum(W @ x)\n' >big.sg
 	run gen big.sg --hessian --loops never -o big.c
 	expect_status 2
 	expect_err "symgrad: error: the dense Hessian of 1200 params would have 1440000 entries (limit: 1000 params); use --hessian-sparse for its entries that are not 0 by structure, or --hvp for Hessian-vector products"
 	[ ! -e big.c ] || fail "big.c written"
 	printf 'input x[20]\nparam W[20, 20] = 0.1\nloss = sum(W @ x)\noutput W\n' >loopy.sg
-	run gen loopy.sg --hvp --jvp --jacobian --loops always -o loopy.c
+	run gen loopy.sg --hvp --jvp --hessian-sparse --loops always -o loopy.c
 	expect_status 2
-	grep -q "^symgrad: error: --jacobian is not available in loop form yet" err || fail "loops: $(cat err)"
+	grep -q "^symgrad: error: --hessian-sparse is not available in loop form yet" err || fail "loops: $(cat err)"
+	[ ! -e loopy.c ] || fail "loopy.c written"
 	# --gnvp needs residuals
 	run gen loopy.sg --gnvp -o loopy.c
 	expect_status 2
 	expect_err "symgrad: error: --gnvp is the Gauss-Newton product of a least-squares model, and loopy.sg names no residuals (declare them with 'residual NAME')"
 	# the HVP, JVP, VJP and Gauss-Newton product in loop form: strict C99
 	printf 'input x[20], y[20]\nparam W[20, 20] = 0.1\nr = W @ x - y\nresidual r\nloss = sum(r^2)\n' >loopy.sg
-	run gen loopy.sg --hvp --jvp --vjp --gnvp --loops always -o loopy.c
+	run gen loopy.sg --hvp --jvp --vjp --gnvp --jacobian --hessian --loops always -o loopy.c
 	expect_status 0
 	grep -q "^double loopy_gnvp(" loopy.c || fail "no loop-form gnvp"
+	grep -q "^void loopy_jacobian(" loopy.c || fail "no loop-form jacobian"
 	"${CC:-cc}" -std=c99 -Wall -Wextra -Wpedantic -Werror -c loopy.c -o loopy.o || fail "loopy.c does not build"
 	# the sparse Hessian of a model whose params do not meet: a diagonal pattern
 	printf 'input x\nparam a = 1, b = 2\nloss = (a * x)^2 + sin(b)\n' >diag.sg

@@ -82,7 +82,8 @@ static double one_nan(double x)
 }
 
 /* The functions beyond the gradient the model has (gen --hvp, --gnvp,
- * --jvp, --vjp), at the same point, with drawn directions; NaNs as one. */
+ * --jvp, --jacobian, --hessian, --vjp), at the same point, with drawn
+ * directions; NaNs as one. */
 #define BEYOND(T, F, FMT)                                                               \
 	do {                                                                            \
 		int np = m->n_params, ni = m->n_inputs, no = m->n_outputs;              \
@@ -110,6 +111,20 @@ static double one_nan(double x)
 			printf(" " FMT "\n", one_nan((double)dl));                              \
 			for (int i = 0; i < no; i++)                                    \
 				printf("  %s " FMT " " FMT "\n", m->output_names[i], one_nan((double)o2[i]), one_nan((double)g2[i])); \
+		}                                                                       \
+		if (m->jacobian_##F) {                                                  \
+			T *jp = calloc((size_t)(no + 1) * (size_t)(np + ni + 1), sizeof(T)), *jx = jp + (size_t)no * (size_t)np; \
+			m->jacobian_##F(params, inputs, o2, jp, jx);                    \
+			for (int i = 0; i < no * (np + ni); i++)                        \
+				printf("  jacobian %d " FMT "\n", i, one_nan((double)jp[i])); \
+			free(jp);                                                       \
+		}                                                                       \
+		if (m->hessian_##F) {                                                   \
+			T *h = calloc((size_t)np * (size_t)np + 1, sizeof(T));          \
+			printf("hessian " FMT "\n", one_nan((double)m->hessian_##F(params, inputs, g2, h))); \
+			for (int i = 0; i < np * np; i++)                               \
+				printf("  hessian %d " FMT "\n", i, one_nan((double)h[i])); \
+			free(h);                                                        \
 		}                                                                       \
 		if (m->vjp_##F) {                                                       \
 			printf("vjp " FMT "\n", one_nan((double)m->vjp_##F(params, inputs, (T)draw(-1, 1), dout, r, gi))); \

@@ -8,9 +8,13 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 name=$(sed -n 's/^model[ 	]*\([A-Za-z_0-9]*\).*/\1/p' "$model" | head -n 1)
 [ -n "$name" ] || name=$(basename "$model" .sg)
-# and the functions beyond the gradient that loops have
+# and the functions beyond the gradient that loops have: the Jacobian when
+# the model has outputs, the dense Hessian when it has at most 1,000 params
 set -- --hvp --jvp --vjp
 grep -q '^residual' "$model" && set -- "$@" --gnvp
+grep -q '^output' "$model" && set -- "$@" --jacobian
+"$symgrad" gen "$model" --hessian --loops always -o "$dir/probe.c" 2>/dev/null && set -- "$@" --hessian
+rm -f "$dir/probe.c" "$dir/probe.h"
 for mode in never always; do
 	mkdir "$dir/$mode"
 	"$symgrad" gen "$model" --dtype "$dtype" --loops "$mode" "$@" -o "$dir/$mode/${name}_grad.c" \
