@@ -133,11 +133,12 @@ int sg_cmd_curv(const sg_model *m, int argc, char **argv);
  * object, after a ", "); the exit status */
 int sg_eval_extra(const sg_model *m, const double *p, const double *x, bool jacobian,
 		  bool hessian, int json);
-/* eval --jvp SPEC, --vjp SPEC: forward mode along the tangent SPEC (params
- * and inputs, the --at grammar, 0 where not given), reverse mode from the
- * cotangent SPEC (loss and outputs); first: no JSON member printed yet. */
+/* eval --jvp SPEC, --vjp SPEC, --hvp SPEC: forward mode along the tangent
+ * SPEC (params and inputs, the --at grammar, 0 where not given), reverse
+ * mode from the cotangent SPEC (loss and outputs), the Hessian times the
+ * direction SPEC (params); first: no JSON member printed yet. */
 int sg_eval_directional(const sg_model *m, const double *p, const double *x, const char *jvp,
-			const char *vjp, int json, bool first);
+			const char *vjp, const char *hvp, int json, bool first);
 
 /* ---- explain.c: explain and graph ---- */
 void at_parse(const Model *m, const char *spec, const char *params_file, double *params,

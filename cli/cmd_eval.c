@@ -49,7 +49,9 @@
 	"                       params and inputs (the --at grammar, 0 where " \
 	"not given)\n"                                                        \
 	"  --vjp N=V,...        reverse mode from a cotangent of loss and "    \
-	"outputs\n" CLI_HELP_JIT
+	"outputs\n"                                                           \
+	"  --hvp N=V,...        the Hessian times a direction of the params\n" \
+	CLI_HELP_JIT
 
 /* ---- predict ---- */
 
@@ -279,8 +281,8 @@ static int eval_args(const sg_model *m, args *a, cli_assign *as, int *json, int 
 			if (args_flag(a) < 0)
 				return 2;
 			*extra |= args_is(a, "jacobian") ? 1 : 2;
-		} else if (args_is(a, "jvp") || args_is(a, "vjp")) {
-			if (!(dir[args_is(a, "vjp")] = args_value(a)))
+		} else if (args_is(a, "jvp") || args_is(a, "vjp") || args_is(a, "hvp")) {
+			if (!(dir[args_is(a, "vjp") + 2 * args_is(a, "hvp")] = args_value(a)))
 				return 2;
 		} else if (args_is(a, "format")) {
 			if (!(v = args_value(a)))
@@ -330,7 +332,7 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 	sg_error err;
 	cli_assign as;
 	int json = 0, rc, extra = 0;
-	const char *dir[2] = {NULL, NULL}; /* --jvp, --vjp */
+	const char *dir[3] = {NULL, NULL, NULL}; /* --jvp, --vjp, --hvp */
 
 	if (cli_help_or_no_model(m, argc, argv, USAGE_EVAL, HELP_EVAL, &rc))
 		return rc;
@@ -345,12 +347,13 @@ int sg_cmd_eval(const sg_model *m, int argc, char **argv)
 			rc = cli_fail(&err);
 		else {
 			print_eval(m, loss, out, grad, json);
-			if (json && (extra || dir[0] || dir[1]))
+			if (json && (extra || dir[0] || dir[1] || dir[2]))
 				fputs(", ", stdout);
 			if (extra)
 				rc = sg_eval_extra(m, as.par, as.in, extra & 1, extra & 2, json);
-			if (rc == 0 && (dir[0] || dir[1]))
-				rc = sg_eval_directional(m, as.par, as.in, dir[0], dir[1], json, !extra);
+			if (rc == 0 && (dir[0] || dir[1] || dir[2]))
+				rc = sg_eval_directional(m, as.par, as.in, dir[0], dir[1], dir[2], json,
+							 !extra);
 			if (json)
 				fputs("}\n", stdout);
 		}

@@ -317,7 +317,7 @@ static void print_vector(const char *key, const char *const *names, const char *
 }
 
 int sg_eval_directional(const sg_model *m, const double *p, const double *x, const char *jvp,
-			const char *vjp, int json, bool first)
+			const char *vjp, const char *hvp, int json, bool first)
 {
 	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
 	/* tangent (params, inputs), cotangent (loss, outputs), and results */
@@ -364,6 +364,25 @@ int sg_eval_directional(const sg_model *m, const double *p, const double *x, con
 			     &first);
 		print_vector(json ? "vjp_inputs" : "vjp", m->input_names, NULL, (int)ni, gx, json,
 			     &first);
+	}
+	if (hvp) {
+		/* the direction into dp, H dp into gp (both free again by now) */
+		double *g = calloc(np + 1, sizeof *g);
+		memset(dp, 0, np * sizeof *dp);
+		memset(set, 0, np + ni + no + 2);
+		if (!g) {
+			rc = (fputs("symgrad: error: out of memory\n", stderr), 1);
+			goto done;
+		}
+		if (sg_at_parse(hvp, m->n_params, m->param_names, dp, set, 0, NULL, NULL, NULL,
+				&err) < 0) {
+			fprintf(stderr, "symgrad: error: --hvp: %s\n", err.msg);
+			rc = 2;
+		} else if (sg_model_hvp(m, p, x, dp, &loss, g, gp, &err) < 0)
+			rc = cli_fail(&err);
+		else
+			print_vector("hvp", m->param_names, NULL, (int)np, gp, json, &first);
+		free(g);
 	}
 done:
 	free(buf);

@@ -472,10 +472,11 @@ static int run_model(Arena *a, const char *path, const char *text, int argc, cha
 			/* the functions the command needs beyond the gradient:
 			 * eval --jacobian, --hessian; train --optimizer newton */
 			if (rc == 1 && (args_is(&o, "jacobian") || args_is(&o, "hessian") ||
-					args_is(&o, "jvp") || args_is(&o, "vjp")))
+					args_is(&o, "jvp") || args_is(&o, "vjp") || args_is(&o, "hvp")))
 				c.extra |= args_is(&o, "jacobian") ? SG_JACOBIAN
 					   : args_is(&o, "hessian") ? SG_HESSIAN
-					   : args_is(&o, "jvp") ? SG_JVP : SG_VJP;
+					   : args_is(&o, "jvp") ? SG_JVP
+					   : args_is(&o, "vjp") ? SG_VJP : SG_HVP;
 			if (rc == 1 && args_is(&o, "optimizer")) {
 				const char *v = o.value ? o.value : o.i + 1 < argc ? argv[o.i + 1] : "";
 				c.extra |= !strcmp(v, "newton") ? SG_HESSIAN

@@ -849,6 +849,88 @@ static void emit_vjp_fn(Lower *l)
 	put(l, f, LI_STMT, arena_printf(l->a, "return %s;", l->prog->loss), NULL);
 }
 
+static bool ident_char(char c)
+{
+	return c == '_' || ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Whether text declares an array, "REAL NAME[N];": its name into *name. */
+static bool array_decl(Lower *l, const char *text, const char **name, size_t *len)
+{
+	size_t r = strlen(real(l));
+	if (strncmp(text, real(l), r) || text[r] != ' ')
+		return false;
+	const char *n = text + r + 1, *b = n;
+	while (ident_char(*b))
+		b++;
+	size_t digits = *b == '[' ? strspn(b + 1, "0123456789") : 0;
+	if (b == n || !digits || strcmp(b + 1 + digits, "];"))
+		return false;
+	*name = n, *len = (size_t)(b - n);
+	return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A sweep's array that no later statement reads: liveness is per value,
+ * and a value some root reads only where it does not exist (a product's
+ * mask, a view) is still computed.  The C compiler drops the stores;
+ * "(void)NAME;" after the declaration keeps a strict build quiet.  Reads
+ * are every NAME[ but a declaration's and a statement's "NAME[...] = ".
+ */
+static void quiet_unread(Lower *l, LFunc *f)
+{
+	const char **read = NULL;
+	size_t nr = 0, cap = 0;
+	for (int i = 0; i < f->n; i++) {
+		const char *t = f->items[i].text, *name;
+		size_t len;
+		if (!t || array_decl(l, t, &name, &len))
+			continue;
+		for (const char *c = t; *c; c++) {
+			if (!ident_char(*c) || (*c >= '0' && *c <= '9') || (c > t && ident_char(c[-1])))
+				continue;
+			const char *e = c;
+			while (ident_char(*e))
+				e++;
+			if (*e == '[') {
+				const char *close = strchr(e, ']');
+				bool write = c == t && f->items[i].kind == LI_STMT && close &&
+					     !strncmp(close, "] = ", 4);
+				if (!write) {
+					if (nr == cap) {
+						cap = cap ? 2 * cap : 256;
+						read = xrealloc(read, cap * sizeof *read);
+					}
+					read[nr++] = arena_strndup(l->a, c, (size_t)(e - c));
+				}
+			}
+			c = e - 1;
+		}
+	}
+	qsort(read, nr, sizeof *read, cmp_str);
+	LFunc out = {0};
+	for (int i = 0; i < f->n; i++) {
+		const char *name;
+		size_t len;
+		put(l, &out, f->items[i].kind, f->items[i].text, f->items[i].comment);
+		out.items[out.n - 1] = f->items[i];
+		if (!f->items[i].text || !array_decl(l, f->items[i].text, &name, &len))
+			continue;
+		const char *key = arena_strndup(l->a, name, len);
+		if (!nr || !bsearch(&key, read, nr, sizeof *read, cmp_str))
+			put(l, &out, LI_STMT, arena_printf(l->a, "(void)%s; /* no result reads it */", key),
+			    NULL);
+	}
+	free(read);
+	out.ops = f->ops;
+	*f = out;
+}
+
 /* The Jacobian: outputs, then each output element's row of d output / d
  * params and d output / d inputs. */
 static void emit_jacobian_fn(Lower *l)
@@ -1254,6 +1336,10 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 		emit_jacobian_fn(l);
 	if (t->hess && t->hess_dense)
 		emit_hessian_fn(l);
+	LFunc *extra[] = {&p->hvp, &p->gnvp, &p->jvp, &p->vjp, &p->jacobian, &p->hessian};
+	for (int k = 0; k < 6; k++)
+		if (extra[k]->n)
+			quiet_unread(l, extra[k]);
 	return p;
 }
 

@@ -122,6 +122,31 @@ int sg_model_jvp(const sg_model *m, const double *p, const double *x, const doub
 	return 0;
 }
 
+int sg_model_hvp(const sg_model *m, const double *p, const double *x, const double *v,
+		 double *loss, double *grad, double *hv, sg_error *err)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs;
+	if (need(m, m->hvp_d != NULL, m->hvp_f != NULL, "Hessian-vector product", "gen --hvp",
+		 err) < 0)
+		return -1;
+	if (m->real_size == (int)sizeof(double)) {
+		*loss = m->hvp_d(p, x, v, grad, hv);
+		return 0;
+	}
+	float *f = calloc(4 * np + ni + 1, sizeof *f);
+	if (!f)
+		return sg_errorf(err, "out of memory");
+	float *fx = f + np, *fv = fx + ni, *fg = fv + np, *fh = fg + np;
+	narrow(f, p, np);
+	narrow(fx, x, ni);
+	narrow(fv, v, np);
+	*loss = (double)m->hvp_f(f, fx, fv, fg, fh);
+	widen(grad, fg, np);
+	widen(hv, fh, np);
+	free(f);
+	return 0;
+}
+
 int sg_model_vjp(const sg_model *m, const double *p, const double *x, double dloss,
 		 const double *dout, double *loss, double *gp, double *gx, sg_error *err)
 {

@@ -433,6 +433,10 @@ int sg_model_hessian(const sg_model *m, const double *p, const double *x, double
 int sg_model_jvp(const sg_model *m, const double *p, const double *x, const double *dp,
 		 const double *dx, double *loss, double *out, double *dout, double *dloss,
 		 sg_error *err);
+/* The loss, its gradient and H v, the Hessian times the direction v
+ * (n_params), through gen --hvp's function. */
+int sg_model_hvp(const sg_model *m, const double *p, const double *x, const double *v,
+		 double *loss, double *grad, double *hv, sg_error *err);
 /* Reverse mode from any cotangent (gen --vjp): the loss, and gp, gx the
  * gradients of dloss * loss + sum of dout[o] * outputs[o] in the params and
  * the inputs. */

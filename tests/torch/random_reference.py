@@ -5,7 +5,7 @@ Optional: needs Debian's python3-torch (1.13).  Writes, for a fixed seed,
 tests/torch/random/rNN.sg (a model: one or two layers, an elementwise
 function from a list at each, a loss from a list) and rNN.txt: the point
 (`# at:`), a tangent and a cotangent (`# jvp:`, `# vjp:`) and PyTorch's
-Jacobian of the outputs, Hessian of the loss, JVP and VJP there, in the
+Jacobian of the outputs, Hessian of the loss, JVP, VJP and HVP there, in the
 format of tests/torch/second/*.txt, which tests/torch/second_compare.sh
 compares with `symgrad eval`.  The tests read the committed files; they
 never run this.
@@ -137,13 +137,15 @@ def main():
         lines += ["jvp %s = %r" % (n, float(v)) for n, v in zip(["loss"] + outs, tan)]
         lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(names, gp)]
         lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(xnames, gx)]
+        _, hv = torch.autograd.functional.hvp(lambda q: forward(q, x)[0], p, dp)
+        lines += ["hvp %s = %r" % (n, float(v)) for n, v in zip(names, hv)]
         base = os.path.join(OUT, "r%02d" % k)
         with open(base + ".sg", "w") as f:
             f.write(text)
         head = "# PyTorch %s, float64 (tests/torch/random_reference.py)\n" % torch.__version__
         head += "# model: tests/torch/random/r%02d.sg\n# at: %s\n" % (k, at)
-        head += "# jvp: %s\n# vjp: %s\n" % (spec(names + xnames, list(dp) + list(dx)),
-                                            spec(["loss"] + outs, ct))
+        head += "# jvp: %s\n# vjp: %s\n# hvp: %s\n" % (spec(names + xnames, list(dp) + list(dx)),
+                                                        spec(["loss"] + outs, ct), spec(names, dp))
         with open(base + ".txt", "w") as f:
             f.write(head + "".join(l + "\n" for l in lines))
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # usage: second_compare.sh SYMGRAD ROOT CASE.txt [TOLERANCE [EVAL-OPTION...]]
-# Runs `SYMGRAD eval MODEL --at AT [--params P] --hessian [--jacobian]
-# [--jvp T --vjp C]` as
+# Runs `SYMGRAD eval MODEL --at AT [--params P] [--hessian] [--jacobian]
+# [--jvp T --vjp C --hvp V]` as
 # CASE.txt's header says (tests/torch/second_reference.py wrote it) and
 # compares every line "KEY = V" of CASE.txt with symgrad's line of the same
 # KEY: |ours - torch| <= TOLERANCE (1e-12) max(1, |torch|), or, for an
@@ -20,13 +20,15 @@ at=$(field at)
 params=$(field params)
 jvp=$(field jvp)
 vjp=$(field vjp)
+hvp=$(field hvp)
 out=$(mktemp)
 trap 'rm -f "$out" "$out.ref"' EXIT
-set -- "$@" --hessian
+grep -q '^d2' "$case" && set -- "$@" --hessian
 grep -v '^#' "$case" | grep -q '^d[^2]' && set -- "$@" --jacobian
 [ -n "$params" ] && set -- "$@" --params "$root/$params"
 [ -n "$jvp" ] && set -- "$@" --jvp "$jvp"
 [ -n "$vjp" ] && set -- "$@" --vjp "$vjp"
+[ -n "$hvp" ] && set -- "$@" --hvp "$hvp"
 "$symgrad" eval "$root/$model" --at "$at" "$@" >"$out" || exit 1
 grep -v '^#' "$case" >"$out.ref"
 awk -v tol="$tol" -v name="$(basename "$case")" '

@@ -10,12 +10,14 @@ read what it writes, tests/torch/second/CASE.txt (committed), each a header
 
   # jvp: SPEC            eval's --jvp, a tangent of params and inputs (optional)
   # vjp: SPEC            eval's --vjp, a cotangent of loss and outputs (optional)
+  # hvp: SPEC            eval's --hvp, a direction of the params (optional)
 
 and lines exactly as `symgrad eval --jacobian --hessian --jvp --vjp` prints
 them, "dOUT/dVAR = V" (torch.autograd.functional.jacobian),
 "d2loss/dA dB = V" (torch.autograd.functional.hessian), "jvp OUT = V"
 (torch.autograd.functional.jvp of the loss and the outputs) and "vjp VAR = V"
-(torch.autograd.functional.vjp, to params and inputs), every number
+(torch.autograd.functional.vjp, to params and inputs) and "hvp VAR = V"
+(torch.autograd.functional.hvp of the loss in the params), every number
 Python's repr of a float64.  tests/torch/second_compare.sh compares them.
 
 Run from the repository root: /usr/bin/python3 tests/torch/second_reference.py
@@ -49,7 +51,8 @@ def write(case, model, at, params, jac_lines, hess_lines, directional=None):
         head += "# params: %s\n" % params
     more = []
     if directional:
-        head += "# jvp: %s\n# vjp: %s\n" % (directional[0], directional[1])
+        head += "# jvp: %s\n# vjp: %s\n# hvp: %s\n" % (directional[0], directional[1],
+                                                        directional[3])
         more = directional[2]
     with open(os.path.join(OUT, case + ".txt"), "w") as f:
         f.write(head + "".join(l + "\n" for l in jac_lines + hess_lines + more))
@@ -68,10 +71,13 @@ def directional(f, p, x, outs, pnames, xnames):
     ct = t([0.75] + [((3 * o) % 5 - 2) / 2 for o in range(len(outs))])
     _, tan = torch.autograd.functional.jvp(f, (p, x), (dp, dx))
     _, (gp, gx) = torch.autograd.functional.vjp(f, (p, x), ct)
+    _, hv = torch.autograd.functional.hvp(lambda q: f(q, x)[0], p, dp)
     lines = ["jvp %s = %r" % (n, float(v)) for n, v in zip(["loss"] + outs, tan)]
     lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(pnames, gp)]
     lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(xnames, gx)]
-    return (spec(pnames + xnames, list(dp) + list(dx)), spec(["loss"] + outs, ct), lines)
+    lines += ["hvp %s = %r" % (n, float(v)) for n, v in zip(pnames, hv)]
+    return (spec(pnames + xnames, list(dp) + list(dx)), spec(["loss"] + outs, ct), lines,
+            spec(pnames, dp))
 
 
 def both(out, loss):
@@ -193,6 +199,31 @@ def diabetes():
                       ["x[%d]" % i for i in range(8)] + ["y"]))
 
 
+def digits():
+    """Lecture 9's 64->32->10 network: 2,410 params, too many for the dense
+    Hessian's check; its JVP, VJP and HVP."""
+    pv = read_params("examples/lecture09_softmax/torch_init.params")
+    names = [n for n, _ in pv]
+    row = first_row("examples/lecture09_softmax/digits.csv")
+
+    def logits(p, x):
+        w1, b1 = p[:2048].reshape(32, 64), p[2048:2080]
+        w2, b2 = p[2080:2400].reshape(10, 32), p[2400:2410]
+        return w2 @ torch.relu(w1 @ (x[:64] / 16) + b1) + b2
+
+    def out(p, x):
+        return torch.softmax(logits(p, x), 0)
+
+    def loss(p, x):
+        return F.cross_entropy(logits(p, x).reshape(1, 10), x[64:65].long())
+    p, x = t([v for _, v in pv]), t(row)
+    at = "x=[%s],label=%r" % (",".join(repr(v) for v in row[:64]), row[64])
+    write("digits", "examples/lecture09_softmax/softmax.sg", at,
+          "examples/lecture09_softmax/torch_init.params", [], [],
+          directional(both(out, loss), p, x, ["probs[%d]" % i for i in range(10)], names,
+                      ["x[%d]" % i for i in range(64)] + ["label"]))
+
+
 def michaelis_menten():
     def out(p, x):
         vhat = p[0] * x[0] / (p[1] + x[0])
@@ -261,6 +292,7 @@ def main():
     logistic()
     diabetes()
     michaelis_menten()
+    digits()
     functions()
 
 
