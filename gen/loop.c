@@ -310,6 +310,7 @@ struct Body {
 	const TVal *v;
 	const char *s;        /* the statement's target: a name, or grad's offset */
 	int what;             /* which statement of the kernel */
+	const char *array;    /* a result's array: grad, hvp, jac_params, ... */
 };
 
 /* body for every element where has[i] != negate: a loop per run when the
@@ -365,7 +366,7 @@ static const char *map_stmt(Lower *l, const Body *b, const char *ix)
 
 static void emit_map(Lower *l, LFunc *f, const TVal *v)
 {
-	Body b = {map_stmt, v, NULL, 0};
+	Body b = {map_stmt, v, NULL, 0, NULL};
 	f->ops += v->n_has;
 	if (v->size == 1)
 		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), map_stmt(l, &b, "0")), NULL);
@@ -469,7 +470,7 @@ static const char *fold_stmt(Lower *l, const Body *b, const char *ix)
 static void emit_fold(Lower *l, LFunc *f, const TVal *v)
 {
 	const TVal *a = v->args[0];
-	Body b = {fold_stmt, v, l->name[v->id], 0};
+	Body b = {fold_stmt, v, l->name[v->id], 0, NULL};
 	bool onto = v->args[1] && v->args[1]->n_has;
 	f->ops += a->n_has - !onto;
 	if (onto) { /* the sum so far, then every element */
@@ -524,7 +525,7 @@ static const char *acc_stmt(Lower *l, const Body *b, const char *ix)
 static void emit_acc(Lower *l, LFunc *f, const TVal *v)
 {
 	static const bool cls[3][2] = {{true, true}, {false, true}, {true, false}};
-	Body body = {acc_stmt, v, NULL, ACC_BOTH};
+	Body body = {acc_stmt, v, NULL, ACC_BOTH, NULL};
 	if (v->size == 1) {
 		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), acc_stmt(l, &body, "0")), NULL);
 		f->ops += 1;
@@ -551,7 +552,7 @@ static const char *scatter_stmt(Lower *l, const Body *b, const char *ix)
 /* A scatter as an array: its operand's elements that exist, copied. */
 static void emit_scatter(Lower *l, LFunc *f, const TVal *v)
 {
-	Body b = {scatter_stmt, v, NULL, 0};
+	Body b = {scatter_stmt, v, NULL, 0, NULL};
 	put_each(l, f, v->args[0]->has, v->args[0]->size, false, &b);
 }
 
@@ -706,11 +707,10 @@ static void emit_outputs(Lower *l, LFunc *f)
 
 enum { GRAD_COPY, GRAD_ZERO, GRAD_ZERO_IN_PLACE };
 
-/* The array a result is written to: "grad", "hvp", ... (Body's s is the
- * index constant, prefixed with it). */
+/* Element ix of a result: b->array at b->s's offset. */
 static const char *result_stmt(Lower *l, const Body *b, const char *ix)
 {
-	const char *at = strchr(b->s, ' ') + 1, *arr = arena_strndup(l->a, b->s, (size_t)(at - 1 - b->s));
+	const char *arr = b->array, *at = b->s;
 	switch (b->what) {
 	case GRAD_COPY:
 		return arena_printf(l->a, "%s[%s] = %s;", arr, ix_add_text(l, at, ix), val_at(l, b->v, ix));
@@ -725,7 +725,7 @@ static void emit_result(Lower *l, LFunc *f, Symbol *s, TVal *g, const char *arra
 {
 	if (g && !g->n_has)
 		g = NULL;
-	Body b = {result_stmt, g, arena_printf(l->a, "%s %s", array, at), GRAD_COPY};
+	Body b = {result_stmt, g, at, GRAD_COPY, array};
 	if (!g) {
 		b.what = GRAD_ZERO;
 		put_each(l, f, NULL, s->size, false, &b);
@@ -995,6 +995,19 @@ static void mark_live(Lower *l, bool *live, TVal **roots, int n)
 				live[l->t->vals[id]->args[k]->id] = true;
 }
 
+/* live: the n first roots and the values of nr sweeps (rows[r] by tensor,
+ * NULL where none), the Jacobian's and the Hessian's. */
+static void mark_sweeps(Lower *l, bool *live, TVal **first, int n, TVal ***rows, int nr)
+{
+	int nt = l->m->n_tensors, k = n;
+	TVal **all = arena_alloc(l->a, ((size_t)n + (size_t)nr * (size_t)nt + 1) * sizeof *all);
+	memcpy(all, first, (size_t)n * sizeof *all);
+	for (int r = 0; r < nr; r++)
+		for (int i = 0; rows[r] && i < nt; i++)
+			all[k++] = rows[r][i];
+	mark_live(l, live, all, k);
+}
+
 static void liveness(Lower *l)
 {
 	Model *m = l->m;
@@ -1042,31 +1055,14 @@ static void liveness(Lower *l)
 		memcpy(more + 1, t->vjp, (size_t)m->n_tensors * sizeof *more);
 		mark_live(l, l->live[FN_VJP], more, 1 + m->n_tensors);
 	}
-	if (t->jac || (t->hess && t->hess_dense)) {
-		/* one sweep per output element, or per param */
-		int most = m->n_outputs > m->n_params ? m->n_outputs : m->n_params, nr, k;
-		TVal ***row;
-		TVal **all = arena_alloc(l->a, (size_t)(n + m->n_outputs + most * m->n_tensors + 1) *
-						       sizeof *all);
-		for (int pass = 0; pass < 2; pass++) {
-			if (pass == 0 ? !t->jac : !(t->hess && t->hess_dense))
-				continue;
-			k = 0;
-			row = pass == 0 ? t->jac : t->hess;
-			nr = pass == 0 ? m->n_outputs : m->n_params;
-			if (pass == 0)
-				for (int i = 0; i < m->n_outputs; i++)
-					all[k++] = (m->outputs[i]->tensor ? m->outputs[i]->tensor
-									   : m->outputs[i])->tval;
-			else
-				for (int i = 0; i < n; i++)
-					all[k++] = roots[i]; /* the loss and the gradient */
-			for (int r = 0; r < nr; r++)
-				for (int i = 0; row[r] && i < m->n_tensors; i++)
-					all[k++] = row[r][i];
-			mark_live(l, l->live[pass == 0 ? FN_JACOBIAN : FN_HESSIAN], all, k);
-		}
+	if (t->jac) {
+		TVal **outs = arena_alloc(l->a, (size_t)(m->n_outputs + 1) * sizeof *outs);
+		for (int i = 0; i < m->n_outputs; i++)
+			outs[i] = (m->outputs[i]->tensor ? m->outputs[i]->tensor : m->outputs[i])->tval;
+		mark_sweeps(l, l->live[FN_JACOBIAN], outs, m->n_outputs, t->jac, m->n_outputs);
 	}
+	if (t->hess && t->hess_dense) /* with the loss and the gradient */
+		mark_sweeps(l, l->live[FN_HESSIAN], roots, n, t->hess, m->n_params);
 	l->any = arena_alloc(l->a, (size_t)t->n);
 	for (int id = 0; id < t->n; id++)
 		for (int f = 0; f < FN_COUNT; f++)
