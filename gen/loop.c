@@ -73,6 +73,15 @@ typedef struct Lower {
 	int *step_of;         /* by id: the reverse-mode step that made it, or -1 */
 	bool *inl;            /* by id: a SCATTER read through its operand, without code */
 	int temp;
+	/* the batch (backward_batch): a value that differs from row to row is an
+	 * array with a lane per row of the block, element i of row r at
+	 * [i * lanes + r] */
+	bool *rowdep;         /* by id: depends on an input */
+	bool batch;           /* emitting the batch: rowdep values read by lane */
+	bool rows;            /* emitting a rowdep value: each statement a loop over lanes */
+	const char *lane_to;  /* NULL: the lanes loop over every lane; else its bound */
+	int lanes;
+	const char *rows_var, *in_var, *q_var, *sum_var; /* the batch's own names */
 	Mask *masks;          /* of the function being emitted */
 	int n_masks, cap_masks;
 } Lower;
@@ -175,6 +184,20 @@ static const char *ix_add_text(Lower *l, const char *at, const char *ix)
 
 /* ---- element text ---- */
 
+/* Element ix of row r in a batch's array: "s[r]", "s[i * 8 + r]", "s[24 + r]" */
+static const char *lane_at(Lower *l, const char *s, int size, const char *ix)
+{
+	long n;
+	if (size == 1)
+		return arena_printf(l->a, "%s[r]", s);
+	if (is_number(ix, &n))
+		return n ? arena_printf(l->a, "%s[%ld + r]", s, n * l->lanes) : arena_printf(l->a, "%s[r]", s);
+	size_t len = strlen(ix);
+	bool plain = strspn(ix, "abcdefghijklmnopqrstuvwxyz_0123456789") == len ||
+		     (ix[0] == '(' && strchr(ix, ')') == ix + len - 1);
+	return arena_printf(l->a, plain ? "%s[%s * %d + r]" : "%s[(%s) * %d + r]", s, ix, l->lanes);
+}
+
 /* Element ix of v as a C operand ("0" for a one-element value). */
 static const char *val_at(Lower *l, const TVal *v, const char *ix)
 {
@@ -185,8 +208,10 @@ static const char *val_at(Lower *l, const TVal *v, const char *ix)
 		if (is_number(ix, &n))
 			return lit(l, (double)n);
 		return arena_printf(l->a, strchr(ix, ' ') ? "(%s)(%s)" : "(%s)%s", real(l), ix);
-	case T_LEAF: return v->sym->elems ? arena_printf(l->a, "%s[%s]", l->name[v->id], ix)
-					  : l->name[v->id];
+	case T_LEAF:
+		if (l->batch && l->rowdep[v->id])
+			return lane_at(l, l->name[v->id], v->size, ix);
+		return v->sym->elems ? arena_printf(l->a, "%s[%s]", l->name[v->id], ix) : l->name[v->id];
 	case T_VIEW: return val_at(l, v->args[0], ix_add(l, v->off, ix));
 	case T_SCATTER:
 		if (!is_virtual(l, v))
@@ -203,6 +228,8 @@ static const char *val_at(Lower *l, const TVal *v, const char *ix)
 	}
 	const char *s = l->name[l->store[v->id]];
 	sg_check(s);
+	if (l->batch && l->rowdep[l->store[v->id]])
+		return lane_at(l, s, v->size, ix);
 	return v->size == 1 ? s : arena_printf(l->a, "%s[%s]", s, ix);
 }
 
@@ -313,6 +340,34 @@ struct Body {
 	const char *array;    /* a result's array: grad, hvp, jac_params, ... */
 };
 
+/* A statement; in a batch's value that differs from row to row, a loop
+ * over the lanes around it (every lane, or the block's rows). */
+static void put_row_stmt(Lower *l, LFunc *f, const char *text)
+{
+	if (!l->rows) {
+		put(l, f, LI_STMT, text, NULL);
+		return;
+	}
+	if (l->lane_to)
+		put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", l->lane_to), NULL);
+	else
+		put_for(l, f, "r", 0, l->lanes - 1);
+	put(l, f, LI_STMT, text, NULL);
+	put_end(l, f);
+}
+
+/* A scalar's definition from its statement "NAME = ...;": const in a row's
+ * function, an array of lanes in a batch's value that differs by row. */
+static void put_def(Lower *l, LFunc *f, const TVal *v, const char *stmt)
+{
+	if (!l->rows) {
+		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), stmt), NULL);
+		return;
+	}
+	put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), l->name[v->id], l->lanes), NULL);
+	put_row_stmt(l, f, stmt);
+}
+
 /* body for every element where has[i] != negate: a loop per run when the
  * runs are few (a statement for a run of one), else a loop over a mask. */
 static void put_each(Lower *l, LFunc *f, const bool *has, int size, bool negate, const Body *body)
@@ -323,18 +378,18 @@ static void put_each(Lower *l, LFunc *f, const bool *has, int size, bool negate,
 		const char *mask = mask_of(l, f, has, size, negate);
 		put_for(l, f, "i", 0, size - 1);
 		put(l, f, LI_IF, arena_printf(l->a, "%s[i]", mask), NULL);
-		put(l, f, LI_STMT, body->at(l, body, "i"), NULL);
+		put_row_stmt(l, f, body->at(l, body, "i"));
 		put_end(l, f);
 		put_end(l, f);
 		return;
 	}
 	for (int r = 0; r < n; r++) {
 		if (lo[r] == hi[r]) {
-			put(l, f, LI_STMT, body->at(l, body, arena_printf(l->a, "%d", lo[r])), NULL);
+			put_row_stmt(l, f, body->at(l, body, arena_printf(l->a, "%d", lo[r])));
 			continue;
 		}
 		put_for(l, f, "i", lo[r], hi[r]);
-		put(l, f, LI_STMT, body->at(l, body, "i"), NULL);
+		put_row_stmt(l, f, body->at(l, body, "i"));
 		put_end(l, f);
 	}
 }
@@ -347,6 +402,9 @@ static const char *decl(Lower *l, const TVal *v)
 {
 	if (v->size == 1 || l->store[v->id] != v->id)
 		return NULL;
+	if (l->batch) /* the block's gradient is summed into grad, not stored there */
+		return arena_printf(l->a, "%s %s[%d];", real(l), l->name[v->id],
+				    v->size * (l->rowdep[v->id] ? l->lanes : 1));
 	Symbol *p = l->grad_of[v->id];
 	if (p)
 		return arena_printf(l->a, "%s *%s = grad + %s_PARAM_%s;", real(l), l->name[v->id],
@@ -369,7 +427,7 @@ static void emit_map(Lower *l, LFunc *f, const TVal *v)
 	Body b = {map_stmt, v, NULL, 0, NULL};
 	f->ops += v->n_has;
 	if (v->size == 1)
-		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), map_stmt(l, &b, "0")), NULL);
+		put_def(l, f, v, map_stmt(l, &b, "0"));
 	else
 		put_each(l, f, v->has, v->size, false, &b);
 }
@@ -398,32 +456,110 @@ static void matmul_fold(Lower *l, LFunc *f, const TVal *v, const char *i, const 
 	const char *g;
 	bool partial = v->args[0]->has || v->args[1]->has;
 	if (!partial) {
-		put(l, f, LI_STMT, arena_printf(l->a, decl_fmt, product(l, f, v, i, "0", j, &g)), NULL);
+		put_row_stmt(l, f, arena_printf(l->a, decl_fmt, product(l, f, v, i, "0", j, &g)));
 		const char *t = v->k == 2 ? "1" : "k";
 		if (v->k > 2)
 			put_for(l, f, "k", 1, v->k - 1);
 		if (v->k > 1)
-			put(l, f, LI_STMT, arena_printf(l->a, "%s += %s;", acc, product(l, f, v, i, t, j, &g)), NULL);
+			put_row_stmt(l, f, arena_printf(l->a, "%s += %s;", acc, product(l, f, v, i, t, j, &g)));
 		if (v->k > 2)
 			put_end(l, f);
 		return;
 	}
-	put(l, f, LI_STMT, arena_printf(l->a, decl_fmt, lit(l, -0.0)), "then each product that exists");
+	if (l->rows)
+		put_row_stmt(l, f, arena_printf(l->a, decl_fmt, lit(l, -0.0)));
+	else
+		put(l, f, LI_STMT, arena_printf(l->a, decl_fmt, lit(l, -0.0)), "then each product that exists");
 	const char *t = v->k > 1 ? "k" : "0";
 	const char *p = product(l, f, v, i, t, j, &g);
 	if (v->k > 1)
 		put_for(l, f, "k", 0, v->k - 1);
 	put(l, f, LI_IF, g, NULL);
-	put(l, f, LI_STMT, arena_printf(l->a, "%s += %s;", acc, p), NULL);
+	put_row_stmt(l, f, arena_printf(l->a, "%s += %s;", acc, p));
 	put_end(l, f);
 	if (v->k > 1)
 		put_end(l, f);
+}
+
+/* "i" + q as an index: "i", "(i + 1)" */
+static const char *plus(Lower *l, const char *i, int q)
+{
+	return q ? arena_printf(l->a, "(%s + %d)", i, q) : i;
+}
+
+#define TILE 4 /* a batch's products: outputs per tile, each with its own lanes */
+
+/* A batch's product of a value that differs by row, TILE outputs at a
+ * time along i (or j when the product has fewer than TILE rows): their
+ * sums are independent chains, each still in k order per lane. */
+static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
+{
+	bool along_i = v->m >= TILE;
+	int ext = along_i ? v->m : v->n, L = l->lanes;
+	if (!l->rows || v->args[0]->has || v->args[1]->has || v->k < 2 || ext < TILE)
+		return false;
+	int full = ext / TILE * TILE;
+	const char *g, *i = along_i ? "i" : v->m > 1 ? "i" : "0", *j = along_i ? (v->n > 1 ? "j" : "0") : "j";
+	const char *other = along_i ? j : i;
+	put(l, f, LI_OPEN, arena_printf(l->a, "for (int %s = 0; %s < %d; %s += %d)", along_i ? "i" : "j",
+					along_i ? "i" : "j", full, along_i ? "i" : "j", TILE), NULL);
+	bool loop_other = along_i ? v->n > 1 : v->m > 1;
+	if (loop_other)
+		put_for(l, f, along_i ? "j" : "i", 0, (along_i ? v->n : v->m) - 1);
+	(void)other;
+	put(l, f, LI_STMT, arena_printf(l->a, "%s acc[%d];", real(l), TILE * L), NULL);
+	const char *t = v->k == 2 ? "1" : "k";
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1 && v->k > 2)
+			put_for(l, f, "k", 1, v->k - 1);
+		put_for(l, f, "r", 0, L - 1);
+		for (int q = 0; q < TILE; q++) {
+			const char *iq = along_i ? plus(l, i, q) : i, *jq = along_i ? j : plus(l, j, q);
+			const char *acc = q ? arena_printf(l->a, "acc[%d + r]", q * L) : "acc[r]";
+			const char *text =
+				pass == 0 ? arena_printf(l->a, "%s = %s;", acc, product(l, f, v, iq, "0", jq, &g))
+				: pass == 1 ? arena_printf(l->a, "%s += %s;", acc, product(l, f, v, iq, t, jq, &g))
+				: arena_printf(l->a, "%s = %s;", val_at(l, v, ix_lin(l, iq, v->n, jq)), acc);
+			put(l, f, LI_STMT, text, NULL);
+		}
+		put_end(l, f);
+		if (pass == 1 && v->k > 2)
+			put_end(l, f);
+	}
+	if (loop_other)
+		put_end(l, f);
+	put_end(l, f);
+	if (full == ext)
+		return true;
+	/* the outputs after the last whole tile, one at a time */
+	if (along_i ? v->m - full > 1 : v->m > 1)
+		put_for(l, f, "i", along_i ? full : 0, v->m - 1);
+	const char *ii = along_i && v->m - full == 1 ? arena_printf(l->a, "%d", full) : i;
+	if (along_i ? v->n > 1 : v->n - full > 1)
+		put_for(l, f, "j", along_i ? 0 : full, v->n - 1);
+	const char *jj = !along_i && v->n - full == 1 ? arena_printf(l->a, "%d", full) : j;
+	put(l, f, LI_STMT, arena_printf(l->a, "%s acc[%d];", real(l), L), NULL);
+	matmul_fold(l, f, v, ii, jj, "acc[r]", "acc[r] = %s;");
+	put_row_stmt(l, f, arena_printf(l->a, "%s = acc[r];", val_at(l, v, ix_lin(l, ii, v->n, jj))));
+	if (along_i ? v->n > 1 : v->n - full > 1)
+		put_end(l, f);
+	if (along_i ? v->m - full > 1 : v->m > 1)
+		put_end(l, f);
+	return true;
 }
 
 static void emit_matmul(Lower *l, LFunc *f, const TVal *v)
 {
 	const char *r = real(l), *name = l->name[v->id];
 	f->ops += (long)v->m * v->n * (2L * v->k - 1);
+	if (v->size > 1 && emit_matmul_tiles(l, f, v))
+		return;
+	if (v->size == 1 && l->rows) {
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", r, name, l->lanes), NULL);
+		const char *acc = val_at(l, v, "0");
+		matmul_fold(l, f, v, "0", "0", acc, arena_printf(l->a, "%s = %%s;", acc));
+		return;
+	}
 	if (v->size == 1) {
 		matmul_fold(l, f, v, "0", "0", name, arena_printf(l->a, "%s %s = %%s;", r, name));
 		return;
@@ -439,6 +575,10 @@ static void emit_matmul(Lower *l, LFunc *f, const TVal *v)
 	const char *out = val_at(l, v, ix_lin(l, i, v->n, j));
 	if (v->k == 1 && !v->args[0]->has && !v->args[1]->has) { /* one product: no fold */
 		matmul_fold(l, f, v, i, j, out, arena_printf(l->a, "%s = %%s;", out));
+	} else if (l->rows) {
+		put(l, f, LI_STMT, arena_printf(l->a, "%s acc[%d];", r, l->lanes), NULL);
+		matmul_fold(l, f, v, i, j, "acc[r]", "acc[r] = %s;");
+		put_row_stmt(l, f, arena_printf(l->a, "%s = acc[r];", out));
 	} else {
 		matmul_fold(l, f, v, i, j, "acc", arena_printf(l->a, "%s acc = %%s;", r));
 		put(l, f, LI_STMT, arena_printf(l->a, "%s = acc;", out), NULL);
@@ -467,27 +607,36 @@ static const char *fold_stmt(Lower *l, const Body *b, const char *ix)
 	return arena_printf(l->a, "%s = %s;", b->s, op_text(l, b->v->op, b->s, x));
 }
 
+/* A fold's accumulator acc, declared with its first value */
+static void fold_init(Lower *l, LFunc *f, const TVal *v, const char *acc, const char *first,
+		      const char *note)
+{
+	if (l->rows) {
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), l->name[v->id], l->lanes), note);
+		put_row_stmt(l, f, arena_printf(l->a, "%s = %s;", acc, first));
+		return;
+	}
+	put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), acc, first), note);
+}
+
 static void emit_fold(Lower *l, LFunc *f, const TVal *v)
 {
 	const TVal *a = v->args[0];
-	Body b = {fold_stmt, v, l->name[v->id], 0, NULL};
+	Body b = {fold_stmt, v, l->rows ? val_at(l, v, "0") : l->name[v->id], 0, NULL};
 	bool onto = v->args[1] && v->args[1]->n_has;
 	f->ops += a->n_has - !onto;
 	if (onto) { /* the sum so far, then every element */
-		put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), b.s, val_at(l, v->args[1], "0")),
-		    NULL);
+		fold_init(l, f, v, b.s, val_at(l, v->args[1], "0"), NULL);
 		put_each(l, f, a->has, a->size, false, &b);
 		return;
 	}
 	if (a->has && v->op == OP_ADD) { /* -0.0 + x == x: the first term exactly */
-		put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), b.s, lit(l, -0.0)),
-		    "then each element that exists");
+		fold_init(l, f, v, b.s, lit(l, -0.0), "then each element that exists");
 		put_each(l, f, a->has, a->size, false, &b);
 		return;
 	}
 	int first = first_elem(a);
-	put(l, f, LI_STMT, arena_printf(l->a, "%s %s = %s;", real(l), b.s,
-					val_at(l, a, arena_printf(l->a, "%d", first))), NULL);
+	fold_init(l, f, v, b.s, val_at(l, a, arena_printf(l->a, "%d", first)), NULL);
 	bool *rest = arena_alloc(l->a, (size_t)a->size);
 	for (int i = first + 1; i < a->size; i++)
 		rest[i] = tir_has(a, i);
@@ -527,7 +676,7 @@ static void emit_acc(Lower *l, LFunc *f, const TVal *v)
 	static const bool cls[3][2] = {{true, true}, {false, true}, {true, false}};
 	Body body = {acc_stmt, v, NULL, ACC_BOTH, NULL};
 	if (v->size == 1) {
-		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), acc_stmt(l, &body, "0")), NULL);
+		put_def(l, f, v, acc_stmt(l, &body, "0"));
 		f->ops += 1;
 		return;
 	}
@@ -1166,7 +1315,7 @@ static void share_storage(Lower *l)
 		if (id < t->n_forward || !live[id] || v->kind != T_ACC || is_virtual(l, v) || v->size == 1)
 			continue;
 		if (a->id >= t->n_forward && !is_virtual(l, a) && last[a->id] == id &&
-		    storage_root(l, v->args[1]) != storage_root(l, a))
+		    storage_root(l, v->args[1]) != storage_root(l, a) && l->rowdep[a->id] == l->rowdep[id])
 			l->store[id] = l->store[a->id];
 	}
 }
@@ -1293,6 +1442,300 @@ long loop_estimate(const Model *m)
 	return ops;
 }
 
+/* ---- the batch: blocks of rows ---- */
+
+/*
+ * backward_batch(n, params, inputs, grad): the loss and the gradient summed
+ * over n rows from zero in row order, the per-row backward's results added
+ * one row after the other, as runtime/batch.c's canonical order says.  The
+ * rows go through in blocks of `lanes`: each value that differs from row
+ * to row (it depends on an input) is an array with a lane per row, element
+ * i of the block's row r at [i * lanes + r], and each of its statements a
+ * loop over the lanes: the same operations on the same operands as the
+ * per-row function, in the same order, for each lane, so each lane holds
+ * the bits the per-row function computes, and the loops over lanes
+ * vectorize (a product's sum over k stays a sum in k order within a lane).
+ * A short last block fills its empty lanes with its last row again; they
+ * are computed and never summed.  The gradient: each param's adjoint is
+ * added into grad lane after lane (row order); an outer product's
+ * adjoint (a weight matrix's, d_W = d_z x') is added as it is formed,
+ * grad[i, j] += d_z[i] * x[j] row after row, which is the same two
+ * roundings per row in the same order.
+ */
+
+/* Whether param tensor s's adjoint g is an outer product the batch adds
+ * into grad as it forms it (nothing else reads it). */
+static bool fused_outer(Lower *l, const TVal *g)
+{
+	if (!g || g->kind != T_MATMUL || g->k != 1 || g->size == 1 || g->has || !l->rowdep[g->id] ||
+	    g->args[0]->has || g->args[1]->has || l->store[g->id] != g->id)
+		return false;
+	for (int id = g->id + 1; id < l->t->n; id++)
+		for (int k = 0; l->live[FN_BACKWARD][id] && k < l->t->vals[id]->nargs; k++)
+			if (l->t->vals[id]->args[k] == g)
+				return false;
+	return true;
+}
+
+/* The input leaf (and the offset into it) that v is a view of, or NULL. */
+static const TVal *input_under(const TVal *v, int *off)
+{
+	*off = 0;
+	while (v->kind == T_VIEW) {
+		*off += v->off;
+		v = v->args[0];
+	}
+	return v->kind == T_LEAF && v->sym->kind == SYM_INPUT ? v : NULL;
+}
+
+/* y[j] of row r (jx the index text) for an outer product's update. */
+typedef struct YRow {
+	const TVal *y;
+	const char *base;     /* y read from the rows as they are: in[r][base + j] */
+	const char *copy;     /* y's lanes copied as rows: copy[r * n + j] */
+	int n;
+} YRow;
+
+static const char *y_at(Lower *l, const YRow *y, const char *jx)
+{
+	if (y->base)
+		return arena_printf(l->a, "%s[r][%s + %s]", l->in_var, y->base, jx);
+	if (y->copy)
+		return arena_printf(l->a, "%s[r * %d + %s]", y->copy, y->n, jx);
+	return val_at(l, y->y, jx);
+}
+
+/*
+ * grad[at + i * n + j] += x[i] * y[j] over the block's rows, row after row:
+ * a tile of TILE rows i by `lanes` columns j is held in sum while the rows
+ * go by (each element's adds still in row order), then stored back; the
+ * edges of the matrix one element at a time.
+ */
+static void emit_fused_outer(Lower *l, LFunc *f, Symbol *s, const TVal *g)
+{
+	const TVal *x = g->args[0];
+	const char *at = arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident), *R = l->rows_var;
+	const char *q = l->q_var, *sum = l->sum_var;
+	int off, L = l->lanes, m = g->m, n = g->n;
+	YRow y = {g->args[1], NULL, NULL, n};
+	const TVal *in = input_under(y.y, &off);
+	if (l->rowdep[y.y->id] && in) { /* read from the rows as they are */
+		y.base = arena_printf(l->a, "%s_INPUT_%s", l->NAME, in->sym->ident);
+		if (off)
+			y.base = arena_printf(l->a, "%s + %d", y.base, off);
+	} else if (l->rowdep[y.y->id]) { /* y's lanes as rows, read in j order */
+		y.copy = names_take(l->names, arena_printf(l->a, "%s_rows", ident_of(l, name_of(l, y.y))));
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), y.copy, L * n), NULL);
+		put_for(l, f, "j", 0, n - 1);
+		put_for(l, f, "r", 0, L - 1);
+		put(l, f, LI_STMT, arena_printf(l->a, "%s[r * %d + j] = %s;", y.copy, n, val_at(l, y.y, "j")),
+		    NULL);
+		put_end(l, f);
+		put_end(l, f);
+	}
+	put(l, f, LI_COMMENT, arena_printf(l->a, "d_%s[i, j] = %s[i] * %s[j] (line %d), added row by row",
+					   s->ident, name_of(l, x), name_of(l, y.y), g->line), NULL);
+	int mt = m >= TILE ? m / TILE * TILE : 0, nt = n / L * L;
+	const char *jq = arena_printf(l->a, "j + %s", q);
+	if (mt && nt) {
+		put(l, f, LI_OPEN, arena_printf(l->a, "for (int i = 0; i < %d; i += %d)", mt, TILE), NULL);
+		put(l, f, LI_OPEN, arena_printf(l->a, "for (int j = 0; j < %d; j += %d)", nt, L), NULL);
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), sum, TILE * L), NULL);
+		for (int pass = 0; pass < 3; pass++) {
+			if (pass == 1)
+				put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", R), NULL);
+			put_for(l, f, q, 0, L - 1);
+			for (int t = 0; t < TILE; t++) {
+				const char *el = arena_printf(l->a, "%s[%s%s]", sum, t ? arena_printf(l->a, "%d + ", t * L) : "", q);
+				const char *gi = arena_printf(l->a, "grad[%s + %s]", at, ix_lin(l, plus(l, "i", t), n, jq));
+				const char *p = op_text(l, OP_MUL, val_at(l, x, plus(l, "i", t)), y_at(l, &y, jq));
+				put(l, f, LI_STMT, pass == 0 ? arena_printf(l->a, "%s = %s;", el, gi)
+						   : pass == 1 ? arena_printf(l->a, "%s += %s;", el, p)
+						   : arena_printf(l->a, "%s = %s;", gi, el), NULL);
+			}
+			put_end(l, f);
+			if (pass == 1)
+				put_end(l, f);
+		}
+		put_end(l, f);
+		put_end(l, f);
+	}
+	/* outside the tiles, one element at a time: columns nt.. of rows ..mt,
+	 * then rows mt.. */
+	for (int part = 0; part < 2; part++) {
+		int ilo = part ? mt : 0, ihi = part ? m - 1 : mt - 1, jlo = part ? 0 : nt;
+		if (ilo > ihi || jlo > n - 1)
+			continue;
+		const char *i = ihi > ilo ? "i" : arena_printf(l->a, "%d", ilo);
+		const char *j = n - 1 > jlo ? "j" : arena_printf(l->a, "%d", jlo);
+		if (ihi > ilo)
+			put_for(l, f, "i", ilo, ihi);
+		put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", R), NULL);
+		if (n - 1 > jlo)
+			put_for(l, f, "j", jlo, n - 1);
+		put(l, f, LI_STMT, arena_printf(l->a, "grad[%s + %s] += %s;", at, ix_lin(l, i, n, j),
+						op_text(l, OP_MUL, val_at(l, x, i), y_at(l, &y, j))), NULL);
+		if (n - 1 > jlo)
+			put_end(l, f);
+		put_end(l, f);
+		if (ihi > ilo)
+			put_end(l, f);
+	}
+}
+
+/* grad[at + ix] += g[ix] of one row */
+static const char *sum_stmt(Lower *l, const Body *b, const char *ix)
+{
+	return arena_printf(l->a, "grad[%s] += %s;", ix_add_text(l, b->s, ix), val_at(l, b->v, ix));
+}
+
+/* The bytes of the batch's arrays for one block. */
+static long batch_bytes(Lower *l, const bool *fused)
+{
+	long n = 0;
+	for (int id = 0; id < l->t->n; id++) {
+		TVal *v = l->t->vals[id];
+		bool leaf = v->kind == T_LEAF && l->rowdep[id];
+		if (l->live[FN_BACKWARD][id] && !fused[id] &&
+		    (leaf || (!is_virtual(l, v) && l->store[id] == id)))
+			n += (long)v->size * (l->rowdep[id] ? l->lanes : 1);
+	}
+	return n * (l->dt == DT_FLOAT ? 4 : 8);
+}
+
+#define BATCH_LANES 8 /* rows per block (16 for float measured slower: 4 x 16 tiles spill) */
+#define BATCH_MAX_BYTES (1L << 20) /* a block's arrays, on the stack */
+
+static void emit_batch_fn(Lower *l)
+{
+	LFunc *f = &l->prog->batch;
+	Tir *t = l->t;
+	Model *m = l->m;
+	const char *r = real(l);
+	int L = l->lanes = l->prog->lanes = BATCH_LANES;
+	bool *fused = arena_alloc(l->a, (size_t)t->n);
+	for (int i = 0; i < m->n_tensors; i++) {
+		TVal *g = m->tensors[i]->kind == SYM_PARAM ? t->adj[m->tensors[i]->tval->id] : NULL;
+		if (fused_outer(l, g))
+			fused[g->id] = true;
+	}
+	if (batch_bytes(l, fused) > BATCH_MAX_BYTES)
+		return; /* the template loops over the rows with backward */
+	int saved = l->prog->n_kernels;
+	l->batch = true;
+	l->rows_var = names_take(l->names, "rows");
+	l->in_var = names_take(l->names, "in");
+	l->q_var = names_take(l->names, "q");
+	l->sum_var = names_take(l->names, "sum");
+	l->n_masks = 0;
+	put(l, f, LI_COMMENT, "parameters", NULL);
+	bool any = false;
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *s = m->tensors[i];
+		TVal *v = s->tval;
+		if (s->kind != SYM_PARAM || !l->live[FN_BACKWARD][v->id])
+			continue;
+		any = true;
+		const char *fmt = s->elems ? "const %s *%s = params + %s_PARAM_%s;"
+					   : "const %s %s = params[%s_PARAM_%s];";
+		put(l, f, LI_STMT, arena_printf(l->a, fmt, r, l->name[v->id], l->NAME, s->ident), NULL);
+	}
+	if (!any)
+		put(l, f, LI_STMT, "(void)params;", NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "%s loss_sum = 0;", r), NULL);
+	put(l, f, LI_OPEN, arena_printf(l->a, "for (int k = 0; k < %s_N_PARAMS; k++)", l->NAME), NULL);
+	put(l, f, LI_STMT, "grad[k] = 0;", NULL);
+	put_end(l, f);
+	put(l, f, LI_OPEN, arena_printf(l->a, "for (int row = 0; row < n; row += %d)", L), NULL);
+	put(l, f, LI_COMMENT, arena_printf(l->a, "a block of %d rows, row + r in lane r; a short block "
+					   "repeats its last row in the lanes left, which are never summed", L), NULL);
+	const char *R = l->rows_var, *IN = l->in_var;
+	put(l, f, LI_STMT, arena_printf(l->a, "const int %s = n - row < %d ? n - row : %d;", R, L, L), NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "const %s *%s[%d];", r, IN, L), NULL);
+	put_for(l, f, "r", 0, L - 1);
+	put(l, f, LI_STMT, arena_printf(l->a, "%s[r] = inputs + (long)(row + (r < %s ? r : %s - 1)) * %s_N_INPUTS;",
+					IN, R, R, l->NAME), NULL);
+	put_end(l, f);
+	bool read_in = false;
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *s = m->tensors[i];
+		TVal *v = s->tval;
+		if (s->kind != SYM_INPUT || !l->live[FN_BACKWARD][v->id])
+			continue;
+		read_in = true;
+		const char *at = arena_printf(l->a, "%s_INPUT_%s", l->NAME, s->ident);
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", r, l->name[v->id], v->size * L), NULL);
+		if (v->size > 1)
+			put_for(l, f, "i", 0, v->size - 1);
+		put_for(l, f, "r", 0, L - 1);
+		put(l, f, LI_STMT, arena_printf(l->a, "%s = %s[r][%s];", lane_at(l, l->name[v->id], v->size, "i"), IN,
+						v->size > 1 ? arena_printf(l->a, "%s + i", at) : at), NULL);
+		put_end(l, f);
+		if (v->size > 1)
+			put_end(l, f);
+	}
+	int line = -1, step = -1;
+	for (int id = 0; id < t->n; id++) {
+		TVal *v = t->vals[id];
+		if (!l->live[FN_BACKWARD][id] || is_virtual(l, v) || fused[id])
+			continue;
+		if (id < t->n_forward) {
+			line_comment(l, f, v, &line);
+		} else {
+			if (step < 0 && line >= 0) {
+				put(l, f, LI_BLANK, NULL, NULL);
+				put(l, f, LI_COMMENT, "backward pass, lane by lane", NULL);
+				line = -1;
+			}
+			step_comment(l, f, v, &step);
+		}
+		l->rows = l->rowdep[id];
+		emit_value(l, f, v);
+		l->rows = false;
+	}
+	put(l, f, LI_BLANK, NULL, NULL);
+	put(l, f, LI_COMMENT, "the gradient, summed over the block's rows in row order", NULL);
+	for (int i = 0; i < m->n_tensors; i++) {
+		Symbol *s = m->tensors[i];
+		TVal *g = s->kind == SYM_PARAM ? t->adj[s->tval->id] : NULL;
+		if (!g || !g->n_has)
+			continue;
+		if (fused[g->id]) {
+			read_in = true;
+			emit_fused_outer(l, f, s, g);
+			continue;
+		}
+		Body b = {sum_stmt, g, arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident), 0, NULL};
+		l->rows = true;
+		l->lane_to = R;
+		put_each(l, f, g->has, g->size, false, &b);
+		l->rows = false;
+		l->lane_to = NULL;
+	}
+	if (!read_in)
+		put(l, f, LI_STMT, arena_printf(l->a, "(void)%s;", IN), NULL);
+	put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", R), NULL);
+	put(l, f, LI_STMT, arena_printf(l->a, "loss_sum += %s;", val_at(l, t->loss, "0")), NULL);
+	put_end(l, f);
+	put_end(l, f);
+	put(l, f, LI_STMT, "return loss_sum;", NULL);
+	l->batch = false;
+	l->prog->n_kernels = saved;
+}
+
+/* rowdep[id]: value id depends on an input. */
+static void row_dependence(Lower *l)
+{
+	Tir *t = l->t;
+	l->rowdep = arena_alloc(l->a, (size_t)t->n);
+	for (int id = 0; id < t->n; id++) {
+		TVal *v = t->vals[id];
+		l->rowdep[id] = v->kind == T_LEAF && v->sym->kind == SYM_INPUT;
+		for (int k = 0; k < v->nargs; k++)
+			l->rowdep[id] |= l->rowdep[v->args[k]->id];
+	}
+}
+
 LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 {
 	Lower L = {.a = a, .t = t, .m = m, .dt = t->dtype};
@@ -1312,6 +1755,7 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 	*p = (LoopProg){.arena = a, .model = m, .dtype = t->dtype, .n_tensors = t->n};
 	l->prog = p;
 	liveness(l);
+	row_dependence(l);
 	inline_scatters(l);
 	share_storage(l);
 	grad_storage(l);
@@ -1320,6 +1764,7 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 	emit_forward_fn(l);
 	emit_predict_fn(l);
 	emit_backward_fn(l);
+	emit_batch_fn(l);
 	if (t->hvp)
 		emit_product_fn(l, &p->hvp, FN_HVP, t->hvp, "hvp");
 	if (t->gnvp)
@@ -1356,9 +1801,10 @@ static void dump_func(FILE *out, const char *what, const LFunc *f)
 		case LI_BLANK: fputc('\n', out); break;
 		case LI_FOR: fprintf(out, "for %s = %d .. %d\n", it->var, it->from, it->to); break;
 		case LI_IF: fprintf(out, "if %s\n", it->text); break;
+		case LI_OPEN: fprintf(out, "%s\n", it->text); break;
 		case LI_END: fprintf(out, "end\n"); break;
 		}
-		if (it->kind == LI_FOR || it->kind == LI_IF)
+		if (it->kind == LI_FOR || it->kind == LI_IF || it->kind == LI_OPEN)
 			depth++;
 	}
 }

@@ -601,10 +601,11 @@ const char *names_take(Names *n, const char *want); /* want, or want_, want_2, .
 
 /* ---- loop.c: tensor programs with loops, for models too large to unroll ---- */
 /* One line of a loop program's function body; the template lays them out. */
-typedef enum { LI_STMT, LI_COMMENT, LI_BLANK, LI_FOR, LI_IF, LI_END } LItemKind;
+typedef enum { LI_STMT, LI_COMMENT, LI_BLANK, LI_FOR, LI_IF, LI_END, LI_OPEN } LItemKind;
 typedef struct LItem {
 	LItemKind kind;
-	const char *text;    /* STMT: a C statement; COMMENT: its text; IF: the condition */
+	const char *text;    /* STMT: a C statement; COMMENT: its text; IF: the condition;
+	                        OPEN: a block's head ("for (...)"), closed by an END */
 	const char *comment; /* STMT: an optional note */
 	const char *var;     /* FOR: the index, counting from..to inclusive (down when from > to) */
 	int from, to;
@@ -623,6 +624,8 @@ typedef struct LoopProg {
 	Dtype dtype;
 	LFunc forward, backward, predict;
 	LFunc hvp, gnvp, jvp, vjp, jacobian, hessian; /* when asked for (n == 0 otherwise) */
+	LFunc batch;         /* backward_batch in blocks of rows (n == 0: too large a block) */
+	int lanes;           /* batch: rows per block, one lane each */
 	long backward_fwd_ops; /* of backward.ops, the forward pass's */
 	int n_tensors;       /* values of the tensor program */
 	int n_kernels;       /* loops and statements emitted for them */

@@ -704,11 +704,13 @@ static int lua_canonical(lua_State *L)
 
 /* A loop program's function body: {kind = "stmt", text = ..., comment = ...},
  * {kind = "for", var = "i", from = 0, to = 99} (down when from > to),
- * {kind = "if", text = condition}, {kind = "end"}, {kind = "comment"},
+ * {kind = "if", text = condition}, {kind = "open", text = "for (...)"},
+ * {kind = "end"}, {kind = "comment"},
  * {kind = "blank"}. */
 static void push_lfunc(lua_State *L, const LFunc *f)
 {
-	static const char *const kinds[] = {"stmt", "comment", "blank", "for", "if", "end"};
+	static const char *const kinds[] = {"stmt", "comment", "blank", "for", "if", "end",
+					    "open"};
 	lua_createtable(L, 0, 2);
 	lua_createtable(L, f->n, 0);
 	for (int i = 0; i < f->n; i++) {
@@ -790,6 +792,11 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 		lua_setfield(L, -2, "backward");
 		push_lfunc(L, &lp->predict);
 		lua_setfield(L, -2, "predict");
+		if (lp->batch.n) {
+			push_lfunc(L, &lp->batch);
+			lua_setfield(L, -2, "batch");
+			set_int(L, "lanes", lp->lanes);
+		}
 		set_int(L, "tensors", lp->n_tensors);
 		set_int(L, "kernels", lp->n_kernels);
 		lua_setfield(L, -2, "loop");

@@ -557,6 +557,9 @@ local function loop_body(put, items)
     elseif k == "if" then
       put(indent, "if (", it.text, ") {")
       depth = depth + 1
+    elseif k == "open" then
+      put(indent, it.text, " {")
+      depth = depth + 1
     elseif k == "end" then
       depth = depth - 1
       put(rep("\t", depth), "}")
@@ -593,10 +596,17 @@ local function render_loop_functions(put, m, sig)
       put("")
     end
   end
-  -- batch: NAME_backward on each row, summed in row order, which is by
-  -- construction the per-sample result summed in the same order
   put(sig.batch)
   put("{")
+  if m.loop.batch then
+    -- batch: blocks of rows, each value an array with a lane per row
+    loop_body(put, m.loop.batch.items)
+    put("}")
+    put("")
+    return
+  end
+  -- batch: NAME_backward on each row, summed in row order, which is by
+  -- construction the per-sample result summed in the same order
   put("\t", r, " g[", N, "_N_PARAMS];")
   put("\t", r, " loss_sum = 0;")
   put("\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")

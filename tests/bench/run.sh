@@ -19,6 +19,9 @@
 #  10. beyond the gradient: the HVP, JVP and VJP against the gradient's time
 #  11. threads: --threads 2 against --threads 1 (the same bits), full batch
 #      of lecture 7 and the 784->100->10 network's batches of 256 rows
+#  12. batched kernels: backward_batch of the 784->100->10 and 64->128->64->10
+#      networks on 256 rows against their backward row by row, and PyTorch
+#      (reference BLAS, and OpenBLAS when OPENBLAS_DIR holds its libblas.so.3)
 # Times are medians of repeated runs on a shared machine; compare ratios
 # measured in one run.  Takes about 8 minutes on 2 cores.
 set -eu
@@ -47,7 +50,7 @@ C='function c(n,  s, r) { s = n ""; if (s !~ /^[0-9]+$/) return s; r = ""; while
 # BENCH_MODELS="lecture04|deep" limits sections 5, 6 and 8 to those models.
 # BENCH_ONLY="4 5" runs only those sections (5, 6 and 8 share section 5's
 # measurements); for trying the script, not for figures.
-want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11} " in *" $1 "*) return 0 ;; esac; return 1; }
+want() { case " ${BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10 11 12} " in *" $1 "*) return 0 ;; esac; return 1; }
 
 echo "# symgrad benchmarks"
 echo
@@ -450,6 +453,71 @@ d7="examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/d
 	thr_row "784→100→10, batches of 256 rows (10 per epoch), float32" 8 tests/loops/mnist.sg \
 		--data "$work/mnist.csv" --batch 256 --lr 0.01 --dtype float
 }
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+fi
+# ---- 12: batched kernels ----
+if want 12; then
+section "Batched kernels: \`NAME_backward_batch\` on 256 rows, one thread" 12
+# symgrad's C (JIT flags, the ISA the JIT picks here) against the same
+# model's backward row by row and, in turns, PyTorch eager: 5 rounds, each
+# a median of 11 trials; the medians of the rounds.  OpenBLAS: set
+# OPENBLAS_DIR to a folder with its libblas.so.3 (apt-get download
+# libopenblas0-pthread; dpkg -x; .../openblas-pthread), used by PyTorch's
+# process only.
+isa=$("$symgrad" --version 2>/dev/null | sed -n 's/.*-march=\(x86-64-v[0-9]\).*/\1/p' | head -1)
+[ -n "$isa" ] || isa=$(for v in 4 3 2; do
+	if echo 'int main(void){return !__builtin_cpu_supports("x86-64-v'$v'");}' |
+		$cc -x c - -o "$work/isa" 2>/dev/null && "$work/isa"; then echo "x86-64-v$v"; break; fi
+	done)
+kflags="$cflags${isa:+ -march=$isa}"
+echo "Flags: \`$kflags\`; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| network, batch of 256 | dtype | \`backward_batch\`, ns per sample | \`backward\` row by row | speed-up | same bits | PyTorch, reference BLAS | PyTorch, OpenBLAS | PyTorch OpenBLAS / symgrad |"
+echo "|---|---|---|---|---|---|---|---|---|"
+echo "network,dtype,batch_ns,rowwise_ns,torch_ref_ns,torch_openblas_ns" >"$out/kernels.csv"
+for net in "mnist tests/loops/mnist.sg 784 100 10" "mlp64 tests/bench/mlp64.sg 64 128 64 10"; do
+	# shellcheck disable=SC2086
+	set -- $net
+	name=$1 sg=$2
+	shift 2
+	for dt in double float; do
+		p=k$name${dt%ouble}
+		p=${p%loat}
+		sed "s/^model $name/model $p/" "$sg" >"$work/$p.sg"
+		"$symgrad" gen "$work/$p.sg" --dtype "$dt" -o "$work/${p}_grad.c"
+		# shellcheck disable=SC2086
+		$cc $kflags -I"$work" -DMODEL_H="\"${p}_grad.h\"" -DP="$p" -DREAL="$dt" \
+			tests/bench/kernels.c "$work/${p}_grad.c" -o "$work/$p" -lm
+	done
+	: >"$work/res_d" && : >"$work/res_f" && : >"$work/same"
+	: >"$work/tr" && : >"$work/to"
+	for round in 1 2 3 4 5; do
+		"$work/k${name}d" 256 11 | tee -a "$work/res_d" | cut -d' ' -f3 >>"$work/same"
+		"$work/k${name}f" 256 11 | tee -a "$work/res_f" | cut -d' ' -f3 >>"$work/same"
+		if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+			OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tests/bench/torch_kernels.py 256 11 "$@" >>"$work/tr"
+			if [ -n "${OPENBLAS_DIR:-}" ]; then
+				OPENBLAS_NUM_THREADS=1 LD_LIBRARY_PATH=$OPENBLAS_DIR \
+					/usr/bin/python3 tests/bench/torch_kernels.py 256 11 "$@" >>"$work/to"
+			fi
+		fi
+	done
+	same=$(grep -c DIFFERENT "$work/same" || true)
+	same=$([ "$same" = 0 ] && echo "yes" || echo "NO ($same)")
+	for dt in d f; do
+		col=$([ $dt = d ] && echo 1 || echo 2)
+		b=$(cut -d' ' -f1 "$work/res_$dt" | median)
+		r=$(cut -d' ' -f2 "$work/res_$dt" | median)
+		tr=$( [ -s "$work/tr" ] && cut -d' ' -f$col "$work/tr" | median || echo "—")
+		to=$( [ -s "$work/to" ] && cut -d' ' -f$col "$work/to" | median || echo "—")
+		ratio=$( [ -s "$work/to" ] && echo "$to $b" | awk '{ printf "%.2f×", $1 / $2 }' || echo "—")
+		label=$(echo "$@" | sed 's/ /→/g')
+		echo "| $label | $([ $dt = d ] && echo float64 || echo float32) | $b | $r | $(echo "$r $b" | awk '{ printf "%.1f×", $1 / $2 }') | $same | $tr | $to | $ratio |"
+		echo "$label,$dt,$b,$r,$tr,$to" >>"$out/kernels.csv"
+	done
+done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
