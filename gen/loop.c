@@ -1816,4 +1816,6 @@ void loop_dump(FILE *out, const LoopProg *p)
 	dump_func(out, "forward", &p->forward);
 	dump_func(out, "predict", &p->predict);
 	dump_func(out, "backward", &p->backward);
+	if (p->batch.n)
+		dump_func(out, "backward_batch", &p->batch);
 }

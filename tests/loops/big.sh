@@ -1,7 +1,9 @@
 #!/bin/sh
 # big.sh SYMGRAD MODEL.sg CC DRIVER: a model far above the loop threshold
 # (784 -> 100 -> 10) generates loops, builds with -O2, and its gradient
-# agrees with central differences.  Prints the times (README "Loops").
+# agrees with central differences; its batch (blocks, tiles) is its backward
+# summed row by row, bit for bit, in double and float.  Prints the times
+# (README "Loops").
 set -eu
 symgrad=$1 model=$2 cc=$3 driver=$4
 dir=$(mktemp -d)
@@ -17,5 +19,17 @@ t2=$(now)
 "$cc" -O2 -w -DMODEL="${name}_model" -include "$dir/${name}_grad.h" "$driver" "$dir/g.o" \
 	-lm -o "$dir/bin"
 "$dir/bin" fd 40
+# the batch's blocks and tiles against backward row by row, in both dtypes
+"$dir/bin" rowsum
+"$symgrad" gen "$model" --dtype float -o "$dir/f_grad.c"
+"$cc" -O2 -std=c99 -ffp-contract=off -c "$dir/f_grad.c" -o "$dir/f.o"
+"$cc" -O2 -w -DMODEL="${name}_model" -include "$dir/f_grad.h" "$driver" "$dir/f.o" \
+	-lm -o "$dir/fbin"
+"$dir/fbin" rowsum
+# and built for this machine's vectors (as the JIT builds)
+"$cc" -O2 -std=c99 -ffp-contract=off -march=native -c "$dir/${name}_grad.c" -o "$dir/n.o"
+"$cc" -O2 -w -DMODEL="${name}_model" -include "$dir/${name}_grad.h" "$driver" "$dir/n.o" \
+	-lm -o "$dir/nbin"
+"$dir/nbin" rowsum
 awk -v a="$t0" -v b="$t1" -v c="$t2" -v lines="$(wc -l <"$dir/${name}_grad.c")" \
 	'BEGIN { printf "generate %.2f s, %d lines, gcc -O2 %.2f s\n", b - a, lines, c - b }'

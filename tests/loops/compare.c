@@ -191,6 +191,43 @@ static int batch_decimal(const sg_model *m)
 	return 0;
 }
 
+/* backward_batch over ROWS drawn rows against backward row by row, summed
+ * in row order from zero: the same bits (loss and every gradient). */
+#define ROWSUM(T, F)                                                                    \
+	do {                                                                            \
+		int np = m->n_params, ni = m->n_inputs;                                 \
+		T *p = calloc((size_t)np + 1, sizeof(T)), *g = calloc((size_t)np + 1, sizeof(T)); \
+		T *s = calloc((size_t)np + 1, sizeof(T)), *b = calloc((size_t)np + 1, sizeof(T)); \
+		T *in = calloc((size_t)(ni + 1) * ROWS, sizeof(T));                     \
+		for (int i = 0; i < np; i++)                                            \
+			p[i] = (T)m->param_init[i];                                     \
+		for (int i = 0; i < ni * ROWS; i++)                                     \
+			in[i] = (T)draw(-2, 2);                                         \
+		T loss = 0;                                                             \
+		for (int r = 0; r < ROWS; r++) {                                        \
+			loss += m->backward_##F(p, in + (long)r * ni, g);               \
+			for (int i = 0; i < np; i++)                                    \
+				s[i] += g[i];                                           \
+		}                                                                       \
+		T bl = m->backward_batch_##F(ROWS, p, in, b);                           \
+		for (int i = 0; i < np; i++)                                            \
+			bad += memcmp(&s[i], &b[i], sizeof(T)) != 0;                    \
+		bad += memcmp(&loss, &bl, sizeof(T)) != 0;                              \
+		printf("batch of %d rows against the rows summed: %d of %d results differ\n", \
+		       ROWS, bad, np + 1);                                              \
+		free(p), free(g), free(s), free(b), free(in);                           \
+	} while (0)
+
+static int row_sum(const sg_model *m)
+{
+	int bad = 0;
+	if (m->forward_d)
+		ROWSUM(double, d);
+	else
+		ROWSUM(float, f);
+	return bad ? 1 : 0;
+}
+
 /* Everything m computes at `points` points, as hex floats. */
 static void run(const sg_model *m, int points)
 {
@@ -205,6 +242,8 @@ int main(int argc, char **argv)
 	const sg_model *m = &MODEL;
 	if (argc > 2 && !strcmp(argv[1], "fd"))
 		return finite_differences(m, atoi(argv[2]));
+	if (argc > 1 && !strcmp(argv[1], "rowsum"))
+		return row_sum(m);
 	if (argc > 1 && !strcmp(argv[1], "batch") && m->backward_batch_d)
 		return batch_decimal(m);
 	int points = argc > 1 ? atoi(argv[1]) : 20;
