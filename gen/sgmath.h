@@ -25,18 +25,9 @@
  */
 /*@ sg_base */
 #include <stdint.h>
-/* static inline, and always inlined where the compiler is GCC or clang: a
- * loop that calls one vectorizes only where the call is inlined, and GCC's
- * -O2 heuristics leave the larger ones (erf, expm1, pow, sin, ...) out of
- * line where a model calls them often (tests/loops/vectorized.sh checks
- * the small ones; README "Elementary functions" counts the calls left).
- * Inlining changes no bit: the code is pure IEEE arithmetic, correct under
- * -ffp-contract=off. */
-#if defined(__GNUC__)
-#define SG_INLINE static inline __attribute__((always_inline))
-#else
+/* static inline: small enough that compilers inline them at -O2, which
+ * vectorizes the loops that call them (tests/loops/vectorized.sh checks) */
 #define SG_INLINE static inline
-#endif
 /* A double's bits and back (a union: C99 allows it, compilers fold it). */
 SG_INLINE uint64_t sg_bits_(double x)
 {
