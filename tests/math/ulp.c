@@ -65,6 +65,16 @@ static double w_sin(double x) { return sg_sin(x); }
 static double w_cos(double x) { return sg_cos(x); }
 static float w_sinf(float x) { return sg_sinf(x); }
 static float w_cosf(float x) { return sg_cosf(x); }
+static double w_tan(double x) { return sg_tan(x); }
+static float w_tanf(float x) { return sg_tanf(x); }
+static double w_asinh(double x) { return sg_asinh(x); }
+static float w_asinhf(float x) { return sg_asinhf(x); }
+static double w_acosh(double x) { return sg_acosh(x); }
+static float w_acoshf(float x) { return sg_acoshf(x); }
+static double w_atanh(double x) { return sg_atanh(x); }
+static float w_atanhf(float x) { return sg_atanhf(x); }
+static double w_erfc(double x) { return sg_erfc(x); }
+static float w_erfcf(float x) { return sg_erfcf(x); }
 
 static const Fn fns[] = {
 	{"exp", w_exp, w_expf, mpfr_exp, exp, -750, 712},
@@ -87,6 +97,13 @@ static const Fn fns[] = {
 	{"sin", w_sin, w_sinf, mpfr_sin, sin, -0x1p20, 0x1p20},
 	{"cos", w_cos, w_cosf, mpfr_cos, cos, -INFINITY, INFINITY},
 	{"cos", w_cos, w_cosf, mpfr_cos, cos, -0x1p20, 0x1p20},
+	{"tan", w_tan, w_tanf, mpfr_tan, tan, -INFINITY, INFINITY},
+	{"tan", w_tan, w_tanf, mpfr_tan, tan, -0x1p20, 0x1p20},
+	{"asinh", w_asinh, w_asinhf, mpfr_asinh, asinh, -INFINITY, INFINITY},
+	{"acosh", w_acosh, w_acoshf, mpfr_acosh, acosh, 1, INFINITY},
+	{"atanh", w_atanh, w_atanhf, mpfr_atanh, atanh, -1, 1},
+	{"erfc", w_erfc, w_erfcf, mpfr_erfc, erfc, -INFINITY, INFINITY},
+	{"erfc", w_erfc, w_erfcf, mpfr_erfc, erfc, -7, 28},
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
@@ -219,6 +236,12 @@ static const double specials[] = {
 	/* erf's range boundaries: 2^-28, 0.84375, 1.25, 1/0.35, 6 */
 	0x1p-28, 0x1.fffffffffffffp-29, 0.84375, 0x1.affffffffffffp-1, 1.25, 0x1.3ffffffffffffp0,
 	0x1.6db6db6db6db7p1, 0x1.6db6db6db6db6p1, 6.0, 0x1.7ffffffffffffp2, 5.9, 0x1.5p-1070,
+	/* tan's kernel switch (0.6744), near odd multiples of pi/4; asinh's,
+	 * acosh's and atanh's 2^28 and 2^-28, 1 + ulp, 1 - ulp; erfc's 27.3, its
+	 * underflow to 0 near 27.2, subnormal results, float underflow near 10 */
+	0x1.59428p-1, 0x1.59427ffffffffp-1, 0x1.2d97c7f3321d2p1, 0x1p28, 0x1.0000000000001p28,
+	0x1p-28, 0x1.fffffffffffffp-29, 1.0 + 0x1p-51, 27.3, 0x1.b4cccccccccccp4, 27.2, 27.22, 27.23,
+	26.5, 26.0, 10.0, 10.05, 9.2, 1.11, 1.1, -1.11, 0.85, -0.84,
 };
 
 static int run(const Fn *f, int isf, long n)
