@@ -531,7 +531,9 @@ static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
 	put_end(l, f);
 	if (full == ext)
 		return true;
-	/* the outputs after the last whole tile, one at a time */
+	/* the outputs after the last whole tile, one at a time (in a block of
+	 * their own: a single one has no loop to scope its acc) */
+	put(l, f, LI_OPEN, "", NULL);
 	if (along_i ? v->m - full > 1 : v->m > 1)
 		put_for(l, f, "i", along_i ? full : 0, v->m - 1);
 	const char *ii = along_i && v->m - full == 1 ? arena_printf(l->a, "%d", full) : i;
@@ -545,6 +547,7 @@ static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
 		put_end(l, f);
 	if (along_i ? v->m - full > 1 : v->m > 1)
 		put_end(l, f);
+	put_end(l, f);
 	return true;
 }
 

@@ -558,7 +558,7 @@ local function loop_body(put, items)
       put(indent, "if (", it.text, ") {")
       depth = depth + 1
     elseif k == "open" then
-      put(indent, it.text, " {")
+      put(indent, it.text == "" and "{" or it.text .. " {")
       depth = depth + 1
     elseif k == "end" then
       depth = depth - 1
