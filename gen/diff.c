@@ -453,6 +453,10 @@ static void put_run(Buf *b, const Symbol *t, int lo, int hi)
 		buf_printf(b, "%s[%d..%d]", t->name, lo, hi);
 		return;
 	}
+	if (t->shape.rank > 2) { /* an image or a kernel: the run's ends */
+		buf_printf(b, "%s..%s", t->elems[lo]->name, t->elems[hi]->name);
+		return;
+	}
 	int cols = t->shape.dim[1];
 	int r0 = lo / cols, c0 = lo % cols, r1 = hi / cols, c1 = hi % cols;
 	if (r0 == r1)
