@@ -453,6 +453,10 @@ static void put_run(Buf *b, const Symbol *t, int lo, int hi)
 		buf_printf(b, "%s[%d..%d]", t->name, lo, hi);
 		return;
 	}
+	if (t->shape.rank > 2) { /* an image or a kernel: the run's ends */
+		buf_printf(b, "%s..%s", t->elems[lo]->name, t->elems[hi]->name);
+		return;
+	}
 	int cols = t->shape.dim[1];
 	int r0 = lo / cols, c0 = lo % cols, r1 = hi / cols, c1 = hi % cols;
 	if (r0 == r1)
@@ -622,6 +626,12 @@ static TVal *matmul_term(Tir *t, TVal *v, int k, TVal *adj)
 	return tir_matmul(t, adj, x, v->n, v->m, v->k, true, v->tx); /* (X^T @ dC)^T */
 }
 
+/* The gather whose adjoint v (a GATHER_ADD) is, over x (v's size): x[idx[i]]. */
+static TVal *gather_again(Tir *t, TVal *x, const TVal *v)
+{
+	return tir_gather(t, x, v->idx, v->args[0]->shape);
+}
+
 /* The term adj(v) * dv/d(operand k), or NULL when no gradient flows. */
 static TVal *term_for(Tir *t, TVal *v, int k, TVal *adj)
 {
@@ -636,6 +646,9 @@ static TVal *term_for(Tir *t, TVal *v, int k, TVal *adj)
 	case T_VIEW: return tir_scatter(t, adj, v->off, v->args[0]);
 	case T_SCATTER: return tir_view(t, adj, v->off, v->args[0]->shape); /* concat's pieces */
 	case T_ACC: return adj;
+	case T_GATHER: return tir_gather_add(t, adj, v->idx, v->args[0]); /* each a[j] gets its readers' adjoints */
+	case T_GATHER_ADD: /* second order: each a[i] gets the adjoint of out[idx[i]] */
+		return gather_again(t, adj, v);
 	default: return NULL;
 	}
 }
@@ -878,6 +891,8 @@ static TVal *tangent_term(Tir *t, TVal *v, int k, TVal *tan)
 	case T_VIEW: return tir_view(t, tan, v->off, v->shape);
 	case T_SCATTER: return tir_scatter(t, tan, v->off, v);
 	case T_ACC: return tan;
+	case T_GATHER: return tir_gather(t, tan, v->idx, v->shape); /* linear: the map itself */
+	case T_GATHER_ADD: return tir_gather_add(t, tan, v->idx, v);
 	default: return NULL;
 	}
 }

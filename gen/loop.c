@@ -84,6 +84,8 @@ typedef struct Lower {
 	const char *rows_var, *in_var, *q_var, *sum_var; /* the batch's own names */
 	Mask *masks;          /* of the function being emitted */
 	int n_masks, cap_masks;
+	struct Table *tables; /* gathers' index tables of the function being emitted */
+	int n_tables, cap_tables;
 } Lower;
 
 static const char *lit(const Lower *l, double v)
@@ -135,7 +137,9 @@ static bool is_virtual(const Lower *l, const TVal *v)
 	case T_SCATTER: return v->n_has == 0 || l->inl[v->id];
 	case T_MAP:
 	case T_MATMUL:
-	case T_FOLD: return v->n_has == 0;
+	case T_FOLD:
+	case T_GATHER:
+	case T_GATHER_ADD: return v->n_has == 0;
 	case T_ACC: return v->n_has == 0 || !v->args[0]->n_has || !v->args[1]->n_has;
 	default: return true;
 	}
@@ -708,6 +712,128 @@ static void emit_scatter(Lower *l, LFunc *f, const TVal *v)
 	put_each(l, f, v->args[0]->has, v->args[0]->size, false, &b);
 }
 
+/* ---- gathers: conv2d's patches, pooling's windows ---- */
+
+/* A static index table declared in the current function: a gather's
+ * (which element of its operand each element reads) or its adjoint's
+ * (for each element, where its terms start in a list of their positions). */
+typedef struct Table {
+	const void *key;      /* the gather's table */
+	bool csr;             /* the adjoint's: the starts, then the positions */
+	const char *name, *name2;
+} Table;
+
+static const char *int_list(Lower *l, const int *v, int n)
+{
+	Buf b = {0};
+	for (int i = 0; i < n; i++)
+		buf_printf(&b, i ? ", %d" : "%d", v[i]);
+	const char *s = arena_strndup(l->a, b.data ? b.data : "", b.len);
+	buf_free(&b);
+	return s;
+}
+
+static Table *table_find(Lower *l, const void *key, bool csr)
+{
+	for (int i = 0; i < l->n_tables; i++)
+		if (l->tables[i].key == key && l->tables[i].csr == csr)
+			return &l->tables[i];
+	if (l->n_tables == l->cap_tables) {
+		l->cap_tables = l->cap_tables ? 2 * l->cap_tables : 8;
+		Table *grown = arena_alloc(l->a, (size_t)l->cap_tables * sizeof *grown);
+		if (l->n_tables)
+			memcpy(grown, l->tables, (size_t)l->n_tables * sizeof *grown);
+		l->tables = grown;
+	}
+	Table *t = &l->tables[l->n_tables++];
+	*t = (Table){key, csr, NULL, NULL};
+	return t;
+}
+
+/* v[ix] = a[idx[ix]] */
+static const char *gather_stmt(Lower *l, const Body *b, const char *ix)
+{
+	const TVal *v = b->v;
+	long n;
+	const char *from = is_number(ix, &n) ? arena_printf(l->a, "%d", v->idx[n])
+					    : arena_printf(l->a, "%s[%s]", b->s, ix);
+	return arena_printf(l->a, "%s = %s;", val_at(l, v, ix), val_at(l, v->args[0], from));
+}
+
+/* out[i] = a[idx[i]] over the elements that exist, through a static table. */
+static void emit_gather(Lower *l, LFunc *f, const TVal *v)
+{
+	Table *t = table_find(l, v->idx, false);
+	if (!t->name) {
+		t->name = names_take(l->names, "gather");
+		put(l, f, LI_STMT, arena_printf(l->a, "static const int %s[%d] = {%s};", t->name,
+						v->n_idx, int_list(l, v->idx, v->n_idx)),
+		    arena_printf(l->a, "element i reads %s[%s[i]]", name_of(l, v->args[0]), t->name));
+	}
+	Body b = {gather_stmt, v, t->name, 0, NULL};
+	if (v->size == 1) {
+		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), gather_stmt(l, &b, "0")), NULL);
+		return;
+	}
+	put_each(l, f, v->has, v->size, false, &b);
+}
+
+/* out[ix] = a[pos[at[ix]]] + a[pos[at[ix] + 1]] + ..., in that order */
+static const char *gather_add_stmt(Lower *l, const Body *b, const char *ix)
+{
+	const TVal *v = b->v;
+	const char *out = val_at(l, v, ix), *pos = b->array;
+	const char *first = arena_printf(l->a, "%s[%s]", b->s, ix);
+	const char *next = arena_printf(l->a, "%s[%s]", b->s, ix_add(l, 1, ix));
+	/* an operand of one value (a broadcast adjoint) needs no positions */
+	const char *a0 = val_at(l, v->args[0], pos ? arena_printf(l->a, "%s[%s]", pos, first) : "0");
+	const char *ak = val_at(l, v->args[0], pos ? arena_printf(l->a, "%s[k]", pos) : "0");
+	return arena_printf(l->a, "%s%s = %s; for (int k = %s + 1; k < %s; k++) %s += %s;",
+			    v->size == 1 ? arena_printf(l->a, "%s ", real(l)) : "", out, a0, first,
+			    next, out, ak);
+}
+
+/* The gather's adjoint: each element a left fold of the terms that reach
+ * it, ascending, their positions listed by two static tables. */
+static void emit_gather_add(Lower *l, LFunc *f, const TVal *v)
+{
+	const TVal *a = v->args[0];
+	Table *t = table_find(l, v, true);
+	if (!t->name) {
+		int *start = arena_alloc(l->a, (size_t)(v->size + 1) * sizeof *start);
+		int *pos = arena_alloc(l->a, (size_t)(v->n_idx + 1) * sizeof *pos), n = 0;
+		for (int i = 0; i < v->n_idx; i++)
+			if (v->idx[i] >= 0 && tir_has(a, i))
+				start[v->idx[i] + 1]++;
+		for (int j = 0; j < v->size; j++)
+			start[j + 1] += start[j];
+		int *fill = arena_alloc(l->a, (size_t)(v->size + 1) * sizeof *fill);
+		memcpy(fill, start, (size_t)(v->size + 1) * sizeof *fill);
+		for (int i = 0; i < v->n_idx; i++)
+			if (v->idx[i] >= 0 && tir_has(a, i))
+				pos[fill[v->idx[i]]++] = i, n++;
+		t->name = names_take(l->names, "terms_at");
+		t->name2 = names_take(l->names, "terms");
+		put(l, f, LI_STMT, arena_printf(l->a, "static const int %s[%d] = {%s};", t->name,
+						v->size + 1, int_list(l, start, v->size + 1)),
+		    arena_printf(l->a, "element i sums %s[%s[k]], k from %s[i] to %s[i + 1] - 1",
+				 name_of(l, a), t->name2, t->name, t->name));
+		const char *probe = val_at(l, a, "k");
+		if (strstr(probe, "k]")) /* an operand read element by element */
+			put(l, f, LI_STMT, arena_printf(l->a, "static const int %s[%d] = {%s};",
+							t->name2, n ? n : 1, n ? int_list(l, pos, n) : "0"),
+			    NULL);
+		else
+			t->name2 = NULL;
+	}
+	Body b = {gather_add_stmt, v, t->name, 0, t->name2};
+	f->ops += a->n_has - v->n_has;
+	if (v->size == 1)
+		put(l, f, LI_STMT, gather_add_stmt(l, &b, "0"), NULL);
+	else
+		put_each(l, f, v->has, v->size, false, &b);
+}
+
 /* The code of value v (nothing for a value without storage). */
 static void emit_value(Lower *l, LFunc *f, const TVal *v)
 {
@@ -720,6 +846,8 @@ static void emit_value(Lower *l, LFunc *f, const TVal *v)
 	case T_FOLD: emit_fold(l, f, v); break;
 	case T_ACC: emit_acc(l, f, v); break;
 	case T_SCATTER: emit_scatter(l, f, v); break;
+	case T_GATHER: emit_gather(l, f, v); break;
+	case T_GATHER_ADD: emit_gather_add(l, f, v); break;
 	default: unreachable();
 	}
 	l->prog->n_kernels++;
@@ -816,6 +944,7 @@ static void emit_values(Lower *l, LFunc *f, int fn)
 {
 	int line = -1, step = -1;
 	l->n_masks = 0;
+	l->n_tables = 0;
 	emit_loads(l, f, fn);
 	for (int id = 0; id < l->t->n; id++) {
 		TVal *v = l->t->vals[id];
@@ -1400,6 +1529,9 @@ static long builtin_cost(const Expr *e)
 	case B_OUTER:
 	case B_CLAMP:
 		return 2L * shape_size(e->shape);
+	case B_CONV2D: /* each output a product of in_channels kh kw terms */
+		return 2L * shape_size(e->shape) * (shape_size(e->args[1]->shape) /
+						    e->args[1]->shape.dim[0]);
 	default:
 		return 4L * shape_size(e->args[0]->shape);
 	}

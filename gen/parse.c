@@ -120,8 +120,22 @@ static void list_push(Arena *a, Symbol ***list, int *n, Symbol *s)
 
 const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "logsumexp",
 					   "mse", "bce", "bce_logits", "cross_entropy", "clamp",
-					   "transpose", "outer", "flatten", "reshape", "concat"};
-const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 3, 2};
+					   "transpose", "outer", "flatten", "reshape", "concat",
+					   "conv2d", "maxpool2d", "avgpool2d"};
+/* the most arguments; conv2d, the pools and reshape take fewer too (min_arity) */
+const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 5, 2, 5, 3, 3};
+
+/* The fewest arguments of b: conv2d(x, K), maxpool2d(x, k), reshape(x, n). */
+static int builtin_min_arity(Builtin b)
+{
+	switch (b) {
+	case B_CONV2D:
+	case B_MAXPOOL2D:
+	case B_AVGPOOL2D:
+	case B_RESHAPE: return 2;
+	default: return builtin_arity[b];
+	}
+}
 
 static int builtin_lookup(const char *name, int len)
 {
@@ -319,8 +333,20 @@ const char *shape_text(Arena *a, Shape s)
 	switch (s.rank) {
 	case 0: return "scalar";
 	case 1: return arena_printf(a, "[%d]", s.dim[0]);
-	default: return arena_printf(a, "[%d, %d]", s.dim[0], s.dim[1]);
+	case 2: return arena_printf(a, "[%d, %d]", s.dim[0], s.dim[1]);
+	case 3: return arena_printf(a, "[%d, %d, %d]", s.dim[0], s.dim[1], s.dim[2]);
+	default: return arena_printf(a, "[%d, %d, %d, %d]", s.dim[0], s.dim[1], s.dim[2], s.dim[3]);
 	}
+}
+
+bool shape_equal(Shape a, Shape b)
+{
+	if (a.rank != b.rank)
+		return false;
+	for (int i = 0; i < a.rank; i++)
+		if (a.dim[i] != b.dim[i])
+			return false;
+	return true;
 }
 
 static bool same_shape(Shape a, Shape b)
@@ -350,6 +376,9 @@ static Shape matmul_shape(Parser *p, Loc at, Shape a, Shape b)
 	if (a.rank == 0 || b.rank == 0)
 		diag_error(at, "'@' multiplies vectors and matrices, not a scalar (%s @ %s): use '*'",
 			   shape_text(p->arena, a), shape_text(p->arena, b));
+	if (a.rank > 2 || b.rank > 2)
+		diag_error(at, "'@' multiplies vectors and matrices, not %s @ %s: flatten or reshape "
+			       "the tensor first", shape_text(p->arena, a), shape_text(p->arena, b));
 	int inner_a = a.dim[a.rank - 1], inner_b = b.dim[0];
 	if (inner_a != inner_b)
 		diag_error(at, "shapes %s and %s do not match for '@': inner dimensions %d and %d differ",
@@ -386,26 +415,105 @@ static Expr *binary(Parser *p, Op op, const Token *t, Expr *a, Expr *b)
 	return grown(e);
 }
 
-/* reshape(x, rows, cols): whole-number literals whose product is x's size. */
-static Shape reshape_shape(Parser *p, const Token *name, Expr **args)
+/* reshape(x, d1, ..., dn), n from 1 to 4: whole-number literals whose
+ * product is x's size. */
+static Shape reshape_shape(Parser *p, const Token *name, Expr **args, int nargs)
 {
-	int dim[2];
-	for (int k = 0; k < 2; k++) {
+	Shape s = {nargs - 1, {0}};
+	long total = 1;
+	for (int k = 0; k < s.rank; k++) {
 		const Expr *d = args[k + 1];
 		if (d->kind != E_NUM || d->num != floor(d->num) || d->num < 1 || d->num > SG_MAX_DIM)
 			diag_error(d->loc, "reshape's sizes must be whole numbers from 1 to %d",
 				   SG_MAX_DIM);
-		dim[k] = (int)d->num;
+		s.dim[k] = (int)d->num;
+		total *= s.dim[k];
 	}
 	int size = shape_size(args[0]->shape);
-	if ((long)dim[0] * dim[1] != size)
-		diag_error(name->loc, "reshape(%s, %d, %d): %d elements cannot be %d x %d",
-			   shape_text(p->arena, args[0]->shape), dim[0], dim[1], size, dim[0], dim[1]);
-	return (Shape){2, {dim[0], dim[1]}};
+	if (total != size) {
+		Buf dims = {0}, by = {0};
+		for (int k = 0; k < s.rank; k++) {
+			buf_printf(&dims, ", %d", s.dim[k]);
+			buf_printf(&by, k ? " x %d" : "%d", s.dim[k]);
+		}
+		const char *d = arena_strndup(p->arena, dims.data, dims.len);
+		const char *x = arena_strndup(p->arena, by.data, by.len);
+		buf_free(&dims);
+		buf_free(&by);
+		diag_error(name->loc, "reshape(%s%s): %d elements cannot be %s",
+			   shape_text(p->arena, args[0]->shape), d, size, x);
+	}
+	return s;
+}
+
+/* A whole-number literal argument of conv2d or a pool, from lo up. */
+static int int_arg(Parser *p, const Token *name, const Expr *e, const char *what, int lo)
+{
+	(void)p;
+	if (e->kind != E_NUM || e->num != floor(e->num) || e->num < lo || e->num > SG_MAX_DIM)
+		diag_error(e->loc, "%.*s's %s must be a whole number of at least %d", name->len,
+			   name->text, what, lo);
+	return (int)e->num;
+}
+
+/* The size of a window's positions: (n + 2 pad - k) / stride + 1, or an
+ * error naming the shapes when the window does not fit. */
+static int window_positions(Parser *p, const Token *name, Shape x, int n, int k, int stride,
+			    int pad, const char *kshape)
+{
+	if (n + 2 * pad < k)
+		diag_error(name->loc, "%.*s: a %s window does not fit in %s (padding %d)", name->len,
+			   name->text, kshape, shape_text(p->arena, x), pad);
+	return (n + 2 * pad - k) / stride + 1;
+}
+
+/* conv2d(x, K [, b] [, stride [, padding]]): x [C, H, W], K [O, C, kh, kw],
+ * b [O]; the result [O, (H + 2p - kh) / s + 1, (W + 2p - kw) / s + 1]. */
+static Shape conv2d_shape(Parser *p, const Token *name, Expr **args, int nargs)
+{
+	Arena *a = p->arena;
+	Shape x = args[0]->shape, k = args[1]->shape;
+	bool bias = nargs > 2 && args[2]->shape.rank == 1;
+	int at = 2 + bias, stride = 1, pad = 0;
+	if (x.rank != 3 || k.rank != 4 || k.dim[1] != x.dim[0])
+		diag_error(name->loc, "conv2d(x, K) needs x [channels, height, width] and K [out, "
+				      "channels, height, width] of the same channels, not %s and %s",
+			   shape_text(a, x), shape_text(a, k));
+	if (bias && args[2]->shape.dim[0] != k.dim[0])
+		diag_error(args[2]->loc, "conv2d's bias needs one element per output channel: %s "
+					 "for K %s", shape_text(a, args[2]->shape), shape_text(a, k));
+	if (nargs > at + 2 || (nargs > 2 && !bias && args[2]->shape.rank != 0))
+		diag_error(name->loc, "conv2d takes (x, K), (x, K, stride, padding), (x, K, b) or "
+				      "(x, K, b, stride, padding)");
+	if (nargs > at)
+		stride = int_arg(p, name, args[at], "stride", 1);
+	if (nargs > at + 1)
+		pad = int_arg(p, name, args[at + 1], "padding", 0);
+	const char *ks = arena_printf(a, "%d x %d", k.dim[2], k.dim[3]);
+	int oh = window_positions(p, name, x, x.dim[1], k.dim[2], stride, pad, ks);
+	int ow = window_positions(p, name, x, x.dim[2], k.dim[3], stride, pad, ks);
+	return (Shape){3, {k.dim[0], oh, ow}};
+}
+
+/* maxpool2d(x, k [, stride]), avgpool2d alike: x [C, H, W], windows k x k
+ * (stride k unless given, PyTorch's default), no padding, the last
+ * incomplete windows dropped (floor, as PyTorch). */
+static Shape pool_shape(Parser *p, const Token *name, Expr **args, int nargs)
+{
+	Shape x = args[0]->shape;
+	if (x.rank != 3)
+		diag_error(name->loc, "%.*s needs x [channels, height, width], not %s", name->len,
+			   name->text, shape_text(p->arena, x));
+	int k = int_arg(p, name, args[1], "kernel size", 1);
+	int stride = nargs > 2 ? int_arg(p, name, args[2], "stride", 1) : k;
+	const char *ks = arena_printf(p->arena, "%d x %d", k, k);
+	int oh = window_positions(p, name, x, x.dim[1], k, stride, 0, ks);
+	int ow = window_positions(p, name, x, x.dim[2], k, stride, 0, ks);
+	return (Shape){3, {x.dim[0], oh, ow}};
 }
 
 /* The shape a built-in function gives its arguments, or a shape error. */
-static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
+static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args, int nargs)
 {
 	Arena *a = p->arena;
 	Shape x = args[0]->shape, y = builtin_arity[b] > 1 ? args[1]->shape : x;
@@ -454,7 +562,7 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 	case B_FLATTEN:
 		return x.rank == 0 ? x : (Shape){1, {shape_size(x), 0}};
 	case B_RESHAPE:
-		return reshape_shape(p, name, args);
+		return reshape_shape(p, name, args, nargs);
 	case B_CONCAT:
 		if (x.rank != 1 || y.rank != 1)
 			diag_error(name->loc, "concat needs two vectors, not %s and %s (flatten a matrix "
@@ -465,6 +573,11 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args)
 	case B_CLAMP: /* elementwise: a scalar bound broadcasts */
 		return broadcast(p, name->loc, "'clamp'", broadcast(p, name->loc, "'clamp'", x, y),
 				 args[2]->shape);
+	case B_CONV2D:
+		return conv2d_shape(p, name, args, nargs);
+	case B_MAXPOOL2D:
+	case B_AVGPOOL2D:
+		return pool_shape(p, name, args, nargs);
 	case B_COUNT:
 		break;
 	}
@@ -571,13 +684,21 @@ static Expr *call(Parser *p, const Token *name)
 	Expr *args[8];
 	int n = call_args(p, p->tok - 1, args);
 	const Token *close = p->tok++;
-	if (n != arity)
+	if (n > arity || (n != arity && (b < 0 || n < builtin_min_arity((Builtin)b))))
+	{
+		if (b >= 0 && builtin_min_arity((Builtin)b) < arity) {
+			Loc l = name->loc;
+			l.len = (int)(close->text + 1 - name->text);
+			diag_error(l, "function '%s' takes %d to %d arguments, but %d %s given", spelling,
+				   builtin_min_arity((Builtin)b), arity, n, n == 1 ? "was" : "were");
+		}
 		arity_error(name, close, spelling, arity, n);
+	}
 	e->nargs = n;
 	e->args = arena_alloc(p->arena, (size_t)n * sizeof *e->args);
 	memcpy(e->args, args, (size_t)n * sizeof *args);
 	if (b >= 0)
-		e->shape = builtin_shape(p, name, (Builtin)b, e->args);
+		e->shape = builtin_shape(p, name, (Builtin)b, e->args, n);
 	else {
 		e->shape = args[0]->shape;
 		for (int k = 1; k < n; k++)
@@ -657,6 +778,9 @@ static Expr *index_expr(Parser *p, Expr *base)
 	e->nargs = 1;
 	e->args = arena_alloc(p->arena, sizeof *e->args);
 	e->args[0] = base;
+	if (base->shape.rank > 2)
+		diag_error(open->loc, "indexing a %s tensor is not supported yet: flatten or reshape it "
+				      "first", shape_text(p->arena, base->shape));
 	do {
 		if (e->nidx == 2 || e->nidx >= base->shape.rank)
 			diag_error(p->tok->loc, "too many indices for %s",
@@ -942,7 +1066,6 @@ static void make_elems(Parser *p, Symbol *t)
 {
 	t->size = shape_size(t->shape);
 	t->elems = arena_alloc(p->arena, (size_t)t->size * sizeof *t->elems);
-	int cols = t->shape.rank == 2 ? t->shape.dim[1] : 1;
 	for (int i = 0; i < t->size; i++) {
 		Symbol *e = arena_alloc(p->arena, sizeof *e);
 		*e = *t;
@@ -951,13 +1074,22 @@ static void make_elems(Parser *p, Symbol *t)
 		e->offset = i;
 		e->size = 1;
 		e->shape = (Shape){0, {0, 0}};
-		if (t->shape.rank == 1) {
-			e->name = arena_printf(p->arena, "%s[%d]", t->name, i);
-			e->ident = arena_printf(p->arena, "%s_%d", t->name, i);
-		} else {
-			e->name = arena_printf(p->arena, "%s[%d,%d]", t->name, i / cols, i % cols);
-			e->ident = arena_printf(p->arena, "%s_%d_%d", t->name, i / cols, i % cols);
+		int at[SG_MAX_RANK], rest = i;
+		for (int k = t->shape.rank - 1; k >= 0; k--) {
+			at[k] = rest % t->shape.dim[k];
+			rest /= t->shape.dim[k];
 		}
+		Buf name = {0}, ident = {0};
+		buf_printf(&name, "%s[", t->name);
+		buf_printf(&ident, "%s", t->name);
+		for (int k = 0; k < t->shape.rank; k++) {
+			buf_printf(&name, k ? ",%d" : "%d", at[k]);
+			buf_printf(&ident, "_%d", at[k]);
+		}
+		e->name = arena_printf(p->arena, "%s]", name.data);
+		e->ident = arena_strndup(p->arena, ident.data, ident.len);
+		buf_free(&name);
+		buf_free(&ident);
 		t->elems[i] = e;
 	}
 }
@@ -975,8 +1107,8 @@ static Shape dims(Parser *p)
 		if (t->kind != TK_NUM || t->num != floor(t->num) || t->num < 1 ||
 		    memchr(t->text, '.', (size_t)t->len) || memchr(t->text, 'e', (size_t)t->len))
 			diag_error(t->loc, "a dimension must be a whole number of at least 1");
-		if (s.rank == 2)
-			diag_error(t->loc, "at most two dimensions (a vector or a matrix)");
+		if (s.rank == SG_MAX_RANK)
+			diag_error(t->loc, "at most %d dimensions", SG_MAX_RANK);
 		if (t->num > SG_MAX_DIM)
 			diag_error(t->loc, "dimension %.0f is larger than %d (limit)", t->num, SG_MAX_DIM);
 		s.dim[s.rank++] = (int)t->num;
@@ -1063,9 +1195,10 @@ static void initializer(Parser *p, Symbol *s)
 		} else if (lex_is(d, "normal") && n == 2) {
 			for (int i = 0; i < s->size; i++)
 				vals[i] = rng_normal(rs, arg[0], arg[1]);
-		} else if (lex_is(d, "linear") && (n == 1 || (n == 0 && s->shape.rank == 2))) {
-			/* PyTorch's nn.Linear: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
-			double fan_in = n == 1 ? arg[0] : s->shape.dim[1];
+		} else if (lex_is(d, "linear") && (n == 1 || (n == 0 && s->shape.rank >= 2))) {
+			/* PyTorch's nn.Linear: uniform(-1/sqrt(fan_in), 1/sqrt(fan_in));
+			 * nn.Conv2d's kernel [out, in, kh, kw] alike, fan_in = in kh kw */
+			double fan_in = n == 1 ? arg[0] : (double)(s->size / s->shape.dim[0]);
 			if (!(fan_in >= 1))
 				diag_error(d->loc, "linear(fan_in) needs fan_in >= 1");
 			double bound = 1.0 / sqrt(fan_in);
@@ -1457,8 +1590,10 @@ void parse_dump(FILE *out, const Model *m)
 			continue;
 		fprintf(out, "%s", s->name);
 		if (s->elems)
-			fprintf(out, s->shape.rank == 2 ? "[%d, %d]" : "[%d]", s->shape.dim[0],
-				s->shape.dim[1]);
+			for (int k = 0; k < s->shape.rank; k++)
+				fprintf(out, k ? ", %d" : "[%d", s->shape.dim[k]);
+		if (s->elems)
+			fputc(']', out);
 		fprintf(out, " = ");
 		dump_expr(out, s->value);
 		fprintf(out, "  # line %d\n", s->loc.line);

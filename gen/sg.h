@@ -186,18 +186,24 @@ typedef enum {
  * vectors, and clamp, elementwise. */
 typedef enum {
 	B_SUM, B_MEAN, B_DOT, B_SOFTMAX, B_LOGSUMEXP, B_MSE, B_BCE, B_BCE_LOGITS,
-	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT, B_COUNT
+	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT,
+	B_CONV2D, B_MAXPOOL2D, B_AVGPOOL2D, /* over [channels, height, width] */
+	B_COUNT
 } Builtin;
 extern const char *const builtin_names[B_COUNT];
 extern const int builtin_arity[B_COUNT];
 
-/* A shape: rank 0 for scalars, 1 for vectors, 2 for matrices. */
+/* A shape: rank 0 for scalars, 1 for vectors, 2 for matrices, 3 and 4 for
+ * the images and kernels of conv2d ([channels, height, width], [out, in,
+ * height, width]), row-major. */
+#define SG_MAX_RANK 4
 typedef struct Shape {
 	int rank;
-	int dim[2];
+	int dim[SG_MAX_RANK];
 } Shape;
 int shape_size(Shape s);
 const char *shape_text(Arena *a, Shape s); /* "[6, 8]", "scalar" */
+bool shape_equal(Shape a, Shape b);
 #define SG_MAX_DIM 1000000       /* one dimension */
 #define SG_MAX_ELEMS 10000000    /* elements of one tensor */
 
@@ -353,13 +359,21 @@ double dag_round(const Dag *d, double v);  /* to the dtype */
  *   T_BCAST   args[0], one element, as every element
  *   T_ACC     args[0] + args[1] where both exist, else the one that does
  *             (adjoint sums: the first term is not added to a zero)
+ *   T_GATHER  out[i] = a[idx[i]] for a constant table idx (-1: absent, as
+ *             is out[i] where a[idx[i]] is): conv2d's patches (im2col),
+ *             pooling's windows, a channel's bias spread over its pixels
+ *   T_GATHER_ADD  its adjoint, a scatter-add of a gather's table: out[j] =
+ *             a[i1] + a[i2] + ..., a left fold over the i with idx[i] = j,
+ *             i ascending, of the a[i] that exist (absent where none does);
+ *             out has the gather operand's size (`like`)
  *
  * The canonical order of an adjoint sum: reverse mode visits values by
  * descending id, operands in order, and each term is added to the sum
  * so far (T_ACC), so adj = ((t1 + t2) + t3) ..., each t a whole tensor.
  */
 typedef enum {
-	T_LEAF, T_CONST, T_IOTA, T_MAP, T_MATMUL, T_FOLD, T_VIEW, T_SCATTER, T_BCAST, T_ACC
+	T_LEAF, T_CONST, T_IOTA, T_MAP, T_MATMUL, T_FOLD, T_VIEW, T_SCATTER, T_BCAST, T_ACC,
+	T_GATHER, T_GATHER_ADD
 } TKind;
 
 typedef struct TVal TVal;
@@ -376,6 +390,8 @@ struct TVal {
 	int m, k, n;        /* MATMUL: [m, k] @ [k, n] */
 	bool tx, ty;        /* MATMUL: an operand stored transposed */
 	int off;            /* VIEW, SCATTER */
+	const int *idx;     /* GATHER, GATHER_ADD: the gather's table (n_idx entries) */
+	int n_idx;
 	const bool *has;    /* NULL when every element exists; else which do */
 	int n_has;          /* elements that exist */
 	int line;           /* the source line that made it */
@@ -444,6 +460,11 @@ TVal *tir_view(Tir *t, TVal *a, int off, Shape s);
 TVal *tir_scatter(Tir *t, TVal *a, int off, TVal *like);
 TVal *tir_bcast(Tir *t, TVal *a, TVal *like);
 TVal *tir_acc(Tir *t, TVal *a, TVal *b);
+/* out[i] = a[idx[i]] (idx: shape's size entries, -1 absent; kept, not copied). */
+TVal *tir_gather(Tir *t, TVal *a, const int *idx, Shape s);
+/* The scatter-add of adj through a gather's table idx (adj->size entries)
+ * into a value of like's size and shape: a gather's adjoint. */
+TVal *tir_gather_add(Tir *t, TVal *adj, const int *idx, const TVal *like);
 /* The value of scratch expression e over the placeholders' values. */
 TVal *tir_from_pattern(Tir *t, Node *e, TVal *const bind[4]);
 void tir_dump(FILE *out, const Tir *t);

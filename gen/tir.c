@@ -51,6 +51,11 @@ static uint32_t val_hash(const TVal *p, TVal *a, TVal *b)
 	h = mix(h, (uint64_t)p->tx << 1 | p->ty);
 	h = mix(h, (uint64_t)p->shape.rank << 42 ^ (uint64_t)p->shape.dim[0] << 21 ^
 		       (uint64_t)p->shape.dim[1]);
+	h = mix(h, (uint64_t)p->shape.dim[2] << 32 | (uint64_t)(uint32_t)p->shape.dim[3]);
+	if (p->idx) /* a gather's table: its length and a few entries */
+		h = mix(h, (uint64_t)p->n_idx << 32 ^ (uint64_t)(uint32_t)p->idx[0] << 16 ^
+			       (uint64_t)(uint32_t)p->idx[p->n_idx / 2] ^
+			       (uint64_t)(uint32_t)p->idx[p->n_idx - 1] << 40);
 	return h;
 }
 
@@ -61,8 +66,9 @@ static bool same(const TVal *v, const TVal *p, TVal *a, TVal *b)
 	       v->sym == p->sym && !memcmp(&v->value, &p->value, sizeof v->value) &&
 	       v->size == p->size && v->off == p->off && v->m == p->m && v->k == p->k &&
 	       v->n == p->n && v->tx == p->tx && v->ty == p->ty &&
-	       v->shape.rank == p->shape.rank && v->shape.dim[0] == p->shape.dim[0] &&
-	       v->shape.dim[1] == p->shape.dim[1];
+	       shape_equal(v->shape, p->shape) && v->n_idx == p->n_idx &&
+	       (v->idx == p->idx ||
+		(v->idx && p->idx && !memcmp(v->idx, p->idx, (size_t)p->n_idx * sizeof *p->idx)));
 }
 
 static TVal *lookup(const Tir *t, const TVal *p, TVal *a, TVal *b)
@@ -118,8 +124,17 @@ static bool elem_has(const TVal *v, int i)
 	case T_SCATTER: return i >= v->off && i < v->off + a->size && tir_has(a, i - v->off);
 	case T_BCAST: return tir_has(a, 0);
 	case T_ACC: return tir_has(a, i) || tir_has(b, i);
+	case T_GATHER: return v->idx[i] >= 0 && tir_has(a, v->idx[i]);
 	default: return true;
 	}
+}
+
+/* A gather's adjoint: out[j] exists where some existing a[i] has idx[i] = j. */
+static void gather_add_has(TVal *v, bool *has)
+{
+	for (int i = 0; i < v->n_idx; i++)
+		if (v->idx[i] >= 0 && tir_has(v->args[0], i))
+			has[v->idx[i]] = true;
 }
 
 static void set_has(Tir *t, TVal *v)
@@ -127,13 +142,15 @@ static void set_has(Tir *t, TVal *v)
 	bool all = true;
 	for (int i = 0; i < v->nargs; i++)
 		all &= !v->args[i]->has;
-	if (all && v->kind != T_SCATTER) {
+	if (all && v->kind != T_SCATTER && v->kind != T_GATHER && v->kind != T_GATHER_ADD) {
 		v->n_has = v->size;
 		return;
 	}
 	bool *has = arena_alloc(t->arena, (size_t)v->size);
+	if (v->kind == T_GATHER_ADD)
+		gather_add_has(v, has);
 	for (int i = 0; i < v->size; i++)
-		v->n_has += has[i] = elem_has(v, i);
+		v->n_has += has[i] = v->kind == T_GATHER_ADD ? has[i] : elem_has(v, i);
 	v->has = v->n_has < v->size ? has : NULL;
 }
 
@@ -381,9 +398,108 @@ TVal *tir_acc(Tir *t, TVal *a, TVal *b)
 	return intern(t, &p, a, b);
 }
 
-/* ---- lowering the AST ---- */
+TVal *tir_gather(Tir *t, TVal *a, const int *idx, Shape s)
+{
+	TVal p = {.kind = T_GATHER, .size = shape_size(s), .shape = s, .idx = idx,
+		  .n_idx = shape_size(s)};
+	return intern(t, &p, a, NULL);
+}
+
+TVal *tir_gather_add(Tir *t, TVal *adj, const int *idx, const TVal *like)
+{
+	TVal p = {.kind = T_GATHER_ADD, .size = like->size, .shape = like->shape, .idx = idx,
+		  .n_idx = adj->size};
+	return intern(t, &p, adj, NULL);
+}
+
+/* ---- conv2d and pooling: gathers, a product, elementwise maps ---- */
 
 static TVal *lower(Tir *t, const Expr *e);
+
+/* The elements of x [C, H, W] under window offset (ki, kj) at each output
+ * position (channel c, oy, ox): x[c, oy s + ki - pad, ox s + kj - pad], -1
+ * outside (padding).  rows: how many window offsets the table holds. */
+typedef struct Window {
+	int C, H, W, kh, kw, stride, pad, oh, ow;
+} Window;
+
+static int window_at(const Window *w, int c, int ki, int kj, int oy, int ox)
+{
+	int y = oy * w->stride + ki - w->pad, x = ox * w->stride + kj - w->pad;
+	if (y < 0 || y >= w->H || x < 0 || x >= w->W)
+		return -1;
+	return (c * w->H + y) * w->W + x;
+}
+
+/* im2col: [C kh kw, oh ow], row (c, ki, kj), column (oy, ox). */
+static TVal *patches(Tir *t, TVal *x, const Window *w)
+{
+	int rows = w->C * w->kh * w->kw, cols = w->oh * w->ow;
+	int *idx = arena_alloc(t->arena, (size_t)rows * (size_t)cols * sizeof *idx);
+	for (int r = 0; r < rows; r++)
+		for (int q = 0; q < cols; q++)
+			idx[r * cols + q] = window_at(w, r / (w->kh * w->kw), r / w->kw % w->kh,
+						      r % w->kw, q / w->ow, q % w->ow);
+	return tir_gather(t, x, idx, (Shape){2, {rows, cols}});
+}
+
+/* Whole-number literal argument k of e, or def when e has fewer. */
+static int int_arg(const Expr *e, int k, int def)
+{
+	return k < e->nargs ? (int)e->args[k]->num : def;
+}
+
+/*
+ * conv2d(x, K [, b] [, stride [, padding]]) = K as [O, C kh kw] @ im2col(x),
+ * [O, oh ow] read as [O, oh, ow]: each output a left fold over (c, ki, kj)
+ * ascending (the product's order), padding's products absent (not computed);
+ * then + b[o], b spread over each channel's pixels by a gather.  The
+ * gradients to x, K and b are the product's and the gathers' rules.
+ */
+static TVal *lower_conv2d(Tir *t, const Expr *e, TVal *x, TVal *k)
+{
+	Shape xs = e->args[0]->shape, ks = e->args[1]->shape;
+	bool bias = e->nargs > 2 && e->args[2]->shape.rank == 1;
+	Window w = {xs.dim[0], xs.dim[1], xs.dim[2], ks.dim[2], ks.dim[3],
+		    int_arg(e, 2 + bias, 1), int_arg(e, 3 + bias, 0), e->shape.dim[1], e->shape.dim[2]};
+	int O = ks.dim[0], n = w.oh * w.ow;
+	TVal *out = tir_matmul(t, k, patches(t, x, &w), O, w.C * w.kh * w.kw, n, false, false);
+	if (!bias)
+		return out;
+	int *idx = arena_alloc(t->arena, (size_t)(O * n) * sizeof *idx);
+	for (int i = 0; i < O * n; i++)
+		idx[i] = i / n;
+	return tir_map(t, OP_ADD, out, tir_gather(t, lower(t, e->args[2]), idx, e->shape));
+}
+
+/*
+ * maxpool2d(x, k [, stride]): the k x k windows' elements at offset
+ * (ki, kj), each a gather over every output position, folded elementwise in
+ * window order: max(max(max(w00, w01), w10), w11), so a tie gives the
+ * derivative to the first maximum in row-major window order (max's kink
+ * rule), as PyTorch's max_pool2d.  avgpool2d: the sum in that order, / k^2.
+ */
+static TVal *lower_pool(Tir *t, const Expr *e, TVal *x)
+{
+	Shape xs = e->args[0]->shape;
+	int k = (int)e->args[1]->num;
+	Window w = {xs.dim[0], xs.dim[1], xs.dim[2], k, k, int_arg(e, 2, k), 0, e->shape.dim[1],
+		    e->shape.dim[2]};
+	int n = shape_size(e->shape), per = w.oh * w.ow;
+	bool max = e->builtin == B_MAXPOOL2D;
+	TVal *acc = NULL;
+	for (int ki = 0; ki < k; ki++)
+		for (int kj = 0; kj < k; kj++) {
+			int *idx = arena_alloc(t->arena, (size_t)n * sizeof *idx);
+			for (int i = 0; i < n; i++)
+				idx[i] = window_at(&w, i / per, ki, kj, i % per / w.ow, i % w.ow);
+			TVal *g = tir_gather(t, x, idx, e->shape);
+			acc = !acc ? g : tir_map(t, max ? OP_MAX : OP_ADD, acc, g);
+		}
+	return max ? acc : tir_map(t, OP_DIV, acc, tir_const(t, (double)k * k));
+}
+
+/* ---- lowering the AST ---- */
 
 /* The largest element, held constant for the gradient: softmax and
  * logsumexp are shift-invariant, so the shift's derivative is exactly 0. */
@@ -463,6 +579,11 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 		return x;
 	case B_CONCAT:
 		return concat(t, x, y);
+	case B_CONV2D:
+		return lower_conv2d(t, e, x, y);
+	case B_MAXPOOL2D:
+	case B_AVGPOOL2D:
+		return lower_pool(t, e, x);
 	case B_CLAMP: { /* PyTorch's min(max(x, lo), hi), as where(x < lo, lo, x) then where(m > hi, hi, m) */
 		TVal *lo = y, *hi = lower(t, e->args[2]);
 		TVal *m = tir_map3(t, OP_WHERE, tir_map(t, OP_LT, x, lo), lo, x);
@@ -653,7 +774,7 @@ void tir_build(Tir *t, Model *m)
 /* ---- --dump=tir ---- */
 
 static const char *const kind_names[] = {"leaf", "const", "iota", "map", "matmul", "fold",
-					 "view", "scatter", "bcast", "acc"};
+					 "view", "scatter", "bcast", "acc", "gather", "gather_add"};
 
 static void dump_ref(FILE *out, const TVal *v)
 {

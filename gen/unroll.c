@@ -93,6 +93,15 @@ static void expand(Dag *d, TVal *v)
 			e[i] = !a->elems[i] ? b->elems[i] : !b->elems[i] ? a->elems[i]
 					  : simp_add(d, a->elems[i], b->elems[i]);
 		return;
+	case T_GATHER: /* the operand's nodes, as a view's */
+		for (int i = 0; i < v->size; i++)
+			e[i] = v->idx[i] >= 0 ? at(a, v->idx[i]) : NULL;
+		return;
+	case T_GATHER_ADD: /* i ascending: each out[j] a left fold of its terms */
+		for (int i = 0; i < v->n_idx; i++)
+			if (v->idx[i] >= 0)
+				e[v->idx[i]] = fold_in(d, OP_ADD, e[v->idx[i]], at(a, i));
+		return;
 	case T_VIEW:
 		break;
 	}
@@ -133,6 +142,8 @@ static void matmul_contribs(Dag *d, Grad *g, const TStep *s, int first)
 			for (int t = 0; t < v->k; t++) {
 				int xi = v->tx ? t * v->m + i : i * v->k + t;
 				int yi = v->ty ? j * v->k + t : t * v->n + j;
+				if (!x->elems[xi] || !y->elems[yi]) /* padding: no product */
+					continue;
 				Node *prod = simp_mul(d, x->elems[xi], y->elems[yi]);
 				if (prod->id < g->n_forward && !g->adj[prod->id])
 					g->adj[prod->id] = dc;

@@ -12,7 +12,7 @@
  * "w", "x[3]", "W[1,2]".  An item sets
  *   - one scalar or one element:  w=3, x[0]=1, M[1,2]=3;
  *   - a whole tensor from a nested list of its shape: x=[1,2,3],
- *     M=[[1,2],[3,4]];
+ *     M=[[1,2],[3,4]], a [1, 1, 2, 2] kernel K=[[[[1,2],[3,4]]]];
  *   - every element of a tensor to one value, only when written so: w=3*.
  * A tensor's bare name with one number (w=3) is an error, never its first
  * element; so is anything set twice, a shape that differs, or a name the
@@ -26,7 +26,7 @@
 
 #include "symgrad.h"
 
-#define AT_MAX_RANK 2
+#define AT_MAX_RANK 4 /* vectors, matrices, images [c, h, w], kernels [o, c, h, w] */
 
 /* A cursor over the list text. */
 typedef struct cursor {
@@ -80,7 +80,7 @@ static int read_number(cursor *c, double *v)
 typedef struct array {
 	double *v;
 	size_t n, cap;
-	int rank;                 /* nesting depth, 1 or 2 */
+	int rank;                 /* nesting depth, 1 to AT_MAX_RANK */
 	size_t len[AT_MAX_RANK];  /* elements per level, the same everywhere */
 } array;
 
@@ -318,11 +318,15 @@ static int set_tensor(cursor *c, const names *ns, const char *base)
 	for (int d = 0; same && d < rank; d++)
 		same = (long)a.len[d] == shape[d];
 	if (!same) {
-		char want[64], got[64];
-		snprintf(want, sizeof want, rank == 1 ? "[%ld]" : "[%ld, %ld]", shape[0],
-			 rank > 1 ? shape[1] : 0L);
-		snprintf(got, sizeof got, a.rank == 1 ? "[%zu]" : "[%zu, %zu]", a.len[0],
-			 a.rank > 1 ? a.len[1] : (size_t)0);
+		char want[96] = "[", got[96] = "[";
+		for (int d = 0; d < rank; d++)
+			snprintf(want + strlen(want), sizeof want - strlen(want), d ? ", %ld" : "%ld",
+				 shape[d]);
+		for (int d = 0; d < a.rank; d++)
+			snprintf(got + strlen(got), sizeof got - strlen(got), d ? ", %zu" : "%zu",
+				 a.len[d]);
+		strcat(want, "]");
+		strcat(got, "]");
 		rc = sg_errorf(c->err, "'%s' has shape %s, the list given has shape %s",
 			       base, want, got);
 	}
@@ -344,10 +348,12 @@ static int read_item(cursor *c, const names *ns)
 		return -1;
 	if (rank == 0 && (i = find(ns, name, &k)) < 0)
 		return set_tensor(c, ns, name);
-	if (rank == 1)
-		snprintf(full, sizeof full, "%s[%ld]", name, idx[0]);
-	else if (rank == 2)
-		snprintf(full, sizeof full, "%s[%ld,%ld]", name, idx[0], idx[1]);
+	if (rank > 0) { /* "x[3]", "W[1,2]", "K[7,0,2,2]" */
+		snprintf(full, sizeof full, "%s[%ld", name, idx[0]);
+		for (int d = 1; d < rank; d++)
+			snprintf(full + strlen(full), sizeof full - strlen(full), ",%ld", idx[d]);
+		snprintf(full + strlen(full), sizeof full - strlen(full), "]");
+	}
 	if (rank > 0 && (i = find(ns, full, &k)) < 0)
 		return sg_errorf(c->err, "the model has no %s '%s'", ns->what, full);
 	skip_space(c);

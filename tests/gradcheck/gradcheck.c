@@ -73,6 +73,7 @@ Reference *reference_new(const char *file, Dtype dt)
 	Reference *r = calloc(1, sizeof *r);
 	r->c.arena = arena_new();
 	r->c.dtype = dt;
+	r->c.loops = SG_LOOPS_NEVER; /* the scalar DAG, which dag_eval evaluates */
 	char *path = arena_printf(r->c.arena, "%s/%s", SOURCE_ROOT, file);
 	sg_read_source(&r->c, path);
 	/* a warning (an unused param) goes to stderr; the models have none */

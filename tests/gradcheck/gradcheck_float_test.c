@@ -17,7 +17,7 @@
 
 extern const sg_model linear_model, ex4_4_model, gc_sigmoid_model, gc_tanh_model,
 	gc_exp_model, gc_log_model, gc_relu_model, gc_div_model, gc_softplus_model, gc_bce_model,
-	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model,
+	gc_bce_target_model, gc_bce_p_model, gc_bce_mean_model, gc_conditions_model, gc_where_model, gc_conv_model,
 	gc_atan_model, gc_asin_model, gc_acos_model, gc_sinh_model, gc_cosh_model,
 	gc_asinh_model, gc_acosh_model, gc_atanh_model, gc_log1p_model, gc_expm1_model, gc_log2_model,
 	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
@@ -67,6 +67,7 @@ static const Case cases[] = {
 	 "y[0]=0:1,y[1]=0:1,y[2]=0:1,y[3]=0:1", NULL},
 	{&gc_conditions_model, RULES "conditions.sg", "", ok_conditions},
 	{&gc_where_model, RULES "where.sg", "", ok_where},
+	{&gc_conv_model, RULES "conv.sg", "", NULL},
 	{&gc_atan_model, RULES "atan.sg", "", NULL},
 	{&gc_asin_model, RULES "asin.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},
 	{&gc_acos_model, RULES "acos.sg", "w=-0.4:0.4,v=-0.4:0.4,x=-1:1", NULL},

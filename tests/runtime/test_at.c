@@ -91,7 +91,8 @@ Test(at, ambiguous_or_wrong_is_an_error)
 	expect_error("M=[[1,2],3]", "a number where a list was expected");
 	/* fuzz-at: a shape of [2, 2] from 3 numbers, then a read past them */
 	expect_error("M=[1,[2,3]]", "a list where a number was expected");
-	expect_error("x=[[[1]]]", "lists nest at most 2 deep");
+	expect_error("x=[[[[[1]]]]]", "lists nest at most 4 deep");
+	expect_error("x=[[[1]]]", "'x' has shape [3], the list given has shape [1, 1, 1]");
 	expect_error("y=1,y=2", "'y' given twice");
 	expect_error("x=[1,2,3],x[1]=2", "'x[1]' given twice");
 	expect_error("q=1", "the model has no input or parameter 'q'");
@@ -111,7 +112,8 @@ Test(at, ambiguous_or_wrong_is_an_error)
 	expect_error("y", "expected '=' at 'the end'");
 	expect_error("y=1 2", "expected ',' at '2'");
 	expect_error("x[-1]=1", "'x[': expected an index at '-1]=1'");
-	expect_error("x[0,0,0]=1", "'x': at most 2 indices");
+	expect_error("x[0,0,0,0,0]=1", "'x': at most 4 indices");
+	expect_error("x[0,0,0]=1", "the model has no input or parameter 'x[0,0,0]'");
 }
 
 /* Without params (train --predict), a param name is unknown. */

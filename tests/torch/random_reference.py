@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.path.join(ROOT, "tests", "torch", "random")
 SEED = 20261130
 COUNT = 12
+CONV_COUNT = 4  # then rc00..: conv2d and a pool (their own generator, seed SEED + 1)
 
 # (symgrad, PyTorch) elementwise functions, smooth everywhere they are used
 ACTS = [("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("softplus", F.softplus),
@@ -107,6 +108,55 @@ def make(k, rng):
     return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
 
 
+def make_conv(k, rng):
+    """x [C*H*W] read as an image, conv2d with a bias, a stride and padding,
+    an activation, a max or average pool when the image allows, a layer."""
+    C, H, W = rng.randint(1, 2), rng.randint(4, 6), rng.randint(4, 6)
+    O, kk, st, pad = rng.randint(1, 3), rng.randint(2, 3), rng.randint(1, 2), rng.randint(0, 1)
+    oh, ow = (H + 2 * pad - kk) // st + 1, (W + 2 * pad - kk) // st + 1
+    pool = rng.choice(["maxpool2d", "avgpool2d"]) if min(oh, ow) >= 2 else None
+    ph, pw = (oh // 2, ow // 2) if pool else (oh, ow)
+    n_out = rng.randint(1, 3)
+    a1, a2 = rng.choice(ACTS[:9]), rng.choice(ACTS[:9])
+    nk, nf = C * kk * kk, O * ph * pw
+    K = [[r(rng) for _ in range(nk)] for _ in range(O)]
+    b = [r(rng) for _ in range(O)]
+    W2 = [[r(rng) for _ in range(nf)] for _ in range(n_out)]
+    x = [r(rng, -2, 2) for _ in range(C * H * W)]
+    y = round(rng.uniform(0.1, 0.9), 3)
+    conv = "conv2d(reshape(x, %d, %d, %d), reshape(K, %d, %d, %d, %d), b, %d, %d)" % (
+        C, H, W, O, C, kk, kk, st, pad)
+    lines = ["# random conv model %d of tests/torch/random_reference.py (seed %d)" % (k, SEED + 1),
+             "model rc%02d" % k, "input x[%d], y" % (C * H * W),
+             "param K[%d, %d] ~ uniform(-1, 1), b[%d] ~ uniform(-1, 1)" % (O, nk, O),
+             "param W2[%d, %d] ~ uniform(-1, 1)" % (n_out, nf),
+             "h = %s(%s)" % (a1[0], conv)]
+    lines.append("p = %s(h, 2)" % pool if pool else "p = h")
+    lines += ["z = %s(W2 @ flatten(p))" % a2[0], "loss = logsumexp(z) - y * sum(z)", "output z"]
+    names = (["K[%d,%d]" % (i, j) for i in range(O) for j in range(nk)] +
+             ["b[%d]" % i for i in range(O)] +
+             ["W2[%d,%d]" % (i, j) for i in range(n_out) for j in range(nf)])
+    pvals = [v for row in K for v in row] + b + [v for row in W2 for v in row]
+    xnames = ["x[%d]" % i for i in range(C * H * W)] + ["y"]
+    outs = ["z[%d]" % i for i in range(n_out)]
+
+    def forward(p, xi):
+        kw = p[:O * nk].reshape(O, C, kk, kk)
+        bb = p[O * nk:O * nk + O]
+        w2 = p[O * nk + O:].reshape(n_out, nf)
+        h = a1[1](F.conv2d(xi[:C * H * W].reshape(1, C, H, W), kw, bb, st, pad))
+        if pool == "maxpool2d":
+            h = F.max_pool2d(h, 2)
+        elif pool == "avgpool2d":
+            h = F.avg_pool2d(h, 2)
+        z = a2[1](w2 @ h.reshape(-1))
+        return torch.logsumexp(z, 0) - xi[C * H * W] * z.sum(), z
+
+    at = "x=%s,y=%r,K=%s,b=%s,W2=%s" % (vector_text(x), y, matrix_text(K), vector_text(b),
+                                       matrix_text(W2))
+    return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
+
+
 def spec(names, vals):
     return ",".join("%s=%r" % (n, float(v)) for n, v in zip(names, vals))
 
@@ -115,8 +165,11 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     rng = random.Random(SEED)
-    for k in range(COUNT):
-        text, at, forward, names, pvals, xnames, xvals, outs = make(k, rng)
+    conv_rng = random.Random(SEED + 1)
+    cases = [("r%02d" % k, make, k, rng) for k in range(COUNT)]
+    cases += [("rc%02d" % k, make_conv, k, conv_rng) for k in range(CONV_COUNT)]
+    for case, maker, k, rng in cases:
+        text, at, forward, names, pvals, xnames, xvals, outs = maker(k, rng)
         p, x = t(pvals), t(xvals)
         jac = torch.autograd.functional.jacobian
         jp = jac(lambda q: forward(q, x)[1], p)
@@ -139,11 +192,11 @@ def main():
         lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(xnames, gx)]
         _, hv = torch.autograd.functional.hvp(lambda q: forward(q, x)[0], p, dp)
         lines += ["hvp %s = %r" % (n, float(v)) for n, v in zip(names, hv)]
-        base = os.path.join(OUT, "r%02d" % k)
+        base = os.path.join(OUT, case)
         with open(base + ".sg", "w") as f:
             f.write(text)
         head = "# PyTorch %s, float64 (tests/torch/random_reference.py)\n" % torch.__version__
-        head += "# model: tests/torch/random/r%02d.sg\n# at: %s\n" % (k, at)
+        head += "# model: tests/torch/random/%s.sg\n# at: %s\n" % (case, at)
         head += "# jvp: %s\n# vjp: %s\n# hvp: %s\n" % (spec(names + xnames, list(dp) + list(dx)),
                                                         spec(["loss"] + outs, ct), spec(names, dp))
         with open(base + ".txt", "w") as f:
