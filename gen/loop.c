@@ -772,7 +772,7 @@ static void emit_gather(Lower *l, LFunc *f, const TVal *v)
 	}
 	Body b = {gather_stmt, v, t->name, 0, NULL};
 	if (v->size == 1) {
-		put(l, f, LI_STMT, arena_printf(l->a, "const %s %s", real(l), gather_stmt(l, &b, "0")), NULL);
+		put_def(l, f, v, gather_stmt(l, &b, "0"));
 		return;
 	}
 	put_each(l, f, v->has, v->size, false, &b);
@@ -789,7 +789,7 @@ static const char *gather_add_stmt(Lower *l, const Body *b, const char *ix)
 	const char *a0 = val_at(l, v->args[0], pos ? arena_printf(l->a, "%s[%s]", pos, first) : "0");
 	const char *ak = val_at(l, v->args[0], pos ? arena_printf(l->a, "%s[k]", pos) : "0");
 	return arena_printf(l->a, "%s%s = %s; for (int k = %s + 1; k < %s; k++) %s += %s;",
-			    v->size == 1 ? arena_printf(l->a, "%s ", real(l)) : "", out, a0, first,
+			    v->size == 1 && !l->rows ? arena_printf(l->a, "%s ", real(l)) : "", out, a0, first,
 			    next, out, ak);
 }
 
@@ -818,7 +818,10 @@ static void emit_gather_add(Lower *l, LFunc *f, const TVal *v)
 						v->size + 1, int_list(l, start, v->size + 1)),
 		    arena_printf(l->a, "element i sums %s[%s[k]], k from %s[i] to %s[i + 1] - 1",
 				 name_of(l, a), t->name2, t->name, t->name));
+		bool batch = l->batch; /* the probe without lanes */
+		l->batch = false;
 		const char *probe = val_at(l, a, "k");
+		l->batch = batch;
 		if (strstr(probe, "k]")) /* an operand read element by element */
 			put(l, f, LI_STMT, arena_printf(l->a, "static const int %s[%d] = {%s};",
 							t->name2, n ? n : 1, n ? int_list(l, pos, n) : "0"),
@@ -828,10 +831,14 @@ static void emit_gather_add(Lower *l, LFunc *f, const TVal *v)
 	}
 	Body b = {gather_add_stmt, v, t->name, 0, t->name2};
 	f->ops += a->n_has - v->n_has;
-	if (v->size == 1)
+	if (v->size == 1 && l->rows) {
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), l->name[v->id], l->lanes), NULL);
+		put_row_stmt(l, f, gather_add_stmt(l, &b, "0"));
+	} else if (v->size == 1) {
 		put(l, f, LI_STMT, gather_add_stmt(l, &b, "0"), NULL);
-	else
+	} else {
 		put_each(l, f, v->has, v->size, false, &b);
+	}
 }
 
 /* The code of value v (nothing for a value without storage). */
@@ -1758,6 +1765,7 @@ static void emit_batch_fn(Lower *l)
 		return; /* the template loops over the rows with backward */
 	int saved = l->prog->n_kernels;
 	l->batch = true;
+	l->n_tables = 0;
 	l->rows_var = names_take(l->names, "rows");
 	l->in_var = names_take(l->names, "in");
 	l->q_var = names_take(l->names, "q");
