@@ -186,7 +186,9 @@ typedef enum {
  * vectors, and clamp, elementwise. */
 typedef enum {
 	B_SUM, B_MEAN, B_DOT, B_SOFTMAX, B_LOGSUMEXP, B_MSE, B_BCE, B_BCE_LOGITS,
-	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT, B_COUNT
+	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT,
+	B_SCAN, B_MAP, B_ZEROS, /* scan, map: the steps' values (args) stacked; zeros(n) */
+	B_COUNT
 } Builtin;
 extern const char *const builtin_names[B_COUNT];
 extern const int builtin_arity[B_COUNT];
@@ -258,6 +260,7 @@ struct Stmt {
 	Symbol *sym;        /* the binding */
 	Loc loc;            /* the whole line, for comments */
 	const char *text;   /* the source line, trimmed */
+	bool step;          /* a scan's step: the line is listed once, by its binding */
 };
 
 struct Model {
