@@ -10,6 +10,11 @@ format of tests/torch/second/*.txt, which tests/torch/second_compare.sh
 compares with `symgrad eval`.  The tests read the committed files; they
 never run this.
 
+Then, from a second seed, COUNT_RNN recurrent models, tests/torch/random/rnNN.sg
+and .txt alike: an Elman cell of a random activation over 2 to 4 steps
+(symgrad's scan; PyTorch's autograd through the same loop), h0 zeros or a
+param, a loss summed over the steps (map).
+
 Run from the repository root: /usr/bin/python3 tests/torch/random_reference.py
 """
 import os
@@ -22,6 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.path.join(ROOT, "tests", "torch", "random")
 SEED = 20261130
 COUNT = 12
+COUNT_RNN = 6
 
 # (symgrad, PyTorch) elementwise functions, smooth everywhere they are used
 ACTS = [("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("softplus", F.softplus),
@@ -107,6 +113,67 @@ def make(k, rng):
     return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
 
 
+def make_rnn(k, rng):
+    T, n_in, n_h = rng.randint(2, 4), rng.randint(2, 3), rng.randint(2, 3)
+    act = rng.choice(ACTS[:9])
+    learned_h0 = rng.random() < 0.5
+    loss_kind = rng.choice(["squares", "logsumexp"])
+    Wih = [[r(rng) for _ in range(n_in)] for _ in range(n_h)]
+    Whh = [[r(rng) for _ in range(n_h)] for _ in range(n_h)]
+    b = [r(rng) for _ in range(n_h)]
+    h0 = [r(rng) for _ in range(n_h)] if learned_h0 else None
+    xs = [[r(rng, -2, 2) for _ in range(n_in)] for _ in range(T)]
+    ys = [[r(rng) for _ in range(n_h)] for _ in range(T)]
+    lines = ["# random recurrent model %d of tests/torch/random_reference.py (seed %d)"
+             % (k, SEED + 1), "model rn%02d" % k,
+             "input xs[%d, %d], ys[%d, %d]" % (T, n_in, T, n_h),
+             "param W_ih[%d, %d] ~ uniform(-1, 1), W_hh[%d, %d] ~ uniform(-1, 1), b[%d] ~ uniform(-1, 1)"
+             % (n_h, n_in, n_h, n_h, n_h)]
+    if learned_h0:
+        lines.append("param h0[%d] ~ uniform(-1, 1)" % n_h)
+    lines.append("def cell(h, x) = %s(W_ih @ x + b + W_hh @ h)" % act[0])
+    if loss_kind == "squares":
+        lines.append("def step(h, y) = sum((h - y)^2)")
+    else:
+        lines.append("def step(h, y) = logsumexp(h) - dot(y, h)")
+    lines.append("hs = scan(cell, %s, xs)" % ("h0" if learned_h0 else "zeros(%d)" % n_h))
+    lines.append("loss = sum(map(step, hs, ys))")
+    lines.append("output hs")
+    names = (["W_ih[%d,%d]" % (i, j) for i in range(n_h) for j in range(n_in)] +
+             ["W_hh[%d,%d]" % (i, j) for i in range(n_h) for j in range(n_h)] +
+             ["b[%d]" % i for i in range(n_h)] +
+             (["h0[%d]" % i for i in range(n_h)] if learned_h0 else []))
+    pvals = ([v for row in Wih for v in row] + [v for row in Whh for v in row] + b +
+             (h0 if learned_h0 else []))
+    xnames = (["xs[%d,%d]" % (t_, j) for t_ in range(T) for j in range(n_in)] +
+              ["ys[%d,%d]" % (t_, j) for t_ in range(T) for j in range(n_h)])
+    outs = ["hs[%d,%d]" % (t_, j) for t_ in range(T) for j in range(n_h)]
+
+    def forward(p, xi):
+        k1, k2 = n_h * n_in, n_h * n_in + n_h * n_h
+        wih, whh = p[:k1].reshape(n_h, n_in), p[k1:k2].reshape(n_h, n_h)
+        bb = p[k2:k2 + n_h]
+        h = p[k2 + n_h:] if learned_h0 else torch.zeros(n_h, dtype=torch.float64)
+        x_ = xi[:T * n_in].reshape(T, n_in)
+        y_ = xi[T * n_in:].reshape(T, n_h)
+        hs, loss = [], 0
+        for t_ in range(T):
+            h = act[1](wih @ x_[t_] + bb + whh @ h)
+            hs.append(h)
+            if loss_kind == "squares":
+                loss = loss + ((h - y_[t_]) ** 2).sum()
+            else:
+                loss = loss + torch.logsumexp(h, 0) - (y_[t_] * h).sum()
+        return loss, torch.cat(hs)
+
+    at = "xs=%s,ys=%s,W_ih=%s,W_hh=%s,b=%s" % (matrix_text(xs), matrix_text(ys), matrix_text(Wih),
+                                               matrix_text(Whh), vector_text(b))
+    if learned_h0:
+        at += ",h0=%s" % vector_text(h0)
+    xvals = [v for row in xs for v in row] + [v for row in ys for v in row]
+    return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, xvals, outs
+
+
 def spec(names, vals):
     return ",".join("%s=%r" % (n, float(v)) for n, v in zip(names, vals))
 
@@ -114,9 +181,12 @@ def spec(names, vals):
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
-    rng = random.Random(SEED)
-    for k in range(COUNT):
-        text, at, forward, names, pvals, xnames, xvals, outs = make(k, rng)
+    # each kind draws its models, points and directions from its own stream
+    rng, rng_rnn = random.Random(SEED), random.Random(SEED + 1)
+    cases = [("r%02d" % k, make, k, rng) for k in range(COUNT)]
+    cases += [("rn%02d" % k, make_rnn, k, rng_rnn) for k in range(COUNT_RNN)]
+    for case, make_case, k, rng in cases:
+        text, at, forward, names, pvals, xnames, xvals, outs = make_case(k, rng)
         p, x = t(pvals), t(xvals)
         jac = torch.autograd.functional.jacobian
         jp = jac(lambda q: forward(q, x)[1], p)
@@ -139,11 +209,11 @@ def main():
         lines += ["vjp %s = %r" % (n, float(v)) for n, v in zip(xnames, gx)]
         _, hv = torch.autograd.functional.hvp(lambda q: forward(q, x)[0], p, dp)
         lines += ["hvp %s = %r" % (n, float(v)) for n, v in zip(names, hv)]
-        base = os.path.join(OUT, "r%02d" % k)
+        base = os.path.join(OUT, case)
         with open(base + ".sg", "w") as f:
             f.write(text)
         head = "# PyTorch %s, float64 (tests/torch/random_reference.py)\n" % torch.__version__
-        head += "# model: tests/torch/random/r%02d.sg\n# at: %s\n" % (k, at)
+        head += "# model: tests/torch/random/%s.sg\n# at: %s\n" % (case, at)
         head += "# jvp: %s\n# vjp: %s\n# hvp: %s\n" % (spec(names + xnames, list(dp) + list(dx)),
                                                         spec(["loss"] + outs, ct), spec(names, dp))
         with open(base + ".txt", "w") as f:
