@@ -1532,7 +1532,11 @@ static long builtin_cost(const Expr *e)
 	case B_FLATTEN:
 	case B_RESHAPE:
 	case B_CONCAT:
+	case B_SCAN: /* the steps are bindings (or expressions) counted as such */
+	case B_MAP:
 		return 0;
+	case B_ZEROS:
+		return shape_size(e->shape);
 	case B_OUTER:
 	case B_CLAMP:
 		return 2L * shape_size(e->shape);

@@ -59,6 +59,7 @@ typedef struct Parser {
 	const Def *in_def;      /* the body being expanded, or NULL */
 	Expr **def_args;        /* and its parameters' arguments */
 	long n_exprs;           /* made so far: defs may multiply them */
+	const Token *let_tok;   /* the binding being read (its name), or NULL: names scan's steps */
 } Parser;
 
 static const char *const keywords[] = {"model", "input", "param", "output", "residual", "def", "and", "or",
@@ -121,9 +122,11 @@ static void list_push(Arena *a, Symbol ***list, int *n, Symbol *s)
 const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "logsumexp",
 					   "mse", "bce", "bce_logits", "cross_entropy", "clamp",
 					   "transpose", "outer", "flatten", "reshape", "concat",
-					   "conv2d", "maxpool2d", "avgpool2d"};
-/* the most arguments; conv2d, the pools and reshape take fewer too (min_arity) */
-const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 5, 2, 5, 3, 3};
+					   "conv2d", "maxpool2d", "avgpool2d", "scan", "map", "zeros"};
+/* the most arguments; conv2d, the pools and reshape take fewer too
+ * (min_arity); scan and map take a def and 2 or more arguments (scan_call) */
+const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 5, 2, 5, 3, 3,
+				    -1, -1, 1};
 
 /* The fewest arguments of b: conv2d(x, K), maxpool2d(x, k), reshape(x, n). */
 static int builtin_min_arity(Builtin b)
@@ -512,6 +515,20 @@ static Shape pool_shape(Parser *p, const Token *name, Expr **args, int nargs)
 	return (Shape){3, {x.dim[0], oh, ow}};
 }
 
+/* An input (or an element of an input vector, ys[t]) used as the class of
+ * cross_entropy over n classes: the runtime checks its range. */
+static void mark_class(const Expr *c, int n)
+{
+	Symbol *s = NULL;
+	if (c->kind == E_NAME && c->sym->kind == SYM_INPUT)
+		s = c->sym;
+	else if (c->kind == E_INDEX && c->args[0]->kind == E_NAME &&
+		 c->args[0]->sym->kind == SYM_INPUT && c->args[0]->sym->elems && c->shape.rank == 0)
+		s = c->args[0]->sym->elems[c->off];
+	if (s && (s->classes == 0 || n < s->classes))
+		s->classes = n;
+}
+
 /* The shape a built-in function gives its arguments, or a shape error. */
 static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args, int nargs)
 {
@@ -545,12 +562,7 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args,
 			diag_error(name->loc, "cross_entropy(logits, class) needs a vector of logits "
 					      "and a scalar class index, not %s and %s",
 				   shape_text(a, x), shape_text(a, y));
-		/* an input used as the class: the runtime checks its range */
-		if (args[1]->kind == E_NAME && args[1]->sym->kind == SYM_INPUT) {
-			Symbol *c = args[1]->sym;
-			if (c->classes == 0 || x.dim[0] < c->classes)
-				c->classes = x.dim[0];
-		}
+		mark_class(args[1], x.dim[0]);
 		return scalar;
 	case B_TRANSPOSE:
 		return x.rank == 2 ? (Shape){2, {x.dim[1], x.dim[0]}} : x;
@@ -578,6 +590,14 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args,
 	case B_MAXPOOL2D:
 	case B_AVGPOOL2D:
 		return pool_shape(p, name, args, nargs);
+	case B_ZEROS: {
+		const Expr *d = args[0];
+		if (d->kind != E_NUM || d->num != floor(d->num) || d->num < 1 || d->num > SG_MAX_DIM)
+			diag_error(d->loc, "zeros' size must be a whole number from 1 to %d", SG_MAX_DIM);
+		return (Shape){1, {(int)d->num, 0}};
+	}
+	case B_SCAN: /* scan_call */
+	case B_MAP:
 	case B_COUNT:
 		break;
 	}
@@ -628,16 +648,10 @@ static void arity_error(const Token *name, const Token *close, const char *spell
 		   arity == 1 ? "" : "s", n, n == 1 ? "was" : "were");
 }
 
-/* A call of a def: its body, parsed again with each parameter standing for
- * the argument's expression; errors in it name the call too (a note). */
-static Expr *expand(Parser *p, const Token *name, Def *def)
+/* def's body, parsed again with each parameter standing for args[i];
+ * errors in it name the call (at, spelling) too (a note). */
+static Expr *inline_def(Parser *p, Def *def, Expr **args, Loc at, const char *spelling)
 {
-	Expr **args = arena_alloc(p->arena, 8 * sizeof *args);
-	int n = call_args(p, p->tok - 1, args);
-	const Token *close = p->tok++;
-	const char *spelling = arena_strndup(p->arena, name->text, (size_t)name->len);
-	if (n != def->nparams)
-		arity_error(name, close, spelling, def->nparams, n);
 	def->used = true;
 	const Token *saved_tok = p->tok;
 	const Def *saved_def = p->in_def;
@@ -647,8 +661,6 @@ static Expr *expand(Parser *p, const Token *name, Def *def)
 	p->def_args = args;
 	p->visible_defs = (int)(def - p->defs);
 	p->tok = def->body;
-	Loc at = name->loc;
-	at.len = (int)(close->text + 1 - name->text);
 	diag_push_note(at, arena_printf(p->arena, "in the call of '%s'", spelling));
 	Expr *e = expr(p);
 	if (p->tok->kind != TK_NEWLINE && p->tok->kind != TK_EOF)
@@ -662,6 +674,22 @@ static Expr *expand(Parser *p, const Token *name, Def *def)
 	return e;
 }
 
+/* A call of a def: its body with the call's arguments. */
+static Expr *expand(Parser *p, const Token *name, Def *def)
+{
+	Expr **args = arena_alloc(p->arena, 8 * sizeof *args);
+	int n = call_args(p, p->tok - 1, args);
+	const Token *close = p->tok++;
+	const char *spelling = arena_strndup(p->arena, name->text, (size_t)name->len);
+	if (n != def->nparams)
+		arity_error(name, close, spelling, def->nparams, n);
+	Loc at = name->loc;
+	at.len = (int)(close->text + 1 - name->text);
+	return inline_def(p, def, args, at, spelling);
+}
+
+static Expr *scan_call(Parser *p, const Token *name, Builtin b);
+
 /* call = IDENT "(" expr { "," expr } ")" */
 static Expr *call(Parser *p, const Token *name)
 {
@@ -673,6 +701,8 @@ static Expr *call(Parser *p, const Token *name)
 	if (def)
 		return expand(p, name, def);
 	int b = builtin_lookup(name->text, name->len);
+	if (b == B_SCAN || b == B_MAP)
+		return scan_call(p, name, (Builtin)b);
 	if (b < 0 && !op_lookup_func(name->text, (size_t)name->len, &op))
 		diag_error(name->loc, "unknown function '%.*s'%s", name->len, name->text,
 			   near_function(p, name));
@@ -833,6 +863,156 @@ static Expr *def_param(Parser *p, const Token *t)
 			return clone(p, p->def_args[i]);
 	}
 	return NULL;
+}
+
+/* ---- scan and map: a def over the steps of sequences ---- */
+
+static const char *line_text(Parser *p, const Token *first);
+static void make_elems(Parser *p, Symbol *t);
+
+/* Step t of a sequence: element t of a vector, row t of a matrix. */
+static Expr *step_row(Parser *p, const Expr *seq, int t)
+{
+	Expr *e = new_expr(p, E_INDEX, seq->loc);
+	e->nargs = 1;
+	e->args = arena_alloc(p->arena, sizeof *e->args);
+	e->args[0] = clone(p, seq);
+	e->nidx = 1;
+	e->idx[0] = t;
+	e->end[0] = t + 1;
+	index_view(p, e, seq->shape, seq->loc);
+	return grown(e);
+}
+
+/* The state after step t of a scan: a binding of its own, so each step is
+ * computed once and the next reads it by name (a tree that copied the
+ * state into every use would grow as 2^t for a cell using it twice).  It
+ * is named after the statement's binding, hs[t] (C: hs_t; a vector's
+ * elements hs[t,j], C: hs_t_j, the names of the stacked matrix's elements),
+ * and is no name the model can use: hs[t] reads it. */
+static Expr *step_state(Parser *p, const Token *at, Expr *value, int t)
+{
+	const Token *line = p->let_tok ? p->let_tok : at;
+	const char *base = p->let_tok ? arena_strndup(p->arena, line->text, (size_t)line->len) : "scan";
+	Symbol *s = arena_alloc(p->arena, sizeof *s);
+	s->kind = SYM_LET;
+	s->name = arena_printf(p->arena, "%s[%d]", base, t);
+	s->ident = arena_printf(p->arena, "%s_%d", base, t);
+	s->loc = at->loc;
+	s->size = 1;
+	s->value = value;
+	s->shape = value->shape;
+	s->used = true;
+	Stmt *st = arena_alloc(p->arena, sizeof *st);
+	st->sym = s;
+	st->loc = line->loc;
+	st->text = arena_printf(p->arena, "%s, step %d", line_text(p, line), t);
+	st->step = true;
+	s->stmt = st;
+	if (s->shape.rank == 0) {
+		list_push(p->arena, &p->m->lets, &p->m->n_lets, s);
+	} else {
+		make_elems(p, s);
+		for (int i = 0; i < s->size; i++) {
+			s->elems[i]->name = arena_printf(p->arena, "%s[%d,%d]", base, t, i);
+			s->elems[i]->ident = arena_printf(p->arena, "%s_%d_%d", base, t, i);
+			list_push(p->arena, &p->m->lets, &p->m->n_lets, s->elems[i]);
+		}
+	}
+	Expr *e = new_expr(p, E_NAME, at->loc);
+	e->sym = s;
+	e->shape = s->shape;
+	return e;
+}
+
+/* The steps' sequences args[first..n-1]: vectors or matrices of one
+ * length, which is returned. */
+static int steps_of(Parser *p, const char *fn, Expr **args, int first, int n)
+{
+	int T = 0;
+	for (int k = first; k < n; k++) {
+		Shape s = args[k]->shape;
+		if (s.rank == 0)
+			diag_error(args[k]->loc, "%s's sequences are vectors (step t: element t) or "
+						 "matrices (step t: row t), not a scalar", fn);
+		if (k > first && s.dim[0] != T)
+			diag_error(args[k]->loc, "%s's sequences have one length: %s has %d steps, "
+						 "but %s has %d", fn, shape_text(p->arena, s), s.dim[0],
+				   shape_text(p->arena, args[first]->shape), T);
+		T = s.dim[0];
+	}
+	return T;
+}
+
+/* scan(cell, h0, xs, ...): h[t] = cell(h[t-1], xs[t], ...) for t = 0, 1,
+ * ..., T - 1 with h[-1] = h0, the states stacked, [T, n] ([T] for a scalar
+ * state); map(f, xs, ...): f(xs[t], ...) stacked alike.  The steps are
+ * unrolled here, each a call of the def (so the generated code is what the
+ * calls written out would give, and reverse mode through the steps is
+ * back-propagation through time); a sequence's step t is its element or
+ * row t. */
+static Expr *scan_call(Parser *p, const Token *name, Builtin b)
+{
+	bool scan = b == B_SCAN;
+	const char *fn = builtin_names[b];
+	const Token *open = p->tok - 1, *f = p->tok;
+	Def *def = f->kind == TK_IDENT ? find_def(p, f, p->visible_defs) : NULL;
+	if (!def)
+		diag_error(f->loc, "%s's first argument must be the name of a def above it: %s", fn,
+			   scan ? "scan(cell, h0, xs) with def cell(h, x) = ..."
+				: "map(f, xs) with def f(x) = ...");
+	p->tok++;
+	if (!accept(p, ","))
+		diag_error(p->tok->loc, "expected ',' after '%.*s' in %s(...), found %s", f->len,
+			   f->text, fn, tok_desc(p, p->tok));
+	Expr *args[8];
+	int n = call_args(p, open, args);
+	const Token *close = p->tok++;
+	Loc at = name->loc;
+	at.len = (int)(close->text + 1 - name->text);
+	const char *spelling = arena_strndup(p->arena, f->text, (size_t)f->len);
+	int first = scan ? 1 : 0;
+	if (scan && def->nparams < 2)
+		diag_error(f->loc, "scan's cell '%s' takes %d parameter%s: it needs the state, then "
+				   "a step of each sequence", spelling, def->nparams,
+			   def->nparams == 1 ? "" : "s");
+	if (n != def->nparams)
+		diag_error(at, "%s(%s, ...): '%s' takes %d parameter%s, so %d argument%s must follow "
+			       "it (%s%d sequence%s), not %d", fn, spelling, spelling, def->nparams,
+			   def->nparams == 1 ? "" : "s", def->nparams, def->nparams == 1 ? "" : "s",
+			   scan ? "the initial state and " : "", def->nparams - first,
+			   def->nparams - first == 1 ? "" : "s", n);
+	int T = steps_of(p, fn, args, first, n);
+	if (scan && args[0]->shape.rank > 1)
+		diag_error(args[0]->loc, "scan's state must be a scalar or a vector, not %s",
+			   shape_text(p->arena, args[0]->shape));
+	Expr **rows = arena_alloc(p->arena, (size_t)T * sizeof *rows);
+	for (int t = 0; t < T; t++) {
+		Expr **a = arena_alloc(p->arena, 8 * sizeof *a);
+		if (scan)
+			a[0] = t == 0 ? args[0] : rows[t - 1];
+		for (int k = first; k < n; k++)
+			a[k] = step_row(p, args[k], t);
+		Expr *v = inline_def(p, def, a, at, spelling);
+		if (scan && !same_shape(v->shape, args[0]->shape))
+			diag_error(at, "scan: the cell '%s' gives %s at step %d, but the state (h0) is "
+				       "%s: the cell must keep the state's shape", spelling,
+				   shape_text(p->arena, v->shape), t, shape_text(p->arena, args[0]->shape));
+		if (!scan && v->shape.rank > 1)
+			diag_error(at, "map: '%s' gives %s; a step's value must be a scalar or a vector",
+				   spelling, shape_text(p->arena, v->shape));
+		rows[t] = scan ? step_state(p, name, v, t) : v;
+	}
+	Shape r = rows[0]->shape;
+	if ((long)T * shape_size(r) > SG_MAX_ELEMS)
+		diag_error(at, "%s makes %ld elements, more than %d (limit)", fn,
+			   (long)T * shape_size(r), SG_MAX_ELEMS);
+	Expr *e = new_expr(p, E_BUILTIN, name->loc);
+	e->builtin = b;
+	e->nargs = T;
+	e->args = rows;
+	e->shape = r.rank == 0 ? (Shape){1, {T, 0}} : (Shape){2, {T, r.dim[0]}};
+	return grown(e);
 }
 
 /* primary = NUM | IDENT | call | "(" expr ")", then any [indices] */
@@ -1285,7 +1465,9 @@ static void stmt_let(Parser *p, const Token *name)
 		diag_error(p->tok->loc, "expected '=' after '%.*s', found %s", name->len,
 			   name->text, tok_desc(p, p->tok));
 	p->tok++;
+	p->let_tok = name;
 	Expr *value = expr(p);
+	p->let_tok = NULL;
 	Symbol *s = declare(p, name, SYM_LET); /* after the value: no self-reference */
 	s->value = value;
 	s->shape = value->shape;

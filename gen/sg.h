@@ -188,6 +188,7 @@ typedef enum {
 	B_SUM, B_MEAN, B_DOT, B_SOFTMAX, B_LOGSUMEXP, B_MSE, B_BCE, B_BCE_LOGITS,
 	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT,
 	B_CONV2D, B_MAXPOOL2D, B_AVGPOOL2D, /* over [channels, height, width] */
+	B_SCAN, B_MAP, B_ZEROS, /* scan, map: the steps' values (args) stacked; zeros(n) */
 	B_COUNT
 } Builtin;
 extern const char *const builtin_names[B_COUNT];
@@ -264,6 +265,7 @@ struct Stmt {
 	Symbol *sym;        /* the binding */
 	Loc loc;            /* the whole line, for comments */
 	const char *text;   /* the source line, trimmed */
+	bool step;          /* a scan's step: the line is listed once, by its binding */
 };
 
 struct Model {

@@ -528,8 +528,27 @@ static TVal *concat(Tir *t, TVal *a, TVal *b)
 	return tir_acc(t, tir_scatter(t, a, 0, &like), tir_scatter(t, b, a->size, &like));
 }
 
+/* scan's or map's steps, each a row (or element) of the whole: each placed
+ * in the whole, then the pieces, which share no element, together (no
+ * addition happens), step 0 first. */
+static TVal *stack_steps(Tir *t, const Expr *e)
+{
+	TVal like = {.size = shape_size(e->shape), .shape = e->shape}, *all = NULL;
+	for (int k = 0; k < e->nargs; k++) {
+		TVal *row = lower(t, e->args[k]);
+		all = tir_acc(t, all, tir_scatter(t, row, k * row->size, &like));
+	}
+	return all;
+}
+
 static TVal *lower_builtin(Tir *t, const Expr *e)
 {
+	if (e->builtin == B_SCAN || e->builtin == B_MAP)
+		return stack_steps(t, e);
+	if (e->builtin == B_ZEROS) {
+		TVal like = {.size = shape_size(e->shape), .shape = e->shape};
+		return tir_bcast(t, tir_const(t, 0), &like);
+	}
 	TVal *x = lower(t, e->args[0]);
 	TVal *y = e->nargs > 1 ? lower(t, e->args[1]) : NULL;
 	switch (e->builtin) {
@@ -584,6 +603,10 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 	case B_MAXPOOL2D:
 	case B_AVGPOOL2D:
 		return lower_pool(t, e, x);
+	case B_SCAN: /* above */
+	case B_MAP:
+	case B_ZEROS:
+		break;
 	case B_CLAMP: { /* PyTorch's min(max(x, lo), hi), as where(x < lo, lo, x) then where(m > hi, hi, m) */
 		TVal *lo = y, *hi = lower(t, e->args[2]);
 		TVal *m = tir_map3(t, OP_WHERE, tir_map(t, OP_LT, x, lo), lo, x);

@@ -777,8 +777,8 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 	}
 	for (int i = 0; i < m->n_lets; i++) {
 		const Symbol *s = m->lets[i];
-		if (s->tensor && s->tensor->elems[0] != s)
-			continue; /* a tensor binding is one statement */
+		if ((s->tensor && s->tensor->elems[0] != s) || s->stmt->step)
+			continue; /* a tensor binding is one statement, a scan too */
 		lua_pushstring(L, s->stmt->text);
 		lua_rawseti(L, -2, ++k);
 	}

@@ -373,6 +373,12 @@ class-index)
 	done
 	run eval "$d9/softmax.sg" --at "x=1*,label=9"
 	expect_status 0
+	# a vector of classes, one per step (lecture 12): each element checked
+	d12=$root/examples/lecture12_rnn
+	{ cat "$d12/hello.csv"; sed -n 2p "$d12/hello.csv" | sed 's/,0,2,3,3,4$/,5,2,3,3,4/'; } >bad.csv
+	run train "$d12/hello.sg" --data bad.csv --epochs 1 --quiet
+	expect_status 1
+	expect_err "bad.csv:3:32: error: class index of input 'ys[1]' is not a whole number from 0 to 4 (cross_entropy over 5 classes): '5'"
 	;;
 inline-values)
 	# gen reads --name=value as train does

@@ -47,7 +47,10 @@ for m in $models; do
 	for dt in $dts; do
 		for v in $points; do
 			at=$(echo "$in" | sed "s/\([A-Za-z_][A-Za-z0-9_]*\)/\1=$v*/g")
-			case $m in *softmax.sg) at=$(echo "$at" | sed 's/label=[^,]*/label=1/') ;; esac
+			case $m in
+			*softmax.sg) at=$(echo "$at" | sed 's/label=[^,]*/label=1/') ;;
+			*hello.sg) at=$(echo "$at" | sed 's/ys=[^,]*/ys=1*/') ;; # classes
+			esac
 			same eval "$m" --dtype "$dt" --at "$at"
 			count=$((count + 1))
 		done
@@ -79,6 +82,7 @@ d=data.csv train "$root/examples/lecture06_logistic/logistic.sg" --epochs 5
 d=diabetes.csv train "$root/examples/lecture07_diabetes/diabetes.sg" --epochs 3 --lr 0.1
 d=digits.csv train "$root/examples/lecture09_softmax/softmax.sg" --epochs 1 --lr 0.01 \
 	--optimizer momentum
+d=hello.csv train "$root/examples/lecture12_rnn/hello.sg" --epochs 5 --lr 0.1 --optimizer adam
 
 # Two targets, two cache entries, unless native is the default target here.
 XDG_CACHE_HOME=$work/probe

@@ -10,6 +10,11 @@ format of tests/torch/second/*.txt, which tests/torch/second_compare.sh
 compares with `symgrad eval`.  The tests read the committed files; they
 never run this.
 
+Then, from a second seed, COUNT_RNN recurrent models, tests/torch/random/rnNN.sg
+and .txt alike: an Elman cell of a random activation over 2 to 4 steps
+(symgrad's scan; PyTorch's autograd through the same loop), h0 zeros or a
+param, a loss summed over the steps (map).
+
 Run from the repository root: /usr/bin/python3 tests/torch/random_reference.py
 """
 import os
@@ -23,6 +28,7 @@ OUT = os.path.join(ROOT, "tests", "torch", "random")
 SEED = 20261130
 COUNT = 12
 CONV_COUNT = 4  # then rc00..: conv2d and a pool (their own generator, seed SEED + 1)
+COUNT_RNN = 6
 
 # (symgrad, PyTorch) elementwise functions, smooth everywhere they are used
 ACTS = [("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("softplus", F.softplus),
@@ -155,6 +161,65 @@ def make_conv(k, rng):
     at = "x=%s,y=%r,K=%s,b=%s,W2=%s" % (vector_text(x), y, matrix_text(K), vector_text(b),
                                        matrix_text(W2))
     return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
+def make_rnn(k, rng):
+    T, n_in, n_h = rng.randint(2, 4), rng.randint(2, 3), rng.randint(2, 3)
+    act = rng.choice(ACTS[:9])
+    learned_h0 = rng.random() < 0.5
+    loss_kind = rng.choice(["squares", "logsumexp"])
+    Wih = [[r(rng) for _ in range(n_in)] for _ in range(n_h)]
+    Whh = [[r(rng) for _ in range(n_h)] for _ in range(n_h)]
+    b = [r(rng) for _ in range(n_h)]
+    h0 = [r(rng) for _ in range(n_h)] if learned_h0 else None
+    xs = [[r(rng, -2, 2) for _ in range(n_in)] for _ in range(T)]
+    ys = [[r(rng) for _ in range(n_h)] for _ in range(T)]
+    lines = ["# random recurrent model %d of tests/torch/random_reference.py (seed %d)"
+             % (k, SEED + 1), "model rn%02d" % k,
+             "input xs[%d, %d], ys[%d, %d]" % (T, n_in, T, n_h),
+             "param W_ih[%d, %d] ~ uniform(-1, 1), W_hh[%d, %d] ~ uniform(-1, 1), b[%d] ~ uniform(-1, 1)"
+             % (n_h, n_in, n_h, n_h, n_h)]
+    if learned_h0:
+        lines.append("param h0[%d] ~ uniform(-1, 1)" % n_h)
+    lines.append("def cell(h, x) = %s(W_ih @ x + b + W_hh @ h)" % act[0])
+    if loss_kind == "squares":
+        lines.append("def step(h, y) = sum((h - y)^2)")
+    else:
+        lines.append("def step(h, y) = logsumexp(h) - dot(y, h)")
+    lines.append("hs = scan(cell, %s, xs)" % ("h0" if learned_h0 else "zeros(%d)" % n_h))
+    lines.append("loss = sum(map(step, hs, ys))")
+    lines.append("output hs")
+    names = (["W_ih[%d,%d]" % (i, j) for i in range(n_h) for j in range(n_in)] +
+             ["W_hh[%d,%d]" % (i, j) for i in range(n_h) for j in range(n_h)] +
+             ["b[%d]" % i for i in range(n_h)] +
+             (["h0[%d]" % i for i in range(n_h)] if learned_h0 else []))
+    pvals = ([v for row in Wih for v in row] + [v for row in Whh for v in row] + b +
+             (h0 if learned_h0 else []))
+    xnames = (["xs[%d,%d]" % (t_, j) for t_ in range(T) for j in range(n_in)] +
+              ["ys[%d,%d]" % (t_, j) for t_ in range(T) for j in range(n_h)])
+    outs = ["hs[%d,%d]" % (t_, j) for t_ in range(T) for j in range(n_h)]
+
+    def forward(p, xi):
+        k1, k2 = n_h * n_in, n_h * n_in + n_h * n_h
+        wih, whh = p[:k1].reshape(n_h, n_in), p[k1:k2].reshape(n_h, n_h)
+        bb = p[k2:k2 + n_h]
+        h = p[k2 + n_h:] if learned_h0 else torch.zeros(n_h, dtype=torch.float64)
+        x_ = xi[:T * n_in].reshape(T, n_in)
+        y_ = xi[T * n_in:].reshape(T, n_h)
+        hs, loss = [], 0
+        for t_ in range(T):
+            h = act[1](wih @ x_[t_] + bb + whh @ h)
+            hs.append(h)
+            if loss_kind == "squares":
+                loss = loss + ((h - y_[t_]) ** 2).sum()
+            else:
+                loss = loss + torch.logsumexp(h, 0) - (y_[t_] * h).sum()
+        return loss, torch.cat(hs)
+
+    at = "xs=%s,ys=%s,W_ih=%s,W_hh=%s,b=%s" % (matrix_text(xs), matrix_text(ys), matrix_text(Wih),
+                                               matrix_text(Whh), vector_text(b))
+    if learned_h0:
+        at += ",h0=%s" % vector_text(h0)
+    xvals = [v for row in xs for v in row] + [v for row in ys for v in row]
+    return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, xvals, outs
 
 
 def spec(names, vals):
@@ -164,12 +229,14 @@ def spec(names, vals):
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
+    # each kind draws its models, points and directions from its own stream
     rng = random.Random(SEED)
-    conv_rng = random.Random(SEED + 1)
+    conv_rng, rng_rnn = random.Random(SEED + 1), random.Random(SEED + 1)
     cases = [("r%02d" % k, make, k, rng) for k in range(COUNT)]
     cases += [("rc%02d" % k, make_conv, k, conv_rng) for k in range(CONV_COUNT)]
-    for case, maker, k, rng in cases:
-        text, at, forward, names, pvals, xnames, xvals, outs = maker(k, rng)
+    cases += [("rn%02d" % k, make_rnn, k, rng_rnn) for k in range(COUNT_RNN)]
+    for case, make_case, k, rng in cases:
+        text, at, forward, names, pvals, xnames, xvals, outs = make_case(k, rng)
         p, x = t(pvals), t(xvals)
         jac = torch.autograd.functional.jacobian
         jp = jac(lambda q: forward(q, x)[1], p)
