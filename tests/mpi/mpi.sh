@@ -142,5 +142,18 @@ $mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/da
 [ $? != 0 ] && [ "$(grep -c 'train in one process' "$work/n.out")" = 1 ] ||
 	{ echo "FAIL: newton under mpirun -n 2:"; cat "$work/n.out"; fail=1; }
 
+# README "Training on many machines": its commands, run as written from a
+# copy of the tree (one process and two give the same file; the resumed run
+# works).
+mkdir -p "$work/readme/build/cli"
+ln -s "$symgrad" "$work/readme/build/cli/symgrad"
+cp -R "$root/examples" "$work/readme/"
+awk '/^<!-- snippet: mpi-commands/ { on = 1; next } on && /^```sh$/ { blk = 1; next }
+	blk && /^```$/ { exit } blk { print }' "$root/README.md" >"$work/readme/cmds.sh"
+[ -s "$work/readme/cmds.sh" ] || { echo "FAIL: README.md: no mpi-commands snippet"; fail=1; }
+(cd "$work/readme" && OMPI_MCA_rmaps_base_oversubscribe=1 sh -e cmds.sh) >"$work/readme.out" 2>&1 &&
+	[ -s "$work/readme/resumed.params" ] ||
+	{ echo "FAIL: README.md's mpi-commands:"; cat "$work/readme.out"; fail=1; }
+
 echo "$count comparisons"
 exit $fail
