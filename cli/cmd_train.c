@@ -787,6 +787,7 @@ static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 	if (read_train_data(m, c, &d, &val) < 0) {
 		sg_data_free(d);
 		sg_data_free(val);
+		mpi_agree(c, 0); /* the other ranks must not wait for this one */
 		return 1;
 	}
 	r.d = d;

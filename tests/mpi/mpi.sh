@@ -126,6 +126,21 @@ st=$?
 [ "$st" != 0 ] && [ "$st" != 124 ] && [ ! -e "$work/killed.params" ] ||
 	{ echo "FAIL: killed rank: exit $st:"; cat "$work/kill.out"; fail=1; }
 
+# A data file only rank 1 cannot read: no rank trains (none hangs), rank 0
+# names rank 1, rank 1 shows its own message.
+cat >"$work/one.sh" <<EOS
+#!/bin/sh
+[ "\$OMPI_COMM_WORLD_RANK" = 1 ] &&
+	exec "$symgrad" train "$ex/lecture04/linear.sg" --data "$work/missing.csv" --save "$work/one.params"
+exec "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" --save "$work/one.params"
+EOS
+$mpirun -n 2 sh "$work/one.sh" >"$work/one.out" 2>&1
+st=$?
+[ "$st" != 0 ] && [ "$st" != 124 ] && [ ! -e "$work/one.params" ] &&
+	grep -q "rank 1 could not set up" "$work/one.out" &&
+	grep -q "^rank 1: symgrad: error: .*missing.csv" "$work/one.out" ||
+	{ echo "FAIL: a file only rank 1 cannot read: exit $st:"; cat "$work/one.out"; fail=1; }
+
 # Newton and friends stay in one process.
 $mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" --optimizer newton --epochs 2 >"$work/n.out" 2>&1
 [ $? != 0 ] && [ "$(grep -c 'train in one process' "$work/n.out")" = 1 ] ||
