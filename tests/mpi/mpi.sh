@@ -13,6 +13,7 @@
 set -u
 symgrad=$1
 root=$2
+case $symgrad in /*) ;; *) symgrad=$PWD/$symgrad ;; esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 XDG_CACHE_HOME=$work/cache
@@ -138,7 +139,7 @@ $mpirun -n 2 sh "$work/one.sh" >"$work/one.out" 2>&1
 st=$?
 [ "$st" != 0 ] && [ "$st" != 124 ] && [ ! -e "$work/one.params" ] &&
 	grep -q "rank 1 could not set up" "$work/one.out" &&
-	grep -q "^rank 1: symgrad: error: .*missing.csv" "$work/one.out" ||
+	grep -q "^rank 1: .*missing.csv: error: cannot open" "$work/one.out" ||
 	{ echo "FAIL: a file only rank 1 cannot read: exit $st:"; cat "$work/one.out"; fail=1; }
 
 # Newton and friends stay in one process.
