@@ -750,6 +750,10 @@ static int mpi_finish(int rc)
 	sg_comm_mpi_free(mpi_comm);
 	mpi_comm = NULL;
 	MPI_Finalize();
+	if (mpi_captured)
+		fclose(mpi_captured);
+	if (mpi_saved_err >= 0)
+		close(mpi_saved_err);
 	return rc;
 }
 #else

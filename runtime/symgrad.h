@@ -474,7 +474,8 @@ void sg_trainer_predict(sg_trainer *t, const double *inputs,
  * with its parameters.  A versioned text file (hexadecimal floating point,
  * exact), written atomically.  Save after an epoch (the on_epoch hook);
  * load before sg_trainer_run, which then starts at the next epoch.  -1
- * with *err (FILE:LINE: error: ... on a bad file). */
+ * with *err (FILE:LINE: error: ... on a bad file); after a failed load the
+ * trainer is half-set: free it. */
 int sg_trainer_save_checkpoint(const sg_trainer *t, const char *path,
 			       sg_error *err);
 int sg_trainer_load_checkpoint(sg_trainer *t, const char *path,
