@@ -5,6 +5,7 @@
  * --plot.  Conventions: cmd.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#ifdef SG_HAVE_MPI
+#include "symgrad_mpi.h"
+#endif
 
 #define USAGE_TRAIN                                                           \
 	"usage: symgrad train MODEL.sg --data FILE|- [--lr X] [--epochs N] "     \
@@ -26,7 +30,9 @@
 	"[--patience N] [--clip-norm X]\n"                                       \
 	"         [--weight-decay X] [--log-every N] [--target-loss X] "          \
 	"[--plot FILE.svg]\n"                                                    \
-	"         [--per-row-calls] [--threads N] [--dtype double|float] ... (--help: all)"
+	"         [--per-row-calls] [--threads N] [--checkpoint FILE] "          \
+	"[--resume FILE]\n"                                                     \
+	"         [--dtype double|float] ... (--help: all)"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
@@ -65,6 +71,10 @@
 	"row (same bits)\n"                                                    \
 	"  --threads N          threads for batches over 64 rows (the cores "   \
 	"available; same bits)\n"                                              \
+	"  --checkpoint FILE    after each epoch, save everything a run needs "  \
+	"to go on\n"                                                           \
+	"  --resume FILE        go on from a checkpoint (same bits as a run "   \
+	"that never stopped)\n"                                                \
 	"  --tol-grad X, --tol-step X  newton, lm, lbfgs: stop at max |grad| or "  \
 	"max |step| below X\n"                                                 \
 	CLI_HELP_JIT
@@ -75,6 +85,9 @@
 typedef struct train_cmd {
 	sg_train_opts o;
 	const char *data, *load, *save, *log, *predict, *val, *plot;
+	const char *checkpoint, *resume;
+	int rank;             /* under mpirun: this process's rank; 0 prints
+			       * and saves (the others are silenced) */
 	int quiet, trace;
 	int extended;         /* a newer option was given: longer log lines,
 			       * more CSV columns, the stop line */
@@ -98,6 +111,7 @@ typedef struct train_run {
 	struct timespec t0;
 	double last_bar;     /* when the bar was last drawn */
 	int bar_shown;
+	int ck_failed;       /* a checkpoint could not be written */
 } train_run;
 
 /* Seconds since r->t0. */
@@ -296,6 +310,8 @@ static int train_args(train_cmd *c, args *a)
 		       : args_is(a, "log")     ? &c->log
 		       : args_is(a, "predict") ? &c->predict
 		       : args_is(a, "plot")    ? &c->plot
+		       : args_is(a, "checkpoint") ? &c->checkpoint
+		       : args_is(a, "resume")  ? &c->resume
 					      : NULL;
 		if (!slot)
 			return args_error(a, "unknown option %s%s", a->dash, a->name);
@@ -308,6 +324,8 @@ static int train_args(train_cmd *c, args *a)
 		return args_error(a, "train needs --data FILE");
 	if (c->trace && c->o.batch != 1)
 		return args_error(a, "--trace lecture needs --batch 1");
+	if (c->resume && c->load)
+		return args_error(a, "give --load P or --resume FILE, not both");
 	return train_check(c, a);
 }
 
@@ -474,8 +492,13 @@ static void train_epoch(void *ctx, const sg_trainer *t, long epoch,
 	char buf[SG_REPR_MAX];
 	double now = elapsed(r);
 	int show = !r->c->quiet && shown(r, epoch);
+	sg_error err;
 
-	(void)t;
+	if (r->c->checkpoint && r->c->rank == 0 && !r->ck_failed &&
+	    sg_trainer_save_checkpoint(t, r->c->checkpoint, &err) < 0) {
+		cli_fail(&err);
+		r->ck_failed = 1; /* the run goes on; its status will be 1 */
+	}
 	if (r->c->trace) {
 		printf("progress: %ld ", epoch);
 		sg_print_repr(stdout, last_loss);
@@ -572,7 +595,7 @@ static int train_body(sg_trainer *t, train_run *r, const cli_assign *as)
 	fflush(stdout);
 	if (r->c->save && save_params(t, r->c->save) < 0)
 		rc = 1;
-	return rc;
+	return r->ck_failed ? 1 : rc;
 }
 
 /* Splits off the last c->val_split of *d's rows (Keras's validation_split:
@@ -629,6 +652,129 @@ static int plot_run(train_run *r, const sg_model *m)
 	return plot_log_text("the training log", r->mem_log, r->mem_len, r->c->plot, &po);
 }
 
+/* ---- across processes (mpirun) ---- */
+
+#ifdef SG_HAVE_MPI
+/* The job's processes, when started by mpirun; NULL otherwise. */
+static sg_comm *mpi_comm;
+static int mpi_saved_err = -1; /* rank > 0: the real stderr */
+static FILE *mpi_captured;     /* rank > 0: what it would have printed */
+
+/* 1 when this process was started by mpirun (OpenMPI's, or a PMI one). */
+static int under_mpirun(void)
+{
+	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") ||
+	       getenv("PMI_SIZE");
+}
+
+/* Joins the job; ranks after 0 print nothing and save nothing (their
+ * stdout is dropped and their stderr kept aside, shown only when they
+ * alone fail to set up).  0, or 1 with the message printed. */
+static int mpi_start(train_cmd *c)
+{
+	sg_error err;
+	int fd;
+
+	if (!under_mpirun())
+		return 0;
+	if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
+		return fputs("symgrad: error: MPI_Init failed\n", stderr), 1;
+	if (!(mpi_comm = sg_comm_mpi_new(MPI_COMM_WORLD, &err))) {
+		cli_fail(&err);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	c->rank = mpi_comm->rank;
+	c->o.comm = mpi_comm;
+	if (c->rank == 0)
+		return 0;
+	fflush(stdout);
+	fflush(stderr);
+	fd = open("/dev/null", O_WRONLY);
+	mpi_captured = tmpfile();
+	mpi_saved_err = dup(STDERR_FILENO);
+	if (fd < 0 || !mpi_captured || mpi_saved_err < 0 ||
+	    dup2(fd, STDOUT_FILENO) < 0 ||
+	    dup2(fileno(mpi_captured), STDERR_FILENO) < 0) {
+		fprintf(stderr, "symgrad: error: rank %d: cannot silence its output\n",
+			c->rank);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Rank > 0: shows what it printed on the real stderr, each line headed
+ * "rank R: ". */
+static void mpi_show_captured(int rank)
+{
+	char line[1024];
+	FILE *err;
+
+	fflush(stderr);
+	if (!mpi_captured || mpi_saved_err < 0 || !(err = fdopen(dup(mpi_saved_err), "w")))
+		return;
+	rewind(mpi_captured);
+	while (fgets(line, sizeof line, mpi_captured))
+		fprintf(err, "rank %d: %s", rank, line);
+	fclose(err);
+}
+
+/* Every rank set up (ok) or none trains: a rank that alone failed (a file
+ * only it cannot read, memory) would leave the others waiting for its
+ * blocks.  Rank 0's message says which rank failed, that rank shows its
+ * own message. */
+static int mpi_agree(const train_cmd *c, int ok)
+{
+	int all_ok = ok, first_bad, me;
+
+	if (!mpi_comm)
+		return ok;
+	me = ok ? mpi_comm->size : mpi_comm->rank;
+	MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(&me, &first_bad, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	if (all_ok)
+		return 1;
+	if (c->rank == 0 && ok)
+		fprintf(stderr, "symgrad: error: rank %d could not set up (its "
+			"message follows); no rank trains\n", first_bad);
+	if (c->rank > 0 && !ok)
+		mpi_show_captured(c->rank);
+	return 0;
+}
+
+/* Leaves the job; rc is this rank's status. */
+static int mpi_finish(int rc)
+{
+	if (!mpi_comm)
+		return rc;
+	sg_comm_mpi_free(mpi_comm);
+	mpi_comm = NULL;
+	MPI_Finalize();
+	if (mpi_captured)
+		fclose(mpi_captured);
+	if (mpi_saved_err >= 0)
+		close(mpi_saved_err);
+	return rc;
+}
+#else
+static int mpi_start(train_cmd *c)
+{
+	(void)c;
+	return 0;
+}
+
+static int mpi_agree(const train_cmd *c, int ok)
+{
+	(void)c;
+	return ok;
+}
+
+static int mpi_finish(int rc)
+{
+	return rc;
+}
+#endif
+
 /* Reads data, builds the trainer and runs; returns the exit status. */
 static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 {
@@ -645,6 +791,7 @@ static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 	if (read_train_data(m, c, &d, &val) < 0) {
 		sg_data_free(d);
 		sg_data_free(val);
+		mpi_agree(c, 0); /* the other ranks must not wait for this one */
 		return 1;
 	}
 	r.d = d;
@@ -658,17 +805,22 @@ static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 		cli_fail(&err);
 	else if (c->load && cli_load_params(t, c->load) < 0)
 		;
+	else if (c->resume && sg_trainer_load_checkpoint(t, c->resume, &err) < 0)
+		cli_fail(&err);
 	else if (c->log && !(r.log_out = sg_out_open(c->log, &err)))
 		cli_fail(&err);
 	else if (!c->log && c->plot && !(r.log = open_memstream(&r.mem_log, &r.mem_len)))
 		fputs("symgrad: error: out of memory\n", stderr);
+	else
+		ran = 1;
+	if (!mpi_agree(c, ran))
+		ran = 0;
 	else {
 		if (r.log_out)
 			r.log = sg_out_stream(r.log_out);
 		if (r.log)
 			log_header(&r);
 		rc = train_body(t, &r, as);
-		ran = 1;
 	}
 	/* the log of the epochs done is kept even when training failed */
 	if (r.log_out && sg_out_commit(&r.log_out, 1, &err) < 0)
@@ -692,8 +844,18 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 
 	if (cli_help_or_no_model(m, argc, argv, USAGE_TRAIN, HELP_TRAIN, &rc))
 		return rc;
-	if (sg_curv_kind(argc, argv)) /* --optimizer newton or lm */
+	if (sg_curv_kind(argc, argv)) { /* --optimizer newton, lm or lbfgs */
+		const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+		if (n && strcmp(n, "1") != 0) {
+			n = getenv("OMPI_COMM_WORLD_RANK");
+			if (!n || strcmp(n, "0") == 0)
+				fputs("symgrad: error: newton, lm and lbfgs train in one "
+				      "process: run them without mpirun (or with -n 1)\n",
+				      stderr);
+			return 1;
+		}
 		return cli_stdout_status(sg_cmd_curv(m, argc, argv));
+	}
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
 	c.o.threads = sg_threads_available();
@@ -714,8 +876,13 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 		if (cli_assign_parse(&as, m, c.predict, 0, &a) < 0)
 			rc = 2;
 	}
-	if (rc == 0)
-		rc = train_main(m, &c, &as);
+	if (rc == 0 && (rc = mpi_start(&c)) == 0) {
+		if (c.rank > 0) { /* rank 0 prints and saves */
+			c.quiet = 1;
+			c.save = c.log = c.plot = NULL;
+		}
+		rc = mpi_finish(train_main(m, &c, &as));
+	}
 	cli_assign_free(&as);
 	return cli_stdout_status(rc);
 }

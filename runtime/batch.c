@@ -83,6 +83,10 @@ struct sg_batch {
 	const size_t *order;
 	void *grad;
 	double loss;
+	/* sg_batch_blocks: blocks [j0, j0 + nb) kept apart, unfolded */
+	size_t j0, nbk;
+	char *sums;
+	double *sum_losses;
 };
 
 /* 0, or -1 when the barrier's mutex or condition cannot be made. */
@@ -273,11 +277,31 @@ static void fold_loss(sg_batch *b, size_t w0, size_t nw)
 				      : b->loss + b->losses[j];
 }
 
+/* Thread me's part (of N) of an sg_batch_blocks job: a fixed contiguous
+ * run of the blocks, each into its own slot; no fold. */
+static void blocks_job(sg_batch *b, int me, int N)
+{
+	size_t lo, hi, j;
+
+	share(b->nbk, 1, me, N, &lo, &hi);
+	for (j = lo; j < hi; j++) {
+		size_t first = (b->j0 + j) * SG_BLOCK_ROWS;
+		size_t k = b->n - first < SG_BLOCK_ROWS ? b->n - first : SG_BLOCK_ROWS;
+		b->sum_losses[j] = block_sum(b, me, k, block_rows(b, me, first, k),
+					     b->sums + j * b->np * b->rs);
+	}
+}
+
 /* Thread me's part (of N) of the job: every wave's blocks, then its fold
  * slice. */
 static void job(sg_batch *b, int me, int N, int *sense)
 {
 	size_t nb = (b->n + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS, w0, nw, j, lo, hi;
+
+	if (b->sums) {
+		blocks_job(b, me, N);
+		return;
+	}
 
 	for (w0 = 0; w0 < nb; w0 += nw) {
 		nw = nb - w0 < b->wave ? nb - w0 : b->wave;
@@ -453,4 +477,59 @@ double sg_batch_grad(sg_batch *b, size_t n, const void *params, const void *inpu
 	fold(b, w0, nb - w0, 0, b->np);
 	fold_loss(b, w0, nb - w0);
 	return b->loss;
+}
+
+void sg_batch_blocks(sg_batch *b, size_t n, const void *params, const void *inputs,
+		     const size_t *order, size_t j0, size_t j1, void *sums,
+		     double *losses)
+{
+	if (j1 <= j0)
+		return;
+	b->n = n;
+	b->params = params;
+	b->inputs = inputs;
+	b->order = order;
+	b->j0 = j0;
+	b->nbk = j1 - j0;
+	b->sums = sums;
+	b->sum_losses = losses;
+	if (b->n_threads == 1 || j1 - j0 == 1)
+		blocks_job(b, 0, 1);
+	else {
+		barrier_wait(&b->bar, &b->sense);
+		blocks_job(b, 0, b->n_threads);
+		barrier_wait(&b->bar, &b->sense);
+	}
+	b->sums = NULL;
+	b->sum_losses = NULL;
+}
+
+void sg_batch_fold(const sg_batch *b, size_t nb, const void *sums,
+		   const double *losses, int started, size_t lo, size_t hi,
+		   void *grad, double *loss)
+{
+	size_t j, i, np = b->np;
+
+	for (j = 0; j < nb; j++) {
+		int copy = !started && j == 0; /* s = b0, as job() does */
+		if (b->is_float) {
+			float *s = grad;
+			const float *v = (const float *)sums + j * np;
+			for (i = lo; i < hi; i++)
+				s[i] = copy ? v[i] : s[i] + v[i];
+		} else {
+			double *s = grad;
+			const double *v = (const double *)sums + j * np;
+			for (i = lo; i < hi; i++)
+				s[i] = copy ? v[i] : s[i] + v[i];
+		}
+		if (!loss)
+			continue;
+		if (copy)
+			*loss = losses[0];
+		else if (b->is_float)
+			*loss = (double)((float)*loss + (float)losses[j]);
+		else
+			*loss = *loss + losses[j];
+	}
 }

@@ -145,6 +145,21 @@ void sg_optim_count_steps(sg_optim *o, long n)
 	o->t += n;
 }
 
+/* The state for a checkpoint: *n_arrays arrays of n reals (momentum's
+ * buffer, or Adam's first then second moments) in the real type, and the
+ * steps taken; sg_optim_set_steps puts the count back. */
+void *sg_optim_state(sg_optim *o, int *n_arrays, long *steps)
+{
+	*n_arrays = state_arrays(o->opts.kind);
+	*steps = o->t;
+	return o->state;
+}
+
+void sg_optim_set_steps(sg_optim *o, long steps)
+{
+	o->t = steps;
+}
+
 /* ---- learning-rate schedules ---- */
 
 /* Reads the ":NUMBER" at *s (advancing it) as a double; -1 if none. */

@@ -210,6 +210,12 @@ void sg_optim_set_lr(sg_optim *o, double lr);
 int sg_optim_plain_sgd(const sg_optim *o, double *lr);
 /* Counts n steps taken for o outside sg_optim_step. */
 void sg_optim_count_steps(sg_optim *o, long n);
+/* The state a checkpoint keeps: *n_arrays arrays of n reals (momentum's
+ * buffer; Adam's first, then second moments) in the real type, which the
+ * caller may overwrite, and the steps taken (set back with
+ * sg_optim_set_steps). */
+void *sg_optim_state(sg_optim *o, int *n_arrays, long *steps);
+void sg_optim_set_steps(sg_optim *o, long steps);
 /* Forgets the state (momentum buffers, Adam moments, step count). */
 void sg_optim_reset(sg_optim *o);
 void sg_optim_free(sg_optim *o);
@@ -307,6 +313,50 @@ int sg_batch_threads(const sg_batch *b);
  * batch at a time. */
 double sg_batch_grad(sg_batch *b, size_t n, const void *params, const void *inputs,
 		     const size_t *order, void *grad);
+/* The canonical order cut in two, for training across processes
+ * (dist.c): the block sums of blocks [j0, j1) of the same n-row batch,
+ * unfolded, block j - j0 into sums (np reals each) and losses (exact in
+ * double), on the threads; then folded left in block order into the
+ * entries [lo, hi) of grad (and *loss, when not NULL).  started = 0: grad
+ * starts as the first block (s = b0, as sg_batch_grad does); 1: grad holds
+ * the fold of the blocks before.  Folding every block of a batch this way,
+ * in any cut, gives sg_batch_grad's bits. */
+void sg_batch_blocks(sg_batch *b, size_t n, const void *params, const void *inputs,
+		     const size_t *order, size_t j0, size_t j1, void *sums,
+		     double *losses);
+void sg_batch_fold(const sg_batch *b, size_t nb, const void *sums,
+		   const double *losses, int started, size_t lo, size_t hi,
+		   void *grad, double *loss);
+
+/* ---- dist.c: training across processes ---- */
+
+/* The processes of a training job as the trainer sees them: this one's
+ * rank of size, and the messages it needs (each returns 0, or -1 on
+ * failure).  sg_comm_mpi_new (symgrad_mpi.h, in MPI builds) makes one for
+ * an MPI communicator; another transport can fill one in. */
+typedef struct sg_comm {
+	int rank, size;
+	int (*send)(void *ctx, const void *buf, size_t n, int to);
+	int (*recv)(void *ctx, void *buf, size_t n, int from);
+	int (*bcast)(void *ctx, void *buf, size_t n, int root);
+	/* ends every process of the job with status; does not return */
+	void (*abort)(void *ctx, int status);
+	void *ctx;
+} sg_comm;
+
+/* A batch gradient split across the processes of c, with sg_batch_grad's
+ * bits (dist.c has the design). */
+typedef struct sg_dist sg_dist;
+sg_dist *sg_dist_new(const sg_comm *c, const sg_model *m, sg_error *err);
+void sg_dist_free(sg_dist *d);
+/* sg_batch_grad of n > SG_BLOCK_ROWS rows, every rank calling it with the
+ * same arguments (each computes its share of the blocks with b); a
+ * failure to communicate or allocate ends the job (c->abort). */
+double sg_dist_grad(sg_dist *d, sg_batch *b, size_t n, const void *params,
+		    const void *inputs, const size_t *order, void *grad);
+/* The rank that sums row i of an n-row batch; -1 when every rank computes
+ * the batch (n <= SG_BLOCK_ROWS). */
+int sg_dist_owner(const sg_dist *d, size_t n, size_t i);
 
 /* ---- train.c: the training loop ---- */
 
@@ -374,6 +424,12 @@ typedef struct sg_train_opts {
 			      * this many threads (a pool made with the
 			      * trainer); 0 or 1: the caller alone.  The same
 			      * bits for any number (sg_batch_grad's order) */
+	const sg_comm *comm; /* NULL, or the processes that train together:
+			      * each has the same data and options, batches
+			      * of more than SG_BLOCK_ROWS rows are split
+			      * between them (sg_dist_grad), the same bits
+			      * for any number; the caller lets one of them
+			      * print and save */
 } sg_train_opts;
 
 /* The defaults above. */
@@ -410,6 +466,22 @@ const sg_epoch_stats *sg_trainer_stats(const sg_trainer *t);
  * current parameters, widened into out (n_outputs doubles). */
 void sg_trainer_predict(sg_trainer *t, const double *inputs,
 			double *out);
+
+/* Checkpoints: everything a run needs to go on with the same bits as if
+ * it had never stopped: the parameters, the optimizer's state (momenta,
+ * Adam's moments, its step count), the epochs done, the shuffling
+ * generator, the schedule's learning rate and the best validation epoch
+ * with its parameters.  A versioned text file (hexadecimal floating point,
+ * exact), written atomically.  Save after an epoch (the on_epoch hook);
+ * load before sg_trainer_run, which then starts at the next epoch.  -1
+ * with *err (FILE:LINE: error: ... on a bad file); after a failed load the
+ * trainer is half-set: free it. */
+int sg_trainer_save_checkpoint(const sg_trainer *t, const char *path,
+			       sg_error *err);
+int sg_trainer_load_checkpoint(sg_trainer *t, const char *path,
+			       sg_error *err);
+/* Epochs done before this run (a loaded checkpoint's), else 0. */
+long sg_trainer_first_epoch(const sg_trainer *t);
 
 /* Evaluates m once at parameters p and inputs x: *loss, outputs out
  * (n_outputs) and grad = dloss/dparams (n_params), all widened to double;

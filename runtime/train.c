@@ -27,7 +27,9 @@
  * copied aside and put back at the end.  Each step's gradient norm is
  * measured (and clipped with clip_norm) between the hook and the update.
  */
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,11 @@ struct sg_trainer {
 	size_t *order;        /* row order of the epoch */
 	float *xf;            /* float copy of the table (float models) */
 	sg_batch *batch;      /* batch gradients, on o.threads threads */
+	sg_dist *dist;        /* with o.comm: batches split across processes */
+	int bad_rank;         /* with dist: who summed the row reported */
+	long first_epoch;     /* epochs done before (a checkpoint's) */
+	double ck_lr, ck_best_val; /* the checkpoint's stats */
+	long ck_best_epoch;
 	sg_rng rng;
 	double last_loss;     /* last step's mean loss before its update */
 	sg_epoch_stats stats; /* of the last epoch */
@@ -162,9 +169,11 @@ sg_trainer *sg_trainer_new(const sg_model *m, const sg_train_opts *o,
 	t->opt = sg_optim_new(&o->optim, m->n_params, m->real_size, err);
 	if (t->opt)
 		t->batch = sg_batch_new(m, o->threads > 1 ? o->threads : 1, err);
+	if (t->batch && o->comm && !(t->dist = sg_dist_new(o->comm, m, err)))
+		sg_batch_free(t->batch), t->batch = NULL;
 	if (!t->p || !t->p_prev || !t->g || !t->g_tmp || !t->io || !t->opt ||
 	    !t->batch || !t->p_best || !t->eval_out) {
-		if (t->opt && t->batch)
+		if (t->opt && t->batch && (t->dist || !o->comm))
 			sg_errorf(err, "out of memory");
 		sg_trainer_free(t);
 		return NULL;
@@ -181,6 +190,7 @@ void sg_trainer_free(sg_trainer *t)
 		return;
 	sg_optim_free(t->opt);
 	sg_batch_free(t->batch);
+	sg_dist_free(t->dist);
 	free(t->p);
 	free(t->p_prev);
 	free(t->g);
@@ -398,7 +408,13 @@ int sg_trainer_run(sg_trainer *t, const sg_data *d, sg_error *err)
 	t->stats.val_loss = t->stats.best_val_loss = NAN;
 	t->stats.best_epoch = -1;
 	t->stats.stop = SG_STOP_EPOCHS;
-	for (e = 0; e < t->o.epochs && !t->stats.last && rc == 0; e++) {
+	if (t->first_epoch > 0) { /* resumed: the schedule and the best epoch go on */
+		t->stats.epoch = t->first_epoch - 1;
+		t->stats.lr = t->ck_lr;
+		t->stats.best_epoch = t->ck_best_epoch;
+		t->stats.best_val_loss = t->ck_best_val;
+	}
+	for (e = t->first_epoch; e < t->o.epochs && !t->stats.last && rc == 0; e++) {
 		schedule(t, e);
 		rc = sg_trainer_epoch(t, d, e, &mean, err);
 		if (rc == 0)
@@ -426,24 +442,32 @@ static void step_hook(const sg_trainer *t, long epoch, size_t first, size_t k,
 	t->o.on_step(t->o.ctx, t, &s);
 }
 
-/* Reports a non-finite loss or gradient of data row `row`; -1. */
+/* Reports a non-finite loss or gradient of data row `row`; -1.  Across
+ * processes, the message names the rank that summed the row (t->bad_rank;
+ * every rank computes a batch of one block).  Every rank has the same
+ * gradient, so every rank stops here with the same message; one prints. */
 static int report_nonfinite(const sg_trainer *t, const sg_data *d, long epoch,
 			    size_t row, double loss, int bad, double g,
 			    sg_error *err)
 {
-	char lbuf[SG_REPR_MAX], gbuf[SG_REPR_MAX];
+	char lbuf[SG_REPR_MAX], gbuf[SG_REPR_MAX], rbuf[32] = "";
 
+	if (t->dist && t->bad_rank >= 0)
+		snprintf(rbuf, sizeof rbuf, " on rank %d", t->bad_rank);
+	else if (t->dist)
+		snprintf(rbuf, sizeof rbuf, " on every rank");
 	sg_fmt_repr(lbuf, sizeof lbuf, loss);
 	if (bad < 0)
 		return sg_errorf(err,
-				 "non-finite loss at epoch %ld, row %zu (%s:%ld): "
+				 "non-finite loss at epoch %ld, row %zu (%s:%ld)%s: "
 				 "loss = %s",
-				 epoch + 1, row + 1, d->source, d->line[row], lbuf);
+				 epoch + 1, row + 1, d->source, d->line[row], rbuf,
+				 lbuf);
 	sg_fmt_repr(gbuf, sizeof gbuf, g);
 	return sg_errorf(err,
-			 "non-finite gradient at epoch %ld, row %zu (%s:%ld): "
+			 "non-finite gradient at epoch %ld, row %zu (%s:%ld)%s: "
 			 "dloss/d%s = %s (loss = %s)",
-			 epoch + 1, row + 1, d->source, d->line[row],
+			 epoch + 1, row + 1, d->source, d->line[row], rbuf,
 			 t->m->param_names[bad], gbuf, lbuf);
 }
 
@@ -499,4 +523,251 @@ int sg_model_eval(const sg_model *m, const double *p, const double *x,
 		out[i] = (double)f[2 * np + ni + i];
 	free(f);
 	return 0;
+}
+
+/* ---- checkpoints ---- */
+
+/* The format's first line; the number changes with the format. */
+#define CK_MAGIC "symgrad checkpoint 1"
+
+static const char *const optim_names[] = {"sgd", "momentum", "adam", "adamw"};
+
+static const char *optim_name(sg_optim_kind k)
+{
+	return (unsigned)k < sizeof optim_names / sizeof *optim_names
+		       ? optim_names[k] : "?";
+}
+
+/* Real i of array a (t's type), widened. */
+static double real_at(const sg_trainer *t, const void *a, size_t i)
+{
+	return t->is_float ? (double)((const float *)a)[i] : ((const double *)a)[i];
+}
+
+static void set_real(const sg_trainer *t, void *a, size_t i, double v)
+{
+	if (t->is_float)
+		((float *)a)[i] = (float)v;
+	else
+		((double *)a)[i] = v;
+}
+
+/* Writes n reals of a, one a line, in hexadecimal (exact). */
+static void put_reals(FILE *f, const sg_trainer *t, const void *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%a\n", real_at(t, a, i));
+}
+
+int sg_trainer_save_checkpoint(const sg_trainer *t, const char *path,
+			       sg_error *err)
+{
+	size_t np = (size_t)t->m->n_params;
+	long steps;
+	int na, i;
+	void *st = sg_optim_state(t->opt, &na, &steps);
+	sg_out *o = sg_out_open(path, err);
+	FILE *f;
+
+	if (!o)
+		return -1;
+	f = sg_out_stream(o);
+	fprintf(f, "%s\nmodel %s\nreal %s\nparams %zu\noptimizer %s\n", CK_MAGIC,
+		t->m->name, t->is_float ? "float" : "double", np,
+		optim_name(t->o.optim.kind));
+	fprintf(f, "epochs %ld\nsteps %ld\nrng", t->stats.epoch + 1, steps);
+	for (i = 0; i < 4; i++)
+		fprintf(f, " %016llx", (unsigned long long)t->rng.s[i]);
+	fprintf(f, "\nlr %a\nbest_epoch %ld\nbest_val_loss %a\n", t->stats.lr,
+		t->stats.best_epoch, t->stats.best_val_loss);
+	fprintf(f, "arrays %d\n", 2 + na);
+	put_reals(f, t, t->p, np);
+	put_reals(f, t, st, (size_t)na * np);
+	put_reals(f, t, t->p_best, np);
+	return sg_out_commit(&o, 1, err);
+}
+
+/* A checkpoint being read: its name and line number, for messages. */
+typedef struct ck_reader {
+	FILE *f;
+	const char *path;
+	long line;
+	char buf[512];
+	sg_error *err;
+} ck_reader;
+
+static int ck_fail(ck_reader *r, const char *what, const char *got)
+{
+	return sg_errorf(r->err, "%s:%ld: error: %s%s%s%s", r->path, r->line, what,
+			 got ? " (not '" : "", got ? got : "", got ? "')" : "");
+}
+
+/* Reads the next line (no newline) into r->buf; -1 at the end. */
+static int ck_line(ck_reader *r)
+{
+	size_t n;
+
+	r->line++;
+	if (!fgets(r->buf, sizeof r->buf, r->f))
+		return ck_fail(r, "the checkpoint ends here", NULL);
+	n = strlen(r->buf);
+	if (n && r->buf[n - 1] == '\n')
+		r->buf[--n] = 0;
+	return 0;
+}
+
+/* Reads "KEY VALUE" into *v (the value's text); -1 with a message. */
+static int ck_field(ck_reader *r, const char *key, const char **v)
+{
+	size_t n = strlen(key);
+
+	if (ck_line(r) < 0)
+		return -1;
+	if (strncmp(r->buf, key, n) != 0 || r->buf[n] != ' ') {
+		char want[64];
+		snprintf(want, sizeof want, "expected '%s ...'", key);
+		return ck_fail(r, want, r->buf);
+	}
+	*v = r->buf + n + 1;
+	return 0;
+}
+
+/* Reads "KEY N" as a whole number (>= lo). */
+static int ck_long(ck_reader *r, const char *key, long lo, long *out)
+{
+	const char *v;
+	char *end;
+
+	if (ck_field(r, key, &v) < 0)
+		return -1;
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	if (end == v || *end || errno || *out < lo)
+		return ck_fail(r, "bad number", v);
+	return 0;
+}
+
+/* Reads a number (hexadecimal floating point, or nan) from text v. */
+static int ck_num(ck_reader *r, const char *v, double *out)
+{
+	char *end;
+
+	*out = strtod(v, &end);
+	if (end == v || *end)
+		return ck_fail(r, "bad number", v);
+	return 0;
+}
+
+/* Reads "KEY TEXT" and checks TEXT is want. */
+static int ck_same(ck_reader *r, const char *key, const char *want)
+{
+	const char *v;
+	char msg[160];
+
+	if (ck_field(r, key, &v) < 0)
+		return -1;
+	if (strcmp(v, want) == 0)
+		return 0;
+	snprintf(msg, sizeof msg, "the checkpoint's %s is '%s', this run's is '%s'",
+		 key, v, want);
+	return ck_fail(r, msg, NULL);
+}
+
+/* Reads n finite reals, one a line, into a (t's type). */
+static int ck_reals(ck_reader *r, const sg_trainer *t, void *a, size_t n)
+{
+	size_t i;
+	double v;
+
+	for (i = 0; i < n; i++) {
+		if (ck_line(r) < 0 || ck_num(r, r->buf, &v) < 0)
+			return -1;
+		if (!isfinite(v))
+			return ck_fail(r, "not a finite number", r->buf);
+		set_real(t, a, i, v);
+	}
+	return 0;
+}
+
+/* The header after the magic line: the model and optimizer must be
+ * this run's; the rest into t. */
+static int ck_header(ck_reader *r, sg_trainer *t, long *steps)
+{
+	char np[32];
+	const char *v;
+	char *end;
+	long arrays;
+	int i, na;
+
+	snprintf(np, sizeof np, "%d", t->m->n_params);
+	if (ck_same(r, "model", t->m->name) < 0 ||
+	    ck_same(r, "real", t->is_float ? "float" : "double") < 0 ||
+	    ck_same(r, "params", np) < 0 ||
+	    ck_same(r, "optimizer", optim_name(t->o.optim.kind)) < 0 ||
+	    ck_long(r, "epochs", 1, &t->first_epoch) < 0 ||
+	    ck_long(r, "steps", 0, steps) < 0 || ck_field(r, "rng", &v) < 0)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		errno = 0;
+		t->rng.s[i] = (uint64_t)strtoull(v, &end, 16);
+		if (end == v || errno || (*end && *end != ' '))
+			return ck_fail(r, "bad generator state", v);
+		v = end;
+	}
+	if (*v)
+		return ck_fail(r, "bad generator state", v);
+	if (ck_field(r, "lr", &v) < 0 || ck_num(r, v, &t->ck_lr) < 0 ||
+	    ck_long(r, "best_epoch", -1, &t->ck_best_epoch) < 0 ||
+	    ck_field(r, "best_val_loss", &v) < 0 || ck_num(r, v, &t->ck_best_val) < 0)
+		return -1;
+	sg_optim_state(t->opt, &na, &arrays);
+	if (ck_long(r, "arrays", 0, &arrays) < 0)
+		return -1;
+	if (arrays != 2 + na)
+		return ck_fail(r, "the optimizer's state does not fit this optimizer",
+			       NULL);
+	return 0;
+}
+
+int sg_trainer_load_checkpoint(sg_trainer *t, const char *path, sg_error *err)
+{
+	ck_reader r = {.path = path, .err = err};
+	size_t np = (size_t)t->m->n_params;
+	long steps, ignored;
+	int na, rc = -1;
+	void *st;
+
+	if (!(r.f = fopen(path, "r")))
+		return sg_errorf(err, "%s: error: cannot read: %s", path,
+				 strerror(errno));
+	st = sg_optim_state(t->opt, &na, &ignored);
+	if (ck_line(&r) < 0)
+		;
+	else if (strcmp(r.buf, CK_MAGIC) != 0)
+		ck_fail(&r, "not a symgrad checkpoint of this version (" CK_MAGIC ")",
+			r.buf);
+	else if (ck_header(&r, t, &steps) == 0 &&
+		 ck_reals(&r, t, t->p, np) == 0 &&
+		 ck_reals(&r, t, st, (size_t)na * np) == 0 &&
+		 ck_reals(&r, t, t->p_best, np) == 0) {
+		r.line++;
+		if (fgets(r.buf, sizeof r.buf, r.f))
+			ck_fail(&r, "text after the last number", NULL);
+		else
+			rc = 0;
+	}
+	fclose(r.f);
+	if (rc < 0) {
+		t->first_epoch = 0;
+		return -1;
+	}
+	sg_optim_set_steps(t->opt, steps);
+	return 0;
+}
+
+long sg_trainer_first_epoch(const sg_trainer *t)
+{
+	return t->first_epoch;
 }

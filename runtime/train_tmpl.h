@@ -24,8 +24,13 @@ static REAL FN(step_grad)(sg_trainer *t, const REAL *x, size_t first, size_t k)
 	if (k == 1)
 		return m->BACKWARD((const REAL *)t->p,
 				   x + t->order[first] * (size_t)m->n_inputs, g);
-	/* in the canonical block order, on the trainer's threads */
-	if (t->o.shuffle)
+	/* in the canonical block order, on the trainer's threads (and split
+	 * across the processes when there are any, with the same bits) */
+	if (t->dist && k > SG_BLOCK_ROWS)
+		loss = (REAL)sg_dist_grad(t->dist, t->batch, k, t->p,
+					  t->o.shuffle ? x : x + first * (size_t)m->n_inputs,
+					  t->o.shuffle ? t->order + first : NULL, g);
+	else if (t->o.shuffle)
 		loss = (REAL)sg_batch_grad(t->batch, k, t->p, x, t->order + first, g);
 	else
 		loss = (REAL)sg_batch_grad(t->batch, k, t->p,
@@ -87,6 +92,8 @@ static int FN(report_bad)(sg_trainer *t, const sg_data *d, long epoch,
 		if (bad >= 0 || !isfinite(loss))
 			break;
 	}
+	if (t->dist)
+		t->bad_rank = sg_dist_owner(t->dist, k, r == k ? 0 : r);
 	if (r == k) { /* only the sum overflowed: blame the step */
 		row = t->order[first];
 		loss = step_loss;

@@ -163,3 +163,57 @@ Test(batch, bad_thread_counts)
 	cr_assert(sg_batch_new(&linear_model, SG_THREADS_MAX + 1, &err) == NULL);
 	cr_assert(sg_threads_available() >= 1);
 }
+
+/* The canonical order cut in two, as dist.c cuts it between processes: the
+ * first c blocks through sg_batch_grad, the rest as block sums
+ * (sg_batch_blocks, on 1 or 3 threads) folded onto it (sg_batch_fold, in
+ * two slices of the vector, as the chain's segments); and all of them as
+ * block sums folded from the first (started = 0).  sg_batch_grad's bits
+ * for every cut, in order and through a row order, double and float. */
+Test(batch, cut_blocks_fold_to_the_same_bits)
+{
+	static double x[2 * MAXN], sums[MAXN / SG_BLOCK_ROWS + 1], l[MAXN / SG_BLOCK_ROWS + 1];
+	static float xf[2 * MAXN], sf[MAXN / SG_BLOCK_ROWS + 1];
+	static size_t order[MAXN];
+	static const size_t ns[] = {65, 200, 1000, 4097};
+	double p = 0.75, g, want_g, loss, want;
+	float pf = 0.75f, gf, want_gf;
+	sg_error err;
+	size_t s, i, c, nb;
+	int t, o;
+
+	make_rows(x, MAXN, 3);
+	for (i = 0; i < 2 * MAXN; i++)
+		xf[i] = (float)x[i];
+	for (i = 0; i < MAXN; i++)
+		order[i] = (i * 7919) % MAXN;
+	for (t = 1; t <= 3; t += 2) {
+		sg_batch *b = sg_batch_new(&linear_model, t, &err);
+		sg_batch *bf = sg_batch_new(&linear_f_model, t, &err);
+		cr_assert(b && bf, "%s", err.msg);
+		for (s = 0; s < sizeof ns / sizeof *ns; s++)
+			for (o = 0; o < 2; o++) {
+				size_t n = ns[s];
+				const size_t *ord = o ? order : NULL;
+				nb = (n + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS;
+				want = sg_batch_grad(b, n, &p, x, ord, &want_g);
+				sg_batch_grad(bf, n, &pf, xf, ord, &want_gf);
+				for (c = 0; c < nb; c++) {
+					size_t k = c * SG_BLOCK_ROWS;
+					loss = c ? sg_batch_grad(b, k, &p, x, ord, &g) : 0;
+					sg_batch_blocks(b, n, &p, x, ord, c, nb, sums, l);
+					sg_batch_fold(b, nb - c, sums, l, c > 0, 0, 0, &g, NULL);
+					sg_batch_fold(b, nb - c, sums, l, c > 0, 0, 1, &g, &loss);
+					cr_assert(eq(dbl, loss, want), "n %zu cut %zu", n, c);
+					cr_assert(eq(dbl, g, want_g), "n %zu cut %zu", n, c);
+					if (c)
+						sg_batch_grad(bf, k, &pf, xf, ord, &gf);
+					sg_batch_blocks(bf, n, &pf, xf, ord, c, nb, sf, l);
+					sg_batch_fold(bf, nb - c, sf, l, c > 0, 0, 1, &gf, NULL);
+					cr_assert(eq(flt, gf, want_gf), "float n %zu cut %zu", n, c);
+				}
+			}
+		sg_batch_free(b);
+		sg_batch_free(bf);
+	}
+}

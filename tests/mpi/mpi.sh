@@ -1,0 +1,164 @@
+#!/bin/sh
+# mpi.sh SYMGRAD ROOT: training under mpirun with 1, 2, 3 and 4 processes
+# (and 1 or 2 threads each) saves the same parameters, byte for byte, as
+# one process without mpirun, and rank 0 writes the same log (every column
+# but the time): mini-batches of more than 64 rows (the block size) in
+# order and shuffled, full batch, SGD, momentum and Adam, double and float,
+# on lecture 7 (unrolled) and lecture 9 (loop form).  Then checkpoints: a
+# run stopped halfway and resumed (with or without mpirun, and across the
+# two) ends with the bits of one that never stopped.  Then faults: a
+# non-finite gradient stops every rank with one message naming the rank;
+# a killed rank ends the job (no hang) and nothing is saved; newton under
+# mpirun is refused.
+set -u
+symgrad=$1
+root=$2
+case $symgrad in /*) ;; *) symgrad=$PWD/$symgrad ;; esac
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+XDG_CACHE_HOME=$work/cache
+export XDG_CACHE_HOME
+# OpenMPI refuses root unless told; here only, for the tests.
+OMPI_ALLOW_RUN_AS_ROOT=1
+OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
+fail=0
+count=0
+mpirun="timeout 120 mpirun --oversubscribe"
+
+# Trains with $@ alone, then under mpirun -n 1..4 with 1 and 2 threads;
+# the parameters and log must match the lone run's.
+same() {
+	rm -f "$work"/ref.*
+	"$symgrad" train "$@" --threads 1 --log "$work/ref.log" --save "$work/ref.params" \
+		--quiet >"$work/ref.out" 2>&1 ||
+		{ echo "FAIL: symgrad train $*: exit $?"; cat "$work/ref.out"; fail=1; }
+	sed 's/,[^,]*$//' "$work/ref.log" >"$work/ref.cols"
+	for n in 1 2 3 4; do
+		for th in 1 2; do
+			rm -f "$work"/p.*
+			$mpirun -n $n "$symgrad" train "$@" --threads $th --log "$work/p.log" \
+				--save "$work/p.params" --quiet >"$work/p.out" 2>&1 ||
+				{ echo "FAIL: -n $n --threads $th $*: exit status"; cat "$work/p.out"; fail=1; }
+			sed 's/,[^,]*$//' "$work/p.log" >"$work/p.cols" 2>/dev/null
+			for f in params cols; do
+				if ! cmp -s "$work/ref.$f" "$work/p.$f"; then
+					echo "FAIL: mpirun -n $n symgrad train $* --threads $th: $f differs"
+					diff "$work/ref.$f" "$work/p.$f" | head -4
+					fail=1
+				fi
+			done
+		done
+	done
+	count=$((count + 1))
+}
+
+ex=$root/examples
+d7="$ex/lecture07_diabetes/diabetes.sg --data $ex/lecture07_diabetes/diabetes.csv"
+d9="$ex/lecture09_softmax/softmax.sg --data $ex/lecture09_softmax/digits.csv"
+# shellcheck disable=SC2086
+{
+	same $d7 --batch 100 --lr 0.1 --epochs 3
+	same $d7 --batch 100 --shuffle --seed 3 --optimizer momentum --lr 0.05 --epochs 3 \
+		--dtype float --val-split 0.2 --metric accuracy
+	same $d7 --batch all --optimizer adam --lr 0.01 --epochs 10
+	same $d9 --batch all --optimizer adam --lr 0.01 --epochs 3 --metric accuracy
+	same $d9 --batch 200 --shuffle --seed 5 --lr 0.1 --epochs 2 --dtype float
+	same $d9 --batch 64 --shuffle --lr 0.1 --epochs 1
+}
+
+# Checkpoints: 6 epochs straight; 3 epochs, then resumed to 6.
+ck() {
+	opts="$*"
+	# shellcheck disable=SC2086
+	"$symgrad" train $opts --epochs 6 --save "$work/straight" --quiet ||
+		{ echo "FAIL: $opts --epochs 6"; fail=1; }
+	for way in alone alone-mpi mpi-alone mpi; do
+		rm -f "$work/ck" "$work/resumed"
+		first=$symgrad second=$symgrad
+		case $way in
+		mpi-alone) first="$mpirun -n 3 $symgrad" ;;
+		alone-mpi) second="$mpirun -n 2 $symgrad" ;;
+		mpi) first="$mpirun -n 2 $symgrad" second="$mpirun -n 4 $symgrad" ;;
+		esac
+		# shellcheck disable=SC2086
+		$first train $opts --epochs 3 --checkpoint "$work/ck" --quiet >"$work/ck.out" 2>&1 &&
+			$second train $opts --epochs 6 --resume "$work/ck" --save "$work/resumed" \
+				--quiet >>"$work/ck.out" 2>&1 ||
+			{ echo "FAIL: $way: $opts: exit status"; cat "$work/ck.out"; fail=1; }
+		cmp -s "$work/straight" "$work/resumed" ||
+			{ echo "FAIL: checkpoint $way: $opts: resumed run differs"; fail=1; }
+		grep -q '^epochs 3$' "$work/ck" ||
+			{ echo "FAIL: checkpoint $way: no 'epochs 3' in it"; fail=1; }
+		count=$((count + 1))
+	done
+}
+# shellcheck disable=SC2086
+{
+	ck $d7 --batch 100 --shuffle --seed 7 --optimizer adam --lr 0.01
+	ck $d9 --batch 150 --shuffle --optimizer momentum --lr 0.05 --lr-schedule step:2:0.5
+	ck $d7 --batch 1 --shuffle --lr 0.01
+}
+# A non-finite loss in row 151 of 211 (4 blocks; with 2 ranks, rank 1 sums
+# rows 129-211): every rank stops, one message names rank 1, exit 1.
+awk 'BEGIN { print "x,y"; for (i = 0; i < 150; i++) print (i % 7) / 3 "," i % 5;
+	print "1e200,1"; for (i = 0; i < 60; i++) print "1,2" }' >"$work/big.csv"
+$mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$work/big.csv" --batch all \
+	--lr 0.001 --epochs 2 --save "$work/nf.params" >"$work/nf.out" 2>&1
+st=$?
+n=$(grep -c "non-finite gradient at epoch 1, row 151 (.*big.csv:152) on rank 1" "$work/nf.out")
+[ "$st" != 0 ] && [ "$n" = 1 ] ||
+	{ echo "FAIL: non-finite: exit $st, $n messages:"; cat "$work/nf.out"; fail=1; }
+
+# A rank killed in the middle of training ends the job: no rank hangs
+# (timeout would say 124), nothing is saved.
+awk 'BEGIN { print "x,y"; for (i = 0; i < 2000; i++) print (i % 7) / 3 "," i % 5 }' \
+	>"$work/long.csv"
+cat >"$work/kill.sh" <<EOS
+#!/bin/sh
+"$symgrad" train "$ex/lecture04/linear.sg" --data "$work/long.csv" --batch 100 \
+	--lr 0.0001 --epochs 100000000 --quiet --save "$work/killed.params" &
+pid=\$!
+[ "\$OMPI_COMM_WORLD_RANK" = 1 ] && sleep 1 && kill -9 \$pid
+wait \$pid
+EOS
+$mpirun -n 2 sh "$work/kill.sh" >"$work/kill.out" 2>&1
+st=$?
+[ "$st" != 0 ] && [ "$st" != 124 ] && [ ! -e "$work/killed.params" ] ||
+	{ echo "FAIL: killed rank: exit $st:"; cat "$work/kill.out"; fail=1; }
+
+# A data file only rank 1 cannot read: no rank trains (none hangs), rank 0
+# names rank 1, rank 1 shows its own message.
+cat >"$work/one.sh" <<EOS
+#!/bin/sh
+[ "\$OMPI_COMM_WORLD_RANK" = 1 ] &&
+	exec "$symgrad" train "$ex/lecture04/linear.sg" --data "$work/missing.csv" --save "$work/one.params"
+exec "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" --save "$work/one.params"
+EOS
+$mpirun -n 2 sh "$work/one.sh" >"$work/one.out" 2>&1
+st=$?
+[ "$st" != 0 ] && [ "$st" != 124 ] && [ ! -e "$work/one.params" ] &&
+	grep -q "rank 1 could not set up" "$work/one.out" &&
+	grep -q "^rank 1: .*missing.csv: error: cannot open" "$work/one.out" ||
+	{ echo "FAIL: a file only rank 1 cannot read: exit $st:"; cat "$work/one.out"; fail=1; }
+
+# Newton and friends stay in one process.
+$mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" --optimizer newton --epochs 2 >"$work/n.out" 2>&1
+[ $? != 0 ] && [ "$(grep -c 'train in one process' "$work/n.out")" = 1 ] ||
+	{ echo "FAIL: newton under mpirun -n 2:"; cat "$work/n.out"; fail=1; }
+
+# README "Training on many machines": its commands, run as written from a
+# copy of the tree (one process and two give the same file; the resumed run
+# works).
+mkdir -p "$work/readme/build/cli"
+ln -s "$symgrad" "$work/readme/build/cli/symgrad"
+cp -R "$root/examples" "$work/readme/"
+awk '/^<!-- snippet: mpi-commands/ { on = 1; next } on && /^```sh$/ { blk = 1; next }
+	blk && /^```$/ { exit } blk { print }' "$root/README.md" >"$work/readme/cmds.sh"
+[ -s "$work/readme/cmds.sh" ] || { echo "FAIL: README.md: no mpi-commands snippet"; fail=1; }
+(cd "$work/readme" && OMPI_MCA_rmaps_base_oversubscribe=1 sh -e cmds.sh) >"$work/readme.out" 2>&1 &&
+	[ -s "$work/readme/resumed.params" ] ||
+	{ echo "FAIL: README.md's mpi-commands:"; cat "$work/readme.out"; fail=1; }
+
+echo "$count comparisons"
+exit $fail
