@@ -504,13 +504,11 @@ static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
 		return false;
 	int full = ext / TILE * TILE;
 	const char *g, *i = along_i ? "i" : v->m > 1 ? "i" : "0", *j = along_i ? (v->n > 1 ? "j" : "0") : "j";
-	const char *other = along_i ? j : i;
 	put(l, f, LI_OPEN, arena_printf(l->a, "for (int %s = 0; %s < %d; %s += %d)", along_i ? "i" : "j",
 					along_i ? "i" : "j", full, along_i ? "i" : "j", TILE), NULL);
 	bool loop_other = along_i ? v->n > 1 : v->m > 1;
 	if (loop_other)
 		put_for(l, f, along_i ? "j" : "i", 0, (along_i ? v->n : v->m) - 1);
-	(void)other;
 	put(l, f, LI_STMT, arena_printf(l->a, "%s acc[%d];", real(l), TILE * L), NULL);
 	const char *t = v->k == 2 ? "1" : "k";
 	for (int pass = 0; pass < 3; pass++) {
