@@ -643,6 +643,63 @@ local function render_source(m)
   return concat(out, "\n") .. "\n"
 end
 
+-- The gradient entries of the batch that are a product with one element of
+-- an input tensor, as an outer product's are (dloss/dW[i][j] = d_z[i] *
+-- x[j]): added into grad as the product is formed, reading the input from
+-- its row, instead of stored as an array over the block and added after.
+-- The same product (operands in the same order) added in the same order,
+-- so the same bits; and the entries of one row of W are then one short
+-- loop over j, which the compiler vectorizes across j (the row's inputs
+-- are contiguous) where the array form left one scalar add per entry.
+-- Returns fused[q] = {expr = function(offset text) -> C, key, xoff, poff,
+-- arrays = the block arrays the product reads} for the entries so added,
+-- and dropped[name] for the statements no longer needed.
+local function outer_products(m, f, inputs)
+  local N = m.NAME
+  local input, uses, fused, dropped, def = {}, {}, {}, {}, {}
+  for _, l in ipairs(inputs) do
+    if l.tensor then input[l.cname] = l end
+  end
+  for _, st in ipairs(f.stmts) do
+    def[st.name] = st
+    for _, a in ipairs(st.args) do uses[a] = (uses[a] or 0) + 1 end
+  end
+  local loss = f.row_loss:match("^([%w_]+)%[r%]$")
+  if loss then uses[loss] = (uses[loss] or 0) + 1 end
+  local count = {}
+  for _, g in ipairs(f.row_grads) do
+    local n = g:match("^([%w_]+)%[r%]$")
+    if n then count[n] = (count[n] or 0) + 1 end
+  end
+  for q, g in ipairs(f.row_grads) do
+    local n = g:match("^([%w_]+)%[r%]$")
+    local st = n and def[n]
+    local p = m.params[q]
+    if st and st.op == "MUL" and p.tensor and not uses[n] and count[n] == 1 then
+      local a, b = st.args[1], st.args[2]
+      local x = input[b] and b or input[a] and a
+      local other = x == b and a or b
+      if x and other ~= x and not input[other] then
+        local l = input[x]
+        local pat = "%f[%w_]" .. x .. "%[r%]"
+        local key = st.row_expr:gsub(pat, "@") .. "|" .. l.tensor .. "|" .. p.tensor
+        local arrays = {}
+        if def[other] then arrays[1] = other end
+        fused[q] = {
+          key = key, xoff = l.offset, poff = p.offset, arrays = arrays,
+          expr = function(off)
+            local at = "row[(long)r * " .. N .. "_N_INPUTS + " .. N .. "_INPUT_" ..
+                       l.tensor .. " + " .. off .. "]"
+            return (st.row_expr:gsub(pat, function() return at end))
+          end,
+        }
+        dropped[n] = true
+      end
+    end
+  end
+  return fused, dropped
+end
+
 local function block_rows(put, m)
   local N, r = m.NAME, m.real
   local f = m.backward
@@ -687,15 +744,28 @@ local function block_rows(put, m)
       if run_of[a] and run_of[a] ~= run_of[st.name] then array[a] = true end
     end
   end
-  for _, g in ipairs(f.row_grads) do array[g:match("^([%w_]+)%[r%]$") or ""] = true end
+  local fused, dropped = outer_products(m, f, inputs)
+  for q, g in ipairs(f.row_grads) do
+    if fused[q] then
+      for _, a in ipairs(fused[q].arrays) do array[a] = true end
+    else
+      array[g:match("^([%w_]+)%[r%]$") or ""] = true
+    end
+  end
   array[f.row_loss:match("^([%w_]+)%[r%]$") or ""] = true
   for _, run in ipairs(runs) do
+    local live = false
+    for q = run[1], run[2] do
+      if not dropped[stmts[q].name] then live = true end
+    end
+    if not live then goto done end
     for q = run[1], run[2] do
       if array[stmts[q].name] then put("\t\t", r, " ", stmts[q].name, "[", BLOCK, "];") end
     end
     put("\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
     for q = run[1], run[2] do
       local st = stmts[q]
+      if dropped[st.name] then goto next end
       local e = st.row_expr
       for _, a in ipairs(st.args) do
         if run_of[a] and not array[a] then
@@ -707,12 +777,41 @@ local function block_rows(put, m)
       else
         put("\t\t\tconst ", r, " ", st.name, " = ", e, ";")
       end
+      ::next::
     end
     put("\t\t}")
+    ::done::
+  end
+  if next(fused) then
+    put("\t\t/* the gradient, row by row; a product with an input (an outer")
+    put("\t\t * product's entry) added as it is formed, the input read in its row */")
   end
   put("\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
-  for q, p in ipairs(m.params) do
-    put("\t\t\tgrad[", array_index(m, "PARAM", p), "] += ", f.row_grads[q], ";")
+  local q = 1
+  while q <= #m.params do
+    local fq = fused[q]
+    if not fq then
+      put("\t\t\tgrad[", array_index(m, "PARAM", m.params[q]), "] += ", f.row_grads[q], ";")
+      q = q + 1
+    else
+      -- a run of entries whose products differ only in the input's and
+      -- the parameter's places, both one further each time: one loop
+      local k = q
+      while fused[k + 1] and fused[k + 1].key == fq.key
+            and fused[k + 1].poff == fused[k].poff + 1
+            and fused[k + 1].xoff == fused[k].xoff + 1 do
+        k = k + 1
+      end
+      local p = m.params[q]
+      if k == q then
+        put("\t\t\tgrad[", array_index(m, "PARAM", p), "] += ", fq.expr(tostring(fq.xoff)), ";")
+      else
+        local at = N .. "_PARAM_" .. p.tensor .. (p.offset > 0 and " + " .. p.offset or "")
+        put("\t\t\tfor (int j = 0; j < ", k - q + 1, "; j++)")
+        put("\t\t\t\tgrad[", at, " + j] += ", fq.expr((fq.xoff > 0 and fq.xoff .. " + " or "") .. "j"), ";")
+      end
+      q = k + 1
+    end
   end
   put("\t\t\tloss_sum += ", f.row_loss, ";")
   put("\t\t}")

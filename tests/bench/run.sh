@@ -143,6 +143,32 @@ $cc $cflags -I"$work" tests/bench/batch.c "$work/dbe.o" "$work/dbv.o" "$work/dbe
 "$work/batch" examples/lecture07_diabetes/diabetes.csv "$out/batch.csv" \
 	"$loops_e" "$loops_v" "$loops_en" "$loops_vn" "$loops_f"
 echo
+# The limit (issue 15's goal): the generated exact batch, built as the JIT
+# builds it, against the same network by hand, structure of arrays,
+# -O3 -march=native -ffast-math (tests/bench/soa.c), in one process,
+# alternating; 5 runs, each a median of 21 trials; the median of the runs.
+jit_isa=$("$symgrad" --version 2>/dev/null | sed -n 's/.*-march=\(x86-64-v[0-9]\).*/\1/p' | head -1)
+echo "| lecture 7 batch (759 rows), ns per row | exact, \`symgrad train\`'s build ($cflags${jit_isa:+ -march=$jit_isa}) | by hand, SoA, \`-O3 -march=native -ffast-math\` (not exact) | ratio |"
+echo "|---|---|---|---|"
+echo "dtype,exact_ns,soa_ns" >"$out/limit.csv"
+for dt in double float; do
+	s=${dt%ouble}
+	s=${s%loat}
+	"$symgrad" gen examples/lecture07_diabetes/diabetes.sg --dtype "$dt" -o "$work/lim_$s.c"
+	$cc -O3 -march=native -ffast-math -std=c99 -DREAL="$dt" -DNAME="soa_$s" -c tests/bench/soa.c \
+		-o "$work/soa_$s.o"
+	# shellcheck disable=SC2086
+	$cc $cflags ${jit_isa:+-march=$jit_isa} -I"$work" -DMODEL_H="\"lim_$s.h\"" -DP=diabetes \
+		-DREAL="$dt" -DSOA="soa_$s" tests/bench/limit.c "$work/lim_$s.c" "$work/soa_$s.o" \
+		-o "$work/lim_$s" -lm
+	: >"$work/lim"
+	for i in 1 2 3 4 5; do "$work/lim_$s" examples/lecture07_diabetes/diabetes.csv 21 >>"$work/lim"; done
+	grep -q WRONG "$work/lim" && echo "soa.c disagrees with the generated gradient ($dt)" >&2
+	a=$(cut -d' ' -f1 "$work/lim" | median) b=$(cut -d' ' -f2 "$work/lim" | median)
+	echo "| $dt | $a | $b | $(echo "$a $b" | awk '{ printf "%.2f×", $1 / $2 }') |"
+	echo "$dt,$a,$b" >>"$out/limit.csv"
+done
+echo
 # Full-batch training through symgrad train: (time of E epochs - time of
 # E/10 epochs) / (0.9 E), median of 3, exact and --math libm.
 epoch_us() { # epoch_us [--math libm]
@@ -440,17 +466,44 @@ thr_row() { # thr_row LABEL E TRAIN-ARGS...
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 echo
+# The batch gradient alone (sg_batch_grad, what train calls for a batch):
+# tests/bench/threads.c, 1 and 2 threads alternating in one process, wall
+# clock; 5 runs, each a median of 11 trials; the median of the runs.
+isa=$("$symgrad" --version 2>/dev/null | sed -n 's/.*-march=\(x86-64-v[0-9]\).*/\1/p' | head -1)
+echo "| \`sg_batch_grad\` (the JIT's build) | 1 thread, µs per batch | 2 threads | speed-up | same bits |"
+echo "|---|---|---|---|---|"
+for row in "diabetes examples/lecture07_diabetes/diabetes.sg 759 200 examples/lecture07_diabetes/diabetes.csv" \
+	"mnist tests/loops/mnist.sg 256 10"; do
+	# shellcheck disable=SC2086
+	set -- $row
+	for dt in double float; do
+		"$symgrad" gen "$2" --dtype "$dt" -o "$work/thr_$1_$dt.c" --header "$work/thr_$1_$dt.h"
+		# shellcheck disable=SC2086
+		$cc $cflags ${isa:+-march=$isa} -I"$work" -Iruntime -DMODEL_H="\"thr_$1_$dt.h\"" -DP="$1" \
+			-DREAL="$dt" tests/bench/threads.c "$work/thr_$1_$dt.c" "$build/runtime/libsymgrad.a" \
+			-o "$work/thr_$1_$dt" -lm -lpthread -ldl
+		: >"$work/thr"
+		for i in 1 2 3 4 5; do "$work/thr_$1_$dt" "$3" 11 "$4" ${5:+"$5"} >>"$work/thr"; done
+		a=$(cut -d' ' -f1 "$work/thr" | median) b=$(cut -d' ' -f2 "$work/thr" | median)
+		same=$(grep -q DIFFERENT "$work/thr" && echo NO || echo yes)
+		label="$1, $3 rows, $dt"
+		[ "$1" = mnist ] && label="784→100→10, $3 rows, $dt"
+		[ "$1" = diabetes ] && label="lecture 7, full batch ($3 rows), $dt"
+		echo "$a $b" | awk -v l="$label" -v s="$same" '{ printf "| %s | %.1f | %.1f | %.2f× | %s |\n", l, $1 / 1000, $2 / 1000, $1 / $2, s }'
+	done
+done
+echo
 echo "| training (\`symgrad train\`, JIT flags) | 1 thread, µs per epoch | 2 threads, µs per epoch | speed-up |"
 echo "|---|---|---|---|"
 echo "what,threads1_us,threads2_us" >"$out/threads.csv"
 d7="examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/diabetes.csv"
 # shellcheck disable=SC2086
 {
-	thr_row "lecture 7, full batch (759 rows), float64" 4000 $d7 --batch all --lr 0.1
-	thr_row "lecture 7, full batch (759 rows), float32" 4000 $d7 --batch all --lr 0.1 --dtype float
-	thr_row "784→100→10, batches of 256 rows (10 per epoch), float64" 8 tests/loops/mnist.sg \
+	thr_row "lecture 7, full batch (759 rows), float64" 20000 $d7 --batch all --lr 0.1
+	thr_row "lecture 7, full batch (759 rows), float32" 20000 $d7 --batch all --lr 0.1 --dtype float
+	thr_row "784→100→10, batches of 256 rows (10 per epoch), float64" 24 tests/loops/mnist.sg \
 		--data "$work/mnist.csv" --batch 256 --lr 0.01
-	thr_row "784→100→10, batches of 256 rows (10 per epoch), float32" 8 tests/loops/mnist.sg \
+	thr_row "784→100→10, batches of 256 rows (10 per epoch), float32" 24 tests/loops/mnist.sg \
 		--data "$work/mnist.csv" --batch 256 --lr 0.01 --dtype float
 }
 echo

@@ -1,0 +1,133 @@
+/*
+ * threads.c: sg_batch_grad (the runtime's batch gradient, the one `symgrad
+ * train` calls) on 1 and 2 threads, alternating trials in one process,
+ * wall-clock medians; the two results must agree bit for bit.
+ *
+ *   cc ... -DMODEL_H='"m_grad.h"' -DP=m -DREAL=double threads.c m_grad.o libsymgrad.a
+ *   threads ROWS TRIALS REPS [DATA.csv]  ->  "t1_ns t2_ns identical"
+ *
+ * Times are ns per batch of ROWS rows, each trial REPS batches.  Without
+ * DATA the inputs are uniform in [0, 1) from a fixed seed and the last input
+ * (a label) is ROW mod 10; with DATA, the rows of a numeric CSV (a header
+ * line is skipped; as many columns as the model has inputs), repeated to
+ * ROWS.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "symgrad.h"
+#include MODEL_H
+
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(s) CAT(P, s)
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp);
+	return v[n / 2];
+}
+
+/* Reads up to cap rows of ni numbers after a header line; the row count. */
+static size_t read_csv(const char *path, REAL *x, size_t cap, int ni)
+{
+	FILE *f = fopen(path, "r");
+	size_t r = 0;
+	int c;
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	/* a header: a first line that does not start with a number */
+	c = getc(f);
+	if (c != EOF && !strchr("0123456789+-.", c))
+		while ((c = getc(f)) != EOF && c != '\n')
+			;
+	else if (c != EOF)
+		ungetc(c, f);
+	for (; r < cap; r++) {
+		for (int i = 0; i < ni; i++) {
+			double v;
+			if (fscanf(f, " %lf ,", &v) != 1)
+				goto done;
+			x[r * (size_t)ni + (size_t)i] = (REAL)v;
+		}
+	}
+done:
+	fclose(f);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const sg_model *m = &FN(_model);
+	size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 256;
+	int trials = argc > 2 ? atoi(argv[2]) : 11, reps = argc > 3 ? atoi(argv[3]) : 10;
+	int np = m->n_params, ni = m->n_inputs;
+	REAL *p = malloc((size_t)np * sizeof *p), *x = malloc(n * (size_t)ni * sizeof *x);
+	REAL *g1 = malloc((size_t)np * sizeof *g1), *g2 = malloc((size_t)np * sizeof *g2);
+	double *t1 = malloc((size_t)trials * sizeof *t1), *t2 = malloc((size_t)trials * sizeof *t2);
+	double l1 = 0, l2 = 0;
+	sg_error err;
+	sg_batch *b1 = sg_batch_new(m, 1, &err), *b2 = sg_batch_new(m, 2, &err);
+	unsigned s = 12345;
+
+	if (!p || !x || !g1 || !g2 || !t1 || !t2 || !b1 || !b2) {
+		fprintf(stderr, "threads: cannot start\n");
+		return 1;
+	}
+	for (int k = 0; k < np; k++) {
+		s = s * 1103515245u + 12345u;
+		p[k] = (REAL)((double)(s >> 8) / 16777216.0 - 0.5) * (REAL)0.1;
+	}
+	if (argc > 4) {
+		size_t got = read_csv(argv[4], x, n, ni);
+		if (got == 0) {
+			fprintf(stderr, "threads: no rows in %s\n", argv[4]);
+			return 1;
+		}
+		for (size_t r = got; r < n; r++)
+			memcpy(x + r * (size_t)ni, x + (r % got) * (size_t)ni, (size_t)ni * sizeof *x);
+	} else {
+		for (size_t r = 0; r < n; r++) {
+			for (int i = 0; i < ni; i++) {
+				s = s * 1103515245u + 12345u;
+				x[r * (size_t)ni + (size_t)i] = (REAL)((double)(s >> 8) / 16777216.0);
+			}
+			x[r * (size_t)ni + (size_t)ni - 1] = (REAL)(r % 10);
+		}
+	}
+	for (int t = 0; t < trials; t++) {
+		double a = now();
+		for (int k = 0; k < reps; k++)
+			l1 = sg_batch_grad(b1, n, p, x, NULL, g1);
+		double c = now();
+		for (int k = 0; k < reps; k++)
+			l2 = sg_batch_grad(b2, n, p, x, NULL, g2);
+		double d = now();
+		t1[t] = (c - a) / reps;
+		t2[t] = (d - c) / reps;
+	}
+	printf("%.1f %.1f %s\n", median(t1, trials), median(t2, trials),
+	       l1 == l2 && memcmp(g1, g2, (size_t)np * sizeof *g1) == 0 ? "identical" : "DIFFERENT");
+	sg_batch_free(b1);
+	sg_batch_free(b2);
+	return 0;
+}
