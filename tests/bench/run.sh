@@ -35,6 +35,16 @@ cc=${CC:-cc}
 # the flags of symgrad's JIT (and of the README's compile times)
 jitflags="-O2 -std=c99 -ffp-contract=off -fno-trapping-math"
 cflags="$jitflags -D_POSIX_C_SOURCE=200809L"
+# the ISA the JIT builds for here (runtime/jit.c: the highest x86-64 level
+# the machine runs), for the sections that build as the JIT does
+isa=$(for v in 4 3 2; do
+	if echo 'int main(void){return !__builtin_cpu_supports("x86-64-v'$v'");}' |
+		$cc -x c - -o "${TMPDIR:-/tmp}/sg-isa.$$" 2>/dev/null && "${TMPDIR:-/tmp}/sg-isa.$$"; then
+		echo "x86-64-v$v"
+		break
+	fi
+	done)
+rm -f "${TMPDIR:-/tmp}/sg-isa.$$"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$root"
@@ -147,8 +157,7 @@ echo
 # builds it, against the same network by hand, structure of arrays,
 # -O3 -march=native -ffast-math (tests/bench/soa.c), in one process,
 # alternating; 5 runs, each a median of 21 trials; the median of the runs.
-jit_isa=$("$symgrad" --version 2>/dev/null | sed -n 's/.*-march=\(x86-64-v[0-9]\).*/\1/p' | head -1)
-echo "| lecture 7 batch (759 rows), ns per row | exact, \`symgrad train\`'s build ($cflags${jit_isa:+ -march=$jit_isa}) | by hand, SoA, \`-O3 -march=native -ffast-math\` (not exact) | ratio |"
+echo "| lecture 7 batch (759 rows), ns per row | exact, \`symgrad train\`'s build ($jitflags${isa:+ -march=$isa}) | by hand, SoA, \`-O3 -march=native -ffast-math\` (not exact) | ratio |"
 echo "|---|---|---|---|"
 echo "dtype,exact_ns,soa_ns" >"$out/limit.csv"
 for dt in double float; do
@@ -158,7 +167,7 @@ for dt in double float; do
 	$cc -O3 -march=native -ffast-math -std=c99 -DREAL="$dt" -DNAME="soa_$s" -c tests/bench/soa.c \
 		-o "$work/soa_$s.o"
 	# shellcheck disable=SC2086
-	$cc $cflags ${jit_isa:+-march=$jit_isa} -I"$work" -DMODEL_H="\"lim_$s.h\"" -DP=diabetes \
+	$cc $cflags ${isa:+-march=$isa} -I"$work" -DMODEL_H="\"lim_$s.h\"" -DP=diabetes \
 		-DREAL="$dt" -DSOA="soa_$s" tests/bench/limit.c "$work/lim_$s.c" "$work/soa_$s.o" \
 		-o "$work/lim_$s" -lm
 	: >"$work/lim"
@@ -469,7 +478,6 @@ echo
 # The batch gradient alone (sg_batch_grad, what train calls for a batch):
 # tests/bench/threads.c, 1 and 2 threads alternating in one process, wall
 # clock; 5 runs, each a median of 11 trials; the median of the runs.
-isa=$("$symgrad" --version 2>/dev/null | sed -n 's/.*-march=\(x86-64-v[0-9]\).*/\1/p' | head -1)
 echo "| \`sg_batch_grad\` (the JIT's build) | 1 thread, µs per batch | 2 threads | speed-up | same bits |"
 echo "|---|---|---|---|---|"
 for row in "diabetes examples/lecture07_diabetes/diabetes.sg 759 200 examples/lecture07_diabetes/diabetes.csv" \
@@ -519,11 +527,6 @@ section "Batched kernels: \`NAME_backward_batch\` on 256 rows, one thread" 12
 # OPENBLAS_DIR to a folder with its libblas.so.3 (apt-get download
 # libopenblas0-pthread; dpkg -x; .../openblas-pthread), used by PyTorch's
 # process only.
-isa=$("$symgrad" --version 2>/dev/null | sed -n 's/.*-march=\(x86-64-v[0-9]\).*/\1/p' | head -1)
-[ -n "$isa" ] || isa=$(for v in 4 3 2; do
-	if echo 'int main(void){return !__builtin_cpu_supports("x86-64-v'$v'");}' |
-		$cc -x c - -o "$work/isa" 2>/dev/null && "$work/isa"; then echo "x86-64-v$v"; break; fi
-	done)
 kflags="$cflags${isa:+ -march=$isa}"
 echo "Flags: \`$kflags\`; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
