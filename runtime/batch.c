@@ -15,22 +15,25 @@
  * their bits.
  *
  * The threads.  A pool of N threads (the caller is thread 0) is made once
- * and reused; it meets at a barrier (spinning briefly, then sleeping on a
- * condition variable).  The blocks go through in
- * waves of W = N * K blocks (K from the memory the block sums may take),
- * each thread computing a fixed contiguous run of the wave's blocks into
- * the wave's buffers; after a barrier each thread folds a fixed slice of
- * the parameters over the wave's buffers in block order (thread 0 also
- * folds the losses), and a barrier ends the wave.  The last wave (the only
- * one of most batches) of a small model is folded by the caller alone
- * after the pool's closing barrier: one barrier fewer, and its fold is
- * short next to the blocks (one add per block and parameter against a
- * whole backward pass per row); a large model's, which reads megabytes,
- * by all threads, each its slice, before that barrier.  How the blocks fall into waves and threads changes who
- * computes what and when, never which operations are done on which values:
- * every block sum is the same, and every gradient entry is folded in block
- * order.  No scheduler beyond that
- * fixed partition; nothing is allocated after sg_batch_new.
+ * and reused.  A job starts when the caller sets a word the workers wait
+ * on (the job's number) and ends when each worker has added 1 to another
+ * that the caller waits on: a store and an add, no lock, when the threads
+ * are spinning (they spin up to SPIN_NS, then sleep on a condition
+ * variable).  The blocks go through in waves of W = N * K blocks (K from
+ * the memory the block sums may take), each thread computing a fixed
+ * contiguous run of the wave's blocks into the wave's buffers; after a
+ * barrier each thread folds a fixed slice of the parameters over the
+ * wave's buffers in block order (thread 0 also folds the losses), and a
+ * barrier ends the wave.  The last wave (the only one of most batches) of
+ * a small model is folded by the caller alone after the workers are done:
+ * one barrier fewer, and its fold is short next to the blocks (one add
+ * per block and parameter against a whole backward pass per row); a large
+ * model's, which reads megabytes, by all threads, each its slice, after a
+ * barrier.  How the blocks fall into waves and threads changes who
+ * computes what and when, never which operations are done on which
+ * values: every block sum is the same, and every gradient entry is folded
+ * in block order.  No scheduler beyond that fixed partition; nothing is
+ * allocated after sg_batch_new.
  */
 #define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
@@ -61,19 +64,29 @@
 /* A last wave whose block sums take this much is folded by all threads. */
 #define FOLD_TOGETHER_BYTES (64u << 10)
 
-/* A barrier for n threads: sense-reversing, spinning then sleeping.  The
- * word the spinners read, the word the arrivals count on and the sleepers'
- * mutex each have a cache line of their own. */
-typedef struct barrier {
-	int sense;      /* flips when a round completes (atomic) */
-	char pad0[LINE - sizeof(int)];
-	int count;      /* threads arrived in this round (atomic) */
+/* A word threads wait on: they spin on it first, then sleep on a
+ * condition variable.  The word and the sleepers' count each have a cache
+ * line of their own.  A waiter counts itself among the sleepers
+ * (sequentially consistent) before it looks at the word under the mutex,
+ * and a writer stores the word (sequentially consistent) before it looks
+ * at the count, so one of the two sees the other's write: no wake-up is
+ * lost, and no lock is taken when nobody sleeps. */
+typedef struct event {
+	unsigned val;   /* (atomic) */
+	char pad0[LINE - sizeof(unsigned)];
 	int sleepers;   /* threads asleep or about to be (atomic) */
-	int n;
 	int yield;      /* more threads than cores: spinners yield */
-	char pad1[LINE - 4 * sizeof(int)];
+	char pad1[LINE - 2 * sizeof(int)];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+} event;
+
+/* A barrier for n threads, sense-reversing, on an event. */
+typedef struct barrier {
+	int count;      /* threads arrived in this round (atomic) */
+	int n;
+	char pad[LINE - 2 * sizeof(int)];
+	event sense;    /* flips when a round completes */
 } barrier;
 
 struct sg_batch {
@@ -92,8 +105,11 @@ struct sg_batch {
 	pthread_t *tid;   /* the N - 1 workers */
 	int running;      /* workers started */
 	int gated;        /* gate and bar made */
-	barrier bar;      /* the caller and the running workers */
+	barrier bar;      /* the caller and the running workers, between waves */
 	int sense;        /* the caller's barrier sense */
+	event go;         /* the number of the job the workers are to start */
+	event done;       /* the jobs the workers have finished, summed */
+	unsigned job_no;  /* the caller's count of jobs started */
 	pthread_mutex_t gate;  /* held while the workers are being started */
 	int quit;         /* set before the last start: workers return */
 	/* the job of the current call */
@@ -108,27 +124,25 @@ struct sg_batch {
 	double *sum_losses;
 };
 
-/* 0, or -1 when the barrier's mutex or condition cannot be made. */
-static int barrier_init(barrier *b, int n)
+/* 0, or -1 when the event's mutex or condition cannot be made. */
+static int event_init(event *e, int yield)
 {
-	b->n = n;
-	b->count = 0;
-	b->sense = 0;
-	b->sleepers = 0;
-	b->yield = n > sg_threads_available();
-	if (pthread_mutex_init(&b->mu, NULL) != 0)
+	e->val = 0;
+	e->sleepers = 0;
+	e->yield = yield;
+	if (pthread_mutex_init(&e->mu, NULL) != 0)
 		return -1;
-	if (pthread_cond_init(&b->cv, NULL) != 0) {
-		pthread_mutex_destroy(&b->mu);
+	if (pthread_cond_init(&e->cv, NULL) != 0) {
+		pthread_mutex_destroy(&e->mu);
 		return -1;
 	}
 	return 0;
 }
 
-static void barrier_destroy(barrier *b)
+static void event_destroy(event *e)
 {
-	pthread_cond_destroy(&b->cv);
-	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
 }
 
 static void cpu_relax(void)
@@ -138,9 +152,6 @@ static void cpu_relax(void)
 #endif
 }
 
-/* Waits until all n threads have arrived; *sense is the caller's own (0
- * at first).  What a thread wrote before it arrived is seen by every
- * thread after it leaves (release on arriving, acquire on leaving). */
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -149,32 +160,15 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* Waits until all n threads have arrived; *sense is the caller's own (0
- * at first).  What a thread wrote before it arrived is seen by every
- * thread after it leaves (release on arriving, acquire on leaving).  The
- * last to arrive wakes the sleepers only when there are any: a sleeper
- * counts itself (sequentially consistent) before it looks at the sense
- * under the mutex, and the last arrival flips the sense (sequentially
- * consistent) before it looks at the count, so one of the two sees the
- * other's write. */
-static void barrier_wait(barrier *b, int *sense)
+/* Waits until the event's word is v (acquire: what the writer wrote
+ * before is seen after). */
+static void event_wait(event *e, unsigned v)
 {
-	int s = !*sense, i;
 	double t0 = 0;
+	int i;
 
-	*sense = s;
-	if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == b->n) {
-		__atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&b->sense, s, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&b->sleepers, __ATOMIC_SEQ_CST) > 0) {
-			pthread_mutex_lock(&b->mu);
-			pthread_cond_broadcast(&b->cv);
-			pthread_mutex_unlock(&b->mu);
-		}
-		return;
-	}
 	for (i = 1;; i++) {
-		if (__atomic_load_n(&b->sense, __ATOMIC_ACQUIRE) == s)
+		if (__atomic_load_n(&e->val, __ATOMIC_ACQUIRE) == v)
 			return;
 		if (i % SPIN_YIELD)
 			cpu_relax();
@@ -182,15 +176,61 @@ static void barrier_wait(barrier *b, int *sense)
 			t0 = now_ns();
 		else if (now_ns() - t0 > SPIN_NS)
 			break;
-		else if (b->yield)
+		else if (e->yield)
 			sched_yield(); /* another thread needs this core */
 	}
-	__atomic_add_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&b->mu);
-	while (__atomic_load_n(&b->sense, __ATOMIC_SEQ_CST) != s)
-		pthread_cond_wait(&b->cv, &b->mu);
-	pthread_mutex_unlock(&b->mu);
-	__atomic_sub_fetch(&b->sleepers, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&e->sleepers, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&e->mu);
+	while (__atomic_load_n(&e->val, __ATOMIC_SEQ_CST) != v)
+		pthread_cond_wait(&e->cv, &e->mu);
+	pthread_mutex_unlock(&e->mu);
+	__atomic_sub_fetch(&e->sleepers, 1, __ATOMIC_SEQ_CST);
+}
+
+static void event_wake(event *e)
+{
+	if (__atomic_load_n(&e->sleepers, __ATOMIC_SEQ_CST) > 0) {
+		pthread_mutex_lock(&e->mu);
+		pthread_cond_broadcast(&e->cv);
+		pthread_mutex_unlock(&e->mu);
+	}
+}
+
+/* Sets the word to v (release). */
+static void event_set(event *e, unsigned v)
+{
+	__atomic_store_n(&e->val, v, __ATOMIC_SEQ_CST);
+	event_wake(e);
+}
+
+/* Adds 1 to the word (release). */
+static void event_add(event *e)
+{
+	__atomic_add_fetch(&e->val, 1u, __ATOMIC_SEQ_CST);
+	event_wake(e);
+}
+
+static int barrier_init(barrier *b, int n)
+{
+	b->n = n;
+	b->count = 0;
+	return event_init(&b->sense, n > sg_threads_available());
+}
+
+/* Waits until all n threads have arrived; *sense is the caller's own (0
+ * at first).  What a thread wrote before it arrived is seen by every
+ * thread after it leaves (release on arriving, acquire on leaving). */
+static void barrier_wait(barrier *b, int *sense)
+{
+	int s = !*sense;
+
+	*sense = s;
+	if (__atomic_add_fetch(&b->count, 1, __ATOMIC_ACQ_REL) == b->n) {
+		__atomic_store_n(&b->count, 0, __ATOMIC_RELAXED);
+		event_set(&b->sense, (unsigned)s);
+	} else {
+		event_wait(&b->sense, (unsigned)s);
+	}
 }
 
 /* The cores this process may run on (its CPU affinity), at least 1. */
@@ -376,7 +416,7 @@ static void job(sg_batch *b, int me, int N, int *sense)
 		}
 		if (N > 1 && w0 + nw == nb && !fold_together(b, nw)) {
 			/* the last wave, short to fold: the caller folds it
-			 * after the pool's barrier, one barrier fewer */
+			 * when the workers are done, one barrier fewer */
 			return;
 		}
 		if (N > 1)
@@ -385,7 +425,7 @@ static void job(sg_batch *b, int me, int N, int *sense)
 		fold(b, w0, nw, lo, hi);
 		if (me == 0)
 			fold_loss(b, w0, nw);
-		/* the last wave ends at the pool's closing barrier */
+		/* the last wave ends when the workers are done */
 		if (N > 1 && w0 + nw < nb)
 			barrier_wait(&b->bar, sense);
 	}
@@ -398,17 +438,31 @@ static void *worker(void *arg)
 	sg_batch *b = ((void **)arg)[0];
 	int me = (int)(size_t)((void **)arg)[1], sense = 0;
 
+	unsigned no;
+
 	free(arg);
-	/* the barrier exists, with its final count, once the gate opens */
+	/* the barrier and the events exist once the gate opens */
 	pthread_mutex_lock(&b->gate);
 	pthread_mutex_unlock(&b->gate);
-	for (;;) {
-		barrier_wait(&b->bar, &sense);
+	for (no = 1;; no++) {
+		event_wait(&b->go, no);
 		if (b->quit)
 			return NULL;
 		job(b, me, b->n_threads, &sense);
-		barrier_wait(&b->bar, &sense);
+		event_add(&b->done);
 	}
+}
+
+/* The caller's side of a job on the pool: starts the workers on it, does
+ * its own part (thread 0) and waits for theirs.  The job's fields are
+ * written before (seen by the workers after the go), their results after
+ * (seen by the caller after the done). */
+static void run_pool(sg_batch *b)
+{
+	b->job_no++;
+	event_set(&b->go, b->job_no);
+	job(b, 0, b->n_threads, &b->sense);
+	event_wait(&b->done, b->job_no * (unsigned)(b->n_threads - 1));
 }
 
 /* Starts the n_threads - 1 workers behind the gate, then makes the barrier
@@ -433,8 +487,9 @@ static int start_workers(sg_batch *b, sg_error *err)
 		}
 	}
 	b->running = i - 1;
-	if (barrier_init(&b->bar, i) != 0)
-		abort(); /* workers are waiting for it: cannot recover */
+	if (barrier_init(&b->bar, i) != 0 || event_init(&b->go, i > sg_threads_available()) != 0 ||
+	    event_init(&b->done, i > sg_threads_available()) != 0)
+		abort(); /* workers are waiting for them: cannot recover */
 	pthread_mutex_unlock(&b->gate);
 	if (i == want)
 		return 0;
@@ -501,10 +556,12 @@ void sg_batch_free(sg_batch *b)
 		return;
 	if (b->gated) {
 		b->quit = 1;
-		barrier_wait(&b->bar, &b->sense);
+		event_set(&b->go, ++b->job_no);
 		for (i = 0; i < b->running; i++)
 			pthread_join(b->tid[i], NULL);
-		barrier_destroy(&b->bar);
+		event_destroy(&b->bar.sense);
+		event_destroy(&b->go);
+		event_destroy(&b->done);
 		pthread_mutex_destroy(&b->gate);
 	}
 	free(b->bufs);
@@ -539,9 +596,7 @@ double sg_batch_grad(sg_batch *b, size_t n, const void *params, const void *inpu
 		job(b, 0, 1, &b->sense); /* one block, or no pool: the caller alone */
 		return b->loss;
 	}
-	barrier_wait(&b->bar, &b->sense);
-	job(b, 0, b->n_threads, &b->sense);
-	barrier_wait(&b->bar, &b->sense);
+	run_pool(b);
 	nb = (n + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS;
 	w0 = (nb - 1) / b->wave * b->wave; /* the last wave, as job cut it */
 	if (!fold_together(b, nb - w0)) {
@@ -567,11 +622,8 @@ void sg_batch_blocks(sg_batch *b, size_t n, const void *params, const void *inpu
 	b->sum_losses = losses;
 	if (b->n_threads == 1 || j1 - j0 == 1)
 		blocks_job(b, 0, 1);
-	else {
-		barrier_wait(&b->bar, &b->sense);
-		blocks_job(b, 0, b->n_threads);
-		barrier_wait(&b->bar, &b->sense);
-	}
+	else
+		run_pool(b);
 	b->sums = NULL;
 	b->sum_losses = NULL;
 }
