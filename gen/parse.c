@@ -125,7 +125,7 @@ const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "lo
 					   "conv2d", "maxpool2d", "avgpool2d", "scan", "map", "zeros"};
 /* the most arguments; conv2d, the pools and reshape take fewer too
  * (min_arity); scan and map take a def and 2 or more arguments (scan_call) */
-const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 5, 2, 5, 3, 3,
+const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 5, 2, 5, 4, 4,
 				    -1, -1, 1};
 
 /* The fewest arguments of b: conv2d(x, K), maxpool2d(x, k), reshape(x, n). */
@@ -498,9 +498,10 @@ static Shape conv2d_shape(Parser *p, const Token *name, Expr **args, int nargs)
 	return (Shape){3, {k.dim[0], oh, ow}};
 }
 
-/* maxpool2d(x, k [, stride]), avgpool2d alike: x [C, H, W], windows k x k
- * (stride k unless given, PyTorch's default), no padding, the last
- * incomplete windows dropped (floor, as PyTorch). */
+/* maxpool2d(x, k [, stride [, padding]]), avgpool2d alike: x [C, H, W],
+ * windows k x k (stride k unless given, PyTorch's default), padding 0
+ * unless given and at most k / 2 (PyTorch's limit), the last incomplete
+ * windows dropped (floor, as PyTorch). */
 static Shape pool_shape(Parser *p, const Token *name, Expr **args, int nargs)
 {
 	Shape x = args[0]->shape;
@@ -509,9 +510,14 @@ static Shape pool_shape(Parser *p, const Token *name, Expr **args, int nargs)
 			   name->text, shape_text(p->arena, x));
 	int k = int_arg(p, name, args[1], "kernel size", 1);
 	int stride = nargs > 2 ? int_arg(p, name, args[2], "stride", 1) : k;
+	int pad = nargs > 3 ? int_arg(p, name, args[3], "padding", 0) : 0;
+	if (2 * pad > k)
+		diag_error(args[3]->loc, "%.*s's padding must be at most half the window: %d for a "
+					 "%d x %d window (at most %d)",
+			   name->len, name->text, pad, k, k, k / 2);
 	const char *ks = arena_printf(p->arena, "%d x %d", k, k);
-	int oh = window_positions(p, name, x, x.dim[1], k, stride, 0, ks);
-	int ow = window_positions(p, name, x, x.dim[2], k, stride, 0, ks);
+	int oh = window_positions(p, name, x, x.dim[1], k, stride, pad, ks);
+	int ow = window_positions(p, name, x, x.dim[2], k, stride, pad, ks);
 	return (Shape){3, {x.dim[0], oh, ow}};
 }
 

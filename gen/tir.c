@@ -415,6 +415,7 @@ TVal *tir_gather_add(Tir *t, TVal *adj, const int *idx, const TVal *like)
 /* ---- conv2d and pooling: gathers, a product, elementwise maps ---- */
 
 static TVal *lower(Tir *t, const Expr *e);
+static TVal *concat(Tir *t, TVal *a, TVal *b);
 
 /* The elements of x [C, H, W] under window offset (ki, kj) at each output
  * position (channel c, oy, ox): x[c, oy s + ki - pad, ox s + kj - pad], -1
@@ -473,28 +474,41 @@ static TVal *lower_conv2d(Tir *t, const Expr *e, TVal *x, TVal *k)
 }
 
 /*
- * maxpool2d(x, k [, stride]): the k x k windows' elements at offset
- * (ki, kj), each a gather over every output position, folded elementwise in
- * window order: max(max(max(w00, w01), w10), w11), so a tie gives the
- * derivative to the first maximum in row-major window order (max's kink
- * rule), as PyTorch's max_pool2d.  avgpool2d: the sum in that order, / k^2.
+ * maxpool2d(x, k [, stride [, padding]]): the k x k windows' elements at
+ * offset (ki, kj), each a gather over every output position, folded
+ * elementwise in window order: max(max(max(w00, w01), w10), w11), so a tie
+ * gives the derivative to the first maximum in row-major window order
+ * (max's kink rule), as PyTorch's max_pool2d.  Padding reads -Inf, as
+ * PyTorch pads (a constant element after x's: it is never the maximum of a
+ * window that holds a number, and gets no derivative).  avgpool2d: the sum
+ * in that order, / k^2 (PyTorch's count_include_pad): padding's terms are
+ * absent, not added as zeros.
  */
 static TVal *lower_pool(Tir *t, const Expr *e, TVal *x)
 {
 	Shape xs = e->args[0]->shape;
-	int k = (int)e->args[1]->num;
-	Window w = {xs.dim[0], xs.dim[1], xs.dim[2], k, k, int_arg(e, 2, k), 0, e->shape.dim[1],
+	int k = (int)e->args[1]->num, pad = int_arg(e, 3, 0);
+	Window w = {xs.dim[0], xs.dim[1], xs.dim[2], k, k, int_arg(e, 2, k), pad, e->shape.dim[1],
 		    e->shape.dim[2]};
 	int n = shape_size(e->shape), per = w.oh * w.ow;
 	bool max = e->builtin == B_MAXPOOL2D;
+	TVal *src = max && pad > 0 ? concat(t, x, tir_const(t, -INFINITY)) : x;
 	TVal *acc = NULL;
 	for (int ki = 0; ki < k; ki++)
 		for (int kj = 0; kj < k; kj++) {
 			int *idx = arena_alloc(t->arena, (size_t)n * sizeof *idx);
-			for (int i = 0; i < n; i++)
+			for (int i = 0; i < n; i++) {
 				idx[i] = window_at(&w, i / per, ki, kj, i % per / w.ow, i % w.ow);
-			TVal *g = tir_gather(t, x, idx, e->shape);
-			acc = !acc ? g : tir_map(t, max ? OP_MAX : OP_ADD, acc, g);
+				if (idx[i] < 0 && max)
+					idx[i] = x->size; /* the -Inf after x */
+			}
+			TVal *g = tir_gather(t, src, idx, e->shape);
+			if (!acc)
+				acc = g;
+			else if (max)
+				acc = tir_map(t, OP_MAX, acc, g);
+			else
+				acc = pad > 0 ? tir_acc(t, acc, g) : tir_map(t, OP_ADD, acc, g);
 		}
 	return max ? acc : tir_map(t, OP_DIV, acc, tir_const(t, (double)k * k));
 }

@@ -29,6 +29,7 @@ SEED = 20261130
 COUNT = 12
 CONV_COUNT = 4  # then rc00..: conv2d and a pool (their own generator, seed SEED + 1)
 COUNT_RNN = 6
+POOL_COUNT = 4  # then rp00..: conv2d, then a pool with padding (seed SEED + 2)
 
 # (symgrad, PyTorch) elementwise functions, smooth everywhere they are used
 ACTS = [("sigmoid", torch.sigmoid), ("tanh", torch.tanh), ("softplus", F.softplus),
@@ -161,6 +162,60 @@ def make_conv(k, rng):
     at = "x=%s,y=%r,K=%s,b=%s,W2=%s" % (vector_text(x), y, matrix_text(K), vector_text(b),
                                        matrix_text(W2))
     return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
+def make_pool(k, rng):
+    """x [C*H*W] read as an image, conv2d (2 x 2, stride 1, no padding) with a
+    bias, an activation, then a max or average pool WITH padding (window 2 or
+    3, stride 1 or 2, padding 1 up to half the window), a layer."""
+    C, H, W = rng.randint(1, 2), rng.randint(4, 5), rng.randint(4, 5)
+    O, kk = 1, 2
+    oh, ow = H - 1, W - 1
+    pool = ["maxpool2d", "avgpool2d"][k % 2]
+    pk, ps = rng.randint(2, 3), rng.randint(1, 2)
+    pp = rng.randint(1, pk // 2)
+    ph, pw = (oh + 2 * pp - pk) // ps + 1, (ow + 2 * pp - pk) // ps + 1
+    n_out = 1
+    a1, a2 = rng.choice(ACTS[:9]), rng.choice(ACTS[:9])
+    if pool == "maxpool2d":  # values of both signs: a window all below 0 must not see 0
+        a1 = rng.choice([a for a in ACTS if a[0] in ("tanh", "sin", "atan", "erf", "softsign")])
+    nk, nf = C * kk * kk, O * ph * pw
+    K = [[r(rng) for _ in range(nk)] for _ in range(O)]
+    b = [r(rng) for _ in range(O)]
+    W2 = [[r(rng) for _ in range(nf)] for _ in range(n_out)]
+    x = [r(rng, -2, 2) for _ in range(C * H * W)]
+    y = round(rng.uniform(0.1, 0.9), 3)
+    conv = "conv2d(reshape(x, %d, %d, %d), reshape(K, %d, %d, %d, %d), b)" % (
+        C, H, W, O, C, kk, kk)
+    lines = ["# random pooling model %d of tests/torch/random_reference.py (seed %d)" % (k, SEED + 2),
+             "model rp%02d" % k, "input x[%d], y" % (C * H * W),
+             "param K[%d, %d] ~ uniform(-1, 1), b[%d] ~ uniform(-1, 1)" % (O, nk, O),
+             "param W2[%d, %d] ~ uniform(-1, 1)" % (n_out, nf),
+             "h = %s(%s)" % (a1[0], conv),
+             "p = %s(h, %d, %d, %d)" % (pool, pk, ps, pp),
+             "z = %s(W2 @ flatten(p))" % a2[0], "loss = logsumexp(z) - y * sum(z)", "output z"]
+    names = (["K[%d,%d]" % (i, j) for i in range(O) for j in range(nk)] +
+             ["b[%d]" % i for i in range(O)] +
+             ["W2[%d,%d]" % (i, j) for i in range(n_out) for j in range(nf)])
+    pvals = [v for row in K for v in row] + b + [v for row in W2 for v in row]
+    xnames = ["x[%d]" % i for i in range(C * H * W)] + ["y"]
+    outs = ["z[%d]" % i for i in range(n_out)]
+
+    def forward(p, xi):
+        kw = p[:O * nk].reshape(O, C, kk, kk)
+        bb = p[O * nk:O * nk + O]
+        w2 = p[O * nk + O:].reshape(n_out, nf)
+        h = a1[1](F.conv2d(xi[:C * H * W].reshape(1, C, H, W), kw, bb))
+        if pool == "maxpool2d":
+            h = F.max_pool2d(h, pk, ps, pp)
+        else:
+            h = F.avg_pool2d(h, pk, ps, pp)
+        z = a2[1](w2 @ h.reshape(-1))
+        return torch.logsumexp(z, 0) - xi[C * H * W] * z.sum(), z
+
+    at = "x=%s,y=%r,K=%s,b=%s,W2=%s" % (vector_text(x), y, matrix_text(K), vector_text(b),
+                                       matrix_text(W2))
+    return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
+
+
 def make_rnn(k, rng):
     T, n_in, n_h = rng.randint(2, 4), rng.randint(2, 3), rng.randint(2, 3)
     act = rng.choice(ACTS[:9])
@@ -235,6 +290,8 @@ def main():
     cases = [("r%02d" % k, make, k, rng) for k in range(COUNT)]
     cases += [("rc%02d" % k, make_conv, k, conv_rng) for k in range(CONV_COUNT)]
     cases += [("rn%02d" % k, make_rnn, k, rng_rnn) for k in range(COUNT_RNN)]
+    pool_rng = random.Random(SEED + 2)
+    cases += [("rp%02d" % k, make_pool, k, pool_rng) for k in range(POOL_COUNT)]
     for case, make_case, k, rng in cases:
         text, at, forward, names, pvals, xnames, xvals, outs = make_case(k, rng)
         p, x = t(pvals), t(xvals)
