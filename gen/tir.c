@@ -599,12 +599,21 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 		TVal *pick = tir_map(t, OP_MUL, tir_map(t, OP_EQ, y, iota(t, x->size)), x);
 		return tir_map(t, OP_SUB, lse, tir_fold(t, OP_ADD, pick));
 	}
-	case B_TRANSPOSE: /* a vector, or a matrix with one row or column: the same elements */
-		if (e->args[0]->shape.rank == 2 && e->args[0]->shape.dim[0] > 1 &&
-		    e->args[0]->shape.dim[1] > 1)
-			diag_error(e->loc, "a transposed %s matrix can only be an operand of '@' (for "
-					   "now)", shape_text(t->arena, e->args[0]->shape));
-		return x;
+	case B_TRANSPOSE: {
+		/* a vector, or a matrix with one row or column: the same elements;
+		 * a matrix [m, n] otherwise a gather, element (j, i) of the result
+		 * element (i, j) of x (no arithmetic; as an operand of '@' it is
+		 * not made at all: the product reads x transposed, tir_matmul) */
+		Shape xs = e->args[0]->shape;
+		if (xs.rank != 2 || xs.dim[0] == 1 || xs.dim[1] == 1)
+			return x;
+		int m = xs.dim[0], n = xs.dim[1];
+		int *idx = arena_alloc(t->arena, (size_t)(m * n) * sizeof *idx);
+		for (int j = 0; j < n; j++)
+			for (int i = 0; i < m; i++)
+				idx[j * m + i] = i * n + j;
+		return tir_gather(t, x, idx, e->shape);
+	}
 	case B_OUTER: /* a [n, 1] @ [1, m] product: each element one multiplication */
 		return tir_matmul(t, x, y, x->size, 1, y->size, false, false);
 	case B_FLATTEN: /* the same elements in the same order */

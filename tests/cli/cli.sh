@@ -765,6 +765,27 @@ default-name)
 	expect_status 0
 	strict_c plus.c
 	;;
+transpose-value)
+	# W' and transpose(W) as values: element (j, i) of the result is W's
+	# (i, j), in both loop forms; and through '@', the same numbers
+	cat >tv.sg <<-'EOF'
+	model tv
+	input x[2]
+	param W[2, 3] = 0
+	z = transpose(W) @ x
+	t = W' * 1
+	output t, z
+	loss = sum(z) + sum(t)
+	EOF
+	for form in never always; do
+		run eval tv.sg --loops "$form" --at 'x=[1,10],W=[[1,2,3],[4,5,6]]'
+		expect_status 0
+		got=$(grep -E '^(t|z)\[' out | tr '\n' ' ')
+		want='t[0,0] = 1.0 t[0,1] = 4.0 t[1,0] = 2.0 t[1,1] = 5.0 t[2,0] = 3.0 t[2,1] = 6.0 z[0] = 41.0 z[1] = 52.0 z[2] = 63.0 '
+		[ "$got" = "$want" ] || fail "--loops $form: $got"
+		grep -qx 'dloss/dW\[1,2\] = 11.0' out || fail "--loops $form: dloss/dW[1,2]"
+	done
+	;;
 valid-c)
 	# ARG: a model in tests/cli/names; its C must compile, or symgrad must
 	# reject the model with the error its "# expect: error:" line names
