@@ -13,9 +13,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include MODEL_H
+#include "timing.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
@@ -25,15 +25,7 @@ REAL SOA(int n, const REAL *restrict p, const REAL *restrict in, REAL *restrict 
 
 static double now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 #define MAXROWS 1000
@@ -71,8 +63,6 @@ int main(int argc, char **argv)
 	ok = fabs((double)la - (double)lb) <= 1e-4 * fabs((double)la);
 	for (int k = 0; k < NP; k++)
 		ok = ok && fabs((double)g1[k] - (double)g2[k]) <= 1e-4 * (fabs((double)g1[k]) + 1e-3);
-	qsort(ta, (size_t)trials, sizeof *ta, cmp);
-	qsort(tb, (size_t)trials, sizeof *tb, cmp);
-	printf("%.2f %.2f %s\n", ta[trials / 2], tb[trials / 2], ok ? "ok" : "WRONG");
+	printf("%.2f %.2f %s\n", median_of(ta, trials), median_of(tb, trials), ok ? "ok" : "WRONG");
 	return 0;
 }

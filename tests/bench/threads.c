@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "symgrad.h"
+#include "timing.h"
 #include MODEL_H
 
 #define CAT2(a, b) a##b
@@ -27,21 +27,7 @@
 
 static double now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp);
-	return v[n / 2];
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* Reads up to cap rows of ni numbers after a header line; the row count. */
@@ -125,7 +111,7 @@ int main(int argc, char **argv)
 		t1[t] = (c - a) / reps;
 		t2[t] = (d - c) / reps;
 	}
-	printf("%.1f %.1f %s\n", median(t1, trials), median(t2, trials),
+	printf("%.1f %.1f %s\n", median_of(t1, trials), median_of(t2, trials),
 	       l1 == l2 && memcmp(g1, g2, (size_t)np * sizeof *g1) == 0 ? "identical" : "DIFFERENT");
 	sg_batch_free(b1);
 	sg_batch_free(b2);
