@@ -115,6 +115,18 @@ def make(k, rng):
     return "\n".join(lines) + "\n", at, forward, names, pvals, xnames, x + [y], outs
 
 
+def conv_names(K, b, W2, n_x):
+    """The names and values of a conv model's K, b, W2; its inputs' and
+    outputs' names."""
+    O, nk, n_out, nf = len(K), len(K[0]), len(W2), len(W2[0])
+    names = (["K[%d,%d]" % (i, j) for i in range(O) for j in range(nk)] +
+             ["b[%d]" % i for i in range(O)] +
+             ["W2[%d,%d]" % (i, j) for i in range(n_out) for j in range(nf)])
+    pvals = [v for row in K for v in row] + b + [v for row in W2 for v in row]
+    xnames = ["x[%d]" % i for i in range(n_x)] + ["y"]
+    return names, pvals, xnames, ["z[%d]" % i for i in range(n_out)]
+
+
 def make_conv(k, rng):
     """x [C*H*W] read as an image, conv2d with a bias, a stride and padding,
     an activation, a max or average pool when the image allows, a layer."""
@@ -140,12 +152,7 @@ def make_conv(k, rng):
              "h = %s(%s)" % (a1[0], conv)]
     lines.append("p = %s(h, 2)" % pool if pool else "p = h")
     lines += ["z = %s(W2 @ flatten(p))" % a2[0], "loss = logsumexp(z) - y * sum(z)", "output z"]
-    names = (["K[%d,%d]" % (i, j) for i in range(O) for j in range(nk)] +
-             ["b[%d]" % i for i in range(O)] +
-             ["W2[%d,%d]" % (i, j) for i in range(n_out) for j in range(nf)])
-    pvals = [v for row in K for v in row] + b + [v for row in W2 for v in row]
-    xnames = ["x[%d]" % i for i in range(C * H * W)] + ["y"]
-    outs = ["z[%d]" % i for i in range(n_out)]
+    names, pvals, xnames, outs = conv_names(K, b, W2, C * H * W)
 
     def forward(p, xi):
         kw = p[:O * nk].reshape(O, C, kk, kk)
@@ -192,12 +199,7 @@ def make_pool(k, rng):
              "h = %s(%s)" % (a1[0], conv),
              "p = %s(h, %d, %d, %d)" % (pool, pk, ps, pp),
              "z = %s(W2 @ flatten(p))" % a2[0], "loss = logsumexp(z) - y * sum(z)", "output z"]
-    names = (["K[%d,%d]" % (i, j) for i in range(O) for j in range(nk)] +
-             ["b[%d]" % i for i in range(O)] +
-             ["W2[%d,%d]" % (i, j) for i in range(n_out) for j in range(nf)])
-    pvals = [v for row in K for v in row] + b + [v for row in W2 for v in row]
-    xnames = ["x[%d]" % i for i in range(C * H * W)] + ["y"]
-    outs = ["z[%d]" % i for i in range(n_out)]
+    names, pvals, xnames, outs = conv_names(K, b, W2, C * H * W)
 
     def forward(p, xi):
         kw = p[:O * nk].reshape(O, C, kk, kk)
