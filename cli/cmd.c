@@ -135,9 +135,9 @@ static int check_class_inputs(const cli_assign *as, const sg_model *m, const arg
 	for (int i = 0; i < m->n_inputs; i++) {
 		int k = sg_class_input(m, i);
 		if (k > 0 && as->in_set[i] && !sg_class_ok(as->in[i], k))
-			return args_error(a, "option %s%s: '%s' is a class index of "
-					   "cross_entropy: a whole number from 0 to %d, not "
-					   "%.17g", a->dash, a->name, m->input_names[i], k - 1,
+			return args_error(a, "option %s%s: '%s' is an index input (a "
+					   "class, a row or an element): a whole number from 0 "
+					   "to %d, not %.17g", a->dash, a->name, m->input_names[i], k - 1,
 					   as->in[i]), -1;
 	}
 	return 0;

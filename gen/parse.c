@@ -521,16 +521,23 @@ static Shape pool_shape(Parser *p, const Token *name, Expr **args, int nargs)
 	return (Shape){3, {x.dim[0], oh, ow}};
 }
 
-/* An input (or an element of an input vector, ys[t]) used as the class of
- * cross_entropy over n classes: the runtime checks its range. */
+/* The scalar input c reads: an input, or an element of an input tensor read
+ * with constant indices (ys[t]); NULL for anything else. */
+static Symbol *input_of(const Expr *c)
+{
+	if (c->kind == E_NAME && c->sym->kind == SYM_INPUT && c->shape.rank == 0)
+		return c->sym;
+	if (c->kind == E_INDEX && c->nargs == 1 && c->args[0]->kind == E_NAME &&
+	    c->args[0]->sym->kind == SYM_INPUT && c->args[0]->sym->elems && c->shape.rank == 0)
+		return c->args[0]->sym->elems[c->off];
+	return NULL;
+}
+
+/* An input used as the class of cross_entropy over n classes, or as an index
+ * into n rows or elements (E[tok]): the runtime checks its range. */
 static void mark_class(const Expr *c, int n)
 {
-	Symbol *s = NULL;
-	if (c->kind == E_NAME && c->sym->kind == SYM_INPUT)
-		s = c->sym;
-	else if (c->kind == E_INDEX && c->args[0]->kind == E_NAME &&
-		 c->args[0]->sym->kind == SYM_INPUT && c->args[0]->sym->elems && c->shape.rank == 0)
-		s = c->args[0]->sym->elems[c->off];
+	Symbol *s = input_of(c);
 	if (s && (s->classes == 0 || n < s->classes))
 		s->classes = n;
 }
@@ -805,6 +812,29 @@ static void index_view(Parser *p, Expr *e, Shape s, Loc at)
 		e->shape = e->range[1] ? (Shape){1, {c, 0}} : (Shape){0, {0, 0}};
 }
 
+/* "[" input "]": v[tok] (an element), E[tok] (a row: an embedding lookup),
+ * with tok an input holding a whole number (a token id, a class), checked
+ * against the dimension's size by the runtime as a class is. */
+static Expr *data_index(Parser *p, Expr *e, Expr *base)
+{
+	Expr *i = expr(p);
+	if (!input_of(i))
+		diag_error(i->loc, "an index must be a whole number like 3, a range like 1:3, or a "
+				   "scalar input (a token id or class, E[tok])");
+	if (lex_is(p->tok, ","))
+		diag_error(p->tok->loc, "an index from data must be the only index (E[tok] is "
+					"row tok; not supported yet: E[tok, j])");
+	if (!accept(p, "]"))
+		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
+	mark_class(i, base->shape.dim[0]);
+	e->args = arena_alloc(p->arena, 2 * sizeof *e->args);
+	e->args[0] = base;
+	e->args[1] = i;
+	e->nargs = 2;
+	e->shape = base->shape.rank == 2 ? (Shape){1, {base->shape.dim[1], 0}} : (Shape){0, {0, 0}};
+	return grown(e);
+}
+
 /* index = "[" part { "," part } "]", part = NUM | [NUM] ":" [NUM]:
  * an element, a row, or a contiguous slice (v[2:5], M[1:3], M[0, 2:4]) */
 static Expr *index_expr(Parser *p, Expr *base)
@@ -817,6 +847,8 @@ static Expr *index_expr(Parser *p, Expr *base)
 	if (base->shape.rank > 2)
 		diag_error(open->loc, "indexing a %s tensor is not supported yet: flatten or reshape it "
 				      "first", shape_text(p->arena, base->shape));
+	if (p->tok->kind != TK_NUM && !lex_is(p->tok, ":"))
+		return data_index(p, e, base);
 	do {
 		if (e->nidx == 2 || e->nidx >= base->shape.rank)
 			diag_error(p->tok->loc, "too many indices for %s",
@@ -1742,6 +1774,12 @@ static void dump_expr(FILE *out, const Expr *e)
 		return;
 	case E_INDEX:
 		dump_expr(out, e->args[0]);
+		if (e->nargs == 2) {
+			fputc('[', out);
+			dump_expr(out, e->args[1]);
+			fputc(']', out);
+			return;
+		}
 		for (int k = 0; k < e->nidx; k++) {
 			fputs(k ? "," : "[", out);
 			if (e->range[k])

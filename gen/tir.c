@@ -667,9 +667,31 @@ static TVal *lower_matmul(Tir *t, const Expr *e)
 }
 
 
+/* v[tok], E[tok]: a selection over the constant indices, the sum
+ * where(tok == 0, E[0], -0) + where(tok == 1, E[1], -0) + ..., so the
+ * gradient reaches only the row selected (where's rule, one masked term per
+ * row, not a chain of masks), and a NaN or Inf in another row cannot poison
+ * it.  -0 is the sum's exact identity (x + -0 is x, -0 included), so the
+ * value is E[tok]'s bits; an index matching no row (out of range,
+ * fractional, NaN: the runtime rejects these in data) gives -0s. */
+static TVal *select_row(Tir *t, const Expr *e)
+{
+	TVal *base = lower(t, e->args[0]), *at = lower(t, e->args[1]);
+	int n = e->args[0]->shape.dim[0], w = base->size / n;
+	TVal *acc = NULL, *none = tir_const(t, -0.0); /* broadcast by the maps */
+	for (int i = 0; i < n; i++) {
+		TVal *hit = tir_map(t, OP_EQ, at, tir_const(t, i));
+		TVal *pick = tir_map3(t, OP_WHERE, hit, tir_view(t, base, i * w, e->shape), none);
+		acc = acc ? tir_map(t, OP_ADD, acc, pick) : pick;
+	}
+	return acc;
+}
+
 static TVal *lower_index(Tir *t, const Expr *e)
 {
-	/* the parser made every index a contiguous piece: its offset and shape */
+	if (e->nargs == 2)
+		return select_row(t, e);
+	/* the parser made every constant index a contiguous piece: its offset and shape */
 	return tir_view(t, lower(t, e->args[0]), e->off, e->shape);
 }
 

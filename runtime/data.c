@@ -457,9 +457,9 @@ static int add_row(reader *r)
 		int k = sg_class_input(r->m, i);
 		if (k > 0 && !sg_class_ok(row[i], k)) {
 			char what[320];
-			snprintf(what, sizeof what, "class index of input '%.100s' is not a "
-				 "whole number from 0 to %d (cross_entropy over %d classes)",
-				 r->m->input_names[i], k - 1, k);
+			snprintf(what, sizeof what, "index input '%.100s' is not a whole number "
+				 "from 0 to %d (a class of %d, or a row or element of %d)",
+				 r->m->input_names[i], k - 1, k, k);
 			return fail(r, c + 1, what, r->cell[c]);
 		}
 	}

@@ -43,12 +43,15 @@ typedef struct sg_model {
 	void (*predict_f)(const float *params, const float *inputs, float *outputs);
 	float (*backward_batch_f)(int n, const float *params, const float *inputs, float *grad);
 
-	/* input_classes[i] > 0: input i is a class index of cross_entropy over
-	 * that many classes (a whole number from 0 to input_classes[i] - 1);
-	 * NULL when the model has none.  The generated functions do not check
-	 * it: a class out of range, fractional or NaN matches no logit, and the
-	 * loss is logsumexp(z) alone, with its gradient softmax(z) (PyTorch
-	 * raises).  The runtime checks it before calling them. */
+	/* input_classes[i] > 0: input i is an index over that many values (a
+	 * whole number from 0 to input_classes[i] - 1): a class of
+	 * cross_entropy, or a row or element index (E[tok], v[tok]); the fewest
+	 * when used for several; NULL when the model has none.  The generated
+	 * functions do not check it: a class out of range, fractional or NaN
+	 * matches no logit, and the loss is logsumexp(z) alone, with its
+	 * gradient softmax(z) (PyTorch raises); an index that matches no row
+	 * reads -0 for each element, and no gradient reaches the rows.  The
+	 * runtime checks it before calling them. */
 	const int *input_classes;
 
 	/* Beyond the gradient, NULL unless generated (gen --jacobian, --hessian,

@@ -144,8 +144,9 @@ sg_data *sg_data_read_csv_ex(const char *path, const sg_model *m,
 /* Reads CSV from an open stream; name is used in messages. */
 sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
 			     unsigned flags, sg_error *err);
-/* The number of classes when input i of m is cross_entropy's class index,
- * else 0; sg_class_ok says whether v is a valid index for that many. */
+/* The range of input i of m when it is an index (cross_entropy's class, or
+ * E[tok]'s row), else 0; sg_class_ok says whether v is a valid index for
+ * that many. */
 int sg_class_input(const sg_model *m, int i);
 int sg_class_ok(double v, int classes);
 /* A new table of the n rows of d from row first (lines kept); NULL when

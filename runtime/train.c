@@ -307,8 +307,9 @@ static int check_classes(const sg_model *m, const sg_data *d, sg_error *err)
 		for (size_t r = 0; k > 0 && r < d->n_rows; r++) {
 			double v = sg_data_row(d, r)[i];
 			if (!sg_class_ok(v, k))
-				return sg_errorf(err, "%s:%ld: error: class index of input '%s' is "
-						 "%.17g, not a whole number from 0 to %d",
+				return sg_errorf(err, "%s:%ld: error: index input '%s' (a class, "
+						 "a row or an element) is %.17g, not a whole "
+						 "number from 0 to %d",
 						 d->source, d->line ? d->line[r] : (long)r + 1,
 						 m->input_names[i], v, k - 1);
 		}

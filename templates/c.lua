@@ -1026,7 +1026,7 @@ render_descriptor = function(put, m)
   local init = {}
   for i, p in ipairs(m.params) do init[i] = p.init_text end
   put_list(put, "static const double " .. P .. "_param_init[] = {", init, "};")
-  -- the inputs that are cross_entropy's class indices, and their ranges
+  -- the inputs that are indices (cross_entropy's classes, E[tok]'s rows), and their ranges
   local classes, any = {}, false
   for i, s in ipairs(m.inputs) do
     classes[i] = s.classes or "0"

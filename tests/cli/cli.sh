@@ -364,11 +364,11 @@ class-index)
 	{ head -3 "$d9/digits.csv"; sed -n 4p "$d9/digits.csv" | sed 's/,[0-9]*$/,10/'; } >bad.csv
 	run train "$d9/softmax.sg" --data bad.csv --epochs 1 --quiet
 	expect_status 1
-	expect_err "bad.csv:4:65: error: class index of input 'label' is not a whole number from 0 to 9 (cross_entropy over 10 classes): '10'"
+	expect_err "bad.csv:4:65: error: index input 'label' is not a whole number from 0 to 9 (a class of 10, or a row or element of 10): '10'"
 	for v in 10 -1 2.5 nan; do
 		run eval "$d9/softmax.sg" --at "x=1*,label=$v"
 		expect_status 2
-		grep -q "'label' is a class index of cross_entropy: a whole number from 0 to 9" err ||
+		grep -q "'label' is an index input (a class, a row or an element): a whole number from 0 to 9" err ||
 			{ fail "--at label=$v:"; cat err >&2; }
 	done
 	run eval "$d9/softmax.sg" --at "x=1*,label=9"
@@ -378,7 +378,21 @@ class-index)
 	{ cat "$d12/hello.csv"; sed -n 2p "$d12/hello.csv" | sed 's/,0,2,3,3,4$/,5,2,3,3,4/'; } >bad.csv
 	run train "$d12/hello.sg" --data bad.csv --epochs 1 --quiet
 	expect_status 1
-	expect_err "bad.csv:3:32: error: class index of input 'ys[1]' is not a whole number from 0 to 4 (cross_entropy over 5 classes): '5'"
+	expect_err "bad.csv:3:32: error: index input 'ys[1]' is not a whole number from 0 to 4 (a class of 5, or a row or element of 5): '5'"
+	# a token id reading a row, E[toks[t]]: checked as a class, in data and in --at
+	emb=$root/tests/torch/embed
+	for v in 5 2.5 -1; do
+		{ head -3 "$emb/embed.csv"; echo "1,0,$v,2,3"; } >bad.csv
+		run train "$emb/embed.sg" --data bad.csv --epochs 1 --quiet
+		expect_status 1
+		expect_err "bad.csv:4:3: error: index input 'toks[2]' is not a whole number from 0 to 4 (a class of 5, or a row or element of 5): '$v'"
+	done
+	run eval "$emb/embed.sg" --at "toks[0]=1,toks[1]=5,toks[2]=0,toks[3]=0,y=2"
+	expect_status 2
+	grep -q "'toks\[1\]' is an index input (a class, a row or an element): a whole number from 0 to 4, not 5" err ||
+		{ fail "--at toks[1]=5:"; cat err >&2; }
+	run eval "$emb/embed.sg" --at "toks=4*,y=2"
+	expect_status 0
 	;;
 inline-values)
 	# gen reads --name=value as train does

@@ -37,6 +37,8 @@ void random_point(const Case *c, Rng *r, Point *pt)
 		for (int i = 0; i < m->n_inputs; i++) {
 			domain_of(c->domain, m->input_names[i], &lo, &hi);
 			pt->in[i] = uniform(r, lo, hi);
+			if (m->input_classes && m->input_classes[i] > 0) /* an index: a whole number */
+				pt->in[i] = floor(uniform(r, 0, m->input_classes[i]));
 		}
 		if (!c->ok || c->ok(pt->p, pt->in))
 			return;

@@ -30,7 +30,7 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_asinh_model, gc_acosh_model, gc_atanh_model, gc_log1p_model, gc_expm1_model, gc_log2_model,
 	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
 	gc_silu_model, gc_elu_model, gc_logsigmoid_model, gc_atan2_model, gc_hypot_model,
-	gc_leaky_relu_model, gc_scan_model, gc_transpose_model;
+	gc_leaky_relu_model, gc_scan_model, gc_transpose_model, gc_embed_model;
 
 /* Kinks, avoided by a margin: p[0] = w, p[1] = v, in[0] = x in every rule model. */
 #define W p[0]
@@ -138,6 +138,7 @@ static const Case cases[] = {
 	{&gc_leaky_relu_model, RULES "leaky_relu.sg", "", ok_elu},
 	{&gc_scan_model, RULES "scan.sg", "", NULL},
 	{&gc_transpose_model, RULES "transpose.sg", "", NULL},
+	{&gc_embed_model, RULES "embed.sg", "", NULL},
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},
@@ -264,6 +265,34 @@ ParameterizedTest(int *ci, gradcheck, c_matches_dag_eval)
 				  m->param_names[i], point_text(m, &pt));
 	}
 	reference_free(ref);
+}
+
+/*
+ * The generated functions called directly with an index that matches no row
+ * (out of range, fractional, NaN; the runtime rejects these in data): the
+ * row reads as zeros (-0) and no gradient reaches any row through it.  In
+ * gc_embed (E[3, 2] = params 0..5, w, u; inputs tok, toks[3]), with every
+ * token 1, a bad tok is tok = 0 with row E[0] all zeros, except that E[0]'s
+ * gradient is exactly 0.
+ */
+Test(gradcheck, embed_bad_index)
+{
+	const sg_model *m = &gc_embed_model;
+	cr_assert(eq(int, m->n_params, 8));
+	cr_assert(eq(int, m->input_classes[0], 3));
+	double p[8] = {0, 0, 0.3, -0.7, 1.1, 0.4, 0.9, -0.6}, in[4] = {0, 1, 1, 1};
+	double g0[8], g[8];
+	double want = m->backward_d(p, in, g0);
+	static const double bad[] = {3, -1, 0.5, 1e9, NAN};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		double q[8] = {9, -9, 0.3, -0.7, 1.1, 0.4, 0.9, -0.6}, x[4] = {bad[k], 1, 1, 1};
+		double loss = m->backward_d(q, x, g);
+		cr_assert(eq(dbl, loss, want), "tok %g: loss %.17g, want %.17g", bad[k], loss, want);
+		cr_assert(eq(dbl, m->forward_d(q, x, NULL), want));
+		for (int i = 0; i < 8; i++)
+			cr_assert(eq(dbl, g[i], i < 2 ? 0.0 : g0[i]), "tok %g: d%s %.17g", bad[k],
+				  m->param_names[i], g[i]);
+	}
 }
 
 Test(gradcheck, descriptors)
@@ -807,6 +836,12 @@ ParameterizedTest(int *ci, gradcheck, jvp_vjp)
 		if (!fd_exempt(c, pt.p, pt.in)) {
 			checked++;
 			for (int i = 0; i < ni; i++) {
+				if (m->input_classes && m->input_classes[i] > 0) {
+					/* an index: piecewise constant, no difference to take */
+					cr_expect(eq(dbl, gx[i], 0.0), "%s: dloss/d%s = %.17g", m->name,
+						  m->input_names[i], gx[i]);
+					continue;
+				}
 				double fd = loss_input_difference(m, &pt, i);
 				cr_expect(le(dbl, fabs(fd - gx[i]), 1e-5 * fmax(1.0, fmax(fabs(fd), fabs(gx[i])))),
 					  "%s: dloss/d%s at %s: vjp %.17g, difference %.17g", m->name,

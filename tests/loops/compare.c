@@ -40,6 +40,16 @@ static double draw(double lo, double hi)
 	return lo + (hi - lo) * (double)(r >> 1) / 2147483648.0;
 }
 
+/* Input i (of a row: i modulo n_inputs) drawn in [lo, hi); an index input
+ * (a class, E[tok]'s token) a whole number in its range instead, from the
+ * same draw. */
+static double draw_input(const sg_model *m, int i, double lo, double hi)
+{
+	double v = draw(lo, hi);
+	int k = m->input_classes ? m->input_classes[i % m->n_inputs] : 0;
+	return k > 0 ? floor((v - lo) / (hi - lo) * k) : v;
+}
+
 #define ROWS 21 /* two blocks of 8 rows and 5 left over */
 
 #define RUN(T, F, FMT)                                                                  \
@@ -52,7 +62,7 @@ static double draw(double lo, double hi)
 			for (int i = 0; i < m->n_params; i++)                           \
 				params[i] = (T)(m->param_init[i] * (pt ? draw(0.5, 1.5) : 1.0)); \
 			for (int i = 0; i < m->n_inputs * ROWS; i++)                    \
-				inputs[i] = (T)draw(-2, 2);                             \
+				inputs[i] = (T)draw_input(m, i, -2, 2);                            \
 			printf("point %d\n", pt);                                       \
 			printf("forward " FMT "\n", (double)m->forward_##F(params, inputs, outputs)); \
 			for (int i = 0; i < m->n_outputs; i++)                          \
@@ -145,7 +155,7 @@ static int finite_differences(const sg_model *m, int n)
 	for (int i = 0; i < m->n_params; i++)
 		p[i] = m->param_init[i];
 	for (int i = 0; i < m->n_inputs; i++)
-		in[i] = draw(-1, 1);
+		in[i] = draw_input(m, i, -1, 1);
 	m->backward_d(p, in, g);
 	double worst = 0;
 	int bad = 0;
@@ -183,7 +193,7 @@ static int batch_decimal(const sg_model *m)
 	for (int i = 0; i < m->n_params; i++)
 		p[i] = m->param_init[i];
 	for (int i = 0; i < m->n_inputs * ROWS; i++)
-		in[i] = draw(-2, 2);
+		in[i] = draw_input(m, i, -2, 2);
 	printf("batch %.17g\n", m->backward_batch_d(ROWS, p, in, g));
 	for (int i = 0; i < m->n_params; i++)
 		printf("d_%s %.17g\n", m->param_names[i], g[i]);
@@ -202,7 +212,7 @@ static int batch_decimal(const sg_model *m)
 		for (int i = 0; i < np; i++)                                            \
 			p[i] = (T)m->param_init[i];                                     \
 		for (int i = 0; i < ni * ROWS; i++)                                     \
-			in[i] = (T)draw(-2, 2);                                         \
+			in[i] = (T)draw_input(m, i, -2, 2);                                       \
 		T loss = 0;                                                             \
 		for (int r = 0; r < ROWS; r++) {                                        \
 			loss += m->backward_##F(p, in + (long)r * ni, g);               \

@@ -345,8 +345,8 @@ Test(data, class_index_out_of_range)
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		sg_data *d = read_bytes(bad[k].text, strlen(bad[k].text), &m, &err, &path);
 		cr_assert(eq(ptr, d, NULL), "case %zu", k);
-		snprintf(want, sizeof want, "%s:%s: error: class index of input 'y' is not a whole "
-			 "number from 0 to 2 (cross_entropy over 3 classes): '%s'", path,
+		snprintf(want, sizeof want, "%s:%s: error: index input 'y' is not a whole number "
+			 "from 0 to 2 (a class of 3, or a row or element of 3): '%s'", path,
 			 bad[k].where, bad[k].cell);
 		cr_assert(eq(str, err.msg, want), "case %zu", k);
 		free(path);
