@@ -789,8 +789,9 @@ static void index_part(Parser *p, Expr *e, Shape s, int k)
 }
 
 /* Shape and offset of e's view into base shape s: one index drops its
- * dimension, a range keeps it; only contiguous views are allowed. */
-static void index_view(Parser *p, Expr *e, Shape s, Loc at)
+ * dimension, a range keeps it; a piece of several rows that is not whole
+ * rows (a column M[:, 1], a sub-matrix M[1:3, 0:2]) is strided. */
+static void index_view(Parser *p, Expr *e, Shape s)
 {
 	int rows = s.dim[0], cols = s.rank == 2 ? s.dim[1] : 1;
 	bool row_range = e->range[0];
@@ -798,14 +799,13 @@ static void index_view(Parser *p, Expr *e, Shape s, Loc at)
 		e->idx[1] = 0, e->end[1] = cols, e->range[1] = true;
 	}
 	int r = e->end[0] - e->idx[0], c = s.rank == 2 ? e->end[1] - e->idx[1] : 1;
-	if (s.rank == 2 && row_range && r > 1 && c < cols)
-		diag_error(at, "this slice takes part of each of rows %d to %d of a %s matrix, which "
-			       "is not one contiguous piece (not supported yet: slice each row)",
-			   e->idx[0], e->end[0] - 1, shape_text(p->arena, s));
-	(void)rows;
+	e->strided = s.rank == 2 && row_range && r > 1 && c < cols;
+	(void)rows, (void)p;
 	e->off = e->idx[0] * cols + (s.rank == 2 ? e->idx[1] : 0);
 	if (s.rank == 1)
 		e->shape = row_range ? (Shape){1, {r, 0}} : (Shape){0, {0, 0}};
+	else if (row_range && e->strided && !e->range[1])
+		e->shape = (Shape){1, {r, 0}}; /* M[a:b, j]: a column's piece, a vector */
 	else if (row_range)
 		e->shape = (Shape){2, {r, c}};
 	else
@@ -857,9 +857,7 @@ static Expr *index_expr(Parser *p, Expr *base)
 	} while (accept(p, ","));
 	if (!accept(p, "]"))
 		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
-	Loc at = open->loc;
-	at.len = (int)(p->tok[-1].text + 1 - open->text);
-	index_view(p, e, base->shape, at);
+	index_view(p, e, base->shape);
 	return grown(e);
 }
 
@@ -918,7 +916,7 @@ static Expr *step_row(Parser *p, const Expr *seq, int t)
 	e->nidx = 1;
 	e->idx[0] = t;
 	e->end[0] = t + 1;
-	index_view(p, e, seq->shape, seq->loc);
+	index_view(p, e, seq->shape);
 	return grown(e);
 }
 

@@ -222,6 +222,8 @@ struct Expr {
 	int end[2];         /*   each one's end: idx + 1, or a range's (exclusive) */
 	bool range[2];      /*   written as a range lo:hi */
 	int off;            /*   the flat offset of the contiguous view it is */
+	bool strided;       /*   a piece of several rows, not contiguous (M[:, 1], M[1:3, 0:2]):
+	                         rows idx[0]..end[0], columns idx[1]..end[1]; off unused */
 	int height;         /* longest path to a leaf: bounds recursion on the tree */
 };
 

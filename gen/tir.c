@@ -687,10 +687,25 @@ static TVal *select_row(Tir *t, const Expr *e)
 	return acc;
 }
 
+/* M[a:b, c:d], M[a:b, j]: a gather of the elements, row by row (a view: no
+ * arithmetic; its adjoint adds each element's one term into place). */
+static TVal *strided_view(Tir *t, const Expr *e)
+{
+	TVal *m = lower(t, e->args[0]);
+	int cols = e->args[0]->shape.dim[1], c = e->end[1] - e->idx[1], n = 0;
+	int *idx = arena_alloc(t->arena, (size_t)shape_size(e->shape) * sizeof *idx);
+	for (int i = e->idx[0]; i < e->end[0]; i++)
+		for (int j = 0; j < c; j++)
+			idx[n++] = i * cols + e->idx[1] + j;
+	return tir_gather(t, m, idx, e->shape);
+}
+
 static TVal *lower_index(Tir *t, const Expr *e)
 {
 	if (e->nargs == 2)
 		return select_row(t, e);
+	if (e->strided)
+		return strided_view(t, e);
 	/* the parser made every constant index a contiguous piece: its offset and shape */
 	return tir_view(t, lower(t, e->args[0]), e->off, e->shape);
 }
