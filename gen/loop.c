@@ -1532,6 +1532,8 @@ static long builtin_cost(const Expr *e)
 	case B_CONCAT:
 	case B_SCAN: /* the steps are bindings (or expressions) counted as such */
 	case B_MAP:
+	case B_STACK:
+	case B_DIAG:
 		return 0;
 	case B_ZEROS:
 		return shape_size(e->shape);

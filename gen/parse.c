@@ -122,11 +122,12 @@ static void list_push(Arena *a, Symbol ***list, int *n, Symbol *s)
 const char *const builtin_names[B_COUNT] = {"sum", "mean", "dot", "softmax", "logsumexp",
 					   "mse", "bce", "bce_logits", "cross_entropy", "clamp",
 					   "transpose", "outer", "flatten", "reshape", "concat",
-					   "conv2d", "maxpool2d", "avgpool2d", "scan", "map", "zeros"};
-/* the most arguments; conv2d, the pools and reshape take fewer too
+					   "conv2d", "maxpool2d", "avgpool2d", "scan", "map", "zeros",
+					   "stack", "diag"};
+/* the most arguments; conv2d, the pools, reshape and stack take fewer too
  * (min_arity); scan and map take a def and 2 or more arguments (scan_call) */
 const int builtin_arity[B_COUNT] = {1, 1, 2, 1, 1, 2, 2, 2, 2, 3, 1, 2, 1, 5, 2, 5, 4, 4,
-				    -1, -1, 1};
+				    -1, -1, 1, 8, 1};
 
 /* The fewest arguments of b: conv2d(x, K), maxpool2d(x, k), reshape(x, n). */
 static int builtin_min_arity(Builtin b)
@@ -136,6 +137,7 @@ static int builtin_min_arity(Builtin b)
 	case B_MAXPOOL2D:
 	case B_AVGPOOL2D:
 	case B_RESHAPE: return 2;
+	case B_STACK: return 1;
 	default: return builtin_arity[b];
 	}
 }
@@ -609,6 +611,24 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args,
 			diag_error(d->loc, "zeros' size must be a whole number from 1 to %d", SG_MAX_DIM);
 		return (Shape){1, {(int)d->num, 0}};
 	}
+	case B_STACK: /* the arguments as rows: [k, n] of vectors, [k] of scalars */
+		for (int k = 1; k < nargs; k++)
+			if (!same_shape(x, args[k]->shape))
+				diag_error(name->loc, "stack needs arguments of one shape, not %s and %s",
+					   shape_text(a, x), shape_text(a, args[k]->shape));
+		if (x.rank > 1)
+			diag_error(name->loc, "stack needs scalars or vectors, not %s", shape_text(a, x));
+		return x.rank == 0 ? (Shape){1, {nargs, 0}} : (Shape){2, {nargs, x.dim[0]}};
+	case B_DIAG: /* a vector's diagonal matrix, a square matrix's diagonal */
+		if (x.rank == 1 && (long)x.dim[0] * x.dim[0] > SG_MAX_ELEMS)
+			diag_error(name->loc, "diag makes a matrix of more than %d elements (limit)",
+				   SG_MAX_ELEMS);
+		if (x.rank == 1)
+			return (Shape){2, {x.dim[0], x.dim[0]}};
+		if (x.rank != 2 || x.dim[0] != x.dim[1])
+			diag_error(name->loc, "diag needs a vector or a square matrix, not %s",
+				   shape_text(a, x));
+		return (Shape){1, {x.dim[0], 0}};
 	case B_SCAN: /* scan_call */
 	case B_MAP:
 	case B_COUNT:

@@ -189,6 +189,7 @@ typedef enum {
 	B_CROSS_ENTROPY, B_CLAMP, B_TRANSPOSE, B_OUTER, B_FLATTEN, B_RESHAPE, B_CONCAT,
 	B_CONV2D, B_MAXPOOL2D, B_AVGPOOL2D, /* over [channels, height, width] */
 	B_SCAN, B_MAP, B_ZEROS, /* scan, map: the steps' values (args) stacked; zeros(n) */
+	B_STACK, B_DIAG,        /* stack(a, b, ...): rows; diag(v), diag(M) */
 	B_COUNT
 } Builtin;
 extern const char *const builtin_names[B_COUNT];

@@ -542,6 +542,26 @@ static TVal *concat(Tir *t, TVal *a, TVal *b)
 	return tir_acc(t, tir_scatter(t, a, 0, &like), tir_scatter(t, b, a->size, &like));
 }
 
+/* diag(M): a gather of M[i, i]; diag(v): where(i == j, v[i], 0), v[i]
+ * gathered along row i and the condition over constants (folded when
+ * unrolled), so the gradient reaches v[i] from (i, i) only. */
+static TVal *diag(Tir *t, TVal *x, Shape s)
+{
+	int n = s.dim[0];
+	int *idx = arena_alloc(t->arena, (size_t)shape_size(s) * sizeof *idx);
+	if (s.rank == 1) {
+		for (int i = 0; i < n; i++)
+			idx[i] = i * n + i;
+		return tir_gather(t, x, idx, s);
+	}
+	int *col = arena_alloc(t->arena, (size_t)shape_size(s) * sizeof *col);
+	for (int i = 0; i < n * n; i++)
+		idx[i] = i / n, col[i] = i % n;
+	TVal *at = iota(t, n);
+	TVal *on = tir_map(t, OP_EQ, tir_gather(t, at, idx, s), tir_gather(t, at, col, s));
+	return tir_map3(t, OP_WHERE, on, tir_gather(t, x, idx, s), tir_const(t, 0));
+}
+
 /* scan's or map's steps, each a row (or element) of the whole: each placed
  * in the whole, then the pieces, which share no element, together (no
  * addition happens), step 0 first. */
@@ -557,7 +577,7 @@ static TVal *stack_steps(Tir *t, const Expr *e)
 
 static TVal *lower_builtin(Tir *t, const Expr *e)
 {
-	if (e->builtin == B_SCAN || e->builtin == B_MAP)
+	if (e->builtin == B_SCAN || e->builtin == B_MAP || e->builtin == B_STACK)
 		return stack_steps(t, e);
 	if (e->builtin == B_ZEROS) {
 		TVal like = {.size = shape_size(e->shape), .shape = e->shape};
@@ -626,9 +646,12 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 	case B_MAXPOOL2D:
 	case B_AVGPOOL2D:
 		return lower_pool(t, e, x);
+	case B_DIAG:
+		return diag(t, x, e->shape);
 	case B_SCAN: /* above */
 	case B_MAP:
 	case B_ZEROS:
+	case B_STACK:
 		break;
 	case B_CLAMP: { /* PyTorch's min(max(x, lo), hi), as where(x < lo, lo, x) then where(m > hi, hi, m) */
 		TVal *lo = y, *hi = lower(t, e->args[2]);
