@@ -69,10 +69,14 @@ SG_INLINE double sg_rint_(double v)
 }
 /*@ sg_exp sg_scale_ */
 /*
- * exp(x) = 2^k exp(r): k = round(x/ln2), r = hi - lo = x - k ln2 (ln2 in
- * two parts, k ln2hi exact), exp(r) by fdlibm's rational form
- * 1 + 2r/(2 - c), c = r - r^2 P(r^2).  x is clamped to [-746, 710] first
- * (a NaN passes the clamp): beyond, the result is 0 or Inf anyway.
+ * exp(x) = 2^k exp(r): k = round(x/ln2), r + rl = hi - lo = x - k ln2 (ln2
+ * in two parts, k ln2hi exact; rl the rounding error of r, Fast2Sum),
+ * exp(r) = 1 + r + r^2 q(r), q the Taylor polynomial of degree 11 (exp's
+ * of degree 13: the next term, r^14/14!, is below 2^-57.7 on |r| <= ln2/2),
+ * by Estrin's scheme; 1 + r in two parts (Fast2Sum), so the result is
+ * rounded about once.  No division: it vectorizes to the full width.  x is
+ * clamped to [-746, 710] first (a NaN passes the clamp): beyond, the result
+ * is 0 or Inf anyway.
  */
 SG_INLINE double sg_exp(double x)
 {
@@ -84,11 +88,18 @@ SG_INLINE double sg_exp(double x)
 	double hi = xc - kd * 6.93147180369123816490e-01;
 	double lo = kd * 1.90821492927058770002e-10;
 	double r = hi - lo;
-	double t = r * r;
-	double c = r - t * (1.66666666666666019037e-01 + t * (-2.77777777770155933842e-03
-		+ t * (6.61375632143793436117e-05 + t * (-1.65339022054652515390e-06
-		+ t * 4.13813679705723846039e-08))));
-	double y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+	double rl = (hi - r) - lo;
+	double r2 = r * r, r4 = r2 * r2;
+	double p0 = 0x1p-1 + r * 0x1.5555555555555p-3;
+	double p1 = 0x1.5555555555555p-5 + r * 0x1.1111111111111p-7;
+	double p2 = 0x1.6c16c16c16c17p-10 + r * 0x1.a01a01a01a01ap-13;
+	double p3 = 0x1.a01a01a01a01ap-16 + r * 0x1.71de3a556c734p-19;
+	double p4 = 0x1.27e4fb7789f5cp-22 + r * 0x1.ae64567f544e4p-26;
+	double p5 = 0x1.1eed8eff8d898p-29 + r * 0x1.6124613a86d09p-33;
+	double q = (p0 + r2 * p1) + r4 * ((p2 + r2 * p3) + r4 * (p4 + r2 * p5));
+	double h = 1.0 + r;
+	double e = (1.0 - h) + r;  /* 1 + r = h + e exactly */
+	double y = h + (e + (r2 * q + rl));
 	return sg_scale_(y, ki);
 }
 /*@ sg_log_ sg_base */
@@ -224,13 +235,90 @@ SG_INLINE double sg_tanh(double x)
 	double big = sg_dbl_(sg_bits_(1.0 - 2.0 / (e + 1.0)) | sign);
 	return a < 0.9731 ? small : big;
 }
-/*@ sg_expf sg_exp */
-/* The float functions: the double function, rounded once to float (its
- * error, below 1 ulp of double, moves the float result only where the
- * exact value lies within 2^-29 ulp of a rounding boundary). */
-SG_INLINE float sg_expf(float x) { return (float)sg_exp(x); }
-/*@ sg_logf sg_log */
-SG_INLINE float sg_logf(float x) { return (float)sg_log(x); }
+/*@ sg_basef_ sg_base */
+/* A float's bits and back. */
+SG_INLINE uint32_t sg_bitsf_(float x)
+{
+	union { float f; uint32_t u; } v;
+	v.f = x;
+	return v.u;
+}
+SG_INLINE float sg_flt_(uint32_t u)
+{
+	union { float f; uint32_t u; } v;
+	v.u = u;
+	return v.f;
+}
+/*@ sg_expf sg_basef_ */
+/*
+ * expf and logf compute in float (16 lanes of AVX-512, 8 of AVX2), each
+ * within 1 ulp, checked on every float (tests/math/ulp.c --float-all).
+ * exp(x) = 2^k exp(r) as sg_exp: k = round(x/ln2), r + rl = x - k ln2
+ * (ln2hi of 15 bits, so k ln2hi is exact for |k| <= 150), exp(r) = 1 + r +
+ * r^2 q(r), q the Taylor polynomial of degree 5 (the next term, r^8/8!, is
+ * below 2^-27.2 on |r| <= ln2/2), 1 + r in two parts; 2^k in two exact
+ * steps, so a subnormal result is rounded once.  x is clamped to
+ * [-104, 89] (a NaN passes).
+ */
+SG_INLINE float sg_expf(float x)
+{
+	float xc = x > 89.0f ? 89.0f : x;
+	xc = xc < -104.0f ? -104.0f : xc;
+	float kf = xc * 0x1.715476p+0f + 0x1.8p23f;
+	uint32_t ki = sg_bitsf_(kf);
+	kf -= 0x1.8p23f;
+	float hi = xc - kf * 0x1.62e4p-1f;
+	float lo = kf * 0x1.7f7d1cp-20f;
+	float r = hi - lo;
+	float rl = (hi - r) - lo;
+	float r2 = r * r;
+	float p0 = 0x1p-1f + r * 0x1.555556p-3f;
+	float p1 = 0x1.555556p-5f + r * 0x1.111112p-7f;
+	float p2 = 0x1.6c16c2p-10f + r * 0x1.a01a02p-13f;
+	float q = p0 + r2 * (p1 + r2 * p2);
+	float h = 1.0f + r;
+	float e = (1.0f - h) + r;
+	float y = h + (e + (r2 * q + rl));
+	uint32_t u = ki - 0x4b400000u + 256u;  /* k + 256, k in [-150, 128] */
+	uint32_t u1 = u >> 1;                  /* floor(k/2) + 128 */
+	uint32_t u2 = u - u1;                  /* ceil(k/2) + 128 */
+	return y * sg_flt_((u1 - 1u) << 23) * sg_flt_((u2 - 1u) << 23);
+}
+/*@ sg_logf sg_basef_ */
+/*
+ * log(x) in float: x = 2^k z, z in [sqrt(2)/2, sqrt(2)) (a subnormal x
+ * scaled by 2^23 first), f = z - 1 exact, log(1 + f) = f - f^2/2 +
+ * s (f^2/2 + R(s^2)), s = f/(2 + f), R fdlibm's (e_logf.c, within
+ * 2^-34.2); k ln2hi + f in two parts (Fast2Sum; ln2hi of 15 bits, k ln2hi
+ * exact), the small rest added to the low part, so the result is rounded
+ * about once.  -Inf at +-0, NaN below 0, Inf at Inf.
+ */
+SG_INLINE float sg_logf(float x)
+{
+	float us = x < 0x1p-126f ? x * 0x1p23f : x;
+	float kadj = x < 0x1p-126f ? 23.0f : 0.0f;
+	uint32_t ix = sg_bitsf_(us);
+	uint32_t t = ix - 0x3f3504f3u + 0x40000000u;  /* top 9 bits: k + 128 */
+	uint32_t kb = t >> 23;
+	float z = sg_flt_(ix - ((kb - 128u) << 23));
+	float kf = sg_flt_(0x4b000000u | kb) - 0x1p23f - 128.0f - kadj;
+	float f = z - 1.0f;
+	float s = f / (2.0f + f);
+	float z2 = s * s;
+	float w = z2 * z2;
+	float R = z2 * (0xaaaaaap-24f + w * 0x91e9eep-25f)
+		+ w * (0xccce13p-25f + w * 0xf89e26p-26f);
+	float hfsq = 0.5f * f * f;
+	float kh = kf * 0x1.62e4p-1f;
+	float h = kh + f;
+	float e = (kh - h) + f;  /* kh + f = h + e exactly (|kh| >= |f| or kh = 0) */
+	float rest = (s * (hfsq + R) - hfsq) + kf * 0x1.7f7d1cp-20f;
+	float r = h + (e + rest);
+	r = x < 0.0f ? (x - x) / (x - x) : r;
+	r = x == 0.0f ? -1.0f / (x * x) : r;
+	r = x > 0x1.fffffep127f ? x : r;
+	return x != x ? x : r;
+}
 /*@ sg_log1pf sg_log1p */
 SG_INLINE float sg_log1pf(float x) { return (float)sg_log1p(x); }
 /*@ sg_expm1f sg_expm1 */
