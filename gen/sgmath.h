@@ -5,7 +5,7 @@
  * evaluator and constant folding compute with it, and the generator copies
  * the functions a model uses into the generated C (static, before the
  * code), so the generated code computes the very same bits.  Pure IEEE
- * double arithmetic, correct under -ffp-contract=off (no FMA is assumed),
+ * arithmetic, correct under -ffp-contract=off (no FMA is assumed),
  * no table, no branch on data: every case is computed and the result
  * selected with ?:, which GCC if-converts, so a loop that calls these
  * functions vectorizes.  The same bits on every machine, ISA and C
@@ -14,10 +14,11 @@
  *
  * The algorithms are fdlibm's (Sun Microsystems, 1993; the reductions,
  * polynomials and case split of its e_exp.c, e_log.c, s_log1p.c,
- * s_expm1.c, s_tanh.c), rewritten branch-free.  The float functions
- * compute in double and round once.  Measured maximum errors against
- * MPFR's correctly rounded results are in README "Elementary functions"
- * (tests/math).
+ * s_expm1.c, s_tanh.c), rewritten branch-free; exp is a polynomial (no
+ * division).  The float functions compute in double and round once, but
+ * expf and logf, which compute in float (twice the lanes).  Measured
+ * maximum errors against MPFR's correctly rounded results are in README
+ * "Elementary functions" (tests/math).
  *
  * Layout: each function is a section that starts with a line
  * "/" "*@ NAME DEPENDENCIES *" "/"; the generator copies a section, after
@@ -69,14 +70,14 @@ SG_INLINE double sg_rint_(double v)
 }
 /*@ sg_exp sg_scale_ */
 /*
- * exp(x) = 2^k exp(r): k = round(x/ln2), r + rl = hi - lo = x - k ln2 (ln2
- * in two parts, k ln2hi exact; rl the rounding error of r, Fast2Sum),
- * exp(r) = 1 + r + r^2 q(r), q the Taylor polynomial of degree 11 (exp's
- * of degree 13: the next term, r^14/14!, is below 2^-57.7 on |r| <= ln2/2),
- * by Estrin's scheme; 1 + r in two parts (Fast2Sum), so the result is
+ * exp(x) = 2^k exp(r): k = round(x/ln2), r = hi - lo = x - k ln2 (ln2 in
+ * two parts, k ln2hi exact), exp(r) = 1 + (hi - lo) + r^2 q(r), q of
+ * degree 9 by Estrin's scheme (Chebyshev interpolation of
+ * (exp(r) - 1 - r)/r^2 on |r| <= 0.3467, mpmath's chebyfit: within
+ * 2^-55.8 of exp(r)), 1 + hi in two parts (Fast2Sum), so the result is
  * rounded about once.  No division: it vectorizes to the full width.  x is
- * clamped to [-746, 710] first (a NaN passes the clamp): beyond, the result
- * is 0 or Inf anyway.
+ * clamped to [-746, 710] first (a NaN passes the clamp): beyond, the
+ * result is 0 or Inf anyway.
  */
 SG_INLINE double sg_exp(double x)
 {
@@ -88,18 +89,16 @@ SG_INLINE double sg_exp(double x)
 	double hi = xc - kd * 6.93147180369123816490e-01;
 	double lo = kd * 1.90821492927058770002e-10;
 	double r = hi - lo;
-	double rl = (hi - r) - lo;
 	double r2 = r * r, r4 = r2 * r2;
-	double p0 = 0x1p-1 + r * 0x1.5555555555555p-3;
-	double p1 = 0x1.5555555555555p-5 + r * 0x1.1111111111111p-7;
-	double p2 = 0x1.6c16c16c16c17p-10 + r * 0x1.a01a01a01a01ap-13;
-	double p3 = 0x1.a01a01a01a01ap-16 + r * 0x1.71de3a556c734p-19;
-	double p4 = 0x1.27e4fb7789f5cp-22 + r * 0x1.ae64567f544e4p-26;
-	double p5 = 0x1.1eed8eff8d898p-29 + r * 0x1.6124613a86d09p-33;
-	double q = (p0 + r2 * p1) + r4 * ((p2 + r2 * p3) + r4 * (p4 + r2 * p5));
-	double h = 1.0 + r;
-	double e = (1.0 - h) + r;  /* 1 + r = h + e exactly */
-	double y = h + (e + (r2 * q + rl));
+	double p0 = 0x1.0000000000001p-1 + r * 0x1.5555555555556p-3;
+	double p1 = 0x1.5555555553d5ep-5 + r * 0x1.11111111109b2p-7;
+	double p2 = 0x1.6c16c1788dc33p-10 + r * 0x1.a01a01a7c54aep-13;
+	double p3 = 0x1.a019b905bafb1p-16 + r * 0x1.71de0da9d06acp-19;
+	double p4 = 0x1.28918e390a71ep-22 + r * 0x1.af38b4925be09p-26;
+	double q = (p0 + r2 * p1) + r4 * ((p2 + r2 * p3) + r4 * p4);
+	double h = 1.0 + hi;
+	double e = (1.0 - h) + hi;
+	double y = h + (e + (r2 * q - lo));
 	return sg_scale_(y, ki);
 }
 /*@ sg_log_ sg_base */
