@@ -18,21 +18,14 @@
 #include "ex4_4_grad.h"
 #include "hand.h"
 #include "linear_grad.h"
+#include "timing.h"
 
 #define TRIALS 21
 #define ROWS_MAX 1024
 
 static double now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* What a contender does once: ops operations, returning a value to keep. */
@@ -201,8 +194,8 @@ static void compare(const char *name, Work *a, Work *b, FILE *results)
 		ta[t] = (t1 - t0) / (double)ia;
 		tb[t] = (t2 - t1) / (double)ib;
 	}
-	qsort(ta, TRIALS, sizeof *ta, cmp);
-	qsort(tb, TRIALS, sizeof *tb, cmp);
+	qsort(ta, TRIALS, sizeof *ta, cmp_double);
+	qsort(tb, TRIALS, sizeof *tb, cmp_double);
 	double ma = ta[TRIALS / 2], mb = tb[TRIALS / 2];
 	printf("| %-44s | %10.2f | %10.2f | %6.3f |\n", name, ma, mb, ma / mb);
 	if (results)

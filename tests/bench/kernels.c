@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include MODEL_H
+#include "timing.h"
 
 #define CAT2(a, b) a##b
 #define CAT(a, b) CAT2(a, b)
@@ -21,15 +22,7 @@
 
 static double now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* backward row by row, summed in row order from zero */
@@ -73,8 +66,8 @@ int main(int argc, char **argv)
 		t1[t] = (b - a) / n, t2[t] = (c - b) / n;
 	}
 	int same = !memcmp(&l1, &l2, sizeof l1) && !memcmp(g1, g2, sizeof *g1 * (size_t)np);
-	qsort(t1, (size_t)trials, sizeof *t1, cmp);
-	qsort(t2, (size_t)trials, sizeof *t2, cmp);
+	qsort(t1, (size_t)trials, sizeof *t1, cmp_double);
+	qsort(t2, (size_t)trials, sizeof *t2, cmp_double);
 	printf("%.1f %.1f %s\n", t1[trials / 2], t2[trials / 2], same ? "identical" : "DIFFERENT");
 	return !same;
 }
