@@ -31,12 +31,14 @@
 	"         [--weight-decay X] [--log-every N] [--target-loss X] "          \
 	"[--plot FILE.svg]\n"                                                    \
 	"         [--per-row-calls] [--threads N] [--checkpoint FILE] "          \
-	"[--resume FILE]\n"                                                     \
+	"[--resume FILE] [--whole-data]\n"                                      \
 	"         [--dtype double|float] ... (--help: all)"
 
 #define HELP_TRAIN                                                           \
 	"Trains the model's parameters on a CSV file of its inputs.\n"       \
-	"  --data FILE|-        training data (a header row names columns)\n" \
+	"  --data FILE|-        training data (a header row names columns); "   \
+	"part-%d.csv: the files\n"                                             \
+	"                       part-0.csv, part-1.csv, ... one after the other\n" \
 	"  --lr X               learning rate (0.01)\n"                       \
 	"  --epochs N           passes over the data (10)\n"                  \
 	"  --batch N|all        rows per step (1); gradients are averaged\n"  \
@@ -75,6 +77,8 @@
 	"to go on\n"                                                           \
 	"  --resume FILE        go on from a checkpoint (same bits as a run "   \
 	"that never stopped)\n"                                                \
+	"  --whole-data         under mpirun, every rank reads all the data "   \
+	"(default: its share)\n"                                              \
 	"  --tol-grad X, --tol-step X  newton, lm, lbfgs: stop at max |grad| or "  \
 	"max |step| below X\n"                                                 \
 	CLI_HELP_JIT
@@ -89,6 +93,11 @@ typedef struct train_cmd {
 	int rank;             /* under mpirun: this process's rank; 0 prints
 			       * and saves (the others are silenced) */
 	int quiet, trace;
+	int whole_data;       /* --whole-data: under mpirun, every rank reads
+			       * every row (else each its share, share.c) */
+	int share_eval;       /* rank 0 computes training metrics each epoch
+			       * (and, once the data are read, they are
+			       * shared: every rank takes part) */
 	int extended;         /* a newer option was given: longer log lines,
 			       * more CSV columns, the stop line */
 	double val_split;     /* 0, or the fraction of rows that validates */
@@ -264,6 +273,8 @@ static int train_opt(train_cmd *c, args *a)
 		return args_flag(a) < 0 ? 2 : (c->quiet = 1, 0);
 	if (args_is(a, "per-row-calls"))
 		return args_flag(a) < 0 ? 2 : (c->o.per_row_calls = 1, 0);
+	if (args_is(a, "whole-data"))
+		return args_flag(a) < 0 ? 2 : (c->whole_data = 1, 0);
 	if (args_is(a, "threads")) {
 		if (args_uint(a, &u) < 0)
 			return 2;
@@ -499,6 +510,11 @@ static void train_epoch(void *ctx, const sg_trainer *t, long epoch,
 		cli_fail(&err);
 		r->ck_failed = 1; /* the run goes on; its status will be 1 */
 	}
+	if (r->c->rank > 0 && r->c->share_eval) { /* rank 0 computes them */
+		double ignored;
+		sg_trainer_evaluate(r->t, r->d, (sg_metric *)r->c->train_mt, r->c->mo.n,
+				    &ignored, &err);
+	}
 	if (r->c->trace) {
 		printf("progress: %ld ", epoch);
 		sg_print_repr(stdout, last_loss);
@@ -602,7 +618,7 @@ static int train_body(sg_trainer *t, train_run *r, const cli_assign *as)
  * the first int(n * (1 - F)) rows train) into *val; -1, message printed. */
 static int split_data(const train_cmd *c, sg_data **d, sg_data **val)
 {
-	size_t n = (*d)->n_rows, keep = (size_t)((double)n * (1 - c->val_split));
+	size_t n = sg_data_total(*d), keep = (size_t)((double)n * (1 - c->val_split));
 	sg_data *train;
 
 	if (keep == 0 || keep == n) {
@@ -611,8 +627,8 @@ static int split_data(const train_cmd *c, sg_data **d, sg_data **val)
 			keep ? "validation" : "training");
 		return -1;
 	}
-	train = sg_data_slice(*d, 0, keep);
-	*val = sg_data_slice(*d, keep, n - keep);
+	train = sg_data_part(*d, 0, keep);
+	*val = sg_data_part(*d, keep, n - keep);
 	sg_data_free(*d);
 	*d = train;
 	if (!train || !*val)
@@ -621,16 +637,24 @@ static int split_data(const train_cmd *c, sg_data **d, sg_data **val)
 }
 
 /* Reads the training data, and the validation data of --val or
- * --val-split; -1 with the message printed. */
+ * --val-split: under mpirun each rank its share (share.c), unless
+ * --whole-data.  -1 with the message printed; -2 when another rank failed
+ * (it prints why). */
 static int read_train_data(const sg_model *m, const train_cmd *c,
 			   sg_data **d, sg_data **val)
 {
+	const sg_comm *share = c->whole_data ? NULL : c->o.comm;
 	sg_error err;
 
-	if (!(*d = sg_data_read_csv(c->data, m, &err)))
-		return cli_fail(&err), -1;
-	if (c->val && !(*val = sg_data_read_csv(c->val, m, &err)))
-		return cli_fail(&err), -1;
+	if (!(*d = sg_data_read_share(c->data, m, share, &err)))
+		return err.msg[0] ? (cli_fail(&err), -1) : -2;
+	if (c->val && !(*val = sg_data_read_share(c->val, m, share, &err)))
+		return err.msg[0] ? (cli_fail(&err), -1) : -2;
+	if ((*d)->shared && c->trace) {
+		fputs("symgrad: error: --trace prints rows that rank 0 does not hold: "
+		      "with mpirun, add --whole-data\n", stderr);
+		return -1;
+	}
 	if (c->val_split > 0)
 		return split_data(c, d, val);
 	return 0;
@@ -788,13 +812,17 @@ static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 	r.c = c;
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	r.tty = isatty(STDERR_FILENO);
-	if (read_train_data(m, c, &d, &val) < 0) {
+	if ((rc = read_train_data(m, c, &d, &val)) < 0) {
 		sg_data_free(d);
 		sg_data_free(val);
-		mpi_agree(c, 0); /* the other ranks must not wait for this one */
+		/* the other ranks must not wait for this one; a rank that failed
+		 * only because another did lets that one's message be named */
+		mpi_agree(c, rc == -2);
 		return 1;
 	}
+	rc = 1;
 	r.d = d;
+	c->share_eval = d->shared && c->share_eval;
 	c->o.val = val;
 	c->o.val_metrics = val ? c->val_mt : NULL;
 	c->o.n_val_metrics = val ? c->mo.n : 0;
@@ -877,6 +905,8 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 			rc = 2;
 	}
 	if (rc == 0 && (rc = mpi_start(&c)) == 0) {
+		/* as log_extended does on rank 0, before the others go quiet */
+		c.share_eval = c.extended && c.mo.n && (c.log || c.plot || !c.quiet);
 		if (c.rank > 0) { /* rank 0 prints and saves */
 			c.quiet = 1;
 			c.save = c.log = c.plot = NULL;

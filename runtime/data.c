@@ -49,6 +49,9 @@ typedef struct reader {
 	int *col;        /* col[i]: cell of model input i, -1 when missing */
 	sg_data *d;
 	size_t row_cap;
+	long long pos;   /* bytes read so far (from the file's start) */
+	long long start; /* where the line last read starts */
+	long long end;   /* with a range: no line starting here or later */
 } reader;
 
 /* An empty table with room for n_rows rows of n_cols columns. */
@@ -82,7 +85,27 @@ sg_data *sg_data_slice(const sg_data *d, size_t first, size_t n)
 	memcpy(s->x, d->x + first * nc, n * nc * sizeof *s->x);
 	if (d->line)
 		memcpy(s->line, d->line + first, n * sizeof *s->line);
+	if (d->part && sg_data_copy_parts(s, d, first) < 0) {
+		sg_data_free(s);
+		return NULL;
+	}
 	return s;
+}
+
+/* Gives s (n_rows rows) d's file names and the file of each row, from
+ * d's row first on; -1 when out of memory. */
+int sg_data_copy_parts(sg_data *s, const sg_data *d, size_t first)
+{
+	s->parts = calloc((size_t)d->n_parts + 1, sizeof *s->parts);
+	s->part = malloc((s->n_rows + 1) * sizeof *s->part);
+	if (!s->parts || !s->part)
+		return -1;
+	for (; s->n_parts < d->n_parts; s->n_parts++)
+		if (!(s->parts[s->n_parts] = strdup(d->parts[s->n_parts])))
+			return -1;
+	if (s->n_rows)
+		memcpy(s->part, d->part + first, s->n_rows * sizeof *s->part);
+	return 0;
 }
 
 /* Frees d and its arrays; NULL is ignored. */
@@ -93,7 +116,27 @@ void sg_data_free(sg_data *d)
 	free(d->x);
 	free(d->line);
 	free(d->source);
+	for (int i = 0; i < d->n_parts; i++)
+		free(d->parts[i]);
+	free(d->parts);
+	free(d->part);
+	free(d->offs);
 	free(d);
+}
+
+size_t sg_data_total(const sg_data *d)
+{
+	return d->shared ? d->total : d->n_rows;
+}
+
+const char *sg_data_file(const sg_data *d, size_t i)
+{
+	return d->part ? d->parts[d->part[i]] : d->source;
+}
+
+long sg_data_line(const sg_data *d, size_t i)
+{
+	return d->line ? d->line[i] : (long)i + 1;
 }
 
 /* Row i of d. */
@@ -232,8 +275,11 @@ static int next_line(reader *r)
 {
 	ssize_t n;
 
-	while ((n = getline(&r->line, &r->line_cap, r->f)) >= 0) {
+	while ((r->end <= 0 || r->pos < r->end) &&
+	       (n = getline(&r->line, &r->line_cap, r->f)) >= 0) {
 		char *s = r->line;
+		r->start = r->pos;
+		r->pos += n;
 		r->lineno++;
 		if (n > 0 && s[n - 1] == '\n')
 			s[--n] = '\0';
@@ -560,4 +606,137 @@ sg_data *sg_data_read_csv_ex(const char *path, const sg_model *m,
 sg_data *sg_data_read_csv(const char *path, const sg_model *m, sg_error *err)
 {
 	return sg_data_read_csv_ex(path, m, 0, err);
+}
+
+/* ---- a byte range of one file (share.c reads a table split across
+ * processes this way) ---- */
+
+long sg_data_count_lines(const char *path, long long from, long long to, sg_error *err)
+{
+	char buf[1 << 16];
+	long n = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return sg_errorf(err, "%s: error: cannot open: %s", path, strerror(errno));
+	if (fseeko(f, (off_t)from, SEEK_SET) != 0) {
+		fclose(f);
+		return sg_errorf(err, "%s: error: cannot seek: %s", path, strerror(errno));
+	}
+	while (from < to) {
+		size_t want = to - from < (long long)sizeof buf ? (size_t)(to - from) : sizeof buf;
+		size_t got = fread(buf, 1, want, f);
+		for (char *p = buf; (p = memchr(p, '\n', got - (size_t)(p - buf))); p++)
+			n++;
+		from += (long long)got;
+		if (got < want)
+			break;
+	}
+	if (ferror(f))
+		n = sg_errorf(err, "%s: error: read failed", path);
+	fclose(f);
+	return n;
+}
+
+/* Where the first line starting at or after byte from begins (from itself
+ * when the byte before it ends a line); -1 when reading fails. */
+static long long line_start_from(FILE *f, long long from)
+{
+	int c;
+
+	if (from == 0)
+		return 0;
+	if (fseeko(f, (off_t)(from - 1), SEEK_SET) != 0)
+		return -1;
+	while ((c = getc(f)) != EOF && c != '\n')
+		from++;
+	return ferror(f) ? -1 : from;
+}
+
+/* The first line, as read_all takes it: the header or the first row's
+ * cell count; sets *data to where rows begin and *lines to the line ends
+ * before it.  -1 (message filed) on an error. */
+static int read_first(reader *r, long long *data, long *lines)
+{
+	int got = next_line(r);
+
+	if (got < 0)
+		return -1;
+	if (!got && ferror(r->f))
+		return sg_errorf(r->err, "%s: error: read failed", r->name);
+	if (!got)
+		return sg_errorf(r->err, "%s:1:1: error: empty file", r->name);
+	if (split_line(r) < 0)
+		return -1;
+	r->n_first = r->n_cell;
+	if (is_header(r)) {
+		*data = r->pos;
+		*lines = r->lineno;
+		return map_header(r);
+	}
+	*data = r->start;
+	*lines = r->lineno - 1;
+	return map_plain(r);
+}
+
+/* Reads the rows starting in [from, to) into r->d; -1 (message filed). */
+static int read_range(reader *r, long long from, long long to, long nl_before)
+{
+	long long data = 0, s;
+	long lines = 0;
+	int got;
+
+	if (read_first(r, &data, &lines) < 0)
+		return -1;
+	if ((s = line_start_from(r->f, from)) < 0)
+		return sg_errorf(r->err, "%s: error: read failed", r->name);
+	if (s < data)
+		s = data; /* lines is right: the rows begin in this range */
+	else
+		lines = nl_before + (s > from);
+	if (s >= to)
+		return 0;
+	if (fseeko(r->f, (off_t)s, SEEK_SET) != 0)
+		return sg_errorf(r->err, "%s: error: cannot seek: %s", r->name,
+				 strerror(errno));
+	r->pos = s;
+	r->end = to;
+	r->lineno = lines;
+	while ((got = next_line(r)) > 0)
+		if (split_line(r) < 0 || add_row(r) < 0)
+			return -1;
+	if (got < 0)
+		return -1;
+	if (ferror(r->f))
+		return sg_errorf(r->err, "%s: error: read failed", r->name);
+	return 0;
+}
+
+sg_data *sg_data_read_range(const char *path, const sg_model *m, long long from,
+			    long long to, long nl_before, sg_error *err)
+{
+	reader r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	if (!(r.f = fopen(path, "rb"))) {
+		sg_errorf(err, "%s: error: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	r.name = path;
+	r.m = m;
+	r.err = err;
+	r.d = sg_data_new(0, m->n_inputs, path);
+	r.col = malloc(((size_t)m->n_inputs + 1) * sizeof *r.col);
+	rc = r.d && r.col ? read_range(&r, from, to, nl_before)
+			  : sg_errorf(err, "out of memory");
+	fclose(r.f);
+	free(r.line);
+	free(r.cell);
+	free(r.col);
+	if (rc < 0) {
+		sg_data_free(r.d);
+		return NULL;
+	}
+	return r.d;
 }

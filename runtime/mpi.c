@@ -1,6 +1,6 @@
 /*
  * mpi.c: sg_comm over MPI (symgrad_mpi.h): point-to-point messages for
- * dist.c's chain and a broadcast, on a duplicate of the caller's
+ * dist.c's chain, paired ones for share.c's rows, and a broadcast, on a duplicate of the caller's
  * communicator.  MPI's counts are ints: longer messages go in pieces.
  */
 #include <limits.h>
@@ -57,6 +57,30 @@ static int mpi_bcast(void *ctx, void *buf, size_t n, int root)
 	return 0;
 }
 
+static int mpi_sendrecv(void *ctx, const void *sbuf, size_t sn, int to, void *rbuf,
+			size_t rn, int from)
+{
+	const char *s = sbuf;
+	char *r = rbuf;
+	size_t ks, kr;
+	int first = 1;
+
+	/* in pieces: one message each way, then more pieces of whichever has
+	 * some left (a partner counts the same pieces: its rn is this sn) */
+	do {
+		ks = sn < PIECE ? sn : PIECE;
+		kr = rn < PIECE ? rn : PIECE;
+		if (MPI_Sendrecv(s, (int)ks, MPI_BYTE, first || ks ? to : MPI_PROC_NULL, 1,
+				 r, (int)kr, MPI_BYTE, first || kr ? from : MPI_PROC_NULL, 1,
+				 ((mpi_ctx *)ctx)->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+			return -1;
+		s += ks, sn -= ks;
+		r += kr, rn -= kr;
+		first = 0;
+	} while (sn > 0 || rn > 0);
+	return 0;
+}
+
 static void mpi_abort(void *ctx, int status)
 {
 	MPI_Abort(((mpi_ctx *)ctx)->comm, status);
@@ -85,6 +109,7 @@ sg_comm *sg_comm_mpi_new(MPI_Comm comm, sg_error *err)
 	c->send = mpi_send;
 	c->recv = mpi_recv;
 	c->bcast = mpi_bcast;
+	c->sendrecv = mpi_sendrecv;
 	c->abort = mpi_abort;
 	c->ctx = x;
 	return c;

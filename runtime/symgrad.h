@@ -127,6 +127,18 @@ typedef struct sg_data {
 	double *x;
 	long *line;
 	char *source; /* file name as given, "<stdin>" for "-" */
+	/* Several files (a --data pattern, share.c): row i came from
+	 * parts[part[i]]; part is NULL for one file (source). */
+	int n_parts;
+	char **parts;
+	int *part;
+	/* One process's share of a table split across processes
+	 * (sg_data_read_share): shared is 1, the rows are the global rows
+	 * offset .. offset + n_rows - 1 of total, and rank q holds the global
+	 * rows offs[q] .. offs[q + 1] - 1 (n_ranks + 1 entries).  For a whole
+	 * table shared is 0 and the rest unused. */
+	int shared, n_ranks;
+	size_t offset, total, *offs;
 } sg_data;
 
 /* Flags for sg_data_read_csv_ex. */
@@ -152,11 +164,27 @@ int sg_class_ok(double v, int classes);
 /* A new table of the n rows of d from row first (lines kept); NULL when
  * out of memory. */
 sg_data *sg_data_slice(const sg_data *d, size_t first, size_t n);
+/* Gives s (n_rows rows) the file names of d and the files of d's rows
+ * first .. first + s->n_rows - 1; -1 when out of memory. */
+int sg_data_copy_parts(sg_data *s, const sg_data *d, size_t first);
 /* An empty table (rows zeroed) of n_rows rows and n_cols columns. */
 sg_data *sg_data_new(size_t n_rows, int n_cols, const char *source);
 /* Row i (n_cols doubles). */
 const double *sg_data_row(const sg_data *d, size_t i);
 void sg_data_free(sg_data *d);
+/* The rows of the whole table: total when shared, else n_rows. */
+size_t sg_data_total(const sg_data *d);
+/* The file and line of local row i, for messages. */
+const char *sg_data_file(const sg_data *d, size_t i);
+long sg_data_line(const sg_data *d, size_t i);
+/* For share.c: the rows of path whose lines start in bytes [from, to),
+ * with the header (or the first row's cell count) read from the file's
+ * start; nl_before is the number of line ends before byte from (the line
+ * numbers in messages).  An empty table when no row starts there. */
+sg_data *sg_data_read_range(const char *path, const sg_model *m, long long from,
+			    long long to, long nl_before, sg_error *err);
+/* The number of line ends in bytes [from, to) of path; -1 with *err. */
+long sg_data_count_lines(const char *path, long long from, long long to, sg_error *err);
 
 /* ---- params.c: parameter files ---- */
 
@@ -340,6 +368,12 @@ typedef struct sg_comm {
 	int (*send)(void *ctx, const void *buf, size_t n, int to);
 	int (*recv)(void *ctx, void *buf, size_t n, int from);
 	int (*bcast)(void *ctx, void *buf, size_t n, int root);
+	/* sends sn bytes to `to` while receiving rn bytes from `from` (either
+	 * may be this process's partner in both); NULL when the transport has
+	 * none (then a table cannot be split: sg_data_read_share reads it
+	 * whole) */
+	int (*sendrecv)(void *ctx, const void *sbuf, size_t sn, int to, void *rbuf,
+			size_t rn, int from);
 	/* ends every process of the job with status; does not return */
 	void (*abort)(void *ctx, int status);
 	void *ctx;
@@ -358,6 +392,35 @@ double sg_dist_grad(sg_dist *d, sg_batch *b, size_t n, const void *params,
 /* The rank that sums row i of an n-row batch; -1 when every rank computes
  * the batch (n <= SG_BLOCK_ROWS). */
 int sg_dist_owner(const sg_dist *d, size_t n, size_t i);
+
+/* ---- share.c: a table split across processes ---- */
+
+/* Reads the training table path as this process's share of it, every
+ * process of c calling it with the same arguments (c NULL or of size 1:
+ * the whole table).  path is one CSV file, of which each process reads
+ * the rows whose lines start in its 1/P of the bytes, or a pattern with
+ * one %d (part-%d.csv): the files part-0.csv, part-1.csv, ... up to the
+ * first missing one (the most any process sees, so a process that has
+ * only its own file on a local disk counts up to it), the global rows
+ * being file 0's, then file 1's, ...; with F files and P processes,
+ * process r reads files F*r/P .. F*(r+1)/P - 1.  NULL on failure: *err
+ * holds this process's message, or is empty when another process failed
+ * (it has the message). */
+sg_data *sg_data_read_share(const char *path, const sg_model *m, const sg_comm *c,
+			    sg_error *err);
+/* 1 when path is a pattern (one %d). */
+int sg_data_is_pattern(const char *path);
+/* The global rows first .. first + n - 1 of d as a new table (shared when d
+ * is); NULL when out of memory. */
+sg_data *sg_data_part(const sg_data *d, size_t first, size_t n);
+/* Rows ids[q][0 .. counts[q]) (global row numbers of the shared table,
+ * whose local rows are local, row_bytes each) for every process q: every
+ * process calls it with the same ids and counts and gets its own rows,
+ * in order, in out.  The rows it does not hold come from their holders
+ * (c->sendrecv).  A failure to communicate or allocate ends the job. */
+void sg_share_gather(const sg_comm *c, const sg_data *d, const void *local,
+		     size_t row_bytes, const size_t *const *ids, const size_t *counts,
+		     void *out);
 
 /* ---- train.c: the training loop ---- */
 

@@ -50,6 +50,17 @@ struct sg_trainer {
 	float *xf;            /* float copy of the table (float models) */
 	sg_batch *batch;      /* batch gradients, on o.threads threads */
 	sg_dist *dist;        /* with o.comm: batches split across processes */
+	/* with a shared table (each process holds a share of the rows,
+	 * share.c): sx holds rows fetched for the steps, either every row of
+	 * order[win_first .. win_first + win_n) (win_all: steps of
+	 * SG_BLOCK_ROWS rows or fewer, which every process computes) or the
+	 * rows of this process's blocks of the step at win_first of win_n
+	 * rows, sorder[i] being row i's place in sx */
+	char *sx;
+	size_t sx_rows, *sorder, win_first, win_n;
+	int win_all, sx_valid;
+	const size_t **ids;   /* for sg_share_gather: per process */
+	size_t *counts;
 	int bad_rank;         /* with dist: who summed the row reported */
 	long first_epoch;     /* epochs done before (a checkpoint's) */
 	double ck_lr, ck_best_val; /* the checkpoint's stats */
@@ -68,6 +79,135 @@ static int report_diverged(const sg_trainer *t, const sg_data *d, long epoch,
 			   size_t row, int bad, double v, sg_error *err);
 static void step_hook(const sg_trainer *t, long epoch, size_t first, size_t k,
 		      double loss);
+
+/* Rows a window of a shared table holds at most (more when a step needs
+ * more): 8 MiB of them. */
+#define WINDOW_BYTES ((size_t)8 << 20)
+
+/* Makes room for n rows in t->sx; -1 when out of memory. */
+static int sx_reserve(sg_trainer *t, size_t n)
+{
+	size_t rb = (size_t)t->m->n_inputs * t->rs;
+	char *x;
+
+	if (n <= t->sx_rows)
+		return 0;
+	if (!(x = realloc(t->sx, n * rb + 1)))
+		return -1;
+	t->sx = x;
+	t->sx_rows = n;
+	return 0;
+}
+
+/* Fetches rows order[first + lo_q .. first + hi_q) for every process q
+ * into sx (this process's own run).  Out of memory ends the job: the
+ * others would wait for this process's rows. */
+static void share_fetch(sg_trainer *t, const sg_data *d, const void *local,
+			size_t first, const size_t *lo, const size_t *hi)
+{
+	const sg_comm *c = t->o.comm;
+	int q;
+
+	for (q = 0; q < c->size; q++) {
+		t->ids[q] = t->order + first + lo[q];
+		t->counts[q] = hi[q] - lo[q];
+	}
+	if (sx_reserve(t, t->counts[c->rank]) < 0) {
+		fprintf(stderr, "symgrad: error: rank %d: out of memory for the rows of "
+			"other ranks\n", c->rank);
+		c->abort(c->ctx, 1);
+	}
+	sg_share_gather(c, d, local, (size_t)t->m->n_inputs * t->rs,
+			(const size_t *const *)t->ids, t->counts, t->sx);
+}
+
+/* The rows order[first .. first + k) of a shared table, every process
+ * holding them all (a step of SG_BLOCK_ROWS rows or fewer, or a step
+ * reported row by row): from sx, fetched a window of steps at a time. */
+static const void *share_rows(sg_trainer *t, const sg_data *d, const void *local,
+			      size_t first, size_t k)
+{
+	size_t n = d->total, rb = (size_t)t->m->n_inputs * t->rs, w;
+	const sg_comm *c = t->o.comm;
+	size_t *l = t->counts + c->size, *h = l + c->size;
+	int q;
+
+	if (!(t->sx_valid && t->win_all && first >= t->win_first &&
+	      first + k <= t->win_first + t->win_n)) {
+		w = WINDOW_BYTES / (rb ? rb : 1) / k * k;
+		w = w > k ? w : k;
+		w = w < n - first ? w : n - first;
+		for (q = 0; q < c->size; q++)
+			l[q] = 0, h[q] = w;
+		share_fetch(t, d, local, first, l, h);
+		t->win_first = first;
+		t->win_n = w;
+		t->win_all = 1;
+		t->sx_valid = 1;
+	}
+	return t->sx + (first - t->win_first) * rb;
+}
+
+/* The rows of this process's blocks of the k-row step at first (k >
+ * SG_BLOCK_ROWS), in sx, with sorder mapping the step's rows to them. */
+static const void *share_blocks(sg_trainer *t, const sg_data *d, const void *local,
+				size_t first, size_t k)
+{
+	const sg_comm *c = t->o.comm;
+	size_t nb = (k + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS, P = (size_t)c->size, i;
+	size_t *l = t->counts + c->size, *h = l + c->size;
+	int q;
+
+	if (t->sx_valid && !t->win_all && t->win_first == first && t->win_n == k)
+		return t->sx;
+	for (q = 0; q < c->size; q++) { /* dist.c's runs of blocks */
+		l[q] = nb * (size_t)q / P * SG_BLOCK_ROWS;
+		h[q] = nb * (size_t)(q + 1) / P * SG_BLOCK_ROWS;
+		l[q] = l[q] < k ? l[q] : k;
+		h[q] = h[q] < k ? h[q] : k;
+	}
+	share_fetch(t, d, local, first, l, h);
+	for (i = l[c->rank]; i < h[c->rank]; i++)
+		t->sorder[i] = i - l[c->rank];
+	t->win_first = first;
+	t->win_n = k;
+	t->win_all = 0;
+	t->sx_valid = 1;
+	return t->sx;
+}
+
+/* The file and line of global row `row` of d, for a message: with a
+ * shared table, its holder tells every process (each reports the same
+ * row at the same time). */
+static void locate(const sg_trainer *t, const sg_data *d, size_t row,
+		   const char **file, long *line)
+{
+	const sg_comm *c = t->o.comm;
+	struct {
+		long line;
+		int part;
+	} v = {0, 0};
+	int q = 0;
+
+	if (!d->shared) {
+		*file = sg_data_file(d, row);
+		*line = sg_data_line(d, row);
+		return;
+	}
+	while (q + 1 < d->n_ranks && d->offs[q + 1] <= row)
+		q++;
+	if (q == c->rank) {
+		v.line = sg_data_line(d, row - d->offset);
+		v.part = d->part ? d->part[row - d->offset] : 0;
+	}
+	if (c->bcast(c->ctx, &v, sizeof v, q) < 0) {
+		fprintf(stderr, "symgrad: error: rank %d: cannot exchange a row's line\n",
+			c->rank);
+		c->abort(c->ctx, 1);
+	}
+	*file = d->part ? d->parts[v.part] : d->source;
+	*line = v.line;
+}
 
 /* The table in the trainer's real type. */
 static const void *data_of_d(const sg_trainer *t, const sg_data *d)
@@ -200,6 +340,10 @@ void sg_trainer_free(sg_trainer *t)
 	free(t->eval_out);
 	free(t->order);
 	free(t->xf);
+	free(t->sx);
+	free(t->sorder);
+	free(t->ids);
+	free(t->counts);
 	free(t);
 }
 
@@ -251,7 +395,8 @@ void sg_trainer_predict(sg_trainer *t, const double *inputs, double *out)
  * *err.  Does nothing when d was seen last time. */
 static int prepare(sg_trainer *t, const sg_data *d, sg_error *err)
 {
-	size_t n = d->n_rows, ni = (size_t)t->m->n_inputs, i;
+	size_t n = sg_data_total(d), ni = (size_t)t->m->n_inputs, i, nl = d->n_rows;
+	const sg_comm *c = t->o.comm;
 
 	if (d->n_cols != t->m->n_inputs)
 		return sg_errorf(err, "%s: error: %d columns, model '%s' has %d "
@@ -259,20 +404,35 @@ static int prepare(sg_trainer *t, const sg_data *d, sg_error *err)
 				 t->m->n_inputs);
 	if (n == 0)
 		return sg_errorf(err, "%s: error: no data rows", d->source);
+	if (d->shared && (!c || !t->dist || !c->sendrecv || c->size != d->n_ranks))
+		return sg_errorf(err, "%s: a table shared by %d processes needs a trainer "
+				 "across as many (sg_train_opts.comm)", d->source, d->n_ranks);
 	if (t->d == d && t->d_rows == n)
 		return 0;
 	free(t->order);
 	free(t->xf);
+	free(t->sorder);
+	free(t->ids);
+	free(t->counts);
 	t->xf = NULL;
+	t->sorder = t->counts = NULL;
+	t->ids = NULL;
+	t->sx_valid = 0;
 	t->d = NULL;
 	t->order = malloc(n * sizeof *t->order);
 	if (t->is_float)
-		t->xf = malloc(n * ni * sizeof *t->xf + 1);
-	if (!t->order || (t->is_float && !t->xf))
+		t->xf = malloc(nl * ni * sizeof *t->xf + 1);
+	if (d->shared) {
+		t->sorder = malloc(n * sizeof *t->sorder);
+		t->ids = malloc((size_t)c->size * sizeof *t->ids);
+		t->counts = malloc(3 * (size_t)c->size * sizeof *t->counts);
+	}
+	if (!t->order || (t->is_float && !t->xf) ||
+	    (d->shared && (!t->sorder || !t->ids || !t->counts)))
 		return sg_errorf(err, "out of memory");
 	for (i = 0; i < n; i++)
 		t->order[i] = i;
-	for (i = 0; t->is_float && i < n * ni; i++)
+	for (i = 0; t->is_float && i < nl * ni; i++)
 		t->xf[i] = (float)d->x[i];
 	t->d = d;
 	t->d_rows = n;
@@ -288,9 +448,10 @@ int sg_trainer_epoch(sg_trainer *t, const sg_data *d, long epoch,
 	if (prepare(t, d, err) < 0)
 		return -1;
 	if (t->o.shuffle) {
-		for (i = 0; i < d->n_rows; i++)
+		for (i = 0; i < t->d_rows; i++)
 			t->order[i] = i;
-		sg_rng_shuffle(&t->rng, t->order, d->n_rows);
+		sg_rng_shuffle(&t->rng, t->order, t->d_rows);
+		t->sx_valid = 0;
 	}
 	if (t->is_float)
 		return epoch_f(t, d, epoch, mean_loss, err);
@@ -310,11 +471,40 @@ static int check_classes(const sg_model *m, const sg_data *d, sg_error *err)
 				return sg_errorf(err, "%s:%ld: error: index input '%s' (a class, "
 						 "a row or an element) is %.17g, not a whole "
 						 "number from 0 to %d",
-						 d->source, d->line ? d->line[r] : (long)r + 1,
+						 sg_data_file(d, r), sg_data_line(d, r),
 						 m->input_names[i], v, k - 1);
 		}
 	}
 	return 0;
+}
+
+/* A shared table's sums in row order (the loss and each metric's sum and
+ * count, as one process adds them row after row) go from process to
+ * process in rank order: dir -1 receives them from the process before
+ * (none for the first), +1 sends them to the next, and the last process
+ * gives them to all.  The same bits as one process. */
+static void pass_sums(const sg_comm *c, int dir, double *sum, sg_metric *mt, int n_mt)
+{
+	int i, n = 1 + 2 * n_mt, bad = 0;
+	double v[n];
+
+	v[0] = *sum;
+	for (i = 0; i < n_mt; i++)
+		v[1 + 2 * i] = mt[i].sum, v[2 + 2 * i] = (double)mt[i].count;
+	if (dir < 0 && c->rank > 0)
+		bad = c->recv(c->ctx, v, (size_t)n * sizeof *v, c->rank - 1) < 0;
+	if (dir > 0 && c->rank + 1 < c->size)
+		bad = c->send(c->ctx, v, (size_t)n * sizeof *v, c->rank + 1) < 0;
+	if (dir > 0 && !bad)
+		bad = c->bcast(c->ctx, v, (size_t)n * sizeof *v, c->size - 1) < 0;
+	if (bad) {
+		fprintf(stderr, "symgrad: error: rank %d: cannot pass on the sums\n",
+			c->rank);
+		c->abort(c->ctx, 1);
+	}
+	*sum = v[0];
+	for (i = 0; i < n_mt; i++)
+		mt[i].sum = v[1 + 2 * i], mt[i].count = (size_t)v[2 + 2 * i];
 }
 
 /* Mean loss of d and its metrics at the current parameters. */
@@ -329,14 +519,19 @@ int sg_trainer_evaluate(sg_trainer *t, const sg_data *d, sg_metric *mt,
 	if (d->n_cols != m->n_inputs)
 		return sg_errorf(err, "%s: error: %d columns, model '%s' has %d "
 				 "inputs", d->source, d->n_cols, m->name, m->n_inputs);
-	if (d->n_rows == 0)
+	if (sg_data_total(d) == 0)
 		return sg_errorf(err, "%s: error: no data rows", d->source);
 	if (t->is_float ? !m->forward_f : !m->forward_d)
 		return sg_errorf(err, "model '%s' has no forward function", m->name);
+	if (d->shared && (!t->o.comm || t->o.comm->size != d->n_ranks))
+		return sg_errorf(err, "%s: a table shared by %d processes needs a trainer "
+				 "across as many (sg_train_opts.comm)", d->source, d->n_ranks);
 	if (check_classes(m, d, err) < 0)
 		return -1;
 	for (i = 0; i < n_mt; i++)
 		sg_metric_reset(&mt[i]);
+	if (d->shared) /* the sums so far, from the process before */
+		pass_sums(t->o.comm, -1, &sum, mt, n_mt);
 	for (r = 0; r < d->n_rows; r++) {
 		const double *x = sg_data_row(d, r);
 		sum += t->is_float ? eval_row_f(t, x, t->eval_out)
@@ -344,7 +539,9 @@ int sg_trainer_evaluate(sg_trainer *t, const sg_data *d, sg_metric *mt,
 		for (i = 0; i < n_mt; i++)
 			sg_metric_add(&mt[i], x, t->eval_out);
 	}
-	*mean_loss = sum / (double)d->n_rows;
+	if (d->shared) /* on to the next process; the last one's to all */
+		pass_sums(t->o.comm, +1, &sum, mt, n_mt);
+	*mean_loss = sum / (double)sg_data_total(d);
 	return 0;
 }
 
@@ -452,7 +649,10 @@ static int report_nonfinite(const sg_trainer *t, const sg_data *d, long epoch,
 			    sg_error *err)
 {
 	char lbuf[SG_REPR_MAX], gbuf[SG_REPR_MAX], rbuf[32] = "";
+	const char *file;
+	long line;
 
+	locate(t, d, row, &file, &line);
 	if (t->dist && t->bad_rank >= 0)
 		snprintf(rbuf, sizeof rbuf, " on rank %d", t->bad_rank);
 	else if (t->dist)
@@ -462,13 +662,12 @@ static int report_nonfinite(const sg_trainer *t, const sg_data *d, long epoch,
 		return sg_errorf(err,
 				 "non-finite loss at epoch %ld, row %zu (%s:%ld)%s: "
 				 "loss = %s",
-				 epoch + 1, row + 1, d->source, d->line[row], rbuf,
-				 lbuf);
+				 epoch + 1, row + 1, file, line, rbuf, lbuf);
 	sg_fmt_repr(gbuf, sizeof gbuf, g);
 	return sg_errorf(err,
 			 "non-finite gradient at epoch %ld, row %zu (%s:%ld)%s: "
 			 "dloss/d%s = %s (loss = %s)",
-			 epoch + 1, row + 1, d->source, d->line[row], rbuf,
+			 epoch + 1, row + 1, file, line, rbuf,
 			 t->m->param_names[bad], gbuf, lbuf);
 }
 
@@ -477,13 +676,15 @@ static int report_diverged(const sg_trainer *t, const sg_data *d, long epoch,
 			   size_t row, int bad, double v, sg_error *err)
 {
 	char vbuf[SG_REPR_MAX];
+	const char *file;
+	long line;
 
+	locate(t, d, row, &file, &line);
 	sg_fmt_repr(vbuf, sizeof vbuf, v);
 	return sg_errorf(err,
 			 "parameter %s became %s at epoch %ld, row %zu (%s:%ld) "
 			 "(learning rate too large?)",
-			 t->m->param_names[bad], vbuf, epoch + 1, row + 1,
-			 d->source, d->line[row]);
+			 t->m->param_names[bad], vbuf, epoch + 1, row + 1, file, line);
 }
 
 /* Evaluates m once at parameters p and inputs x (doubles): *loss, the

@@ -15,18 +15,30 @@ static const REAL *FN(rows)(const sg_trainer *t, const sg_data *d)
 }
 
 /* Loss of the step's k rows (summed) and their mean gradient in t->g. */
-static REAL FN(step_grad)(sg_trainer *t, const REAL *x, size_t first, size_t k)
+static REAL FN(step_grad)(sg_trainer *t, const sg_data *d, const REAL *x, size_t first,
+			  size_t k)
 {
 	const sg_model *m = t->m;
 	REAL *g = t->g, loss, kr = (REAL)k;
 	int i;
 
-	if (k == 1)
+	/* a shared table: the step's rows, fetched (share_rows: every process
+	 * computes a small step; share_blocks: this process's blocks) */
+	if (d->shared && k == 1)
+		return m->BACKWARD((const REAL *)t->p,
+				   (const REAL *)share_rows(t, d, x, first, k), g);
+	if (d->shared && k <= SG_BLOCK_ROWS)
+		loss = (REAL)sg_batch_grad(t->batch, k, t->p, share_rows(t, d, x, first, k),
+					   NULL, g);
+	else if (d->shared)
+		loss = (REAL)sg_dist_grad(t->dist, t->batch, k, t->p,
+					  share_blocks(t, d, x, first, k), t->sorder, g);
+	else if (k == 1)
 		return m->BACKWARD((const REAL *)t->p,
 				   x + t->order[first] * (size_t)m->n_inputs, g);
 	/* in the canonical block order, on the trainer's threads (and split
 	 * across the processes when there are any, with the same bits) */
-	if (t->dist && k > SG_BLOCK_ROWS)
+	else if (t->dist && k > SG_BLOCK_ROWS)
 		loss = (REAL)sg_dist_grad(t->dist, t->batch, k, t->p,
 					  t->o.shuffle ? x : x + first * (size_t)m->n_inputs,
 					  t->o.shuffle ? t->order + first : NULL, g);
@@ -79,15 +91,16 @@ static int FN(report_bad)(sg_trainer *t, const sg_data *d, long epoch,
 			  size_t first, size_t k, REAL step_loss, sg_error *err)
 {
 	const sg_model *m = t->m;
-	const REAL *x = FN(rows)(t, d);
+	const REAL *x = FN(rows)(t, d), *xs = NULL;
 	REAL *gt = t->g_tmp, loss = 0;
-	size_t r, row = t->order[first];
+	size_t r, row = t->order[first], ni = (size_t)m->n_inputs;
 	int bad = -1;
 
+	if (d->shared) /* every process looks at every row of the step */
+		xs = share_rows(t, d, x, first, k);
 	for (r = 0; r < k; r++) {
 		row = t->order[first + r];
-		loss = m->BACKWARD((const REAL *)t->p,
-				   x + row * (size_t)m->n_inputs, gt);
+		loss = m->BACKWARD((const REAL *)t->p, xs ? xs + r * ni : x + row * ni, gt);
 		bad = FN(first_bad)(gt, m->n_params);
 		if (bad >= 0 || !isfinite(loss))
 			break;
@@ -133,7 +146,7 @@ static double FN(norm_and_clip)(REAL *g, int n, double clip_norm)
  * call per row, to compare. */
 static int FN(inline_ok)(const sg_trainer *t, size_t bs, double *lr)
 {
-	return bs == 1 && t->m->SGD_EPOCH && !t->o.per_row_calls &&
+	return bs == 1 && t->m->SGD_EPOCH && !t->o.per_row_calls && !t->d->shared &&
 	       !t->o.on_step && !(t->o.clip_norm > 0) &&
 	       sg_optim_plain_sgd(t->opt, lr);
 }
@@ -160,7 +173,7 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 	const sg_model *m = t->m;
 	const REAL *x = FN(rows)(t, d);
 	REAL *p = t->p, *prev = t->p_prev;
-	size_t n = d->n_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
+	size_t n = t->d_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
 	size_t first, k;
 	int np = m->n_params, bad, fast;
 	double sum = 0, last = 0, norms = 0, lr = 0, acc[3];
@@ -177,7 +190,7 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 				break;
 		}
 		k = n - first < bs ? n - first : bs;
-		loss = FN(step_grad)(t, x, first, k);
+		loss = FN(step_grad)(t, d, x, first, k);
 		if (!FN(all_finite)(loss, t->g, np))
 			return FN(report_bad)(t, d, epoch, first, k, loss,
 						 err);

@@ -14,6 +14,7 @@ set -u
 symgrad=$1
 root=$2
 case $symgrad in /*) ;; *) symgrad=$PWD/$symgrad ;; esac
+case $root in /*) ;; *) root=$PWD/$root ;; esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 XDG_CACHE_HOME=$work/cache
@@ -141,6 +142,89 @@ st=$?
 	grep -q "rank 1 could not set up" "$work/one.out" &&
 	grep -q "^rank 1: .*missing.csv: error: cannot open" "$work/one.out" ||
 	{ echo "FAIL: a file only rank 1 cannot read: exit $st:"; cat "$work/one.out"; fail=1; }
+
+# Shares of the data (share.c).  The runs above read one file, each rank
+# the rows starting in its bytes; --whole-data reads it all on every rank.
+# shellcheck disable=SC2086
+same $d9 --batch 300 --shuffle --optimizer adam --lr 0.01 --epochs 2 --whole-data
+# The same table as three files (part-%d.csv; the lecture's file has no
+# header, so neither have they): without
+# mpirun they are read one after the other, and with 1 to 4 ranks (3 files:
+# fewer, as many and more ranks than files) every run has the bits of the
+# one file.
+awk -v dir="$work" '{ print >sprintf("%s/part-%d.csv", dir, NR <= 250 ? 0 : NR <= 500 ? 1 : 2) }' \
+	"$ex/lecture07_diabetes/diabetes.csv"
+popts="--batch 100 --shuffle --seed 4 --optimizer adam --lr 0.01 --epochs 3 --val-split 0.25 --metric accuracy --log-every 1"
+# shellcheck disable=SC2086
+"$symgrad" train "$ex/lecture07_diabetes/diabetes.sg" --data "$ex/lecture07_diabetes/diabetes.csv" \
+	$popts --save "$work/one.params" --log "$work/one.log" --quiet 2>/dev/null ||
+	{ echo "FAIL: one file"; fail=1; }
+sed 's/,[^,]*$//' "$work/one.log" >"$work/one.cols"
+for n in 0 1 2 3 4; do
+	run="$mpirun -n $n"
+	[ $n = 0 ] && run=
+	rm -f "$work/pp.params" "$work/pp.log"
+	# shellcheck disable=SC2086
+	$run "$symgrad" train "$ex/lecture07_diabetes/diabetes.sg" --data "$work/part-%d.csv" \
+		$popts --threads 2 --save "$work/pp.params" --log "$work/pp.log" --quiet \
+		>"$work/pp.out" 2>&1 || { echo "FAIL: part-%d.csv, $n ranks:"; cat "$work/pp.out"; fail=1; }
+	sed 's/,[^,]*$//' "$work/pp.log" >"$work/pp.cols" 2>/dev/null
+	cmp -s "$work/one.params" "$work/pp.params" && cmp -s "$work/one.cols" "$work/pp.cols" ||
+		{ echo "FAIL: part-%d.csv on $n ranks: not the bits of one file"; fail=1; }
+	count=$((count + 1))
+done
+# One file per rank, each on its own disk: rank r sees only part-r.csv.
+mkdir -p "$work/disk0" "$work/disk1"
+awk 'NR <= 380' "$ex/lecture07_diabetes/diabetes.csv" >"$work/disk0/part-0.csv"
+awk 'NR > 380' "$ex/lecture07_diabetes/diabetes.csv" >"$work/disk1/part-1.csv"
+cat >"$work/disk.sh" <<EOS
+#!/bin/sh
+cd "$work/disk\$OMPI_COMM_WORLD_RANK" && exec "$symgrad" train "$ex/lecture07_diabetes/diabetes.sg" \
+	--data part-%d.csv --batch all --optimizer adam --lr 0.01 --epochs 5 --save "$work/disk.params" --quiet
+EOS
+"$symgrad" train "$ex/lecture07_diabetes/diabetes.sg" --data "$ex/lecture07_diabetes/diabetes.csv" \
+	--batch all --optimizer adam --lr 0.01 --epochs 5 --save "$work/disk1.params" --quiet
+$mpirun -n 2 sh "$work/disk.sh" >"$work/disk.out" 2>&1 && cmp -s "$work/disk.params" "$work/disk1.params" ||
+	{ echo "FAIL: a file per rank on its own disk:"; cat "$work/disk.out"; fail=1; }
+count=$((count + 1))
+
+# A bad cell in rank 1's share is named at its file's line by rank 1;
+# rank 0 says rank 1 failed; nothing is saved.  One file (line 700, in the
+# second half of the bytes) and a part file (part-1.csv's line 3).
+awk 'NR == 700 { sub(/,[^,]*$/, ",x") } { print }' "$ex/lecture07_diabetes/diabetes.csv" >"$work/badcell.csv"
+cp "$work/part-1.csv" "$work/keep.csv"
+awk 'NR == 3 { sub(/,[^,]*$/, ",x") } { print }' "$work/keep.csv" >"$work/part-1.csv"
+for data in "$work/badcell.csv:700:9" "$work/part-%d.csv:3:9"; do
+	file=${data%%:*}
+	where=${data#*:}
+	shown=$(printf '%s' "$file" | sed 's/%d/1/')
+	$mpirun -n 2 "$symgrad" train "$ex/lecture07_diabetes/diabetes.sg" --data "$file" --batch all \
+		--save "$work/bad.params" >"$work/bad.out" 2>&1
+	st=$?
+	[ "$st" = 1 ] && [ ! -e "$work/bad.params" ] &&
+		grep -q "rank 1 could not set up" "$work/bad.out" &&
+		grep -q "^rank 1: .*$shown:$where: error: not a number: 'x'" "$work/bad.out" &&
+		[ "$(grep -c error "$work/bad.out")" = 2 ] ||
+		{ echo "FAIL: a bad cell in rank 1's share ($file): exit $st:"; cat "$work/bad.out"; fail=1; }
+	count=$((count + 1))
+done
+cp "$work/keep.csv" "$work/part-1.csv"
+# No file of the pattern: one message.
+$mpirun -n 2 "$symgrad" train "$ex/lecture07_diabetes/diabetes.sg" --data "$work/none-%d.csv" \
+	>"$work/none.out" 2>&1
+[ $? = 1 ] && [ "$(grep -c "none-0.csv: error: cannot open" "$work/none.out")" = 1 ] &&
+	[ "$(grep -c error "$work/none.out")" = 1 ] ||
+	{ echo "FAIL: no file of the pattern:"; cat "$work/none.out"; fail=1; }
+# --trace prints rows rank 0 may not hold: refused (with --whole-data it runs).
+$mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" \
+	--trace lecture >"$work/tr.out" 2>&1
+[ $? = 1 ] && grep -q "add --whole-data" "$work/tr.out" ||
+	{ echo "FAIL: --trace with shares:"; cat "$work/tr.out"; fail=1; }
+$mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" \
+	--trace lecture --whole-data --lr 0.01 --epochs 10 >"$work/tr.out" 2>/dev/null &&
+	"$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" \
+	--trace lecture --lr 0.01 --epochs 10 >"$work/tr1.out" 2>/dev/null && cmp -s "$work/tr.out" "$work/tr1.out" ||
+	{ echo "FAIL: --trace --whole-data under mpirun differs"; fail=1; }
 
 # Newton and friends stay in one process.
 $mpirun -n 2 "$symgrad" train "$ex/lecture04/linear.sg" --data "$ex/lecture04/data.csv" --optimizer newton --epochs 2 >"$work/n.out" 2>&1
