@@ -5,9 +5,9 @@
  *
  * The B blocks of an n-row batch (SG_BLOCK_ROWS rows each, in row order)
  * are cut into P contiguous runs, rank r taking blocks [B*r/P, B*(r+1)/P)
- * (none when B < P and the run is empty).  Every rank has every row (it
- * read the whole table) and the same parameters; each computes the block
- * sums of its run on its threads.  The left fold over blocks is then done
+ * (none when B < P and the run is empty).  Every rank has the rows of its
+ * blocks (the whole table, or the rows share.c brought it) and the same
+ * parameters; each computes the block sums of its run on its threads.  The left fold over blocks is then done
  * as a chain: the first rank with blocks folds them (sg_batch_grad over its
  * rows, which is that fold) and sends the partial sum to the next rank with
  * blocks, which continues the fold with its own block sums, and so on; the

@@ -358,3 +358,156 @@ Test(data, class_index_out_of_range)
 	sg_data_free(d);
 	free(path);
 }
+
+/* ---- shares of a table (share.c): byte ranges and part files ---- */
+
+/* Reads text's rows in the byte ranges cut at cuts[0..n) (0 < cut < len,
+ * ascending) one after the other, as processes would, and checks that
+ * together they are the whole file's rows with its line numbers. */
+static void expect_ranges_cover(const char *path, const sg_data *whole,
+				const long long *cuts, int n, long long len)
+{
+	sg_error err = {""};
+	size_t got = 0;
+
+	for (int q = 0; q <= n; q++) {
+		long long from = q ? cuts[q - 1] : 0, to = q < n ? cuts[q] : len;
+		long before = sg_data_count_lines(path, 0, from, &err);
+		sg_data *d = sg_data_read_range(path, &linear_model, from, to, before, &err);
+
+		cr_assert(ne(ptr, d, NULL), "%s", err.msg);
+		for (size_t i = 0; i < d->n_rows; i++, got++) {
+			cr_assert(lt(sz, got, whole->n_rows), "cut at %lld: a row twice", from);
+			cr_assert(eq(dbl, d->x[2 * i], whole->x[2 * got]));
+			cr_assert(eq(dbl, d->x[2 * i + 1], whole->x[2 * got + 1]));
+			cr_assert(eq(long, d->line[i], whole->line[got]), "cut at %lld", from);
+		}
+		sg_data_free(d);
+	}
+	cr_assert(eq(sz, got, whole->n_rows), "cuts at %lld..: rows lost", cuts[0]);
+}
+
+/* Every cut into 2 and 3 ranges of files with and without a header,
+ * blank lines, CRLF, a byte-order mark and a last line without its end. */
+Test(data, byte_ranges_cover_every_row_once)
+{
+	static const char *texts[] = {
+		"x,y\n1,2\n\n3,4\n5,6\n\n\n7,8\n9,10\n",
+		"\xef\xbb\xbfx,y\r\n\r\n1,2\r\n3,4\r\n55555,66666\r\n7,8",
+		"1,2\n3,4\n\n5,6\n",
+		"\n\n\nx,y\n1,2\n",
+	};
+	char *dir = th_tmpdir(), *path = th_path(dir, "r.csv");
+	sg_error err = {""};
+
+	for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+		long long len = (long long)strlen(texts[t]), c[2];
+		sg_data *whole;
+
+		th_write_file(path, texts[t]);
+		whole = sg_data_read_csv(path, &linear_model, &err);
+		cr_assert(ne(ptr, whole, NULL), "%s", err.msg);
+		for (c[0] = 1; c[0] < len; c[0]++) {
+			expect_ranges_cover(path, whole, c, 1, len);
+			for (c[1] = c[0] + 1; c[1] < len; c[1]++)
+				expect_ranges_cover(path, whole, c, 2, len);
+		}
+		sg_data_free(whole);
+	}
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+/* A bad cell in a later range is named at its line in the file. */
+Test(data, byte_range_error_names_the_file_line)
+{
+	char *dir = th_tmpdir(), *path = th_path(dir, "r.csv"), want[1024];
+	const char *text = "x,y\n1,2\n3,4\n5,six\n";
+	sg_error err = {""};
+	long long from = 9; /* in "3,4" */
+	sg_data *d;
+
+	th_write_file(path, text);
+	d = sg_data_read_range(path, &linear_model, from, (long long)strlen(text),
+			       sg_data_count_lines(path, 0, from, &err), &err);
+	cr_assert(eq(ptr, d, NULL));
+	snprintf(want, sizeof want, "%s:4:2: error: not a number: 'six'", path);
+	cr_assert(eq(str, err.msg, want));
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+/* Without processes, part-%d.csv is its files one after the other, each
+ * with its own header or none, rows naming their file and line. */
+Test(data, pattern_files_one_after_another)
+{
+	char *dir = th_tmpdir(), *p0 = th_path(dir, "p-0.csv"), *p1 = th_path(dir, "p-1.csv");
+	char *pat = th_path(dir, "p-%d.csv"), *none = th_path(dir, "q-%d.csv"), want[1024];
+	sg_error err = {""};
+	sg_data *d;
+
+	th_write_file(p0, "y,x\n2,1\n\n4,3\n");
+	th_write_file(p1, "5,6\n");
+	cr_assert(eq(int, sg_data_is_pattern(pat), 1));
+	cr_assert(eq(int, sg_data_is_pattern(p0), 0));
+	d = sg_data_read_share(pat, &linear_model, NULL, &err);
+	cr_assert(ne(ptr, d, NULL), "%s", err.msg);
+	cr_assert(eq(sz, d->n_rows, 3));
+	cr_assert(eq(sz, sg_data_total(d), 3));
+	cr_assert(eq(dbl, d->x[0], 1.0));
+	cr_assert(eq(dbl, d->x[3], 4.0));
+	cr_assert(eq(dbl, d->x[4], 5.0));
+	cr_assert(eq(str, (char *)sg_data_file(d, 1), p0));
+	cr_assert(eq(long, sg_data_line(d, 1), 4));
+	cr_assert(eq(str, (char *)sg_data_file(d, 2), p1));
+	cr_assert(eq(long, sg_data_line(d, 2), 1));
+	sg_data *s = sg_data_slice(d, 1, 2); /* a slice keeps the files */
+	cr_assert(eq(str, (char *)sg_data_file(s, 1), p1));
+	sg_data_free(s);
+	sg_data_free(d);
+	cr_assert(eq(ptr, sg_data_read_share(none, &linear_model, NULL, &err), NULL));
+	snprintf(want, sizeof want, "%s/q-0.csv: error: cannot open: No such file or directory "
+		 "(the first file of --data %s)", dir, none);
+	cr_assert(eq(str, err.msg, want));
+	unlink(p0);
+	unlink(p1);
+	rmdir(dir);
+	free(p0);
+	free(p1);
+	free(pat);
+	free(none);
+	free(dir);
+}
+
+/* --val-split of a shared table: each process keeps its rows of each part
+ * and knows every process's share of it. */
+Test(data, part_of_a_shared_table)
+{
+	size_t offs[4] = {0, 4, 4, 10};
+	sg_data *d = sg_data_new(6, 2, "s.csv"), *a, *b;
+
+	cr_assert(ne(ptr, d, NULL));
+	d->shared = 1, d->n_ranks = 3, d->offset = 4, d->total = 10, d->offs = malloc(sizeof offs);
+	memcpy(d->offs, offs, sizeof offs);
+	for (size_t i = 0; i < 12; i++)
+		d->x[i] = (double)i;
+	a = sg_data_part(d, 0, 7);
+	b = sg_data_part(d, 7, 3);
+	cr_assert(eq(sz, a->n_rows, 3));
+	cr_assert(eq(sz, a->offset, 4));
+	cr_assert(eq(sz, a->total, 7));
+	cr_assert(eq(sz, a->offs[2], 4));
+	cr_assert(eq(sz, a->offs[3], 7));
+	cr_assert(eq(sz, b->n_rows, 3));
+	cr_assert(eq(sz, b->offset, 0));
+	cr_assert(eq(sz, b->offs[2], 0));
+	cr_assert(eq(sz, b->offs[3], 3));
+	cr_assert(eq(dbl, b->x[0], 6.0));
+	sg_data_free(a);
+	sg_data_free(b);
+	sg_data_free(d);
+}
