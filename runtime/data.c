@@ -522,6 +522,22 @@ int sg_class_ok(double v, int classes)
 	return v >= 0 && v < classes && v == floor(v);
 }
 
+/* Reads the rows to the end (of the file, or of r's range); -1 (message
+ * filed) on any error. */
+static int read_rows(reader *r)
+{
+	int got;
+
+	while ((got = next_line(r)) > 0)
+		if (split_line(r) < 0 || add_row(r) < 0)
+			return -1;
+	if (got < 0)
+		return -1;
+	if (ferror(r->f))
+		return sg_errorf(r->err, "%s: error: read failed", r->name);
+	return 0;
+}
+
 /* Reads the first line and the rows; -1 (message filed) on any error. */
 static int read_all(reader *r)
 {
@@ -544,22 +560,20 @@ static int read_all(reader *r)
 		return -1;
 	if (!header && add_row(r) < 0)
 		return -1;
-	while ((got = next_line(r)) > 0)
-		if (split_line(r) < 0 || add_row(r) < 0)
-			return -1;
-	if (got < 0)
+	if (read_rows(r) < 0)
 		return -1;
-	if (ferror(r->f))
-		return sg_errorf(r->err, "%s: error: read failed", r->name);
 	if (r->d->n_rows == 0)
 		return sg_errorf(r->err, "%s:%ld:1: error: no data rows",
 				 r->name, r->lineno + 1);
 	return 0;
 }
 
-/* Reads CSV from f (see the rules at the top). */
-sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
-			     unsigned flags, sg_error *err)
+static int read_range(reader *r, long long from, long long to, long nl_before);
+
+/* Reads f as a whole (range NULL) or the rows starting in bytes
+ * range[0] .. range[1] - 1, range[2] line ends before range[0]. */
+static sg_data *read_file(FILE *f, const char *name, const sg_model *m,
+			  unsigned flags, const long long *range, sg_error *err)
 {
 	reader r;
 	int rc;
@@ -572,7 +586,10 @@ sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
 	r.err = err;
 	r.d = sg_data_new(0, m->n_inputs, name);
 	r.col = malloc(((size_t)m->n_inputs + 1) * sizeof *r.col);
-	rc = r.d && r.col ? read_all(&r) : sg_errorf(err, "out of memory");
+	if (!r.d || !r.col)
+		rc = sg_errorf(err, "out of memory");
+	else
+		rc = range ? read_range(&r, range[0], range[1], (long)range[2]) : read_all(&r);
 	free(r.line);
 	free(r.cell);
 	free(r.col);
@@ -581,6 +598,13 @@ sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
 		return NULL;
 	}
 	return r.d;
+}
+
+/* Reads CSV from f (see the rules at the top). */
+sg_data *sg_data_read_stream(FILE *f, const char *name, const sg_model *m,
+			     unsigned flags, sg_error *err)
+{
+	return read_file(f, name, m, flags, NULL, err);
 }
 
 /* Reads CSV from path ("-" = stdin) with flags. */
@@ -684,7 +708,6 @@ static int read_range(reader *r, long long from, long long to, long nl_before)
 {
 	long long data = 0, s;
 	long lines = 0;
-	int got;
 
 	if (read_first(r, &data, &lines) < 0)
 		return -1;
@@ -702,41 +725,21 @@ static int read_range(reader *r, long long from, long long to, long nl_before)
 	r->pos = s;
 	r->end = to;
 	r->lineno = lines;
-	while ((got = next_line(r)) > 0)
-		if (split_line(r) < 0 || add_row(r) < 0)
-			return -1;
-	if (got < 0)
-		return -1;
-	if (ferror(r->f))
-		return sg_errorf(r->err, "%s: error: read failed", r->name);
-	return 0;
+	return read_rows(r);
 }
 
 sg_data *sg_data_read_range(const char *path, const sg_model *m, long long from,
 			    long long to, long nl_before, sg_error *err)
 {
-	reader r;
-	int rc;
+	long long range[3] = {from, to, nl_before};
+	FILE *f = fopen(path, "rb");
+	sg_data *d;
 
-	memset(&r, 0, sizeof r);
-	if (!(r.f = fopen(path, "rb"))) {
+	if (!f) {
 		sg_errorf(err, "%s: error: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
-	r.name = path;
-	r.m = m;
-	r.err = err;
-	r.d = sg_data_new(0, m->n_inputs, path);
-	r.col = malloc(((size_t)m->n_inputs + 1) * sizeof *r.col);
-	rc = r.d && r.col ? read_range(&r, from, to, nl_before)
-			  : sg_errorf(err, "out of memory");
-	fclose(r.f);
-	free(r.line);
-	free(r.cell);
-	free(r.col);
-	if (rc < 0) {
-		sg_data_free(r.d);
-		return NULL;
-	}
-	return r.d;
+	d = read_file(f, path, m, 0, range, err);
+	fclose(f);
+	return d;
 }

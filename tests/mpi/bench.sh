@@ -3,7 +3,8 @@
 # machines".  The 784 -> 100 -> 10 network of tests/loops/mnist.sg (79,510
 # parameters) on 4,096 synthetic rows: seconds per epoch (full batch, then batches of 1,024) in
 # one process, under mpirun -n 1 and -n 2 (one thread each: this machine
-# has 2 cores); the exchange against MPI_Allreduce at P = 2, 3, 4; then the
+# has 2 cores), each process reading its share of the rows (the default)
+# or all of them (--whole-data), and with shuffling; the exchange against MPI_Allreduce at P = 2, 3, 4; then the
 # exchange on paper at 10, 25 and 100 Gb/s and the batch above which
 # computing dominates.  Run it on a quiet machine: nice -n 10 sh ...
 set -u
@@ -28,16 +29,20 @@ per_epoch() {
 run() {
 	label=$1
 	shift
+	# shellcheck disable=SC2086
 	"$@" train "$model" --data "$work/data.csv" --epochs $epochs --lr 0.01 \
-		--threads 1 --quiet --log "$work/log" $opts || exit 1
+		--threads 1 --quiet --log "$work/log" $opts ${extra:-} || exit 1
 	echo "$label: $(per_epoch "$work/log") s per epoch"
 }
 "$symgrad" train "$model" --data "$work/data.csv" --epochs 1 --quiet >/dev/null # JIT
-for opts in "--batch all" "--batch 1024"; do
+for opts in "--batch all" "--batch 1024" "--batch 1024 --shuffle"; do
 	echo "$opts:"
-	run "  one process   " "$symgrad"
-	run "  mpirun -n 1   " mpirun --oversubscribe -n 1 "$symgrad"
-	run "  mpirun -n 2   " mpirun --oversubscribe -n 2 "$symgrad"
+	run "  one process                " "$symgrad"
+	run "  mpirun -n 1                " mpirun --oversubscribe -n 1 "$symgrad"
+	run "  mpirun -n 2 (shares)       " mpirun --oversubscribe -n 2 "$symgrad"
+	extra=--whole-data
+	run "  mpirun -n 2 (--whole-data) " mpirun --oversubscribe -n 2 "$symgrad"
+	extra=
 done
 "$symgrad" train "$model" --data "$work/data.csv" --epochs $epochs --batch all \
 	--threads 1 --quiet --log "$work/log"
@@ -54,4 +59,7 @@ awk -v row="$row_us" 'BEGIN { bytes = 79510 * 8;
 	for (i = 1; i <= 3; i++) { g = i == 1 ? 10 : i == 2 ? 25 : 100;
 		t = 2 * bytes * 8 / (g * 1e9) * 1e6;
 		printf "%3d Gb/s: exchange %.0f us a step; computing dominates above %d rows per rank (%.0f us / %.1f us a row)\n",
-			g, t, t / row + 1, t, row } }'
+			g, t, t / row + 1, t, row }
+	rb = 785 * 8;
+	printf "rows from other ranks (shares, a step of B rows, P ranks): about B/P * (P-1)/P rows of %d bytes each a rank (shuffled; once for a full batch in order); at 10 Gb/s %.1f us a row, %.0f times less than computing it\n",
+		rb, rb * 8 / 10e9 * 1e6, row / (rb * 8 / 10e9 * 1e6) }'
