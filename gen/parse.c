@@ -364,15 +364,24 @@ static bool same_shape(Shape a, Shape b)
 	return true;
 }
 
-/* Elementwise operands broadcast a scalar; otherwise shapes must agree. */
+/* Elementwise operands broadcast as NumPy's and PyTorch's do: shapes
+ * aligned at their last dimension, each pair of dimensions equal or one of
+ * them 1 (a missing leading dimension counts as 1), the result the larger
+ * of each pair.  A vector [n] is a row: [3, 4] + [4] adds it to each row,
+ * [3, 1] * [4] gives [3, 4], and a scalar goes with any shape. */
 static Shape broadcast(Parser *p, Loc at, const char *what, Shape a, Shape b)
 {
-	if (a.rank == 0)
-		return b;
-	if (b.rank == 0 || same_shape(a, b))
-		return a;
-	diag_error(at, "shapes %s and %s do not match for %s", shape_text(p->arena, a),
-		   shape_text(p->arena, b), what);
+	Shape r = a.rank >= b.rank ? a : b;
+	for (int k = 1; k <= a.rank && k <= b.rank; k++) {
+		int da = a.dim[a.rank - k], db = b.dim[b.rank - k];
+		if (da != db && da != 1 && db != 1)
+			diag_error(at, "shapes %s and %s do not match for %s: dimensions %d and %d "
+				       "differ and neither is 1 (broadcasting aligns the last "
+				       "dimensions)", shape_text(p->arena, a), shape_text(p->arena, b),
+				   what, da, db);
+		r.dim[r.rank - k] = da == 1 ? db : da;
+	}
+	return r;
 }
 
 /* [m,n] @ [n] -> [m], [m,n] @ [n,p] -> [m,p], [n] @ [n,p] -> [p], [n] @ [n] -> scalar */

@@ -415,6 +415,7 @@ TVal *tir_gather_add(Tir *t, TVal *adj, const int *idx, const TVal *like)
 /* ---- conv2d and pooling: gathers, a product, elementwise maps ---- */
 
 static TVal *lower(Tir *t, const Expr *e);
+static TVal *operand(Tir *t, const Expr *e, int k);
 static TVal *concat(Tir *t, TVal *a, TVal *b);
 
 /* The elements of x [C, H, W] under window offset (ki, kj) at each output
@@ -654,7 +655,8 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 	case B_STACK:
 		break;
 	case B_CLAMP: { /* PyTorch's min(max(x, lo), hi), as where(x < lo, lo, x) then where(m > hi, hi, m) */
-		TVal *lo = y, *hi = lower(t, e->args[2]);
+		x = operand(t, e, 0);
+		TVal *lo = operand(t, e, 1), *hi = operand(t, e, 2);
 		TVal *m = tir_map3(t, OP_WHERE, tir_map(t, OP_LT, x, lo), lo, x);
 		return tir_map3(t, OP_WHERE, tir_map(t, OP_GT, m, hi), hi, m);
 	}
@@ -733,6 +735,40 @@ static TVal *lower_index(Tir *t, const Expr *e)
 	return tir_view(t, lower(t, e->args[0]), e->off, e->shape);
 }
 
+/* v, of shape s, broadcast to shape to (parse.c's rules): a gather, each
+ * element of the result reading the element of v at its own indices, 0 on
+ * the dimensions where v has 1 or none.  Its adjoint (a gather's) adds the
+ * terms of each element of v in the result's row-major order, a left fold:
+ * b [n] added to M [m, n] gets adj[0, j] + adj[1, j] + ..., rows in order.
+ * One element, or as many as the result (the same elements in the same
+ * order), needs no gather: a map broadcasts one element itself. */
+static TVal *bcast_to(Tir *t, TVal *v, Shape s, Shape to)
+{
+	int n = shape_size(to);
+	if (v->size == 1 || v->size == n)
+		return v;
+	int *idx = arena_alloc(t->arena, (size_t)n * sizeof *idx);
+	for (int i = 0; i < n; i++) {
+		int rest = i, at = 0, stride = 1;
+		for (int k = 1; k <= to.rank; k++) {
+			int d = to.dim[to.rank - k], c = rest % d;
+			rest /= d;
+			if (k <= s.rank && s.dim[s.rank - k] != 1) {
+				at += c * stride;
+				stride *= s.dim[s.rank - k];
+			}
+		}
+		idx[i] = at;
+	}
+	return tir_gather(t, v, idx, to);
+}
+
+/* Operand k of an elementwise e, lowered and broadcast to e's shape. */
+static TVal *operand(Tir *t, const Expr *e, int k)
+{
+	return bcast_to(t, lower(t, e->args[k]), e->args[k]->shape, e->shape);
+}
+
 static TVal *lower(Tir *t, const Expr *e)
 {
 	switch (e->kind) {
@@ -746,9 +782,9 @@ static TVal *lower(Tir *t, const Expr *e)
 	case E_UNARY:
 	case E_BINARY:
 	case E_CALL: { /* operands in order: C leaves a call's argument order open */
-		TVal *a = lower(t, e->args[0]);
-		TVal *b = e->nargs > 1 ? lower(t, e->args[1]) : NULL;
-		return tir_map3(t, e->op, a, b, e->nargs > 2 ? lower(t, e->args[2]) : NULL);
+		TVal *a = operand(t, e, 0);
+		TVal *b = e->nargs > 1 ? operand(t, e, 1) : NULL;
+		return tir_map3(t, e->op, a, b, e->nargs > 2 ? operand(t, e, 2) : NULL);
 	}
 	case E_MATMUL:
 		return lower_matmul(t, e);

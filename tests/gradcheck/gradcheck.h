@@ -9,7 +9,7 @@
 #include "sg_model.h"
 
 #define POINTS 24 /* random points per model */
-#define MAXV 8    /* params, inputs, outputs per model at most */
+#define MAXV 32   /* params, inputs, outputs per model at most */
 
 /* A model under test: its descriptor, its file (from the source root), the
  * domain "name=lo:hi,..." (default -2:2), and a test that keeps points away

@@ -31,7 +31,7 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
 	gc_silu_model, gc_elu_model, gc_logsigmoid_model, gc_atan2_model, gc_hypot_model,
 	gc_leaky_relu_model, gc_scan_model, gc_transpose_model, gc_embed_model, gc_columns_model,
-	gc_stackdiag_model;
+	gc_stackdiag_model, gc_broadcast_model;
 
 /* Kinks, avoided by a margin: p[0] = w, p[1] = v, in[0] = x in every rule model. */
 #define W p[0]
@@ -142,6 +142,7 @@ static const Case cases[] = {
 	{&gc_embed_model, RULES "embed.sg", "", NULL},
 	{&gc_columns_model, RULES "columns.sg", "", NULL},
 	{&gc_stackdiag_model, RULES "stackdiag.sg", "", NULL},
+	{&gc_broadcast_model, RULES "broadcast.sg", "", NULL},
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},

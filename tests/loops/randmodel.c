@@ -8,7 +8,7 @@
  * Leaves are the model's params and inputs, made as they are first needed
  * (names p0, x1, p2, ... count up together, the style of issue 12's
  * reports), or constants; the expressions mix elementwise operators and
- * functions with broadcast scalars, '@' in every form, indexing (elements
+ * functions with broadcast scalars, rows and columns, '@' in every form, indexing (elements
  * and rows, also of parenthesized expressions), the reductions and losses,
  * and named bindings used again later.  The same SEED gives the same files.
  */
@@ -221,11 +221,16 @@ static void condition(Gen *g, Shape s, int depth)
 		put(g, ")");
 		return;
 	}
+	/* a param read by a comparison alone does not make the loss depend on
+	 * it (where(p > x, x, x) is x) */
+	int uses = g->uses_param;
 	if (form <= 2) { /* the branches may be NaN where not selected */
 		put(g, "%s(", form == 1 ? "where" : "clamp");
 		expr(g, s, depth - 1);
-		if (form == 1)
+		if (form == 1) {
 			put(g, " %s ", cmp[rnd(g, 6)]), expr(g, rnd(g, 2) ? s : scalar(), depth - 1);
+			g->uses_param = uses;
+		}
 		put(g, ", ");
 		expr(g, rnd(g, 3) ? s : scalar(), depth - 1);
 		put(g, ", ");
@@ -242,6 +247,7 @@ static void condition(Gen *g, Shape s, int depth)
 		expr(g, s, depth - 1);
 		put(g, " %s 0", cmp[rnd(g, 6)]);
 	}
+	g->uses_param = uses;
 	put(g, ") * ");
 	expr(g, s, depth - 1);
 	put(g, ")");
@@ -275,6 +281,20 @@ static void binary_func(Gen *g, Shape s, int depth)
 	put(g, f < 2 ? ") + 0.5)" : ")");
 }
 
+/* Two operands that broadcast to the matrix s (NumPy's rules): s beside a
+ * row [c] or [1, c] or a column [r, 1], either way round, or a column
+ * beside a row. */
+static void broadcast_pair(Gen *g, Shape s, Shape *a, Shape *b)
+{
+	Shape row = rnd(g, 2) ? vec(s.d[1]) : mat(1, s.d[1]), col = mat(s.d[0], 1);
+	Shape part = rnd(g, 2) ? row : col;
+	switch (rnd(g, 3)) {
+	case 0: *a = s, *b = part; break;
+	case 1: *a = part, *b = s; break;
+	default: *a = col, *b = row; break;
+	}
+}
+
 static void expr(Gen *g, Shape s, int depth)
 {
 	static const char *const infix[] = {"+", "-", "*"};
@@ -299,12 +319,15 @@ static void expr(Gen *g, Shape s, int depth)
 			leaf(g, s);
 		}
 		break;
-	case 2: case 3: { /* elementwise, maybe a broadcast scalar */
+	case 2: case 3: { /* elementwise, maybe a broadcast scalar, row or column */
 		int k = rnd(g, 4);
+		Shape a = k == 0 ? scalar() : s, b = k == 1 ? scalar() : s;
+		if (k == 3 && s.rank == 2)
+			broadcast_pair(g, s, &a, &b);
 		put(g, "(");
-		expr(g, k == 0 ? scalar() : s, depth - 1);
+		expr(g, a, depth - 1);
 		put(g, " %s ", infix[rnd(g, 3)]);
-		expr(g, k == 1 ? scalar() : s, depth - 1);
+		expr(g, b, depth - 1);
 		put(g, ")");
 		break;
 	}

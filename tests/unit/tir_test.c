@@ -96,6 +96,25 @@ Test(tir, a_broadcast_scalar_adds_each_term_in_turn)
 	cr_assert(eq(ptr, g->args[0]->args[0]->args[0], unit_node(u, "w")));
 }
 
+Test(tir, a_broadcast_row_sums_its_terms_row_by_row)
+{
+	/* b [3] along the rows of M [2, 3], c [2, 1] along the columns: b's
+	 * gradient at j is x[j] + x[j] row 0 then row 1; c's at i is the left
+	 * fold of row i, column 0 first */
+	Unit *u = unit_ok("input X[2, 3]\nparam M[2, 3] = 1, b[3] = 0, c[2, 1] = 1\n"
+			  "loss = sum(flatten((M + b) * X)) + sum(flatten(M * c))\n");
+	cr_assert(eq(int, adj(u, "b")->kind, T_GATHER_ADD));
+	Node *g = unit_grad(u, "b[1]"); /* X[0,1] + X[1,1] */
+	cr_assert(eq(int, g->op, OP_ADD));
+	cr_assert(eq(ptr, g->args[0], elem(u, "X", 1)));
+	cr_assert(eq(ptr, g->args[1], elem(u, "X", 4)));
+	g = unit_grad(u, "c[1,0]"); /* (M[1,0] + M[1,1]) + M[1,2] */
+	cr_assert(eq(int, g->op, OP_ADD));
+	cr_assert(eq(ptr, g->args[1], elem(u, "M", 5)));
+	cr_assert(eq(ptr, g->args[0]->args[0], elem(u, "M", 3)));
+	cr_assert(eq(ptr, g->args[0]->args[1], elem(u, "M", 4)));
+}
+
 Test(tir, the_gradient_program_follows_the_forward_program)
 {
 	Unit *u = unit_ok("input x[4]\nparam W[3, 4] = 1, b[3] = 0\n"
