@@ -841,26 +841,43 @@ static void index_view(Parser *p, Expr *e, Shape s)
 		e->shape = e->range[1] ? (Shape){1, {c, 0}} : (Shape){0, {0, 0}};
 }
 
-/* "[" input "]": v[tok] (an element), E[tok] (a row: an embedding lookup),
- * with tok an input holding a whole number (a token id, a class), checked
- * against the dimension's size by the runtime as a class is. */
+/* "[" input [ "," part ] "]": v[tok] (an element), E[tok] (a row: an
+ * embedding lookup), E[tok, j] (an element of that row, E[tok][j], also a
+ * range: E[tok, 1:3]), with tok an input holding a whole number (a token id,
+ * a class), checked against the dimension's size by the runtime as a class
+ * is. */
 static Expr *data_index(Parser *p, Expr *e, Expr *base)
 {
 	Expr *i = expr(p);
 	if (!input_of(i))
 		diag_error(i->loc, "an index must be a whole number like 3, a range like 1:3, or a "
 				   "scalar input (a token id or class, E[tok])");
-	if (lex_is(p->tok, ","))
-		diag_error(p->tok->loc, "an index from data must be the only index (E[tok] is "
-					"row tok; not supported yet: E[tok, j])");
-	if (!accept(p, "]"))
-		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
+	const Token *comma = p->tok;
+	bool col = accept(p, ",");
+	if (col && base->shape.rank != 2)
+		diag_error(comma->loc, "too many indices for %s", shape_text(p->arena, base->shape));
 	mark_class(i, base->shape.dim[0]);
 	e->args = arena_alloc(p->arena, 2 * sizeof *e->args);
 	e->args[0] = base;
 	e->args[1] = i;
 	e->nargs = 2;
 	e->shape = base->shape.rank == 2 ? (Shape){1, {base->shape.dim[1], 0}} : (Shape){0, {0, 0}};
+	grown(e);
+	if (col) { /* E[tok, j] is E[tok][j]: a constant index into the row */
+		if (p->tok->kind != TK_NUM && !lex_is(p->tok, ":"))
+			diag_error(p->tok->loc, "only the first index may come from data: E[tok, j] "
+						"takes a whole number or a range for j, found %s",
+				   tok_desc(p, p->tok));
+		Expr *row = e;
+		e = new_expr(p, E_INDEX, row->loc);
+		e->nargs = 1;
+		e->args = arena_alloc(p->arena, sizeof *e->args);
+		e->args[0] = row;
+		index_part(p, e, row->shape, e->nidx++);
+		index_view(p, e, row->shape);
+	}
+	if (!accept(p, "]"))
+		diag_error(p->tok->loc, "expected ']', found %s", tok_desc(p, p->tok));
 	return grown(e);
 }
 

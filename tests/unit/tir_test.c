@@ -115,6 +115,16 @@ Test(tir, a_broadcast_row_sums_its_terms_row_by_row)
 	cr_assert(eq(ptr, g->args[0]->args[1], elem(u, "M", 4)));
 }
 
+Test(tir, an_element_of_a_row_from_data_is_the_row_indexed)
+{
+	/* E[tok, 1] is E[tok][1], E[tok, 0:2] is E[tok]: the same values */
+	Unit *u = unit_ok("input tok\nparam E[3, 2] = 1\na = E[tok, 1]\nb = E[tok][1]\n"
+			  "c = E[tok, 0:2]\nd = E[tok]\nloss = a * b + sum(c * d)\n");
+	cr_assert(eq(ptr, val(u, "a"), val(u, "b")));
+	cr_assert(eq(ptr, val(u, "c"), val(u, "d")));
+	cr_assert(eq(int, val(u, "a")->kind, T_VIEW));
+}
+
 Test(tir, the_gradient_program_follows_the_forward_program)
 {
 	Unit *u = unit_ok("input x[4]\nparam W[3, 4] = 1, b[3] = 0\n"
