@@ -40,6 +40,8 @@ form() {
 	done
 	# shellcheck disable=SC2086
 	if ! $cc $flags -c "$out/all.c" -o "$out/all.o" 2>"$out/all.log"; then
+		echo "--loops $1 --dtype $2: all models together do not compile:"
+		head -n 12 "$out/all.log"
 		for c in "$out"/r*.c; do
 			# shellcheck disable=SC2086
 			$cc $flags -c "$c" -o "$out/one.o" 2>"$out/one.log" && continue
@@ -52,7 +54,8 @@ form() {
 		return
 	fi
 	$cc -O0 -std=c11 -w -DMODEL_LIST="\"$out/list.h\"" -include "$out/$first.h" \
-		"$driver" "$out/all.o" -lm -o "$out/run" && "$out/run" 3 >"$out/values" || fail=1
+		"$driver" "$out/all.o" -lm -o "$out/run" && "$out/run" 3 >"$out/values" ||
+		{ echo "--loops $1 --dtype $2: the driver did not build or run (status $?)"; fail=1; }
 }
 
 for dt in double float; do
