@@ -11,7 +11,8 @@
  *   check.c    check hand derivations
  *   plot.c     plot: a training log's curves as SVG, through gnuplot
  *   args.c     the one command-line reader every command uses
- *   curv.c     train --optimizer newton|lm, eval --jacobian and --hessian
+ *   curv.c     train --optimizer newton|lm|lbfgs, eval --jacobian and --hessian
+ *   mpi.c      train under mpirun: joining the job, rank 0 alone printing
  */
 #ifndef SG_CLI_H
 #define SG_CLI_H
@@ -124,10 +125,28 @@ int cli_metric_opt(cli_metric_opts *mo, args *a);
 int cli_metric_setup(const cli_metric_opts *mo, const sg_model *m, sg_metric *mt,
 		     const args *a);
 
+/* ---- mpi.c: train under mpirun ---- */
+
+/* Joins the job when this process was started by mpirun: *rank its rank
+ * and *comm the communicator (0 and NULL otherwise, or without MPI).
+ * Ranks after 0 print nothing (their stdout is dropped, their stderr kept
+ * aside, shown only when they alone fail to set up); the caller has them
+ * save nothing.  0, or 1 with the message printed. */
+int cli_mpi_start(int *rank, const sg_comm **comm);
+/* Every rank set up (ok) or none trains: a rank that alone failed (a file
+ * only it cannot read, memory) would leave the others waiting for it.
+ * Every rank calls it once; rank 0's message says which rank failed, that
+ * rank shows its own message.  1 when all are ok. */
+int cli_mpi_agree(int ok);
+/* Leaves the job; returns rc, this rank's status. */
+int cli_mpi_finish(int rc);
+
 /* ---- curv.c: beyond the gradient ---- */
-/* The curvature optimizer --optimizer names in argv: 1 newton, 2 lm, or 0 */
+/* The curvature optimizer --optimizer names in argv: 1 newton, 2 lm,
+ * 3 lbfgs, or 0 */
 int sg_curv_kind(int argc, char **argv);
-/* train --optimizer newton|lm (sg_cmd_train hands it over) */
+/* train --optimizer newton|lm|lbfgs (sg_cmd_train hands it over; under
+ * mpirun the ranks share the rows, rank 0 prints and saves) */
 int sg_cmd_curv(const sg_model *m, int argc, char **argv);
 /* eval's --jacobian and --hessian, after its own lines (inside its JSON
  * object, after a ", "); the exit status */

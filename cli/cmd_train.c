@@ -5,7 +5,6 @@
  * --plot.  Conventions: cmd.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +12,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#ifdef SG_HAVE_MPI
-#include "symgrad_mpi.h"
-#endif
 
 #define USAGE_TRAIN                                                           \
 	"usage: symgrad train MODEL.sg --data FILE|- [--lr X] [--epochs N] "     \
@@ -676,129 +672,6 @@ static int plot_run(train_run *r, const sg_model *m)
 	return plot_log_text("the training log", r->mem_log, r->mem_len, r->c->plot, &po);
 }
 
-/* ---- across processes (mpirun) ---- */
-
-#ifdef SG_HAVE_MPI
-/* The job's processes, when started by mpirun; NULL otherwise. */
-static sg_comm *mpi_comm;
-static int mpi_saved_err = -1; /* rank > 0: the real stderr */
-static FILE *mpi_captured;     /* rank > 0: what it would have printed */
-
-/* 1 when this process was started by mpirun (OpenMPI's, or a PMI one). */
-static int under_mpirun(void)
-{
-	return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") ||
-	       getenv("PMI_SIZE");
-}
-
-/* Joins the job; ranks after 0 print nothing and save nothing (their
- * stdout is dropped and their stderr kept aside, shown only when they
- * alone fail to set up).  0, or 1 with the message printed. */
-static int mpi_start(train_cmd *c)
-{
-	sg_error err;
-	int fd;
-
-	if (!under_mpirun())
-		return 0;
-	if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
-		return fputs("symgrad: error: MPI_Init failed\n", stderr), 1;
-	if (!(mpi_comm = sg_comm_mpi_new(MPI_COMM_WORLD, &err))) {
-		cli_fail(&err);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
-	c->rank = mpi_comm->rank;
-	c->o.comm = mpi_comm;
-	if (c->rank == 0)
-		return 0;
-	fflush(stdout);
-	fflush(stderr);
-	fd = open("/dev/null", O_WRONLY);
-	mpi_captured = tmpfile();
-	mpi_saved_err = dup(STDERR_FILENO);
-	if (fd < 0 || !mpi_captured || mpi_saved_err < 0 ||
-	    dup2(fd, STDOUT_FILENO) < 0 ||
-	    dup2(fileno(mpi_captured), STDERR_FILENO) < 0) {
-		fprintf(stderr, "symgrad: error: rank %d: cannot silence its output\n",
-			c->rank);
-		MPI_Abort(MPI_COMM_WORLD, 1);
-	}
-	close(fd);
-	return 0;
-}
-
-/* Rank > 0: shows what it printed on the real stderr, each line headed
- * "rank R: ". */
-static void mpi_show_captured(int rank)
-{
-	char line[1024];
-	FILE *err;
-
-	fflush(stderr);
-	if (!mpi_captured || mpi_saved_err < 0 || !(err = fdopen(dup(mpi_saved_err), "w")))
-		return;
-	rewind(mpi_captured);
-	while (fgets(line, sizeof line, mpi_captured))
-		fprintf(err, "rank %d: %s", rank, line);
-	fclose(err);
-}
-
-/* Every rank set up (ok) or none trains: a rank that alone failed (a file
- * only it cannot read, memory) would leave the others waiting for its
- * blocks.  Rank 0's message says which rank failed, that rank shows its
- * own message. */
-static int mpi_agree(const train_cmd *c, int ok)
-{
-	int all_ok = ok, first_bad, me;
-
-	if (!mpi_comm)
-		return ok;
-	me = ok ? mpi_comm->size : mpi_comm->rank;
-	MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-	MPI_Allreduce(&me, &first_bad, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-	if (all_ok)
-		return 1;
-	if (c->rank == 0 && ok)
-		fprintf(stderr, "symgrad: error: rank %d could not set up (its "
-			"message follows); no rank trains\n", first_bad);
-	if (c->rank > 0 && !ok)
-		mpi_show_captured(c->rank);
-	return 0;
-}
-
-/* Leaves the job; rc is this rank's status. */
-static int mpi_finish(int rc)
-{
-	if (!mpi_comm)
-		return rc;
-	sg_comm_mpi_free(mpi_comm);
-	mpi_comm = NULL;
-	MPI_Finalize();
-	if (mpi_captured)
-		fclose(mpi_captured);
-	if (mpi_saved_err >= 0)
-		close(mpi_saved_err);
-	return rc;
-}
-#else
-static int mpi_start(train_cmd *c)
-{
-	(void)c;
-	return 0;
-}
-
-static int mpi_agree(const train_cmd *c, int ok)
-{
-	(void)c;
-	return ok;
-}
-
-static int mpi_finish(int rc)
-{
-	return rc;
-}
-#endif
-
 /* Reads data, builds the trainer and runs; returns the exit status. */
 static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 {
@@ -817,7 +690,7 @@ static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 		sg_data_free(val);
 		/* the other ranks must not wait for this one; a rank that failed
 		 * only because another did lets that one's message be named */
-		mpi_agree(c, rc == -2);
+		cli_mpi_agree(rc == -2);
 		return 1;
 	}
 	rc = 1;
@@ -841,7 +714,7 @@ static int train_main(const sg_model *m, train_cmd *c, const cli_assign *as)
 		fputs("symgrad: error: out of memory\n", stderr);
 	else
 		ran = 1;
-	if (!mpi_agree(c, ran))
+	if (!cli_mpi_agree(ran))
 		ran = 0;
 	else {
 		if (r.log_out)
@@ -872,18 +745,8 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 
 	if (cli_help_or_no_model(m, argc, argv, USAGE_TRAIN, HELP_TRAIN, &rc))
 		return rc;
-	if (sg_curv_kind(argc, argv)) { /* --optimizer newton, lm or lbfgs */
-		const char *n = getenv("OMPI_COMM_WORLD_SIZE");
-		if (n && strcmp(n, "1") != 0) {
-			n = getenv("OMPI_COMM_WORLD_RANK");
-			if (!n || strcmp(n, "0") == 0)
-				fputs("symgrad: error: newton, lm and lbfgs train in one "
-				      "process: run them without mpirun (or with -n 1)\n",
-				      stderr);
-			return 1;
-		}
+	if (sg_curv_kind(argc, argv)) /* --optimizer newton, lm or lbfgs */
 		return cli_stdout_status(sg_cmd_curv(m, argc, argv));
-	}
 	memset(&c, 0, sizeof c);
 	c.o = sg_train_defaults();
 	c.o.threads = sg_threads_available();
@@ -904,14 +767,14 @@ int sg_cmd_train(const sg_model *m, int argc, char **argv)
 		if (cli_assign_parse(&as, m, c.predict, 0, &a) < 0)
 			rc = 2;
 	}
-	if (rc == 0 && (rc = mpi_start(&c)) == 0) {
+	if (rc == 0 && (rc = cli_mpi_start(&c.rank, &c.o.comm)) == 0) {
 		/* as log_extended does on rank 0, before the others go quiet */
 		c.share_eval = c.extended && c.mo.n && (c.log || c.plot || !c.quiet);
 		if (c.rank > 0) { /* rank 0 prints and saves */
 			c.quiet = 1;
 			c.save = c.log = c.plot = NULL;
 		}
-		rc = mpi_finish(train_main(m, &c, &as));
+		rc = cli_mpi_finish(train_main(m, &c, &as));
 	}
 	cli_assign_free(&as);
 	return cli_stdout_status(rc);

@@ -1,7 +1,8 @@
 /*
  * curv.c: the commands that use derivatives beyond the gradient:
- * train --optimizer newton (damped Newton on the Hessian, runtime/second.c),
- * and eval's --jacobian and --hessian (printed after eval's own lines).
+ * train --optimizer newton, lm and lbfgs (damped Newton on the Hessian,
+ * Levenberg-Marquardt, L-BFGS: runtime/second.c), on one process or across
+ * the ranks of mpirun with the same bits, and eval's --jacobian and --hessian (printed after eval's own lines).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -133,6 +134,7 @@ static int fit(const sg_model *m, const sg_data *d, double *p, const sg_newton_o
 	sg_newton_report nr;
 	sg_lm_report lr;
 	sg_lm_opts lo = sg_lm_defaults();
+	lo.comm = no->comm;
 	double *se = calloc((size_t)m->n_params + 1, sizeof *se);
 	if (!se)
 		return sg_errorf(err, "out of memory");
@@ -179,6 +181,7 @@ static int fit_lbfgs(const sg_model *m, const sg_data *d, double *p, const sg_ne
 	sg_lbfgs_opts o = sg_lbfgs_defaults();
 	double loss;
 	o.lr = lr;
+	o.comm = no->comm;
 	if (no->tol_grad >= 0)
 		o.tol_grad = no->tol_grad;
 	if (no->tol_step >= 0)
@@ -188,7 +191,7 @@ static int fit_lbfgs(const sg_model *m, const sg_data *d, double *p, const sg_ne
 	double *g = calloc((size_t)m->n_params + 1, sizeof *g);
 	if (!g)
 		return sg_errorf(err, "out of memory");
-	int rc = sg_model_eval_mean(m, d, p, &loss, g, err);
+	int rc = sg_model_eval_mean(m, d, no->comm, p, &loss, g, err);
 	free(g);
 	if (rc < 0)
 		return -1;
@@ -198,12 +201,28 @@ static int fit_lbfgs(const sg_model *m, const sg_data *d, double *p, const sg_ne
 	return 0;
 }
 
+/* Reads the start (--load) and the data on this rank; 0, or 1 with the
+ * message printed. */
+static int curv_setup(const sg_model *m, const char *load, const char *data, double *p,
+		      sg_data **d)
+{
+	sg_error err;
+	if (load && sg_params_load(load, m, p, &err) < 0)
+		return cli_fail(&err);
+	if (!(*d = sg_data_read_csv(data, m, &err)))
+		return cli_fail(&err);
+	return 0;
+}
+
+/* Under mpirun every rank reads the whole table and fits with the others
+ * (each sums its share of the rows: sg_dist_sum, sg_dist_grad); rank 0
+ * alone prints and saves, the others are silenced (mpi.c). */
 int sg_cmd_curv(const sg_model *m, int argc, char **argv)
 {
 	args a = {.argc = argc, .argv = argv, .usage = USAGE_CURV};
 	sg_newton_opts o = sg_newton_defaults();
 	const char *data = NULL, *load = NULL, *save = NULL;
-	int quiet = 0, rc, kind = sg_curv_kind(argc, argv);
+	int quiet = 0, rc, rank, kind = sg_curv_kind(argc, argv);
 	sg_error err = {{0}};
 	sg_data *d = NULL;
 	double *p = NULL, lr = 1.0;
@@ -215,10 +234,17 @@ int sg_cmd_curv(const sg_model *m, int argc, char **argv)
 	if (!(p = calloc((size_t)m->n_params + 1, sizeof *p)))
 		return fputs("symgrad: error: out of memory\n", stderr), 1;
 	memcpy(p, m->param_init, (size_t)m->n_params * sizeof *p);
-	if (load && sg_params_load(load, m, p, &err) < 0)
-		rc = cli_fail(&err);
-	else if (!(d = sg_data_read_csv(data, m, &err)))
-		rc = cli_fail(&err);
+	if ((rc = cli_mpi_start(&rank, &o.comm)) != 0) {
+		free(p);
+		return rc;
+	}
+	if (rank > 0) { /* rank 0 prints and saves */
+		quiet = 1;
+		save = NULL;
+	}
+	rc = curv_setup(m, load, data, p, &d);
+	if (!cli_mpi_agree(rc == 0))
+		rc = 1;
 	else if (kind == 3 ? fit_lbfgs(m, d, p, &o, o.max_iter, lr, quiet, &err) < 0
 			   : fit(m, d, p, &o, kind == 2, quiet, &err) < 0)
 		rc = cli_fail(&err);
@@ -226,7 +252,7 @@ int sg_cmd_curv(const sg_model *m, int argc, char **argv)
 		rc = cli_fail(&err);
 	sg_data_free(d);
 	free(p);
-	return rc;
+	return cli_mpi_finish(rc);
 }
 
 /* ---- eval --jacobian, --hessian ---- */

@@ -3,8 +3,7 @@
  * point, and training with curvature: damped Newton on the Hessian.
  *
  * Newton minimizes the mean loss over the rows, f(p) = (1/n) sum_r loss_r,
- * with g and H the means of the rows' gradients and Hessians summed in row
- * order.  Each iteration solves (H + lambda I) step = -g by Cholesky and
+ * with g and H the means of the rows' gradients and Hessians.  Each iteration solves (H + lambda I) step = -g by Cholesky and
  * takes the step when it lowers f; otherwise (H + lambda I not positive
  * definite, or f not lower) lambda grows (from 0 to 1e-6 (1 + max |H|), then
  * tenfold) and the iteration tries again; after a successful step it shrinks
@@ -13,6 +12,15 @@
  * max |p|), after max_iter iterations, or when lambda exceeds 1e12 (no
  * step lowers f).  A quadratic loss with positive definite H reaches its
  * minimum in one step.
+ *
+ * The sums over the rows (Newton's loss, gradient and Hessian, and
+ * Levenberg-Marquardt's J^T J, J^T r and sum of squares) are in one order,
+ * sg_dist_sum's: blocks of SG_BLOCK_ROWS rows, each summed from zero in
+ * row order, the block sums folded left in block order; L-BFGS's mean loss
+ * and gradient are sg_batch_grad's, the same order through the batch
+ * function.  With opts.comm, the blocks are split across processes with
+ * the bits of one (dist_sum.c, dist.c).  A table of at most SG_BLOCK_ROWS
+ * rows is one block: the plain sum in row order.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -46,20 +54,16 @@ static int need(const sg_model *m, bool has_d, bool has_f, const char *what, con
 	return sg_errorf(err, "model '%s' has no %s (generate it with %s)", m->name, what, flag);
 }
 
-int sg_model_jacobian(const sg_model *m, const double *p, const double *x, double *out,
-		      double *jp, double *jx, sg_error *err)
+/* The Jacobian at p, x with no allocation: f is scratch of np + ni + no +
+ * no (np + ni) floats for a float model (unused for a double one). */
+static void jacobian_into(const sg_model *m, const double *p, const double *x, double *out,
+			  double *jp, double *jx, float *f)
 {
 	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
-	if (need(m, m->jacobian_d != NULL, m->jacobian_f != NULL, "Jacobian",
-		 "gen --jacobian", err) < 0)
-		return -1;
 	if (m->real_size == (int)sizeof(double)) {
 		m->jacobian_d(p, x, out, jp, jx);
-		return 0;
+		return;
 	}
-	float *f = calloc(np + ni + no + no * (np + ni) + 1, sizeof *f);
-	if (!f)
-		return sg_errorf(err, "out of memory");
 	float *fx = f + np, *fo = fx + ni, *fjp = fo + no, *fjx = fjp + no * np;
 	narrow(f, p, np);
 	narrow(fx, x, ni);
@@ -67,30 +71,59 @@ int sg_model_jacobian(const sg_model *m, const double *p, const double *x, doubl
 	widen(out, fo, no);
 	widen(jp, fjp, no * np);
 	widen(jx, fjx, no * ni);
+}
+
+/* Floats of jacobian_into's scratch. */
+static size_t jacobian_scratch(const sg_model *m)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs, no = (size_t)m->n_outputs;
+	return np + ni + no + no * (np + ni) + 1;
+}
+
+int sg_model_jacobian(const sg_model *m, const double *p, const double *x, double *out,
+		      double *jp, double *jx, sg_error *err)
+{
+	float *f = NULL;
+	if (need(m, m->jacobian_d != NULL, m->jacobian_f != NULL, "Jacobian",
+		 "gen --jacobian", err) < 0)
+		return -1;
+	if (m->real_size != (int)sizeof(double) &&
+	    !(f = calloc(jacobian_scratch(m), sizeof *f)))
+		return sg_errorf(err, "out of memory");
+	jacobian_into(m, p, x, out, jp, jx, f);
 	free(f);
 	return 0;
+}
+
+/* The loss, gradient and Hessian at p, x with no allocation: f is scratch
+ * of 2 np + ni + np^2 floats for a float model. */
+static double hessian_into(const sg_model *m, const double *p, const double *x, double *grad,
+			   double *hess, float *f)
+{
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs;
+	if (m->real_size == (int)sizeof(double))
+		return m->hessian_d(p, x, grad, hess);
+	float *fx = f + np, *fg = fx + ni, *fh = fg + np;
+	narrow(f, p, np);
+	narrow(fx, x, ni);
+	double loss = (double)m->hessian_f(f, fx, fg, fh);
+	widen(grad, fg, np);
+	widen(hess, fh, np * np);
+	return loss;
 }
 
 int sg_model_hessian(const sg_model *m, const double *p, const double *x, double *loss,
 		     double *grad, double *hess, sg_error *err)
 {
 	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs;
+	float *f = NULL;
 	if (need(m, m->hessian_d != NULL, m->hessian_f != NULL, "Hessian",
 		 "gen --hessian", err) < 0)
 		return -1;
-	if (m->real_size == (int)sizeof(double)) {
-		*loss = m->hessian_d(p, x, grad, hess);
-		return 0;
-	}
-	float *f = calloc(np + ni + np + np * np + 1, sizeof *f);
-	if (!f)
+	if (m->real_size != (int)sizeof(double) &&
+	    !(f = calloc(np + ni + np + np * np + 1, sizeof *f)))
 		return sg_errorf(err, "out of memory");
-	float *fx = f + np, *fg = fx + ni, *fh = fg + np;
-	narrow(f, p, np);
-	narrow(fx, x, ni);
-	*loss = (double)m->hessian_f(f, fx, fg, fh);
-	widen(grad, fg, np);
-	widen(hess, fh, np * np);
+	*loss = hessian_into(m, p, x, grad, hess, f);
 	free(f);
 	return 0;
 }
@@ -176,7 +209,7 @@ int sg_model_vjp(const sg_model *m, const double *p, const double *x, double dlo
 
 sg_newton_opts sg_newton_defaults(void)
 {
-	sg_newton_opts o = {100, 1e-10, 1e-12, 0};
+	sg_newton_opts o = {100, 1e-10, 1e-12, 0, NULL};
 	return o;
 }
 
@@ -197,12 +230,9 @@ static int finite_or_fail(const double *v, size_t n, const sg_data *d, size_t r,
 	return 0;
 }
 
-/* The mean loss, gradient and (when hess) Hessian over d's rows, summed in
- * row order; -1 on a non-finite value (naming the row) or a bad model.
- * Without hess, only the loss and gradient are computed (trial steps); f
- * is scratch of 2 n_params + n_inputs floats for a float model. */
 /* One row's loss and gradient through backward, which gives the same bits
- * as the Hessian function's (tests/gradcheck: hessian), without its work. */
+ * as the Hessian function's (tests/gradcheck: hessian), without its work;
+ * f is scratch of 2 n_params + n_inputs floats for a float model. */
 static double row_loss(const sg_model *m, const double *p, const double *x, double *g1,
 		       float *f)
 {
@@ -216,36 +246,76 @@ static double row_loss(const sg_model *m, const double *p, const double *x, doub
 	return l;
 }
 
-static int mean_over_rows(const sg_model *m, const sg_data *d, const double *p, double *loss,
-			  double *grad, double *hess, double *g1, double *h1, float *f,
-			  sg_error *err)
+/* What Newton sums over the rows at p: the loss, the gradient and, with
+ * hess, the Hessian (sg_rows_fn's vector: loss, then grad, then hess). */
+typedef struct newton_rows {
+	const sg_model *m;
+	const sg_data *d;
+	const double *p;
+	bool hess;
+	double *g1, *h1; /* one row's */
+	float *f;        /* scratch of 2 np + ni + np^2 floats */
+	sg_error *err;   /* why a row is refused */
+} newton_rows;
+
+static int newton_row_sums(void *ctx, size_t r0, size_t r1, double *sum, size_t *bad)
 {
-	size_t np = (size_t)m->n_params, n = d->n_rows;
-	*loss = 0;
-	memset(grad, 0, np * sizeof *grad);
-	if (hess)
-		memset(hess, 0, np * np * sizeof *hess);
-	for (size_t r = 0; r < n; r++) {
-		double l;
-		if (!hess) /* a trial step's loss: no Hessian needed */
-			l = row_loss(m, p, sg_data_row(d, r), g1, f);
-		else if (sg_model_hessian(m, p, sg_data_row(d, r), &l, g1, h1, err) < 0)
+	const newton_rows *w = ctx;
+	size_t np = (size_t)w->m->n_params;
+	for (size_t r = r0; r < r1; r++) {
+		const double *x = sg_data_row(w->d, r);
+		double l = w->hess ? hessian_into(w->m, w->p, x, w->g1, w->h1, w->f)
+				   : row_loss(w->m, w->p, x, w->g1, w->f);
+		if (finite_or_fail(&l, 1, w->d, r, "the loss", w->err) < 0 ||
+		    finite_or_fail(w->g1, np, w->d, r, "the gradient", w->err) < 0 ||
+		    (w->hess && finite_or_fail(w->h1, np * np, w->d, r, "the Hessian", w->err) < 0)) {
+			*bad = r;
 			return -1;
-		if (finite_or_fail(&l, 1, d, r, "the loss", err) < 0 ||
-		    finite_or_fail(g1, np, d, r, "the gradient", err) < 0 ||
-		    (hess && finite_or_fail(h1, np * np, d, r, "the Hessian", err) < 0))
-			return -1;
-		*loss += l;
+		}
+		sum[0] += l;
 		for (size_t i = 0; i < np; i++)
-			grad[i] += g1[i];
-		for (size_t i = 0; hess && i < np * np; i++)
-			hess[i] += h1[i];
+			sum[1 + i] += w->g1[i];
+		for (size_t i = 0; w->hess && i < np * np; i++)
+			sum[1 + np + i] += w->h1[i];
 	}
-	*loss /= (double)n;
+	return 0;
+}
+
+/* Sums fn's vectors over n rows (sg_dist_sum); fn writes why it refuses a
+ * row into err.  On a refused row fn runs again on that row alone, on
+ * every rank, so that each has the message one process would give. */
+static int sum_rows(const sg_comm *c, size_t n, size_t len, sg_rows_fn fn, void *ctx,
+		    double *sum, sg_error *err)
+{
+	size_t bad;
+	int rc = sg_dist_sum(c, n, len, fn, ctx, sum, &bad, err);
+	if (rc <= 0)
+		return rc;
+	memset(sum, 0, len * sizeof *sum);
+	if (fn(ctx, bad, bad + 1, sum, &bad) == 0) /* cannot happen: same bits */
+		sg_errorf(err, "row %zu: not finite on another rank only", bad + 1);
+	return -1;
+}
+
+/* The mean loss, gradient and (when hess) Hessian over d's rows at p,
+ * summed in the canonical order (sg_dist_sum) across c's ranks; -1 on a
+ * non-finite value (naming the first such row).  Without hess only the
+ * loss and gradient are computed (trial steps).  sum is scratch of
+ * 1 + np + np^2 numbers. */
+static int mean_over_rows(const sg_comm *c, newton_rows *w, const double *p, double *loss,
+			  double *grad, double *hess, double *sum, sg_error *err)
+{
+	size_t np = (size_t)w->m->n_params, n = w->d->n_rows;
+	w->p = p;
+	w->hess = hess != NULL;
+	w->err = err;
+	if (sum_rows(c, n, 1 + np + (hess ? np * np : 0), newton_row_sums, w, sum, err) < 0)
+		return -1;
+	*loss = sum[0] / (double)n;
 	for (size_t i = 0; i < np; i++)
-		grad[i] /= (double)n;
+		grad[i] = sum[1 + i] / (double)n;
 	for (size_t i = 0; hess && i < np * np; i++)
-		hess[i] /= (double)n;
+		hess[i] = sum[1 + np + i] / (double)n;
 	return 0;
 }
 
@@ -301,8 +371,8 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 		return -1;
 	if ((int)d->n_cols != m->n_inputs || d->n_rows == 0)
 		return sg_errorf(err, "%s: no rows of %d inputs to fit", d->source, m->n_inputs);
-	double *buf = calloc(6 * np + 3 * np * np + 1, sizeof *buf);
-	float *f = calloc(2 * np + (size_t)m->n_inputs + 1, sizeof *f);
+	double *buf = calloc(7 * np + 4 * np * np + 2, sizeof *buf);
+	float *f = calloc(2 * np + (size_t)m->n_inputs + np * np + 1, sizeof *f);
 	if (!buf || !f) {
 		free(buf);
 		free(f);
@@ -310,11 +380,12 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 	}
 	double *g = buf, *step = g + np, *trial = step + np, *g1 = trial + np, *tg = g1 + np;
 	double *minus_g = tg + np, *h = minus_g + np, *h1 = h + np * np;
-	double *l = h1 + np * np;
+	double *l = h1 + np * np, *sum = l + np * np;
 	double loss, lambda = o->lambda, tl;
+	newton_rows w = {m, d, p, true, g1, h1, f, err};
 	int rc = -1;
 	memset(rep, 0, sizeof *rep);
-	if (mean_over_rows(m, d, p, &loss, g, h, g1, h1, f, err) < 0)
+	if (mean_over_rows(o->comm, &w, p, &loss, g, h, sum, err) < 0)
 		goto out;
 	rep->loss = loss;
 	rep->grad_max = max_abs(g, np);
@@ -342,7 +413,8 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 				for (size_t i = 0; i < np; i++)
 					trial[i] = p[i] + step[i];
 				sg_error ignored; /* a trial step may overflow: damp more */
-				taken = mean_over_rows(m, d, trial, &tl, tg, NULL, g1, h1, f, &ignored) == 0 &&
+				taken = mean_over_rows(o->comm, &w, trial, &tl, tg, NULL, sum,
+						       &ignored) == 0 &&
 					tl <= loss;
 			}
 			if (!taken)
@@ -357,7 +429,7 @@ int sg_newton_fit(const sg_model *m, const sg_data *d, double *p, const sg_newto
 		rep->step_max = max_abs(step, np);
 		rep->lambda = lambda;
 		lambda = lambda > 1e-12 ? lambda / 10 : 0;
-		if (mean_over_rows(m, d, p, &loss, g, h, g1, h1, f, err) < 0)
+		if (mean_over_rows(o->comm, &w, p, &loss, g, h, sum, err) < 0)
 			goto out;
 		rep->loss = loss;
 		rep->grad_max = max_abs(g, np);
@@ -379,69 +451,79 @@ out:
 
 sg_lm_opts sg_lm_defaults(void)
 {
-	sg_lm_opts o = {100, 1e-10, 1e-10, 1e-15, 1e-3};
+	sg_lm_opts o = {100, 1e-10, 1e-10, 1e-15, 1e-3, NULL};
 	return o;
 }
 
-/* The residuals of every row at p, in row order, into r (n_rows *
- * n_residuals); RSS returned through *rss.  -1 on a non-finite residual. */
-static int residuals(const sg_model *m, const sg_data *d, const double *p, double *r, double *out,
-		     double *rss, sg_error *err)
+/* What Levenberg-Marquardt sums over the rows at p (sg_rows_fn's vector):
+ * the sum of squared residuals, then (normal_row_sums) J^T r and J^T J. */
+typedef struct lm_rows {
+	const sg_model *m;
+	const sg_data *d;
+	const double *p;
+	double *out, *jp, *jx; /* one row's outputs and Jacobians */
+	float *f;              /* scratch: jacobian_scratch(m) floats */
+	sg_error *err;         /* why a row is refused */
+} lm_rows;
+
+/* The outputs at p and row x into w->out, through predict. */
+static void predict_row(const lm_rows *w, const double *x)
 {
-	size_t k = (size_t)m->n_residuals;
-	float *f = NULL;
-	*rss = 0;
-	if (m->real_size != (int)sizeof(double) &&
-	    !(f = calloc((size_t)(m->n_params + m->n_inputs + m->n_outputs) + 1, sizeof *f)))
-		return sg_errorf(err, "out of memory");
-	for (size_t row = 0; row < d->n_rows; row++) {
-		const double *x = sg_data_row(d, row);
-		if (f) {
-			narrow(f, p, (size_t)m->n_params);
-			narrow(f + m->n_params, x, (size_t)m->n_inputs);
-			m->predict_f(f, f + m->n_params, f + m->n_params + m->n_inputs);
-			widen(out, f + m->n_params + m->n_inputs, (size_t)m->n_outputs);
-		} else {
-			m->predict_d(p, x, out);
-		}
-		for (size_t i = 0; i < k; i++) {
-			double v = out[m->residual_first + (int)i];
+	const sg_model *m = w->m;
+	size_t np = (size_t)m->n_params, ni = (size_t)m->n_inputs;
+	if (m->real_size == (int)sizeof(double)) {
+		m->predict_d(w->p, x, w->out);
+		return;
+	}
+	narrow(w->f, w->p, np);
+	narrow(w->f + np, x, ni);
+	m->predict_f(w->f, w->f + np, w->f + np + ni);
+	widen(w->out, w->f + np + ni, (size_t)m->n_outputs);
+}
+
+/* The sum of the residuals' squares (a trial step's). */
+static int residual_row_sums(void *ctx, size_t r0, size_t r1, double *sum, size_t *bad)
+{
+	const lm_rows *w = ctx;
+	const sg_model *m = w->m;
+	for (size_t row = r0; row < r1; row++) {
+		predict_row(w, sg_data_row(w->d, row));
+		for (int i = 0; i < m->n_residuals; i++) {
+			double v = w->out[m->residual_first + i];
 			if (!isfinite(v)) {
-				free(f);
-				return sg_errorf(err, "%s:%ld: residual '%s' is not finite (%g)", d->source,
-						 line_of(d, row),
-						 m->output_names[m->residual_first + (int)i], v);
+				*bad = row;
+				return sg_errorf(w->err, "%s:%ld: residual '%s' is not finite (%g)",
+						 w->d->source, line_of(w->d, row),
+						 m->output_names[m->residual_first + i], v);
 			}
-			r[row * k + i] = v;
-			*rss += v * v;
+			sum[0] += v * v;
 		}
 	}
-	free(f);
 	return 0;
 }
 
-/* J^T J (a) and J^T r (b) over every row's residuals, in row order. */
-static int normal_equations(const sg_model *m, const sg_data *d, const double *p, double *a,
-			    double *b, double *rss, double *out, double *jp, double *jx, sg_error *err)
+/* The sum of squares, J^T r and J^T J over every row's residuals. */
+static int normal_row_sums(void *ctx, size_t r0, size_t r1, double *sum, size_t *bad)
 {
+	const lm_rows *w = ctx;
+	const sg_model *m = w->m;
 	size_t np = (size_t)m->n_params, k = (size_t)m->n_residuals;
-	memset(a, 0, np * np * sizeof *a);
-	memset(b, 0, np * sizeof *b);
-	*rss = 0;
-	for (size_t row = 0; row < d->n_rows; row++) {
-		if (sg_model_jacobian(m, p, sg_data_row(d, row), out, jp, jx, err) < 0)
-			return -1;
+	double *b = sum + 1, *a = b + np;
+	for (size_t row = r0; row < r1; row++) {
+		jacobian_into(m, w->p, sg_data_row(w->d, row), w->out, w->jp, w->jx, w->f);
 		for (size_t e = 0; e < k; e++)
-			if (finite_or_fail(out + m->residual_first + e, 1, d, row,
-					   m->output_names[m->residual_first + (int)e], err) < 0 ||
-			    finite_or_fail(jp + ((size_t)m->residual_first + e) * np, np, d, row,
-					   "the residual's Jacobian", err) < 0)
+			if (finite_or_fail(w->out + m->residual_first + e, 1, w->d, row,
+					   m->output_names[m->residual_first + (int)e], w->err) < 0 ||
+			    finite_or_fail(w->jp + ((size_t)m->residual_first + e) * np, np, w->d, row,
+					   "the residual's Jacobian", w->err) < 0) {
+				*bad = row;
 				return -1;
+			}
 		for (size_t e = 0; e < k; e++) {
 			size_t o = (size_t)m->residual_first + e;
-			const double *j = jp + o * np;
-			double r = out[o];
-			*rss += r * r;
+			const double *j = w->jp + o * np;
+			double r = w->out[o];
+			sum[0] += r * r;
 			for (size_t u = 0; u < np; u++) {
 				b[u] += j[u] * r;
 				for (size_t v = 0; v < np; v++)
@@ -449,6 +531,35 @@ static int normal_equations(const sg_model *m, const sg_data *d, const double *p
 			}
 		}
 	}
+	return 0;
+}
+
+/* The sum of squared residuals at p into *rss, across c's ranks; -1 on a
+ * non-finite residual.  sum is scratch of 1 + np + np^2 numbers. */
+static int residuals(const sg_comm *c, lm_rows *w, const double *p, double *rss, double *sum,
+		     sg_error *err)
+{
+	w->p = p;
+	w->err = err;
+	if (sum_rows(c, w->d->n_rows, 1, residual_row_sums, w, sum, err) < 0)
+		return -1;
+	*rss = sum[0];
+	return 0;
+}
+
+/* J^T J (a), J^T r (b) and the sum of squares at p over every row's
+ * residuals, in the canonical order across c's ranks. */
+static int normal_equations(const sg_comm *c, lm_rows *w, const double *p, double *a,
+			    double *b, double *rss, double *sum, sg_error *err)
+{
+	size_t np = (size_t)w->m->n_params;
+	w->p = p;
+	w->err = err;
+	if (sum_rows(c, w->d->n_rows, 1 + np + np * np, normal_row_sums, w, sum, err) < 0)
+		return -1;
+	*rss = sum[0];
+	memcpy(b, sum + 1, np * sizeof *b);
+	memcpy(a, sum + 1 + np, np * np * sizeof *a);
 	return 0;
 }
 
@@ -466,17 +577,22 @@ int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const 
 				 "sum(r^2)): Levenberg-Marquardt fits least squares", m->name);
 	if ((int)d->n_cols != m->n_inputs || d->n_rows == 0)
 		return sg_errorf(err, "%s: no rows of %d inputs to fit", d->source, m->n_inputs);
-	double *buf = calloc(6 * np + 3 * np * np + no * (1 + np + ni) + n + 1, sizeof *buf);
-	if (!buf)
+	double *buf = calloc(7 * np + 4 * np * np + no * (1 + np + ni) + 2, sizeof *buf);
+	float *f = calloc(jacobian_scratch(m), sizeof *f);
+	if (!buf || !f) {
+		free(buf);
+		free(f);
 		return sg_errorf(err, "out of memory");
+	}
 	double *b = buf, *step = b + np, *trial = step + np, *minus_b = trial + np;
 	double *scaled = minus_b + np, *unit = scaled + np, *a = unit + np, *l = a + np * np;
 	double *c = l + np * np, *out = c + np * np, *jp = out + no, *jx = jp + no * np;
-	double *r = jx + no * ni;
+	double *sum = jx + no * ni;
 	double rss, trss, lambda = o->lambda;
+	lm_rows w = {m, d, p, out, jp, jx, f, err};
 	int rc = -1;
 	memset(rep, 0, sizeof *rep);
-	if (normal_equations(m, d, p, a, b, &rss, out, jp, jx, err) < 0)
+	if (normal_equations(o->comm, &w, p, a, b, &rss, sum, err) < 0)
 		goto out;
 	rep->nfev = rep->njev = 1;
 	rep->rss = rss;
@@ -511,7 +627,8 @@ int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const 
 			if (cholesky_solve(l, 0, minus_b, step, c, np)) {
 				for (size_t i = 0; i < np; i++)
 					trial[i] = p[i] + step[i];
-				if (residuals(m, d, trial, r, out, &trss, err) < 0)
+				sg_error ignored; /* a trial step may overflow: damp more */
+				if (residuals(o->comm, &w, trial, &trss, sum, &ignored) < 0)
 					trss = HUGE_VAL;
 				rep->nfev++;
 				taken = trss < rss;
@@ -528,7 +645,7 @@ int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const 
 		rep->step_max = max_abs(step, np);
 		double drop = (rss - trss) / rss;
 		lambda /= 10;
-		if (normal_equations(m, d, p, a, b, &rss, out, jp, jx, err) < 0)
+		if (normal_equations(o->comm, &w, p, a, b, &rss, sum, err) < 0)
 			goto out;
 		rep->njev++;
 		rep->rss = rss;
@@ -559,6 +676,7 @@ int sg_lm_fit(const sg_model *m, const sg_data *d, double *p, double *se, const 
 	rc = 0;
 out:
 	free(buf);
+	free(f);
 	return rc;
 }
 
@@ -566,30 +684,77 @@ out:
 
 sg_lbfgs_opts sg_lbfgs_defaults(void)
 {
-	sg_lbfgs_opts o = {1.0, 20, 25, 100, 1e-7, 1e-9};
+	sg_lbfgs_opts o = {1.0, 20, 25, 100, 1e-7, 1e-9, NULL};
 	return o;
 }
 
-/* The mean loss and gradient over d's rows (the batch function: summed in
- * row order, then divided by the row count). */
-static int closure(const sg_model *m, const sg_data *d, const double *p, double *loss, double *g,
-		   float *f, sg_error *err)
+/* The mean loss and gradient over a table through the batch function, in
+ * sg_batch_grad's canonical order (blocks of SG_BLOCK_ROWS rows, their
+ * sums folded in block order), split across the ranks of comm by
+ * sg_dist_grad: the same bits for any number of ranks. */
+typedef struct mean_grad {
+	const sg_model *m;
+	const sg_data *d;
+	sg_batch *b;
+	sg_dist *dist;   /* NULL in one process */
+	const void *x;   /* the table in the model's real type */
+	void *pr, *gr;   /* params and gradient in it */
+	float *fx;       /* a float model's copy of the table */
+} mean_grad;
+
+static void mean_grad_free(mean_grad *e)
+{
+	sg_batch_free(e->b);
+	sg_dist_free(e->dist);
+	free(e->pr);
+	free(e->fx);
+}
+
+static int mean_grad_init(mean_grad *e, const sg_model *m, const sg_data *d,
+			  const sg_comm *c, sg_error *err)
 {
 	size_t np = (size_t)m->n_params, nx = d->n_rows * (size_t)m->n_inputs;
-	if (m->real_size == (int)sizeof(double)) {
-		*loss = m->backward_batch_d((int)d->n_rows, p, d->x, g);
-	} else {
-		narrow(f, p, np);
-		narrow(f + 2 * np, d->x, nx);
-		*loss = (double)m->backward_batch_f((int)d->n_rows, f, f + 2 * np, f + np);
-		widen(g, f + np, np);
+	bool is_f = m->real_size != (int)sizeof(double);
+	memset(e, 0, sizeof *e);
+	e->m = m;
+	e->d = d;
+	e->x = d->x;
+	if (!(e->b = sg_batch_new(m, 1, err)) ||
+	    (c && c->size > 1 && !(e->dist = sg_dist_new(c, m, err))))
+		return mean_grad_free(e), -1;
+	e->pr = calloc(2 * np + 1, (size_t)m->real_size);
+	if (is_f && (e->fx = calloc(nx + 1, sizeof *e->fx))) {
+		narrow(e->fx, d->x, nx);
+		e->x = e->fx;
 	}
-	*loss /= (double)d->n_rows;
+	if (!e->pr || (is_f && !e->fx))
+		return mean_grad_free(e), sg_errorf(err, "out of memory");
+	e->gr = (char *)e->pr + np * (size_t)m->real_size;
+	return 0;
+}
+
+/* The mean loss and gradient at p; -1 when either is not finite. */
+static int closure(mean_grad *e, const double *p, double *loss, double *g, sg_error *err)
+{
+	size_t np = (size_t)e->m->n_params, n = e->d->n_rows;
+	bool is_f = e->m->real_size != (int)sizeof(double);
+	if (is_f)
+		narrow(e->pr, p, np);
+	else
+		memcpy(e->pr, p, np * sizeof *p);
+	*loss = e->dist && n > SG_BLOCK_ROWS
+			? sg_dist_grad(e->dist, e->b, n, e->pr, e->x, NULL, e->gr)
+			: sg_batch_grad(e->b, n, e->pr, e->x, NULL, e->gr);
+	if (is_f)
+		widen(g, e->gr, np);
+	else
+		memcpy(g, e->gr, np * sizeof *g);
+	*loss /= (double)n;
 	for (size_t i = 0; i < np; i++)
-		g[i] /= (double)d->n_rows;
+		g[i] /= (double)n;
 	if (!isfinite(*loss))
-		return sg_errorf(err, "%s: the mean loss is not finite (%g)", d->source, *loss);
-	return finite_or_fail(g, np, d, 0, "the gradient", err) < 0 ? -1 : 0;
+		return sg_errorf(err, "%s: the mean loss is not finite (%g)", e->d->source, *loss);
+	return finite_or_fail(g, np, e->d, 0, "the gradient", err) < 0 ? -1 : 0;
 }
 
 static double dot(const double *a, const double *b, size_t n)
@@ -612,12 +777,12 @@ int sg_lbfgs_fit(const sg_model *m, const sg_data *d, double *p, const sg_lbfgs_
 		return sg_errorf(err, "%s: no rows of %d inputs to fit", d->source, m->n_inputs);
 	if (d->n_rows > 0x7fffffff)
 		return sg_errorf(err, "%s: more rows than the batch function takes", d->source);
-	size_t nf = m->real_size == (int)sizeof(double) ? 0 : 2 * np + d->n_rows * (size_t)m->n_inputs;
+	mean_grad e;
+	if (mean_grad_init(&e, m, d, o->comm, err) < 0)
+		return -1;
 	double *buf = calloc(6 * np + 2 * h * np + 2 * h + 1, sizeof *buf);
-	float *f = nf ? calloc(nf + 1, sizeof *f) : NULL;
-	if (!buf || (nf && !f)) {
-		free(buf);
-		free(f);
+	if (!buf) {
+		mean_grad_free(&e);
 		return sg_errorf(err, "out of memory");
 	}
 	double *g = buf, *prev_g = g + np, *dir = prev_g + np, *q = dir + np, *y = q + np;
@@ -627,7 +792,7 @@ int sg_lbfgs_fit(const sg_model *m, const sg_data *d, double *p, const sg_lbfgs_
 	size_t n_old = 0;
 	int rc = -1;
 	for (long step = 0; step < steps; step++) {
-		if (closure(m, d, p, &loss, g, f, err) < 0)
+		if (closure(&e, p, &loss, g, err) < 0)
 			goto out;
 		double orig = loss;
 		long evals = 1;
@@ -692,7 +857,7 @@ int sg_lbfgs_fit(const sg_model *m, const sg_data *d, double *p, const sg_lbfgs_
 				p[i] += dir[i] * t;
 			bool opt = false;
 			if (it != o->max_iter) {
-				if (closure(m, d, p, &loss, g, f, err) < 0)
+				if (closure(&e, p, &loss, g, err) < 0)
 					goto out;
 				opt = max_abs(g, np) <= o->tol_grad;
 				evals++;
@@ -709,22 +874,19 @@ int sg_lbfgs_fit(const sg_model *m, const sg_data *d, double *p, const sg_lbfgs_
 	rc = 0;
 out:
 	free(buf);
-	free(f);
+	mean_grad_free(&e);
 	return rc;
 }
 
-int sg_model_eval_mean(const sg_model *m, const sg_data *d, const double *p, double *loss,
-		       double *grad, sg_error *err)
+int sg_model_eval_mean(const sg_model *m, const sg_data *d, const sg_comm *c, const double *p,
+		       double *loss, double *grad, sg_error *err)
 {
-	size_t np = (size_t)m->n_params;
-	size_t nf = m->real_size == (int)sizeof(double) ? 0 : 2 * np + d->n_rows * (size_t)m->n_inputs;
-	float *f = nf ? calloc(nf + 1, sizeof *f) : NULL;
+	mean_grad e;
 	if (need(m, m->backward_batch_d != NULL, m->backward_batch_f != NULL, "batch gradient",
-		 "the c template", err) < 0)
-		return free(f), -1;
-	if (nf && !f)
-		return sg_errorf(err, "out of memory");
-	int rc = closure(m, d, p, loss, grad, f, err);
-	free(f);
+		 "the c template", err) < 0 ||
+	    mean_grad_init(&e, m, d, c, err) < 0)
+		return -1;
+	int rc = closure(&e, p, loss, grad, err);
+	mean_grad_free(&e);
 	return rc;
 }

@@ -422,6 +422,24 @@ void sg_share_gather(const sg_comm *c, const sg_data *d, const void *local,
 		     size_t row_bytes, const size_t *const *ids, const size_t *counts,
 		     void *out);
 
+/* ---- dist_sum.c: per-row vectors summed over a table, any P ---- */
+
+/* Adds rows [r0, r1) of a table to sum (the caller's len doubles, zero on
+ * entry) in row order; 0, or -1 with *bad the first row it refuses (a
+ * value not finite: the sum is then not used). */
+typedef int (*sg_rows_fn)(void *ctx, size_t r0, size_t r1, double *sum, size_t *bad);
+/* The sum over n rows of fn's vectors in the canonical order (blocks of
+ * SG_BLOCK_ROWS rows in row order, each summed from zero by fn, the block
+ * sums folded left in block order), split across the ranks of c (NULL:
+ * this process alone) as dist.c splits a batch, every rank calling it with
+ * the same arguments and getting the same bits in sum (len doubles) for
+ * any number of ranks.  0; 1 when fn refused a row, *bad the first such
+ * row in row order (on every rank); -1 with *err on a bad communicator or
+ * out of memory in one process.  Across processes, a failure to
+ * communicate or allocate ends the job (c->abort). */
+int sg_dist_sum(const sg_comm *c, size_t n, size_t len, sg_rows_fn fn, void *ctx, double *sum,
+		size_t *bad, sg_error *err);
+
 /* ---- train.c: the training loop ---- */
 
 typedef struct sg_trainer sg_trainer;
@@ -584,6 +602,10 @@ typedef struct sg_newton_opts {
 	double tol_grad; /* 1e-10: stop when max |mean gradient| <= tol_grad */
 	double tol_step; /* 1e-12: stop when max |step| <= tol_step (1 + max |p|) */
 	double lambda;   /* 0: the first damping tried */
+	const sg_comm *comm; /* NULL, or the processes that fit together: every
+			      * rank calls with the same data and options and
+			      * sums its share of the rows (sg_dist_sum), the
+			      * same bits for any number of ranks */
 } sg_newton_opts;
 
 typedef struct sg_newton_report {
@@ -610,6 +632,8 @@ typedef struct sg_lm_opts {
 	double tol_step; /* 1e-10: stop when max |step| <= tol_step (1 + max |p|) */
 	double tol_rss;  /* 1e-15: stop when a step lowers RSS by less than this, relative */
 	double lambda;   /* 1e-3: the first damping */
+	const sg_comm *comm; /* NULL, or the processes that fit together (as
+			      * sg_newton_opts's) */
 } sg_lm_opts;
 
 typedef struct sg_lm_report {
@@ -627,8 +651,9 @@ sg_lm_opts sg_lm_defaults(void);
 /* Levenberg-Marquardt on a least-squares model ('residual r', loss =
  * sum(r^2), generated with --jacobian): minimizes the sum over d's rows of
  * r's squares from p (updated in place).  Each iteration solves
- * (J^T J + lambda diag(J^T J)) step = -J^T r (J^T J and J^T r summed in row
- * order) by Cholesky; a step that lowers the sum of squares is taken and
+ * (J^T J + lambda diag(J^T J)) step = -J^T r (J^T J and J^T r summed over
+ * the rows in sg_dist_sum's order) by Cholesky; a step that lowers the
+ * sum of squares is taken and
  * lambda divided by 10, otherwise lambda is multiplied by 10 and the
  * iteration tries again.  se (n_params, may be NULL) gets the standard
  * errors sqrt(diag(s^2 (J^T J)^-1)), s^2 = RSS / (residuals - params), NaN
@@ -646,11 +671,15 @@ typedef struct sg_lbfgs_opts { /* torch.optim.LBFGS's defaults */
 	long history;    /* 100: (s, y) pairs kept */
 	double tol_grad; /* 1e-7: a step ends when max |g| <= tol_grad */
 	double tol_change; /* 1e-9: ... or the loss or the parameters change less */
+	const sg_comm *comm; /* NULL, or the processes that fit together: the
+			      * rows are split as sg_dist_grad splits a batch */
 } sg_lbfgs_opts;
 
-/* The mean loss and gradient over d's rows at p (the batch function). */
-int sg_model_eval_mean(const sg_model *m, const sg_data *d, const double *p, double *loss,
-		       double *grad, sg_error *err);
+/* The mean loss and gradient over d's rows at p: the batch function in
+ * sg_batch_grad's order, split across the ranks of c (NULL: one process)
+ * by sg_dist_grad, the same bits for any number of ranks. */
+int sg_model_eval_mean(const sg_model *m, const sg_data *d, const sg_comm *c, const double *p,
+		       double *loss, double *grad, sg_error *err);
 sg_lbfgs_opts sg_lbfgs_defaults(void);
 /* `steps` calls of torch.optim.LBFGS's step(closure) without line search
  * (PyTorch 1.13's algorithm, its state kept across steps) on the mean loss
