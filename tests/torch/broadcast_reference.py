@@ -21,13 +21,12 @@ broadcast dimensions.
 Run from the repository root: /usr/bin/python3 tests/torch/broadcast_reference.py
 """
 import os
-import random
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import ROOT, write_params  # noqa: E402
+from reference import four_inputs_case  # noqa: E402
 
 ROWS, EPOCHS, LR = 48, 40, 0.5
 SHAPES = [("M", (3, 4)), ("b", (4,)), ("c", (3, 1)), ("T", (2, 3, 4)), ("k", (2, 1, 1)),
@@ -61,41 +60,8 @@ def train(model, x, y):
     return losses
 
 
-def element_names(name, shape):
-    """symgrad's names of a tensor's elements, row-major: "T[1,2,3]"."""
-    idx = [()]
-    for d in shape:
-        idx = [i + (j,) for i in idx for j in range(d)]
-    return ["%s[%s]" % (name, ",".join("%d" % j for j in i)) for i in idx]
-
-
 def main():
-    d = os.path.join(ROOT, "tests", "torch", "broadcast")
-    rng = random.Random(18)
-    rows = [[round(rng.uniform(-1, 1), 3) for _ in range(4)] for _ in range(ROWS)]
-    ys = [(r[0] + r[1] > 0) + (r[2] > r[3]) for r in rows]
-    with open(os.path.join(d, "broadcast.csv"), "w") as f:
-        f.write("x_0,x_1,x_2,x_3,y\n")
-        for r, y in zip(rows, ys):
-            f.write(",".join("%r" % v for v in r) + ",%d\n" % y)
-    torch.manual_seed(0)
-    m32 = Bcast()
-    m64 = Bcast().double()
-    m64.load_state_dict({k: v.double() for k, v in m32.state_dict().items()})
-    named = []
-    for name, shape in SHAPES:
-        w = getattr(m32, name).detach().double().flatten().tolist()
-        named += list(zip(element_names(name, shape), w))
-    write_params(os.path.join(d, "torch_init.params"), "bcast", named)
-    x, y = torch.tensor(rows), torch.tensor(ys)
-    l64 = train(m64, torch.tensor(rows, dtype=torch.float64), y)
-    l32 = train(m32, x, y)
-    with open(os.path.join(d, "torch_losses.txt"), "w") as f:
-        f.write("# epoch, loss float64, loss float32 (PyTorch %s, tests/torch/broadcast_reference.py)\n"
-                % torch.__version__)
-        for e, (a, b) in enumerate(zip(l64, l32)):
-            f.write("%d %r %r\n" % (e, a, b))
-    print("broadcast first", l64[0], "last", l64[-1], l32[-1])
+    four_inputs_case("broadcast", 18, ROWS, Bcast, "bcast", SHAPES, train)
 
 
 if __name__ == "__main__":

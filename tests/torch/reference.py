@@ -16,6 +16,7 @@ Run from the repository root: /usr/bin/python3 tests/torch/reference.py
 """
 import csv
 import os
+import random
 import sys
 
 import numpy as np
@@ -170,3 +171,45 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def element_names(name, shape):
+    """symgrad's names of a tensor's elements, row-major: "T[1,2,3]"."""
+    idx = [()]
+    for d in shape:
+        idx = [i + (j,) for i in idx for j in range(d)]
+    return ["%s[%s]" % (name, ",".join("%d" % j for j in i)) for i in idx]
+
+
+def four_inputs_case(case, seed, rows, model_class, model_name, shapes, train):
+    """A case of tests/torch/CASE: `rows` rows of four inputs in [-1, 1]
+    (random.Random(seed)) and a class y of three, CASE.csv; the model's
+    initial parameters (torch.manual_seed(0), float32, widened) as
+    torch_init.params; PyTorch's losses of train(model, x, y) in float64
+    and float32, from the same start, as torch_losses.txt."""
+    d = os.path.join(ROOT, "tests", "torch", case)
+    rng = random.Random(seed)
+    xs = [[round(rng.uniform(-1, 1), 3) for _ in range(4)] for _ in range(rows)]
+    ys = [(r[0] + r[1] > 0) + (r[2] > r[3]) for r in xs]
+    with open(os.path.join(d, case + ".csv"), "w") as f:
+        f.write("x_0,x_1,x_2,x_3,y\n")
+        for r, y in zip(xs, ys):
+            f.write(",".join("%r" % v for v in r) + ",%d\n" % y)
+    torch.manual_seed(0)
+    m32 = model_class()
+    m64 = model_class().double()
+    m64.load_state_dict({k: v.double() for k, v in m32.state_dict().items()})
+    named = []
+    for name, shape in shapes:
+        w = getattr(m32, name).detach().double().flatten().tolist()
+        named += list(zip(element_names(name, shape), w))
+    write_params(os.path.join(d, "torch_init.params"), model_name, named)
+    x, y = torch.tensor(xs), torch.tensor(ys)
+    l64 = train(m64, torch.tensor(xs, dtype=torch.float64), y)
+    l32 = train(m32, x, y)
+    with open(os.path.join(d, "torch_losses.txt"), "w") as f:
+        f.write("# epoch, loss float64, loss float32 (PyTorch %s, tests/torch/%s_reference.py)\n"
+                % (torch.__version__, case))
+        for e, (a, b) in enumerate(zip(l64, l32)):
+            f.write("%d %r %r\n" % (e, a, b))
+    print(case, "first", l64[0], "last", l64[-1], l32[-1])

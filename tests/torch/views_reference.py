@@ -20,13 +20,12 @@ gradient is PyTorch's.
 Run from the repository root: /usr/bin/python3 tests/torch/views_reference.py
 """
 import os
-import random
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import ROOT, write_params  # noqa: E402
+from reference import four_inputs_case  # noqa: E402
 
 ROWS, EPOCHS, LR = 48, 40, 0.5
 SHAPES = [("W", (3, 4)), ("U", (3, 3)), ("d", (3,)), ("v", (3,))]
@@ -61,41 +60,8 @@ def train(model, x, y):
     return losses
 
 
-def element_names(name, shape):
-    """symgrad's names of a tensor's elements, row-major: "T[1,2,3]"."""
-    idx = [()]
-    for d in shape:
-        idx = [i + (j,) for i in idx for j in range(d)]
-    return ["%s[%s]" % (name, ",".join("%d" % j for j in i)) for i in idx]
-
-
 def main():
-    d = os.path.join(ROOT, "tests", "torch", "views")
-    rng = random.Random(19)
-    rows = [[round(rng.uniform(-1, 1), 3) for _ in range(4)] for _ in range(ROWS)]
-    ys = [(r[0] + r[1] > 0) + (r[2] > r[3]) for r in rows]
-    with open(os.path.join(d, "views.csv"), "w") as f:
-        f.write("x_0,x_1,x_2,x_3,y\n")
-        for r, y in zip(rows, ys):
-            f.write(",".join("%r" % v for v in r) + ",%d\n" % y)
-    torch.manual_seed(0)
-    m32 = Views()
-    m64 = Views().double()
-    m64.load_state_dict({k: v.double() for k, v in m32.state_dict().items()})
-    named = []
-    for name, shape in SHAPES:
-        w = getattr(m32, name).detach().double().flatten().tolist()
-        named += list(zip(element_names(name, shape), w))
-    write_params(os.path.join(d, "torch_init.params"), "views", named)
-    x, y = torch.tensor(rows), torch.tensor(ys)
-    l64 = train(m64, torch.tensor(rows, dtype=torch.float64), y)
-    l32 = train(m32, x, y)
-    with open(os.path.join(d, "torch_losses.txt"), "w") as f:
-        f.write("# epoch, loss float64, loss float32 (PyTorch %s, tests/torch/views_reference.py)\n"
-                % torch.__version__)
-        for e, (a, b) in enumerate(zip(l64, l32)):
-            f.write("%d %r %r\n" % (e, a, b))
-    print("views first", l64[0], "last", l64[-1], l32[-1])
+    four_inputs_case("views", 19, ROWS, Views, "views", SHAPES, train)
 
 
 if __name__ == "__main__":
