@@ -26,7 +26,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import four_inputs_case  # noqa: E402
+from reference import four_inputs_case, sgd_losses  # noqa: E402
 
 ROWS, EPOCHS, LR = 48, 40, 0.5
 SHAPES = [("M", (3, 4)), ("b", (4,)), ("c", (3, 1)), ("T", (2, 3, 4)), ("k", (2, 1, 1)),
@@ -49,15 +49,7 @@ class Bcast(torch.nn.Module):
 
 
 def train(model, x, y):
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    losses = []
-    for _ in range(EPOCHS):
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        losses.append(loss.item())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return losses
+    return sgd_losses(model, lambda m: torch.nn.functional.cross_entropy(m(x), y), LR, EPOCHS)
 
 
 def main():

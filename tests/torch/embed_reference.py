@@ -26,7 +26,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import ROOT, write_params  # noqa: E402
+from reference import ROOT, write_params, sgd_losses  # noqa: E402
 
 ROWS, EPOCHS, LR = 60, 40, 0.5
 
@@ -49,15 +49,7 @@ class Embed(torch.nn.Module):
 
 
 def train(model, toks, y):
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    losses = []
-    for _ in range(EPOCHS):
-        loss = torch.nn.functional.cross_entropy(model(toks), y)
-        losses.append(loss.item())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return losses
+    return sgd_losses(model, lambda m: torch.nn.functional.cross_entropy(m(toks), y), LR, EPOCHS)
 
 
 def main():

@@ -213,3 +213,17 @@ def four_inputs_case(case, seed, rows, model_class, model_name, shapes, train):
         for e, (a, b) in enumerate(zip(l64, l32)):
             f.write("%d %r %r\n" % (e, a, b))
     print(case, "first", l64[0], "last", l64[-1], l32[-1])
+
+
+def sgd_losses(model, loss_of, lr, epochs):
+    """PyTorch's plain SGD (lr) for `epochs` steps on the loss loss_of(model)
+    gives: the loss before each step."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        loss = loss_of(model)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return losses

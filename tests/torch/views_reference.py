@@ -25,7 +25,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import four_inputs_case  # noqa: E402
+from reference import four_inputs_case, sgd_losses  # noqa: E402
 
 ROWS, EPOCHS, LR = 48, 40, 0.5
 SHAPES = [("W", (3, 4)), ("U", (3, 3)), ("d", (3,)), ("v", (3,))]
@@ -47,17 +47,13 @@ class Views(torch.nn.Module):
         return z, (h[:, 0:2] @ self.U[1:3, 1]) ** 2
 
 
+def loss_of(model, x, y):
+    z, extra = model(x)
+    return (torch.nn.functional.cross_entropy(z, y, reduction="none") + extra).mean()
+
+
 def train(model, x, y):
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    losses = []
-    for _ in range(EPOCHS):
-        z, extra = model(x)
-        loss = (torch.nn.functional.cross_entropy(z, y, reduction="none") + extra).mean()
-        losses.append(loss.item())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return losses
+    return sgd_losses(model, lambda m: loss_of(m, x, y), LR, EPOCHS)
 
 
 def main():
