@@ -98,14 +98,17 @@ int sg_dist_owner(const sg_dist *d, size_t n, size_t i)
 	return owner_of(d, nb, i / SG_BLOCK_ROWS);
 }
 
-/* A failure no other rank sees: the job cannot go on, and a rank that
- * returned would leave the others waiting for it. */
+void sg_comm_fatal(const sg_comm *c, const char *what)
+{
+	fprintf(stderr, "symgrad: error: rank %d: %s\n", c->rank, what);
+	fflush(stderr);
+	c->abort(c->ctx, 1);
+	abort(); /* abort() above does not return */
+}
+
 static void fatal(const sg_dist *d, const char *what)
 {
-	fprintf(stderr, "symgrad: error: rank %d: %s\n", d->c->rank, what);
-	fflush(stderr);
-	d->c->abort(d->c->ctx, 1);
-	abort(); /* abort() above does not return */
+	sg_comm_fatal(d->c, what);
 }
 
 /* Makes room for nb block sums. */

@@ -68,13 +68,9 @@ static int last_rank(const fold *f)
 	return neighbour(f, f->size, -1);
 }
 
-/* A failure no other rank sees: the job cannot go on. */
 static void fatal(const fold *f, const char *what)
 {
-	fprintf(stderr, "symgrad: error: rank %d: %s\n", f->rank, what);
-	fflush(stderr);
-	f->c->abort(f->c->ctx, 1);
-	abort(); /* abort() above does not return */
+	sg_comm_fatal(f->c, what);
 }
 
 /* Block j's sum into s (w numbers, its last the refused row + 1 or 0). */

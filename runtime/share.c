@@ -34,15 +34,6 @@ typedef struct note {
 	long long ok, n;
 } note;
 
-/* A failure no other process sees: the job cannot go on. */
-static void fatal(const sg_comm *c, const char *what)
-{
-	fprintf(stderr, "symgrad: error: rank %d: %s\n", c->rank, what);
-	fflush(stderr);
-	c->abort(c->ctx, 1);
-	abort(); /* abort() above does not return */
-}
-
 /* Every process's note, in all[0 .. size): one broadcast from each. */
 static void tell_all(const sg_comm *c, note mine, note *all)
 {
@@ -50,7 +41,7 @@ static void tell_all(const sg_comm *c, note mine, note *all)
 		if (q == c->rank)
 			all[q] = mine;
 		if (c->bcast(c->ctx, &all[q], sizeof all[q], q) < 0)
-			fatal(c, "cannot exchange the data's counts");
+			sg_comm_fatal(c, "cannot exchange the data's counts");
 	}
 }
 
@@ -329,7 +320,7 @@ void sg_share_gather(const sg_comm *c, const sg_data *d, const void *local,
 			sbuf = malloc(need);
 			rbuf = malloc(need);
 			if (!sbuf || !rbuf)
-				fatal(c, "out of memory for the rows of other ranks");
+				sg_comm_fatal(c, "out of memory for the rows of other ranks");
 			cap = need;
 		}
 		for (i = 0, ns = 0; i < counts[to]; i++)
@@ -338,7 +329,7 @@ void sg_share_gather(const sg_comm *c, const sg_data *d, const void *local,
 				       x + (ids[to][i] - d->offset) * row_bytes, row_bytes);
 		if (c->sendrecv(c->ctx, sbuf, ns * row_bytes, to, rbuf, nr * row_bytes,
 				from) < 0)
-			fatal(c, "cannot exchange rows with the other ranks");
+			sg_comm_fatal(c, "cannot exchange rows with the other ranks");
 		for (i = 0, nr = 0; i < n; i++)
 			if (holder(d, mine[i]) == from)
 				memcpy(o + i * row_bytes, rbuf + nr++ * row_bytes, row_bytes);

@@ -379,6 +379,12 @@ typedef struct sg_comm {
 	void *ctx;
 } sg_comm;
 
+/* A failure of one process that the others cannot see (a message that
+ * cannot be sent, memory): prints "symgrad: error: rank R: what" and ends
+ * the job (c->abort), since a process that returned would leave the
+ * others waiting for it.  Does not return. */
+void sg_comm_fatal(const sg_comm *c, const char *what);
+
 /* A batch gradient split across the processes of c, with sg_batch_grad's
  * bits (dist.c has the design). */
 typedef struct sg_dist sg_dist;

@@ -112,11 +112,8 @@ static void share_fetch(sg_trainer *t, const sg_data *d, const void *local,
 		t->ids[q] = t->order + first + lo[q];
 		t->counts[q] = hi[q] - lo[q];
 	}
-	if (sx_reserve(t, t->counts[c->rank]) < 0) {
-		fprintf(stderr, "symgrad: error: rank %d: out of memory for the rows of "
-			"other ranks\n", c->rank);
-		c->abort(c->ctx, 1);
-	}
+	if (sx_reserve(t, t->counts[c->rank]) < 0)
+		sg_comm_fatal(c, "out of memory for the rows of other ranks");
 	sg_share_gather(c, d, local, (size_t)t->m->n_inputs * t->rs,
 			(const size_t *const *)t->ids, t->counts, t->sx);
 }
@@ -200,11 +197,8 @@ static void locate(const sg_trainer *t, const sg_data *d, size_t row,
 		v.line = sg_data_line(d, row - d->offset);
 		v.part = d->part ? d->part[row - d->offset] : 0;
 	}
-	if (c->bcast(c->ctx, &v, sizeof v, q) < 0) {
-		fprintf(stderr, "symgrad: error: rank %d: cannot exchange a row's line\n",
-			c->rank);
-		c->abort(c->ctx, 1);
-	}
+	if (c->bcast(c->ctx, &v, sizeof v, q) < 0)
+		sg_comm_fatal(c, "cannot exchange a row's line");
 	*file = d->part ? d->parts[v.part] : d->source;
 	*line = v.line;
 }
@@ -497,11 +491,8 @@ static void pass_sums(const sg_comm *c, int dir, double *sum, sg_metric *mt, int
 		bad = c->send(c->ctx, v, (size_t)n * sizeof *v, c->rank + 1) < 0;
 	if (dir > 0 && !bad)
 		bad = c->bcast(c->ctx, v, (size_t)n * sizeof *v, c->size - 1) < 0;
-	if (bad) {
-		fprintf(stderr, "symgrad: error: rank %d: cannot pass on the sums\n",
-			c->rank);
-		c->abort(c->ctx, 1);
-	}
+	if (bad)
+		sg_comm_fatal(c, "cannot pass on the sums");
 	*sum = v[0];
 	for (i = 0; i < n_mt; i++)
 		mt[i].sum = v[1 + 2 * i], mt[i].count = (size_t)v[2 + 2 * i];
