@@ -280,7 +280,12 @@ static const char *name_of(Lower *l, const TVal *v)
 		if (v->size == 1)
 			return arena_printf(l->a, "%s[%d]", name_of(l, v->args[0]), v->off);
 		return arena_printf(l->a, "%s[%d:%d]", name_of(l, v->args[0]), v->off, v->off + v->size);
-	default: return l->name[v->id] ? l->name[v->id] : arena_printf(l->a, "%%%d", v->id);
+	default: /* a value stored in another's array goes by that array's name */
+		if (l->name[v->id])
+			return l->name[v->id];
+		if (l->store && l->name[l->store[v->id]])
+			return l->name[l->store[v->id]];
+		return arena_printf(l->a, "%%%d", v->id);
 	}
 }
 
@@ -1670,7 +1675,8 @@ static void emit_fused_outer(Lower *l, LFunc *f, Symbol *s, const TVal *g)
 		if (off)
 			y.base = arena_printf(l->a, "%s + %d", y.base, off);
 	} else if (l->rowdep[y.y->id]) { /* y's lanes as rows, read in j order */
-		y.copy = names_take(l->names, arena_printf(l->a, "%s_rows", ident_of(l, name_of(l, y.y))));
+		const char *yn = ident_of(l, name_of(l, y.y)); /* "%50", a value without a name: "t50" */
+		y.copy = names_take(l->names, arena_printf(l->a, "%s%s_rows", *yn >= '0' && *yn <= '9' ? "t" : "", yn));
 		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), y.copy, L * n), NULL);
 		put_for(l, f, "j", 0, n - 1);
 		put_for(l, f, "r", 0, L - 1);
