@@ -87,6 +87,7 @@ static const Fn fns[] = {
 	{"log1p", w_log1p, w_log1pf, mpfr_log1p, log1p, -1, INFINITY},
 	{"expm1", w_expm1, w_expm1f, mpfr_expm1, expm1, -50, 712},
 	{"tanh", w_tanh, w_tanhf, mpfr_tanh, tanh, -INFINITY, INFINITY},
+	{"tanh", w_tanh, w_tanhf, mpfr_tanh, tanh, 0.4, 4},
 	{"erf", w_erf, w_erff, mpfr_erf, erf, -INFINITY, INFINITY},
 	{"erf", w_erf, w_erff, mpfr_erf, erf, -7, 7},
 	{"atan", w_atan, w_atanf, mpfr_atan, atan, -INFINITY, INFINITY},
