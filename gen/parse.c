@@ -576,10 +576,8 @@ static Shape builtin_shape(Parser *p, const Token *name, Builtin b, Expr **args,
 		return scalar;
 	case B_MSE:
 	case B_BCE:
-	case B_BCE_LOGITS:
-		if (!same_shape(x, y))
-			diag_error(name->loc, "shapes %s and %s do not match for %s", shape_text(a, x),
-				   shape_text(a, y), fn);
+	case B_BCE_LOGITS: /* elementwise terms, then their mean over the broadcast shape */
+		broadcast(p, name->loc, arena_printf(a, "'%s'", fn), x, y);
 		return scalar;
 	case B_CROSS_ENTROPY:
 		if (x.rank != 1 || y.rank != 0)

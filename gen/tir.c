@@ -576,6 +576,22 @@ static TVal *stack_steps(Tir *t, const Expr *e)
 	return all;
 }
 
+static TVal *bcast_to(Tir *t, TVal *v, Shape s, Shape to);
+
+/* A loss's two operands broadcast to one shape (parse.c's rules, checked
+ * there): the larger of each pair of dimensions aligned at the last. */
+static void loss_operands(Tir *t, const Expr *e, TVal **x, TVal **y)
+{
+	Shape a = e->args[0]->shape, b = e->args[1]->shape;
+	Shape to = a.rank >= b.rank ? a : b;
+	for (int k = 1; k <= a.rank && k <= b.rank; k++) {
+		int da = a.dim[a.rank - k], db = b.dim[b.rank - k];
+		to.dim[to.rank - k] = da == 1 ? db : da;
+	}
+	*x = bcast_to(t, *x, a, to);
+	*y = bcast_to(t, *y, b, to);
+}
+
 static TVal *lower_builtin(Tir *t, const Expr *e)
 {
 	if (e->builtin == B_SCAN || e->builtin == B_MAP || e->builtin == B_STACK)
@@ -600,17 +616,19 @@ static TVal *lower_builtin(Tir *t, const Expr *e)
 		return tir_map(t, OP_DIV, ex, s);
 	}
 	case B_MSE: {
+		loss_operands(t, e, &x, &y);
 		TVal *r = tir_map(t, OP_SUB, x, y);
 		return mean_of(t, tir_map(t, OP_MUL, r, r));
 	}
 	case B_BCE:
 	case B_BCE_LOGITS: {
 		/* PyTorch's BCELoss term is one operation (ops.h BCE) */
+		loss_operands(t, e, &x, &y);
 		TVal *terms = e->builtin == B_BCE
 				      ? tir_map(t, OP_BCE, x, y)
 				      : tir_map(t, OP_SUB, tir_map(t, OP_SOFTPLUS, x, NULL),
 						tir_map(t, OP_MUL, y, x));
-		return x->size == 1 ? terms : mean_of(t, terms);
+		return terms->size == 1 ? terms : mean_of(t, terms);
 	}
 	case B_CROSS_ENTROPY: {
 		/* logsumexp(z) - z[class], with z[class] = sum of (class == i) * z[i] */

@@ -23,7 +23,7 @@ extern const sg_model linear_model, ex4_4_model, gc_sigmoid_model, gc_tanh_model
 	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
 	gc_silu_model, gc_elu_model, gc_logsigmoid_model, gc_atan2_model, gc_hypot_model,
 	gc_leaky_relu_model, gc_scan_model, gc_transpose_model, gc_embed_model, gc_columns_model,
-	gc_stackdiag_model, gc_broadcast_model;
+	gc_stackdiag_model, gc_broadcast_model, gc_loss_broadcast_model;
 
 #define W p[0]
 #define V p[1]
@@ -98,6 +98,7 @@ static const Case cases[] = {
 	{&gc_columns_model, RULES "columns.sg", "", NULL},
 	{&gc_stackdiag_model, RULES "stackdiag.sg", "", NULL},
 	{&gc_broadcast_model, RULES "broadcast.sg", "", NULL},
+	{&gc_loss_broadcast_model, RULES "loss_broadcast.sg", "", NULL},
 };
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 

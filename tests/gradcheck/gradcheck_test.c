@@ -31,7 +31,7 @@ extern const sg_model gc_add_model, gc_sub_model, gc_mul_model, gc_div_model, gc
 	gc_exp2_model, gc_erf_model, gc_erfc_model, gc_cbrt_model, gc_square_model, gc_gelu_model,
 	gc_silu_model, gc_elu_model, gc_logsigmoid_model, gc_atan2_model, gc_hypot_model,
 	gc_leaky_relu_model, gc_scan_model, gc_transpose_model, gc_embed_model, gc_columns_model,
-	gc_stackdiag_model, gc_broadcast_model;
+	gc_stackdiag_model, gc_broadcast_model, gc_loss_broadcast_model;
 
 /* Kinks, avoided by a margin: p[0] = w, p[1] = v, in[0] = x in every rule model. */
 #define W p[0]
@@ -143,6 +143,7 @@ static const Case cases[] = {
 	{&gc_columns_model, RULES "columns.sg", "", NULL},
 	{&gc_stackdiag_model, RULES "stackdiag.sg", "", NULL},
 	{&gc_broadcast_model, RULES "broadcast.sg", "", NULL},
+	{&gc_loss_broadcast_model, RULES "loss_broadcast.sg", "", NULL},
 	{&linear_model, "examples/lecture04/linear.sg", "", NULL},
 	{&ex4_1_model, "examples/exercises/ex4_1.sg", "", NULL},
 	{&ex4_2_model, "examples/exercises/ex4_2.sg", "", NULL},
@@ -477,6 +478,32 @@ Test(gradcheck, bce_matches_pytorch)
 				  "case %d: d/dp[%d] at p = %a, y = %a: %a, PyTorch %a", k, i,
 				  c->p[i], c->y[i], g[i], c->grad[i]);
 	}
+}
+
+/* gc_loss_broadcast (mse, bce and bce_logits of operands of different shapes,
+ * each the mean over the broadcast shape) against PyTorch's float64 numbers
+ * (tests/torch/loss_broadcast_reference.py), within 4 ulp: PyTorch sums the
+ * terms and the broadcast dimensions' gradients in its own order. */
+Test(gradcheck, loss_broadcast_matches_pytorch)
+{
+	static const double p[11] = {0.3, -0.2, 0.5, 0.1, 0.4, -0.6, 0.5, -0.25, 0.2, -0.1, 0.3};
+	static const double in[5] = {0.5, -1.0, 2.0, 0.3, -0.7};
+	static const double want[11] = {
+		-0x1.bd5d99af2d2a4p-6, 0x1.025eb6d4a4038p-5, 0x1.a34a66bd765d8p-2,
+		0x1.fe5d5f14e3948p-5, 0x1.0c66b09472976p-2, -0x1.d36d3c9ff458cp-1,
+		0x1.b48a0605dcf98p-5, 0x1.0af418a254071p-2,
+		0x1.8cd4869379567p-5, -0x1.e222f667b3f94p-4, 0x1.12a66503209a0p-2};
+	const sg_model *m = &gc_loss_broadcast_model;
+	cr_assert(eq(int, m->n_params, 11));
+	cr_assert(eq(int, m->n_inputs, 5));
+	cr_assert(eq(str, (char *)m->param_names[6], "c[0,0]"));
+	double g[11];
+	double loss = m->backward_d(p, in, g);
+	cr_assert(le(dbl, fabs(loss - 0x1.d73db59a9b554p+0), 0x1p-50 * 0x1.d73db59a9b554p+0),
+		  "loss %a, PyTorch %a", loss, 0x1.d73db59a9b554p+0);
+	for (int i = 0; i < 11; i++)
+		cr_expect(le(dbl, fabs(g[i] - want[i]), 0x1p-50 * fabs(want[i])),
+			  "d/d%s: %a, PyTorch %a", m->param_names[i], g[i], want[i]);
 }
 
 /* ---- the elementwise functions against PyTorch ---- */
