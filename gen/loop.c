@@ -47,6 +47,7 @@ enum { FN_FORWARD, FN_BACKWARD, FN_PREDICT, FN_HVP, FN_GNVP, FN_JVP, FN_VJP, FN_
        FN_HESSIAN, FN_COUNT };
 
 #define MAX_RUNS 4 /* runs of existing elements emitted as loops; more: a mask */
+#define MAX_DIGITS 8 /* digits of a gather's index arithmetic; more: a table */
 
 /* A mask emitted in the current function: has (or its complement) as bytes. */
 typedef struct Mask {
@@ -71,7 +72,9 @@ typedef struct Lower {
 	bool *live[FN_COUNT];
 	bool *any;            /* by id: live in some function */
 	int *step_of;         /* by id: the reverse-mode step that made it, or -1 */
-	bool *inl;            /* by id: a SCATTER read through its operand, without code */
+	bool *inl;            /* by id: a SCATTER, or a broadcast GATHER (bcast_of), read
+	                         through its operand, without code */
+	struct Affine **bcast_of; /* by id: an inline GATHER's index arithmetic */
 	int temp;
 	/* the batch (backward_batch): a value that differs from row to row is an
 	 * array with a lane per row of the block, element i of row r at
@@ -86,6 +89,7 @@ typedef struct Lower {
 	int n_masks, cap_masks;
 	struct Table *tables; /* gathers' index tables of the function being emitted */
 	int n_tables, cap_tables;
+	const char *digit[MAX_DIGITS]; /* a gather's loop variables, named at first use */
 } Lower;
 
 static const char *lit(const Lower *l, double v)
@@ -134,11 +138,11 @@ static void put_end(Lower *l, LFunc *f)
 static bool is_virtual(const Lower *l, const TVal *v)
 {
 	switch (v->kind) {
-	case T_SCATTER: return v->n_has == 0 || l->inl[v->id];
+	case T_SCATTER:
+	case T_GATHER: return v->n_has == 0 || l->inl[v->id];
 	case T_MAP:
 	case T_MATMUL:
 	case T_FOLD:
-	case T_GATHER:
 	case T_GATHER_ADD: return v->n_has == 0;
 	case T_ACC: return v->n_has == 0 || !v->args[0]->n_has || !v->args[1]->n_has;
 	default: return true;
@@ -202,6 +206,8 @@ static const char *lane_at(Lower *l, const char *s, int size, const char *ix)
 	return arena_printf(l->a, plain ? "%s[%s * %d + r]" : "%s[(%s) * %d + r]", s, ix, l->lanes);
 }
 
+static const char *bcast_index(Lower *l, const TVal *v, const char *ix);
+
 /* Element ix of v as a C operand ("0" for a one-element value). */
 static const char *val_at(Lower *l, const TVal *v, const char *ix)
 {
@@ -222,6 +228,10 @@ static const char *val_at(Lower *l, const TVal *v, const char *ix)
 			break; /* an array of its own */
 		return val_at(l, v->args[0], v->args[0]->size == 1 ? "0" : ix_add(l, -v->off, ix));
 	case T_BCAST: return val_at(l, v->args[0], "0");
+	case T_GATHER:
+		if (!is_virtual(l, v))
+			break; /* an array of its own */
+		return val_at(l, v->args[0], bcast_index(l, v, ix));
 	case T_ACC:
 		if (!v->args[0]->n_has)
 			return val_at(l, v->args[1], ix);
@@ -753,6 +763,129 @@ static Table *table_find(Lower *l, const void *key, bool csr)
 	return t;
 }
 
+/*
+ * A gather's table as index arithmetic: idx[i] = base + the sum of coef[k]
+ * times digit k of i, in the mixed radix dim[] (digit 0 innermost).  conv2d's
+ * patches are [ky, kx, oy, ox] reading (oy + ky) * 8 + ox + kx, a bias over
+ * [8, 36] channel by pixel reads digit 1, a transpose reads its digits
+ * swapped.  Found from the table itself, each level the longest arithmetic
+ * run that divides what is left, and checked against every entry: a table
+ * that is not affine stays a table, so the loops can only be less compact,
+ * never wrong.
+ */
+typedef struct Affine {
+	int n, base;
+	int dim[MAX_DIGITS], coef[MAX_DIGITS], stride[MAX_DIGITS];
+} Affine;
+
+/* Whether idx[q * stride] steps by c over each run of len blocks. */
+static bool affine_run(const int *idx, int blocks, int stride, int len, int c)
+{
+	for (int q = 0; q < blocks; q++)
+		if (idx[q * stride] != idx[(q - q % len) * stride] + q % len * c)
+			return false;
+	return true;
+}
+
+static bool affine_of(const int *idx, int n, Affine *f)
+{
+	f->n = 0;
+	f->base = idx[0];
+	for (int stride = 1, blocks = n; blocks > 1;) {
+		int c = idx[stride] - idx[0], len = blocks;
+		while (len > 1 && (blocks % len || !affine_run(idx, blocks, stride, len, c)))
+			len--;
+		if (len < 2 || f->n == MAX_DIGITS)
+			return false;
+		f->dim[f->n] = len, f->coef[f->n] = c, f->stride[f->n++] = stride;
+		stride *= len, blocks /= len;
+	}
+	for (int i = 0; i < n; i++) {
+		long at = f->base;
+		for (int k = 0; k < f->n; k++)
+			at += (long)f->coef[k] * (i / f->stride[k] % f->dim[k]);
+		if (idx[i] < 0 || at != idx[i])
+			return false;
+	}
+	return true;
+}
+
+/* The text of the digits' sum with weights w[k], outermost first:
+ * "i3 * 8 + i2 + i1 * 8 + i0"; dig[k] is digit k's text. */
+static const char *digits_sum(Lower *l, const Affine *f, const int *w, long base, const char **dig)
+{
+	Buf b = {0};
+	if (base)
+		buf_printf(&b, "%ld", base);
+	for (int k = f->n - 1; k >= 0; k--) {
+		if (!w[k])
+			continue;
+		int c = w[k] < 0 ? -w[k] : w[k];
+		buf_puts(&b, b.len ? (w[k] < 0 ? " - " : " + ") : (w[k] < 0 ? "-" : ""));
+		buf_puts(&b, c == 1 ? dig[k] : arena_printf(l->a, "%s * %d", dig[k], c));
+	}
+	const char *s = b.len ? arena_strndup(l->a, b.data, b.len) : "0";
+	buf_free(&b);
+	return s;
+}
+
+/* The digits' radices, outermost first: "[3, 3, 6, 6]" */
+static const char *shape_of(Lower *l, const Affine *f)
+{
+	const char *s = "";
+	for (int k = f->n - 1; k >= 0; k--)
+		s = arena_printf(l->a, "%s%s%d", s, *s ? ", " : "", f->dim[k]);
+	return arena_printf(l->a, "[%s]", s);
+}
+
+/* Digit k of element ix as text: "i / 36 % 6", "i % 6", "(3 + i) / 108" */
+static const char *digit_of(Lower *l, const Affine *f, int k, const char *ix)
+{
+	if (strspn(ix, "abcdefghijklmnopqrstuvwxyz_0123456789") != strlen(ix))
+		ix = arena_printf(l->a, "(%s)", ix);
+	const char *q = f->stride[k] == 1 ? ix : arena_printf(l->a, "%s / %d", ix, f->stride[k]);
+	return k == f->n - 1 ? q : arena_printf(l->a, "%s %% %d", q, f->dim[k]);
+}
+
+/* The element of its operand that element ix of an inline broadcast reads:
+ * b[i / 36] for b spread over [8, 36]. */
+static const char *bcast_index(Lower *l, const TVal *v, const char *ix)
+{
+	long n;
+	if (is_number(ix, &n))
+		return arena_printf(l->a, "%d", v->idx[n]);
+	const Affine *f = l->bcast_of[v->id];
+	const char *dig[MAX_DIGITS];
+	for (int k = 0; k < f->n; k++)
+		dig[k] = f->coef[k] ? digit_of(l, f, k, ix) : "";
+	return digits_sum(l, f, f->coef, f->base, dig);
+}
+
+/* The loop variables of digits 0 .. n - 1, names taken once a program. */
+static const char **digit_vars(Lower *l, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (!l->digit[k])
+			l->digit[k] = names_take(l->names, arena_printf(l->a, "i%d", k));
+	return l->digit;
+}
+
+/* A loop per digit of f that keep[] selects (NULL: every one), outermost first. */
+static void put_digit_loops(Lower *l, LFunc *f, const Affine *a, const bool *keep)
+{
+	const char **dig = digit_vars(l, a->n);
+	for (int k = a->n - 1; k >= 0; k--)
+		if (!keep || keep[k])
+			put_for(l, f, dig[k], 0, a->dim[k] - 1);
+}
+
+static void put_digit_ends(Lower *l, LFunc *f, const Affine *a, const bool *keep)
+{
+	for (int k = 0; k < a->n; k++)
+		if (!keep || keep[k])
+			put_end(l, f);
+}
+
 /* v[ix] = a[idx[ix]] */
 static const char *gather_stmt(Lower *l, const Body *b, const char *ix)
 {
@@ -763,11 +896,36 @@ static const char *gather_stmt(Lower *l, const Body *b, const char *ix)
 	return arena_printf(l->a, "%s = %s;", val_at(l, v, ix), val_at(l, v->args[0], from));
 }
 
-/* out[i] = a[idx[i]] over the elements that exist, through a static table. */
+/* An affine gather of every element: a loop per digit, the element's index
+ * its digits by their strides, its operand's their coefficients. */
+static void emit_gather_nest(Lower *l, LFunc *f, const TVal *v, const Affine *a)
+{
+	const char **dig = digit_vars(l, a->n);
+	const char *to = digits_sum(l, a, a->stride, 0, dig);
+	const char *from = digits_sum(l, a, a->coef, a->base, dig);
+	put(l, f, LI_COMMENT, arena_printf(l->a, "%s reads %s by its digits %s, no table",
+					   name_of(l, v), name_of(l, v->args[0]), shape_of(l, a)), NULL);
+	put_digit_loops(l, f, a, NULL);
+	put_row_stmt(l, f, arena_printf(l->a, "%s = %s;", val_at(l, v, to), val_at(l, v->args[0], from)));
+	put_digit_ends(l, f, a, NULL);
+}
+
+/* out[i] = a[idx[i]] over the elements that exist: a loop nest where every
+ * element exists and the table is affine, else through a static table. */
 static void emit_gather(Lower *l, LFunc *f, const TVal *v)
 {
+	Affine aff;
+	if (v->size > 1 && v->n_has == v->size && affine_of(v->idx, v->n_idx, &aff)) {
+		emit_gather_nest(l, f, v, &aff);
+		return;
+	}
+	/* elements alone read their operand's element by number, without the table */
+	int lo[MAX_RUNS], hi[MAX_RUNS], runs = runs_of(v->has, v->size, false, lo, hi, MAX_RUNS);
+	bool loops = runs > MAX_RUNS;
+	for (int r = 0; r < runs && r < MAX_RUNS; r++)
+		loops |= lo[r] < hi[r];
 	Table *t = table_find(l, v->idx, false);
-	if (!t->name) {
+	if (!t->name && loops) {
 		t->name = names_take(l->names, "gather");
 		put(l, f, LI_STMT, arena_printf(l->a, "static const int %s[%d] = {%s};", t->name,
 						v->n_idx, int_list(l, v->idx, v->n_idx)),
@@ -796,10 +954,83 @@ static const char *gather_add_stmt(Lower *l, const Body *b, const char *ix)
 			    next, out, ak);
 }
 
+/*
+ * The adjoint of an affine gather whose digits of nonzero coefficient reach
+ * each element of v at most once (a broadcast, pooling without overlap, a
+ * transpose): a loop per such digit, and each element the left fold over
+ * the other digits (coefficient 0), which run ascending in the gather's
+ * element order as the table's fold does: d_b[i1] = d_t3[i1 * 36] + ... +
+ * d_t3[i1 * 36 + 35].  Whether it applies: every term exists, and the
+ * elements reached are exactly v's.
+ */
+static bool gather_add_nest(Lower *l, LFunc *f, const TVal *v)
+{
+	const TVal *a = v->args[0];
+	Affine g;
+	if (v->size == 1 || a->n_has != a->size || !affine_of(v->idx, v->n_idx, &g))
+		return false;
+	bool keep[MAX_DIGITS], *hit = arena_alloc(l->a, (size_t)v->size);
+	int sums = 1, sum_w[MAX_DIGITS] = {0}, reached = 0;
+	for (int k = 0; k < g.n; k++) {
+		keep[k] = g.coef[k] != 0;
+		if (!keep[k])
+			sum_w[k] = g.stride[k], sums *= g.dim[k];
+	}
+	memset(hit, 0, (size_t)v->size);
+	for (int i = 0; i < v->n_idx; i++) {
+		bool first = true;
+		for (int k = 0; k < g.n; k++)
+			first &= keep[k] || i / g.stride[k] % g.dim[k] == 0;
+		if (!first)
+			continue;
+		if (v->idx[i] >= v->size || hit[v->idx[i]] || !tir_has(v, v->idx[i]))
+			return false;
+		hit[v->idx[i]] = true, reached++;
+	}
+	if (reached != v->n_has)
+		return false;
+	const char **dig = digit_vars(l, g.n);
+	int kept_w[MAX_DIGITS] = {0};
+	for (int k = 0; k < g.n; k++)
+		kept_w[k] = keep[k] ? g.stride[k] : 0;
+	const char *to = digits_sum(l, &g, g.coef, g.base, dig);
+	const char *from = digits_sum(l, &g, kept_w, 0, dig);
+	const char *out = val_at(l, v, to);
+	put(l, f, LI_COMMENT, arena_printf(l->a, "%s sums %s by its digits %s, no table", name_of(l, v),
+					   name_of(l, a), shape_of(l, &g)), NULL);
+	put_digit_loops(l, f, &g, keep);
+	const char *stmt = arena_printf(l->a, "%s = %s;", out, val_at(l, a, from));
+	if (sums > 1) {
+		/* term k: the summed digits of k, each at its stride in a */
+		const char *kd[MAX_DIGITS];
+		for (int k = 0, q = 1; k < g.n; k++) {
+			if (keep[k])
+				continue;
+			const char *s = q == 1 ? "k" : arena_printf(l->a, "k / %d", q);
+			q *= g.dim[k];
+			kd[k] = q == sums ? s : arena_printf(l->a, "%s %% %d", s, g.dim[k]);
+		}
+		for (int k = 0; k < g.n; k++)
+			if (keep[k])
+				kd[k] = "";
+		const char *off = digits_sum(l, &g, sum_w, 0, kd);
+		const char *at = strcmp(from, "0") ? arena_printf(l->a, "%s + %s", from, off) : off;
+		stmt = arena_printf(l->a, "%s for (int k = 1; k < %d; k++) %s += %s;", stmt, sums, out,
+				    val_at(l, a, at));
+	}
+	put_row_stmt(l, f, stmt);
+	put_digit_ends(l, f, &g, keep);
+	f->ops += a->n_has - v->n_has;
+	return true;
+}
+
 /* The gather's adjoint: each element a left fold of the terms that reach
- * it, ascending, their positions listed by two static tables. */
+ * it, ascending: a loop nest where the gather is simple enough
+ * (gather_add_nest), else their positions listed by two static tables. */
 static void emit_gather_add(Lower *l, LFunc *f, const TVal *v)
 {
+	if (gather_add_nest(l, f, v))
+		return;
 	const TVal *a = v->args[0];
 	Table *t = table_find(l, v, true);
 	if (!t->name) {
@@ -1406,6 +1637,37 @@ static void inline_scatters(Lower *l)
 	}
 }
 
+/*
+ * Which GATHERs need no code: a broadcast (fewer elements than the result,
+ * every one existing) whose table is affine and whose every reader is a map:
+ * the map reads the operand at the computed index (t4[i] = t2[i] + b[i /
+ * 36]) instead of a copy the size of the result.  Data movement only, so
+ * the same bits.
+ */
+static void inline_broadcasts(Lower *l)
+{
+	Tir *t = l->t;
+	bool *live = l->any;
+	l->bcast_of = arena_alloc(l->a, (size_t)t->n * sizeof *l->bcast_of);
+	for (int id = 0; id < t->n; id++) {
+		TVal *v = t->vals[id];
+		Affine f;
+		if (v->kind != T_GATHER || !live[id] || v->n_has != v->size || v->size == 1 ||
+		    v->args[0]->size >= v->size || v->args[0]->n_has != v->args[0]->size ||
+		    !affine_of(v->idx, v->n_idx, &f))
+			continue;
+		l->bcast_of[id] = arena_alloc(l->a, sizeof f);
+		*l->bcast_of[id] = f;
+		l->inl[id] = true;
+	}
+	for (int id = 0; id < t->n; id++) {
+		TVal *u = t->vals[id];
+		for (int k = 0; live[id] && k < u->nargs; k++)
+			if (u->kind != T_MAP && u->args[k]->kind == T_GATHER)
+				l->inl[u->args[k]->id] = false;
+	}
+}
+
 /* The value whose storage v reads through (v itself unless v is an index
  * into, or a copy of, another value). */
 static const TVal *storage_root(const Lower *l, const TVal *v)
@@ -1910,6 +2172,7 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 	liveness(l);
 	row_dependence(l);
 	inline_scatters(l);
+	inline_broadcasts(l);
 	share_storage(l);
 	grad_storage(l);
 	name_values(l);
