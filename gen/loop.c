@@ -2197,6 +2197,13 @@ LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 	for (int k = 0; k < 6; k++)
 		if (extra[k]->n)
 			quiet_unread(l, extra[k]);
+	if (loop_has_scan(m)) { /* each scan's steps as one loop (reroll.c) */
+		const char *var = names_take(l->names, "t");
+		LFunc *all[] = {&p->forward, &p->predict, &p->backward, &p->batch, &p->hvp, &p->gnvp,
+				&p->jvp, &p->vjp, &p->jacobian, &p->hessian};
+		for (int k = 0; k < 10; k++)
+			loop_reroll(a, l->names, all[k], var);
+	}
 	return p;
 }
 

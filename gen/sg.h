@@ -667,6 +667,10 @@ long loop_estimate(const Model *m);
 /* The loop program of t's forward and gradient programs: each value a loop nest. */
 LoopProg *loop_build(Arena *a, Tir *t, Model *m);
 void loop_dump(FILE *out, const LoopProg *p);  /* --dump=prog in loop form */
+/* reroll.c: a scan's steps, unrolled by the parser, as one loop over the
+ * steps in f (var its index), where the steps' code is the same step after step. */
+bool loop_has_scan(const Model *m);
+void loop_reroll(Arena *a, Names *names, LFunc *f, const char *var);
 
 /* ---- tmpl.c: sandboxed Lua templates ---- */
 typedef struct TmplFile {
