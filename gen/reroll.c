@@ -25,6 +25,7 @@
  * blocks stay as they are.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -671,7 +672,7 @@ static int run_at(Reroll *r, int start, int P)
 		T++;
 	for (; T >= 3; T--) {
 		r->start = start, r->P = P, r->T = T;
-		if (check_run(r) && !(T > 3 && named_last(r)))
+		if (check_run(r) && !named_last(r))
 			return T;
 	}
 	return 0;
@@ -713,6 +714,8 @@ static void reroll_func(Arena *a, Names *names, LFunc *f, const char *var)
 		}
 		int T = run_at(&r, at, P);
 		sg_check(T >= 3);
+		if (getenv("SG_REROLL_DEBUG"))
+			fprintf(stderr, "reroll: start %d, %d items x %d, %d names, of %d\n", r.start, r.P, r.T, r.nd, f->n);
 		pos = rewrite(&r, var);
 	}
 }
