@@ -524,14 +524,38 @@ static void mark_outside(Reroll *r)
 			r->is_array[j] = true;
 }
 
-/* The array's name: hs_1 -> hs_t, t8 -> t8_t. */
-static const char *array_name(Reroll *r, const char *name)
+/* Whether name is taken in the function: a token of its items, or an array
+ * named before it in this rewrite (arrays 0..j-1). */
+static bool taken(const Reroll *r, const char **arr, int j, const char *name)
+{
+	size_t len = strlen(name);
+	for (int k = 0; k < j; k++)
+		if (arr[k] && !strcmp(arr[k], name))
+			return true;
+	for (int i = 0; i < r->f->n; i++) {
+		const char *s = item_text(&r->f->items[i]);
+		for (int k = 0; k < r->line[i].n; k++) {
+			const Tok *t = &r->line[i].tok[k];
+			if (t->kind == K_IDENT && (size_t)t->len == len && !strncmp(s + t->at, name, len))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The array's name: hs_1 -> hs_t, t8 -> t8_t, unique in the function (a
+ * local name: each function may have its hs_t), and not one of the model's. */
+static const char *array_name(Reroll *r, const char **arr, int j, const char *name)
 {
 	const char *u = strrchr(name, '_');
 	size_t n = strlen(name);
 	if (u && u[1] && strspn(u + 1, "0123456789") == strlen(u + 1))
 		n = (size_t)(u - name);
-	return names_take(r->names, arena_printf(r->a, "%.*s_t", (int)n, name));
+	const char *want = arena_printf(r->a, "%.*s_t", (int)n, name);
+	const char *s = want;
+	for (int k = 2; taken(r, arr, j, s) || !names_free(r->names, s); k++)
+		s = arena_printf(r->a, "%s_%d", want, k);
+	return s;
 }
 
 /* The function's items with the run as a loop. */
@@ -549,7 +573,7 @@ static int rewrite(Reroll *r, const char *var)
 				first_alias = r->alias[j];
 		}
 		if (r->is_array[j])
-			run.arr[j] = array_name(r, r->slots[j].name);
+			run.arr[j] = array_name(r, run.arr, j, r->slots[j].name);
 	}
 	Out o = {0};
 	int end = r->start + r->T * r->P;

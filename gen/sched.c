@@ -241,6 +241,11 @@ const char *names_take(Names *n, const char *want)
 	return take(n->nm.arena, &n->nm.taken, want);
 }
 
+bool names_free(const Names *n, const char *name)
+{
+	return !set_has(&n->nm.taken, name);
+}
+
 static void name_nodes(Namer *nm, const char **user, const bool *live)
 {
 	Prog *p = nm->p;

@@ -624,6 +624,7 @@ const char *sched_operand_text(const Prog *p, const Node *n, int depth);
 typedef struct Names Names;
 Names *names_new(Arena *a, const Model *m);
 const char *names_take(Names *n, const char *want); /* want, or want_, want_2, ... */
+bool names_free(const Names *n, const char *name);  /* not taken (nor reserved) */
 
 /* ---- loop.c: tensor programs with loops, for models too large to unroll ---- */
 /* One line of a loop program's function body; the template lays them out. */
