@@ -23,9 +23,16 @@
  * same values: the same bits (tests/loops compares the forms).  Anything
  * else (a declaration that differs, a stride that is not fixed) and the
  * blocks stay as they are.
+ *
+ * Only models with a scan are rerolled (other models' code is unchanged),
+ * and a block must declare a value: a step makes values, while the
+ * statements of a tiled product, alike but declaring nothing, are unrolled
+ * on purpose.  Runs are taken left to right, each the one reaching farthest
+ * (so a run starts where a step starts rather than in its middle); a last
+ * block declaring a model's binding (the stacked hs) stays after the loop,
+ * under its name.
  */
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -738,8 +745,6 @@ static void reroll_func(Arena *a, Names *names, LFunc *f, const char *var)
 		}
 		int T = run_at(&r, at, P);
 		sg_check(T >= 3);
-		if (getenv("SG_REROLL_DEBUG"))
-			fprintf(stderr, "reroll: start %d, %d items x %d, %d names, of %d\n", r.start, r.P, r.T, r.nd, f->n);
 		pos = rewrite(&r, var);
 	}
 }
