@@ -68,25 +68,22 @@ SG_INLINE double sg_rint_(double v)
 {
 	return (v + 0x1.8p52) - 0x1.8p52;
 }
-/*@ sg_exp sg_scale_ */
+/*@ sg_expr_ sg_base */
 /*
- * exp(x) = 2^k exp(r): k = round(x/ln2), r = hi - lo = x - k ln2 (ln2 in
- * two parts, k ln2hi exact), exp(r) = 1 + (hi - lo) + r^2 q(r), q of
- * degree 9 by Estrin's scheme (Chebyshev interpolation of
+ * exp(x) = 2^k (h + t), for x in [-746, 710]: k = round(x/ln2) (*ki holds
+ * the bits of k + 0x1.8p52, as sg_scale_ takes them), r = hi - lo = x - k
+ * ln2 (ln2 in two parts, k ln2hi exact), exp(r) = 1 + (hi - lo) + r^2 q(r),
+ * q of degree 9 by Estrin's scheme (Chebyshev interpolation of
  * (exp(r) - 1 - r)/r^2 on |r| <= 0.3467, mpmath's chebyfit: within
- * 2^-55.8 of exp(r)), 1 + hi in two parts (Fast2Sum), so the result is
- * rounded about once.  No division: it vectorizes to the full width.  x is
- * clamped to [-746, 710] first (a NaN passes the clamp): beyond, the
- * result is 0 or Inf anyway.
+ * 2^-55.8 of exp(r)), 1 + hi in two parts (Fast2Sum): h = 1 + hi rounded,
+ * *t the rest.  sg_exp rounds h + t; sg_tanh keeps both.
  */
-SG_INLINE double sg_exp(double x)
+SG_INLINE double sg_expr_(double x, uint64_t *ki, double *t)
 {
-	double xc = x > 710.0 ? 710.0 : x;
-	xc = xc < -746.0 ? -746.0 : xc;
-	double kd = xc * 1.44269504088896338700e+00 + 0x1.8p52;
-	uint64_t ki = sg_bits_(kd);
+	double kd = x * 1.44269504088896338700e+00 + 0x1.8p52;
+	*ki = sg_bits_(kd);
 	kd -= 0x1.8p52;
-	double hi = xc - kd * 6.93147180369123816490e-01;
+	double hi = x - kd * 6.93147180369123816490e-01;
 	double lo = kd * 1.90821492927058770002e-10;
 	double r = hi - lo;
 	double r2 = r * r, r4 = r2 * r2;
@@ -97,9 +94,23 @@ SG_INLINE double sg_exp(double x)
 	double p4 = 0x1.28918e390a71ep-22 + r * 0x1.af38b4925be09p-26;
 	double q = (p0 + r2 * p1) + r4 * ((p2 + r2 * p3) + r4 * p4);
 	double h = 1.0 + hi;
-	double e = (1.0 - h) + hi;
-	double y = h + (e + (r2 * q - lo));
-	return sg_scale_(y, ki);
+	*t = ((1.0 - h) + hi) + (r2 * q - lo);
+	return h;
+}
+/*@ sg_exp sg_scale_ sg_expr_ */
+/*
+ * exp(x) = 2^k exp(r) (sg_expr_), rounded about once.  No division: it
+ * vectorizes to the full width.  x is clamped to [-746, 710] first (a NaN
+ * passes the clamp): beyond, the result is 0 or Inf anyway.
+ */
+SG_INLINE double sg_exp(double x)
+{
+	double xc = x > 710.0 ? 710.0 : x;
+	xc = xc < -746.0 ? -746.0 : xc;
+	uint64_t ki;
+	double t;
+	double h = sg_expr_(xc, &ki, &t);
+	return sg_scale_(h + t, ki);
 }
 /*@ sg_log_ sg_base */
 /*
@@ -200,7 +211,7 @@ SG_INLINE double sg_expm1(double x)
 	y = x == 0.0 ? x : y;
 	return x != x ? x : y;
 }
-/*@ sg_tanh sg_base */
+/*@ sg_tanh sg_expr_ */
 /*
  * tanh(x), by a = |x|, then the sign of x:
  * - below 0.4: a + a y P(y), y = a^2, P of degree 15 (a Chebyshev fit of
@@ -208,7 +219,7 @@ SG_INLINE double sg_expm1(double x)
  *   a y P(y) is at most a twentieth of the result, so its few roundings
  *   weigh little.
  * - from 0.4 to 22: 1 - 2/(e + 1), e = exp(2a) = 2^k exp(r), all in two
- *   parts: sg_exp's reduction and polynomial with its 1 + r kept exact,
+ *   parts: sg_exp's reduction and polynomial (sg_expr_), 1 + r kept exact,
  *   e + 1 exact, the quotient corrected by its residual (Dekker's product),
  *   1 - q exact, rounded once at the end, so the cancellation in
  *   1 - 2/(e + 1) costs nothing: what is left is the polynomial's 2^-55.8.
@@ -242,22 +253,9 @@ SG_INLINE double sg_tanh(double x)
 	/* from 0.4: a clamped into [0.4, 22] (a NaN stays NaN, unselected) */
 	double am = a < 0.4 ? 0.4 : a;
 	am = am > 22.0 ? 22.0 : am;
-	double x2 = am + am;                      /* exp(x2) = 2^k exp(r), k in 1..64 */
-	double kd = x2 * 1.44269504088896338700e+00 + 0x1.8p52;
-	uint64_t ki = sg_bits_(kd);
-	kd -= 0x1.8p52;
-	double hi = x2 - kd * 6.93147180369123816490e-01; /* exact */
-	double lo = kd * 1.90821492927058770002e-10;
-	double r = hi - lo;
-	double r2 = r * r, r4 = r2 * r2;            /* sg_exp's polynomial */
-	double p0 = 0x1.0000000000001p-1 + r * 0x1.5555555555556p-3;
-	double p1 = 0x1.5555555553d5ep-5 + r * 0x1.11111111109b2p-7;
-	double p2 = 0x1.6c16c1788dc33p-10 + r * 0x1.a01a01a7c54aep-13;
-	double p3 = 0x1.a019b905bafb1p-16 + r * 0x1.71de0da9d06acp-19;
-	double p4 = 0x1.28918e390a71ep-22 + r * 0x1.af38b4925be09p-26;
-	double q = (p0 + r2 * p1) + r4 * ((p2 + r2 * p3) + r4 * p4);
-	double h = 1.0 + hi;
-	double t = ((1.0 - h) + hi) + (r2 * q - lo); /* exp(r) = h + t */
+	uint64_t ki;
+	double t;
+	double h = sg_expr_(am + am, &ki, &t);      /* exp(2 am) = 2^k (h + t), k in 1..64 */
 	double p2k = sg_dbl_((ki - 0x4338000000000000u + 1023u) << 52);
 	double eh = (h + t) * p2k;                  /* e = eh + el, exact scaling */
 	double el = ((h - (h + t)) + t) * p2k;
