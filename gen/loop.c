@@ -2033,8 +2033,13 @@ static void emit_batch_fn(Lower *l)
 		if (fused_outer(l, g))
 			fused[g->id] = true;
 	}
-	if (batch_bytes(l, fused) > BATCH_MAX_BYTES)
-		return; /* the template loops over the rows with backward */
+	/* the template loops over the rows with backward, the same bits: when
+	 * the lanes would take too much memory, and for a scan, whose steps run
+	 * one after another in each row, so that a block of rows gains little
+	 * while its lanes over every step cost the compiler most of its time
+	 * (2.6 of the hello RNN's 3.6 s with gcc -O2) */
+	if (batch_bytes(l, fused) > BATCH_MAX_BYTES || loop_has_scan(m))
+		return;
 	int saved = l->prog->n_kernels;
 	l->batch = true;
 	l->n_tables = 0;
