@@ -1064,7 +1064,7 @@ SG_INLINE double sg_erf2_(double a)  /* a = |x| >= 1.25 */
 		+ s * -2.24409524465858183362e+01))))));
 	return a < 0x1.6db6db6db6db7p1 ? ra / sa : rb / sb;  /* 1/0.35 */
 }
-/*@ sg_erf sg_exp sg_erf_ */
+/*@ sg_erf sg_exp sg_erf_ sg_2sum_ */
 /*
  * erf(x), by fdlibm's method, every range computed and one selected: for
  * |x| < 0.84375, x + x P/Q (below 2^-28 scaled by 2^64 so that a subnormal
@@ -1076,7 +1076,33 @@ SG_INLINE double sg_erf(double x)
 {
 	uint64_t sign = sg_bits_(x) & 0x8000000000000000u;
 	double a = sg_dbl_(sg_bits_(x) ^ sign);
-	double small = a + a * sg_erf0_(a * a);
+	/* a + a P/Q with P/Q and the product in two parts, rounded once: a P/Q
+	 * is an eighth of the result, and its roundings in plain double
+	 * reached 0.978 ulp */
+	double z2 = a * a;
+	double pr = z2 * (-3.25042107247001499370e-01 + z2 * (-2.84817495755985104766e-02
+		+ z2 * (-5.77027029648944159157e-03 + z2 * -2.37630166566501626084e-05)));
+	double qs = z2 * (3.97917223959155352819e-01 + z2 * (6.50222499887672944485e-02
+		+ z2 * (5.08130628187576562776e-03 + z2 * (1.32494738004321644526e-04
+		+ z2 * -3.96022827877536812320e-06))));
+	double rl, sl;
+	double rh = sg_2sum_(1.28379167095512558561e-01, pr, &rl); /* P = rh + rl */
+	double sh = sg_2sum_(1.0, qs, &sl);                         /* Q = sh + sl */
+	double yh = rh / sh;
+	double c = 134217729.0 * yh;                /* yh sh exactly: Dekker */
+	double y1 = c - (c - yh), y2 = yh - y1;
+	c = 134217729.0 * sh;
+	double s1 = c - (c - sh), s2 = sh - s1;
+	double ps = yh * sh;
+	double pe = ((y1 * s1 - ps) + y1 * s2 + y2 * s1) + y2 * s2;
+	double yl = ((((rh - ps) - pe) + rl) - yh * sl) / sh;   /* P/Q = yh + yl */
+	c = 134217729.0 * a;                        /* a yh exactly */
+	double a1 = c - (c - a), a2 = a - a1;
+	double ph = a * yh;
+	double pl = ((a1 * y1 - ph) + a1 * y2 + a2 * y1) + a2 * y2;
+	double el;
+	double sm = sg_2sum_(a, ph, &el);
+	double small = sm + (el + (pl + a * yl));
 	double as = a * 0x1p64;
 	double tiny = (as + 1.28379167095512586316e-01 * as) * 0x1p-64;
 	small = a < 0x1p-28 ? tiny : small;

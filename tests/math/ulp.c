@@ -90,6 +90,7 @@ static const Fn fns[] = {
 	{"tanh", w_tanh, w_tanhf, mpfr_tanh, tanh, 0.4, 4},
 	{"erf", w_erf, w_erff, mpfr_erf, erf, -INFINITY, INFINITY},
 	{"erf", w_erf, w_erff, mpfr_erf, erf, -7, 7},
+	{"erf", w_erf, w_erff, mpfr_erf, erf, 0x1p-10, 0.84375},
 	{"atan", w_atan, w_atanf, mpfr_atan, atan, -INFINITY, INFINITY},
 	{"atan", w_atan, w_atanf, mpfr_atan, atan, -4, 4},
 	{"asin", w_asin, w_asinf, mpfr_asin, asin, -1, 1},
