@@ -1016,22 +1016,12 @@ SG_INLINE float sg_sinhf(float x) { return (float)sg_sinh(x); }
 SG_INLINE float sg_coshf(float x) { return (float)sg_cosh(x); }
 /*@ sg_erf_ sg_base */
 /*
- * erf's rational approximations, fdlibm's (s_erf.c, each
- * within 2^-57 of its target): near 0, (erf(x) - x)/x = P(x^2)/Q(x^2) for
- * |x| < 0.84375; near 1, erf(1 + s) - erf(1)_24 = P(s)/Q(s) for |x| in
+ * erf's rational approximations, fdlibm's (s_erf.c, each within 2^-57 of
+ * its target): near 1, erf(1 + s) - erf(1)_24 = P(s)/Q(s) for |x| in
  * [0.84375, 1.25); beyond, log(x erfc(x)) + x^2 + 0.5625 = R(1/x^2)/S(1/x^2),
- * one R/S below 1/0.35 and another above.
+ * one R/S below 1/0.35 and another above.  (The one near 0, (erf(x) -
+ * x)/x = P(x^2)/Q(x^2) below 0.84375, is in sg_erf itself, in two parts.)
  */
-SG_INLINE double sg_erf0_(double z)  /* z = x^2 */
-{
-	double r = 1.28379167095512558561e-01 + z * (-3.25042107247001499370e-01
-		+ z * (-2.84817495755985104766e-02 + z * (-5.77027029648944159157e-03
-		+ z * -2.37630166566501626084e-05)));
-	double s = 1.0 + z * (3.97917223959155352819e-01 + z * (6.50222499887672944485e-02
-		+ z * (5.08130628187576562776e-03 + z * (1.32494738004321644526e-04
-		+ z * -3.96022827877536812320e-06))));
-	return r / s;
-}
 SG_INLINE double sg_erf1_(double s)  /* s = |x| - 1 */
 {
 	double p = -2.36211856075265944077e-03 + s * (4.14856118683748331666e-01
