@@ -51,6 +51,18 @@ SG_INLINE double sg_2sum_(double a, double b, double *e)
 	*e = (a - (s - bb)) + (b - bb);
 	return s;
 }
+/*@ sg_2prod_ sg_base */
+/* Dekker's product: p + *e = a b exactly (Veltkamp's split; no FMA) */
+SG_INLINE double sg_2prod_(double a, double b, double *e)
+{
+	double c = 134217729.0 * a;
+	double a1 = c - (c - a), a2 = a - a1;
+	c = 134217729.0 * b;
+	double b1 = c - (c - b), b2 = b - b1;
+	double p = a * b;
+	*e = ((a1 * b1 - p) + a1 * b2 + a2 * b1) + a2 * b2;
+	return p;
+}
 /*@ sg_scale_ sg_base */
 /* 2^k * y, k = ki - 0x4338000000000000 (the bits of k + 0x1.8p52) in
  * [-1100, 1100]: two exact steps of 2^(k/2), so a result that overflows is
@@ -211,7 +223,7 @@ SG_INLINE double sg_expm1(double x)
 	y = x == 0.0 ? x : y;
 	return x != x ? x : y;
 }
-/*@ sg_tanh sg_expr_ */
+/*@ sg_tanh sg_expr_ sg_2prod_ */
 /*
  * tanh(x), by a = |x|, then the sign of x:
  * - below 0.4: a + a y P(y), y = a^2, P of degree 15 (a Chebyshev fit of
@@ -262,12 +274,8 @@ SG_INLINE double sg_tanh(double x)
 	double dh = eh + 1.0;                       /* e + 1 = dh + dl (eh > 2) */
 	double dl = ((eh - dh) + 1.0) + el;
 	double qh = 2.0 / dh;                       /* 2/(e + 1) = qh + ql */
-	double c = 134217729.0 * qh;                /* qh dh exactly: Dekker */
-	double q1 = c - (c - qh), q2 = qh - q1;
-	c = 134217729.0 * dh;
-	double d1 = c - (c - dh), d2 = dh - d1;
-	double pr = qh * dh;
-	double pe = ((q1 * d1 - pr) + q1 * d2 + q2 * d1) + q2 * d2;
+	double pe;
+	double pr = sg_2prod_(qh, dh, &pe);         /* qh dh exactly */
 	double ql = (((2.0 - pr) - pe) - qh * dl) * (0.5 * qh);
 	double s = 1.0 - qh;                        /* 1 - qh = s + se exactly */
 	double se = (1.0 - s) - qh;
@@ -1054,7 +1062,7 @@ SG_INLINE double sg_erf2_(double a)  /* a = |x| >= 1.25 */
 		+ s * -2.24409524465858183362e+01))))));
 	return a < 0x1.6db6db6db6db7p1 ? ra / sa : rb / sb;  /* 1/0.35 */
 }
-/*@ sg_erf sg_exp sg_erf_ sg_2sum_ */
+/*@ sg_erf sg_exp sg_erf_ sg_2sum_ sg_2prod_ */
 /*
  * erf(x), by fdlibm's method, every range computed and one selected: for
  * |x| < 0.84375, x + x P/Q (below 2^-28 scaled by 2^64 so that a subnormal
@@ -1079,17 +1087,10 @@ SG_INLINE double sg_erf(double x)
 	double rh = sg_2sum_(1.28379167095512558561e-01, pr, &rl); /* P = rh + rl */
 	double sh = sg_2sum_(1.0, qs, &sl);                         /* Q = sh + sl */
 	double yh = rh / sh;
-	double c = 134217729.0 * yh;                /* yh sh exactly: Dekker */
-	double y1 = c - (c - yh), y2 = yh - y1;
-	c = 134217729.0 * sh;
-	double s1 = c - (c - sh), s2 = sh - s1;
-	double ps = yh * sh;
-	double pe = ((y1 * s1 - ps) + y1 * s2 + y2 * s1) + y2 * s2;
+	double pe, pl;
+	double ps = sg_2prod_(yh, sh, &pe);         /* yh sh exactly */
 	double yl = ((((rh - ps) - pe) + rl) - yh * sl) / sh;   /* P/Q = yh + yl */
-	c = 134217729.0 * a;                        /* a yh exactly */
-	double a1 = c - (c - a), a2 = a - a1;
-	double ph = a * yh;
-	double pl = ((a1 * y1 - ph) + a1 * y2 + a2 * y1) + a2 * y2;
+	double ph = sg_2prod_(a, yh, &pl);          /* a yh exactly */
 	double el;
 	double sm = sg_2sum_(a, ph, &el);
 	double small = sm + (el + (pl + a * yl));
