@@ -384,6 +384,8 @@ end
 -- summed row by row, so the result is the per-row function's, summed in
 -- row order, to the bit.
 local BLOCK = 16
+-- entries of the batch's gradient summed side by side (one vector register)
+local GSUM = 4
 
 -- symgrad's own elementary functions: m.sgmath is gen/sgmath.h, in sections
 -- that each start with a line "/*@ NAME DEPENDENCIES */".  The functions the
@@ -786,11 +788,21 @@ local function block_rows(put, m)
     put("\t\t/* the gradient, row by row; a product with an input (an outer")
     put("\t\t * product's entry) added as it is formed, the input read in its row */")
   end
+  -- the entries that are a block array alone are summed after the row
+  -- loop, GSUM entries at a time (below); the rest here, row by row
+  local summed = {}
+  for q, g in ipairs(f.row_grads) do
+    if not fused[q] and g:match("^[%w_]+%[r%]$") then summed[#summed + 1] = q end
+  end
+  local after = {}
+  for _, q in ipairs(summed) do after[q] = true end
   put("\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
   local q = 1
   while q <= #m.params do
     local fq = fused[q]
-    if not fq then
+    if after[q] then
+      q = q + 1
+    elseif not fq then
       put("\t\t\tgrad[", array_index(m, "PARAM", m.params[q]), "] += ", f.row_grads[q], ";")
       q = q + 1
     else
@@ -815,6 +827,31 @@ local function block_rows(put, m)
   end
   put("\t\t\tloss_sum += ", f.row_loss, ";")
   put("\t\t}")
+  -- Each entry's sum over the block in row order, as in the row loop, but
+  -- entry by entry: GSUM entries' running sums side by side in a short
+  -- array the compiler keeps in one vector register, one add per row
+  -- each.  Different entries' sums are independent, so taking them in
+  -- this order changes no operation: the same bits.
+  if #summed > 0 then
+    put("\t\t/* the other entries, each summed over the block's rows in row order, ", GSUM,
+        " entries (at most) side by side */")
+  end
+  for k = 1, #summed, GSUM do
+    local last = math.min(k + GSUM - 1, #summed)
+    local init = {}
+    for j = k, last do init[#init + 1] = "grad[" .. array_index(m, "PARAM", m.params[summed[j]]) .. "]" end
+    put("\t\t{")
+    put("\t\t\t", r, " gsum[", last - k + 1, "] = {", concat(init, ", "), "};")
+    put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
+    for j = k, last do
+      put("\t\t\t\tgsum[", j - k, "] += ", f.row_grads[summed[j]], ";")
+    end
+    put("\t\t\t}")
+    for j = k, last do
+      put("\t\t\tgrad[", array_index(m, "PARAM", m.params[summed[j]]), "] = gsum[", j - k, "];")
+    end
+    put("\t\t}")
+  end
   put("\t}")
 end
 

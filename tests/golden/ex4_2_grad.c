@@ -97,9 +97,17 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 			d_w[r] = d_yhat[r] * x[r];
 		}
 		for (int r = 0; r < 16; r++) {
-			grad[EX4_2_PARAM_w] += d_w[r];
-			grad[EX4_2_PARAM_b] += d_yhat[r];
 			loss_sum += loss[r];
+		}
+		/* the other entries, each summed over the block's rows in row order, 4 entries (at most) side by side */
+		{
+			double gsum[2] = {grad[EX4_2_PARAM_w], grad[EX4_2_PARAM_b]};
+			for (int r = 0; r < 16; r++) {
+				gsum[0] += d_w[r];
+				gsum[1] += d_yhat[r];
+			}
+			grad[EX4_2_PARAM_w] = gsum[0];
+			grad[EX4_2_PARAM_b] = gsum[1];
 		}
 	}
 	/* the rows left over, one at a time */

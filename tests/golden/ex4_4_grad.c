@@ -117,10 +117,19 @@ double ex4_4_backward_batch(int n, const double *restrict params, const double *
 			d_w2[r] = d_yhat[r] * t1;
 		}
 		for (int r = 0; r < 16; r++) {
-			grad[EX4_4_PARAM_w2] += d_w2[r];
-			grad[EX4_4_PARAM_w1] += d_w1[r];
-			grad[EX4_4_PARAM_b] += d_yhat[r];
 			loss_sum += loss[r];
+		}
+		/* the other entries, each summed over the block's rows in row order, 4 entries (at most) side by side */
+		{
+			double gsum[3] = {grad[EX4_4_PARAM_w2], grad[EX4_4_PARAM_w1], grad[EX4_4_PARAM_b]};
+			for (int r = 0; r < 16; r++) {
+				gsum[0] += d_w2[r];
+				gsum[1] += d_w1[r];
+				gsum[2] += d_yhat[r];
+			}
+			grad[EX4_4_PARAM_w2] = gsum[0];
+			grad[EX4_4_PARAM_w1] = gsum[1];
+			grad[EX4_4_PARAM_b] = gsum[2];
 		}
 	}
 	/* the rows left over, one at a time */

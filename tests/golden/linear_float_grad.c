@@ -87,8 +87,15 @@ float linear_backward_batch(int n, const float *restrict params, const float *re
 			d_w[r] = d_yhat * x[r];
 		}
 		for (int r = 0; r < 16; r++) {
-			grad[LINEAR_PARAM_w] += d_w[r];
 			loss_sum += loss[r];
+		}
+		/* the other entries, each summed over the block's rows in row order, 4 entries (at most) side by side */
+		{
+			float gsum[1] = {grad[LINEAR_PARAM_w]};
+			for (int r = 0; r < 16; r++) {
+				gsum[0] += d_w[r];
+			}
+			grad[LINEAR_PARAM_w] = gsum[0];
 		}
 	}
 	/* the rows left over, one at a time */
