@@ -42,6 +42,13 @@ SG_INLINE double sg_dbl_(uint64_t u)
 	v.u = u;
 	return v.d;
 }
+/* Special results as constants, not as divisions: a select computes both
+ * of its sides in every lane of a vectorized loop, and a division costs
+ * as much as a dozen adds.  sg_nan_ is the NaN that 0/0 gives on x86 (sign
+ * set, quiet, no payload), now on every machine; sg_inf_(s) is s times
+ * +Inf, s = 1 or -1. */
+SG_INLINE double sg_nan_(void) { return sg_dbl_(0xfff8000000000000u); }
+SG_INLINE double sg_inf_(double s) { return s * sg_dbl_(0x7ff0000000000000u); }
 /*@ sg_2sum_ sg_base */
 /* Knuth's TwoSum: s + *e = a + b exactly */
 SG_INLINE double sg_2sum_(double a, double b, double *e)
@@ -127,12 +134,13 @@ SG_INLINE double sg_exp(double x)
 /*@ sg_log_ sg_base */
 /*
  * log(u + c) for u > 0 finite, c a correction below u's ulp (log1p's
- * rounding of 1 + x): u = 2^k z, z in [sqrt(2)/2, sqrt(2)), f = z - 1
+ * rounding of 1 + x), given cu = c/u (the caller divides, so log, whose c
+ * is 0, does not): u = 2^k z, z in [sqrt(2)/2, sqrt(2)), f = z - 1
  * (exact), log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)), s = f/(2 + f),
- * plus k ln2 and c/u.  When k is 0, f is fk (log1p's x itself) and c is
+ * plus k ln2 and c/u.  When k is 0, f is fk (log1p's x itself) and c/u is
  * not added.  A subnormal u is scaled by 2^54 first.
  */
-SG_INLINE double sg_log_(double u, double c, double fk)
+SG_INLINE double sg_log_(double u, double cu, double fk)
 {
 	double us = u < 0x1p-1022 ? u * 0x1p54 : u;
 	double kadj = u < 0x1p-1022 ? 54.0 : 0.0;
@@ -142,7 +150,7 @@ SG_INLINE double sg_log_(double u, double c, double fk)
 	double z = sg_dbl_(ix - ((kb - 1024u) << 52));
 	double kd = sg_dbl_(0x4330000000000000u | kb) - 0x1p52 - 1024.0 - kadj;
 	double f = kd == 0.0 ? fk : z - 1.0;
-	double cu = kd == 0.0 ? 0.0 : c / u;
+	cu = kd == 0.0 ? 0.0 : cu;
 	double s = f / (2.0 + f);
 	double z2 = s * s;
 	double w = z2 * z2;
@@ -159,9 +167,9 @@ SG_INLINE double sg_log_(double u, double c, double fk)
 /* log(x); -Inf at +-0, NaN below 0, Inf at Inf. */
 SG_INLINE double sg_log(double x)
 {
-	double r = sg_log_(x, 0.0, x - 1.0);
-	r = x < 0.0 ? (x - x) / (x - x) : r;
-	r = x == 0.0 ? -1.0 / (x * x) : r;
+	double r = sg_log_(x, 0.0, x - 1.0); /* c = 0: no c/u */
+	r = x < 0.0 ? sg_nan_() : r;
+	r = x == 0.0 ? sg_inf_(-1.0) : r;
 	r = x > 0x1.fffffffffffffp1023 ? x : r;
 	return x != x ? x : r;
 }
@@ -172,9 +180,9 @@ SG_INLINE double sg_log1p(double x)
 {
 	double u = 1.0 + x;
 	double c = x >= 1.0 ? 1.0 - (u - x) : x - (u - 1.0);
-	double r = sg_log_(u, c, x);
-	r = x < -1.0 ? (x - x) / (x - x) : r;
-	r = x == -1.0 ? -1.0 / (u * u) : r;
+	double r = sg_log_(u, c / u, x);
+	r = x < -1.0 ? sg_nan_() : r;
+	r = x == -1.0 ? sg_inf_(-1.0) : r;
 	r = x > 0x1.fffffffffffffp1023 ? x : r;
 	r = x == 0.0 ? x : r;
 	return x != x ? x : r;
@@ -603,7 +611,7 @@ SG_INLINE double sg_pow(double x, double y)
 	double res = sg_scale_(1.0 - (r - z), ki);
 	/* signs and special values */
 	res = x < 0.0 && yodd ? -res : res;
-	res = x < 0.0 && !yint ? (x - x) / (x - x) : res;
+	res = x < 0.0 && !yint ? sg_nan_() : res;
 	double zi = y < 0.0 ? 1.0 / ax : ax;  /* x = +-0 or +-Inf */
 	zi = sg_bits_(x) >> 63 && yodd ? -zi : zi;
 	res = ax == 0.0 || ax > 0x1.fffffffffffffp1023 ? zi : res;
@@ -732,7 +740,7 @@ SG_INLINE double sg_asin(double x)
 	double r = a < 0.5 ? small : a > 0.975 ? near1 : mid;
 	r = a == 1.0 ? pio2h : r;
 	r = sg_dbl_(sg_bits_(r) | sign);
-	r = a > 1.0 ? (x - x) / (x - x) : r;
+	r = a > 1.0 ? sg_nan_() : r;
 	return x != x ? x : r;
 }
 /*@ sg_acos sg_asin_ */
@@ -757,7 +765,7 @@ SG_INLINE double sg_acos(double x)
 	double r = a < 0.5 ? small : x < 0.0 ? neg : pos;
 	r = x == 1.0 ? 0.0 : r;
 	r = x == -1.0 ? 3.14159265358979311600e+00 : r;
-	r = a > 1.0 ? (x - x) / (x - x) : r;
+	r = a > 1.0 ? sg_nan_() : r;
 	return x != x ? x : r;
 }
 /*@ sg_atanf sg_atan */
@@ -802,8 +810,8 @@ SG_INLINE double sg_log2(double x)
 	double sum = kd + vh;
 	vl += (kd - sum) + vh;
 	double r = vl + sum;
-	r = x < 0.0 ? (x - x) / (x - x) : r;
-	r = x == 0.0 ? -1.0 / (x * x) : r;
+	r = x < 0.0 ? sg_nan_() : r;
+	r = x == 0.0 ? sg_inf_(-1.0) : r;
 	r = x > 0x1.fffffffffffffp1023 ? x : r;
 	return x != x ? x : r;
 }
@@ -1264,7 +1272,7 @@ SG_INLINE double sg_acosh(double x)
 	double y = huge ? big : mid;
 	y = x == 1.0 ? 0.0 : y;
 	y = x > 0x1.fffffffffffffp1023 ? x : y;
-	y = x < 1.0 ? (x - x) / (x - x) : y;
+	y = x < 1.0 ? sg_nan_() : y;
 	return x != x ? x : y;
 }
 /*@ sg_atanh sg_logdd_ */
@@ -1290,8 +1298,8 @@ SG_INLINE double sg_atanh(double x)
 	double rem = (((n - m) - me) + nl - q * dl) / d;
 	double l, y = 0.5 * sg_logdd_(q, rem, &l);
 	y = a < 0x1p-28 ? a : y;
-	y = a == 1.0 ? a / (1.0 - a) : y;
-	y = a > 1.0 ? (x - x) / (x - x) : y;
+	y = a == 1.0 ? sg_inf_(1.0) : y;
+	y = a > 1.0 ? sg_nan_() : y;
 	y = sg_dbl_(sg_bits_(y) | sign);
 	return x != x ? x : y;
 }
