@@ -45,7 +45,7 @@ static const char *const reserved[] = {
 	"M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2", "DOMAIN", "SING",
 	"OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "HUGE", "X_TLOSS",
 	/* names the generated code uses */
-	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row", "gsum",
+	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row", "gsum", "gsum_rows",
 	"vec", "hvp", "hess", "jac_params", "jac_inputs", "dparams", "dinputs", "doutputs",
 	"dloss", "gparams", "ginputs", "gnv", "hess_values",
 	"sg_model", "SG_MODEL_ABI", "size_t", "sgd_order", "sgd_lr", "sgd_sums", "sgd_p",
@@ -192,7 +192,7 @@ static void reserve_generated(Namer *nm, const Model *m)
 					    "HESS_NNZ", NULL};
 	static const char *const lower[] = {"forward", "backward", "predict", "backward_batch",
 					    "jacobian", "hessian", "hvp", "jvp", "vjp", "gnvp",
-					    "hessian_sparse", "hess_colptr", "hess_rowidx", "model", "param_names", "input_names",
+					    "hessian_sparse", "hess_colptr", "hess_rowidx", "gsum", "model", "param_names", "input_names",
 					    "output_names", "param_init", NULL};
 	for (int i = 0; upper[i]; i++)
 		set_add(a, &nm->taken, arena_printf(a, "%s_%s", up, upper[i]));

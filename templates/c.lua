@@ -384,8 +384,8 @@ end
 -- summed row by row, so the result is the per-row function's, summed in
 -- row order, to the bit.
 local BLOCK = 16
--- entries of the batch's gradient summed side by side (one vector register)
-local GSUM = 4
+-- entries of the batch's gradient summed side by side (one AVX register)
+local GSUM = {double = 4, float = 8}
 
 -- symgrad's own elementary functions: m.sgmath is gen/sgmath.h, in sections
 -- that each start with a line "/*@ NAME DEPENDENCIES */".  The functions the
@@ -702,6 +702,77 @@ local function outer_products(m, f, inputs)
   return fused, dropped
 end
 
+-- The batch's input loads, the entries added as outer products are formed
+-- (outer_products), and the entries that are a block array alone, which
+-- are summed after the block's statements, GSUM at a time (NAME_gsum).
+local function batch_plan(m)
+  local f = m.backward
+  local inputs = {}
+  for _, l in ipairs(f.loads) do
+    if l.kind == "input" then inputs[#inputs + 1] = l end
+  end
+  local fused, dropped = outer_products(m, f, inputs)
+  local summed = {}
+  for q, g in ipairs(f.row_grads) do
+    if not fused[q] and g:match("^[%w_]+%[r%]$") then summed[#summed + 1] = q end
+  end
+  return inputs, fused, dropped, summed
+end
+
+-- NAME_gsum: the running sums of GSUM gradient entries over a block's
+-- rows, in row order.  With AVX, rows are loaded as vectors of each entry
+-- and transposed in registers, so that each row's add is one vector add
+-- across the entries: the adds of the plain loop, in its order, so the
+-- same bits (the loops suite compares both builds with the per-row sums).
+local function gsum_helper(put, m)
+  local P, r = m.name, m.real
+  local g = GSUM[r]
+  put("#ifdef __AVX__")
+  put("#include <immintrin.h>")
+  put("#endif")
+  put("")
+  put("/* gsum[k] += v[k][r] for r = 0, 1, ..., ", BLOCK - 1, ", each of the ", g,
+      " entries k: a gradient entry's")
+  put(" * sum over the block's rows in row order.  With AVX the same adds in the same")
+  put(" * order, one vector add per row across the ", g, " entries, after a transpose of")
+  put(" * ", g, " rows of each entry (loaded as vectors) in registers. */")
+  put("static inline void ", P, "_gsum(", r, " gsum[", g, "], const ", r, " *const v[", g, "])")
+  put("{")
+  put("#ifdef __AVX__")
+  put("\t__m256 s = _mm256_loadu_ps(gsum);")
+  put("\tfor (int r = 0; r < ", BLOCK, "; r += 8) {")
+  put("\t\tconst __m256 a = _mm256_loadu_ps(v[0] + r), b = _mm256_loadu_ps(v[1] + r);")
+  put("\t\tconst __m256 c = _mm256_loadu_ps(v[2] + r), d = _mm256_loadu_ps(v[3] + r);")
+  put("\t\tconst __m256 e = _mm256_loadu_ps(v[4] + r), f = _mm256_loadu_ps(v[5] + r);")
+  put("\t\tconst __m256 g = _mm256_loadu_ps(v[6] + r), h = _mm256_loadu_ps(v[7] + r);")
+  put("\t\tconst __m256 ab0 = _mm256_unpacklo_ps(a, b), ab1 = _mm256_unpackhi_ps(a, b);")
+  put("\t\tconst __m256 cd0 = _mm256_unpacklo_ps(c, d), cd1 = _mm256_unpackhi_ps(c, d);")
+  put("\t\tconst __m256 ef0 = _mm256_unpacklo_ps(e, f), ef1 = _mm256_unpackhi_ps(e, f);")
+  put("\t\tconst __m256 gh0 = _mm256_unpacklo_ps(g, h), gh1 = _mm256_unpackhi_ps(g, h);")
+  put("\t\t/* rows r + j (low half) and r + 4 + j (high half) of entries 0-3, 4-7 */")
+  put("\t\tconst __m256 l0 = _mm256_shuffle_ps(ab0, cd0, 0x44), h0 = _mm256_shuffle_ps(ef0, gh0, 0x44);")
+  put("\t\tconst __m256 l1 = _mm256_shuffle_ps(ab0, cd0, 0xee), h1 = _mm256_shuffle_ps(ef0, gh0, 0xee);")
+  put("\t\tconst __m256 l2 = _mm256_shuffle_ps(ab1, cd1, 0x44), h2 = _mm256_shuffle_ps(ef1, gh1, 0x44);")
+  put("\t\tconst __m256 l3 = _mm256_shuffle_ps(ab1, cd1, 0xee), h3 = _mm256_shuffle_ps(ef1, gh1, 0xee);")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l0, h0, 0x20)); /* row r */")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l1, h1, 0x20));")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l2, h2, 0x20));")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l3, h3, 0x20));")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l0, h0, 0x31)); /* row r + 4 */")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l1, h1, 0x31));")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l2, h2, 0x31));")
+  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l3, h3, 0x31));")
+  put("\t}")
+  put("\t_mm256_storeu_ps(gsum, s);")
+  put("#else")
+  put("\tfor (int r = 0; r < ", BLOCK, "; r++)")
+  put("\t\tfor (int k = 0; k < ", g, "; k++)")
+  put("\t\t\tgsum[k] += v[k][r];")
+  put("#endif")
+  put("}")
+  put("")
+end
+
 local function block_rows(put, m)
   local N, r = m.NAME, m.real
   local f = m.backward
@@ -709,10 +780,7 @@ local function block_rows(put, m)
   put("\t * statements without a call one loop, vectorized across rows */")
   put("\tfor (; i + ", BLOCK, " <= n; i += ", BLOCK, ") {")
   put("\t\tconst ", r, " *row = inputs + (long)i * ", N, "_N_INPUTS;")
-  local inputs = {}
-  for _, l in ipairs(f.loads) do
-    if l.kind == "input" then inputs[#inputs + 1] = l end
-  end
+  local inputs, fused, dropped, summed = batch_plan(m)
   if #inputs == 0 then
     put("\t\t(void)row;")
   else
@@ -746,7 +814,6 @@ local function block_rows(put, m)
       if run_of[a] and run_of[a] ~= run_of[st.name] then array[a] = true end
     end
   end
-  local fused, dropped = outer_products(m, f, inputs)
   for q, g in ipairs(f.row_grads) do
     if fused[q] then
       for _, a in ipairs(fused[q].arrays) do array[a] = true end
@@ -790,10 +857,6 @@ local function block_rows(put, m)
   end
   -- the entries that are a block array alone are summed after the row
   -- loop, GSUM entries at a time (below); the rest here, row by row
-  local summed = {}
-  for q, g in ipairs(f.row_grads) do
-    if not fused[q] and g:match("^[%w_]+%[r%]$") then summed[#summed + 1] = q end
-  end
   local after = {}
   for _, q in ipairs(summed) do after[q] = true end
   put("\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
@@ -828,28 +891,39 @@ local function block_rows(put, m)
   put("\t\t\tloss_sum += ", f.row_loss, ";")
   put("\t\t}")
   -- Each entry's sum over the block in row order, as in the row loop, but
-  -- entry by entry: GSUM entries' running sums side by side in a short
-  -- array the compiler keeps in one vector register, one add per row
-  -- each.  Different entries' sums are independent, so taking them in
-  -- this order changes no operation: the same bits.
+  -- entry by entry, GSUM entries side by side (NAME_gsum).  Different
+  -- entries' sums are independent, so this order changes no operation.
+  local g = GSUM[r]
   if #summed > 0 then
-    put("\t\t/* the other entries, each summed over the block's rows in row order, ", GSUM,
-        " entries (at most) side by side */")
+    put("\t\t/* the other entries, each summed over the block's rows in row order, ", g,
+        " side by side */")
   end
-  for k = 1, #summed, GSUM do
-    local last = math.min(k + GSUM - 1, #summed)
-    local init = {}
-    for j = k, last do init[#init + 1] = "grad[" .. array_index(m, "PARAM", m.params[summed[j]]) .. "]" end
+  for k = 1, #summed, g do
+    local init, arrays, back = {}, {}, {}
+    for j = k, k + g - 1 do
+      local q = summed[math.min(j, #summed)]
+      local at = "grad[" .. array_index(m, "PARAM", m.params[q]) .. "]"
+      init[#init + 1] = j <= #summed and at or "0"
+      arrays[#arrays + 1] = f.row_grads[q]:match("^([%w_]+)%[r%]$")
+      if j <= #summed then back[#back + 1] = at .. " = gsum[" .. (j - k) .. "];" end
+    end
     put("\t\t{")
-    put("\t\t\t", r, " gsum[", last - k + 1, "] = {", concat(init, ", "), "};")
-    put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
-    for j = k, last do
-      put("\t\t\t\tgsum[", j - k, "] += ", f.row_grads[summed[j]], ";")
+    local n = math.min(g, #summed - k + 1)
+    if r == "float" and n >= 4 then
+      put("\t\t\t", r, " gsum[", g, "] = {", concat(init, ", "), "};")
+      put("\t\t\tconst ", r, " *const gsum_rows[", g, "] = {", concat(arrays, ", "), "};")
+      put("\t\t\t", m.name, "_gsum(gsum, gsum_rows);")
+    else
+      -- in double GCC vectorizes this loop across the entries (a load of
+      -- each into a vector per row) as fast as NAME_gsum's transpose, on
+      -- AVX2; a float group of fewer than 4 gains nothing from it either
+      init = {table.unpack(init, 1, n)}
+      put("\t\t\t", r, " gsum[", n, "] = {", concat(init, ", "), "};")
+      put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
+      for j = 1, n do put("\t\t\t\tgsum[", j - 1, "] += ", arrays[j], "[r];") end
+      put("\t\t\t}")
     end
-    put("\t\t\t}")
-    for j = k, last do
-      put("\t\t\tgrad[", array_index(m, "PARAM", m.params[summed[j]]), "] = gsum[", j - k, "];")
-    end
+    for _, b in ipairs(back) do put("\t\t\t", b) end
     put("\t\t}")
   end
   put("\t}")
@@ -1018,6 +1092,8 @@ render_scalar_functions = function(put, m, sig)
   put("")
 
   -- batch: the backward statements in a loop over rows, gradients summed
+  local _, _, _, summed = batch_plan(m)
+  if #summed >= 4 and m.real == "float" then gsum_helper(put, m) end
   put(sig.batch)
   put("{")
   put("\t/* parameters, read once */")
