@@ -146,6 +146,11 @@ static void set_add(Arena *a, NameSet *s, const char *name)
  * to try next is kept with `want`, so taking one name n times is linear. */
 static const char *take(Arena *a, NameSet *s, const char *want)
 {
+	/* A name that starts like symgrad's own C names (sgmath.h's sg_
+	 * functions and helpers, its SG_ and SGMATH_ macros) gets v_ in front:
+	 * no suffix could keep sg_log clear of the helper sg_log_. */
+	if (!strncmp(want, "sg_", 3) || !strncmp(want, "SG_", 3) || !strncmp(want, "SGMATH_", 7))
+		want = arena_printf(a, "v_%s", want);
 	const char *name = want;
 	bool trailing = want[strlen(want) - 1] == '_';
 	int at = set_find(s, want);
