@@ -716,7 +716,14 @@ local function batch_plan(m)
   for q, g in ipairs(f.row_grads) do
     if not fused[q] and g:match("^[%w_]+%[r%]$") then summed[#summed + 1] = q end
   end
-  return inputs, fused, dropped, summed
+  return {inputs = inputs, fused = fused, dropped = dropped, summed = summed}
+end
+
+-- Whether a group of n summed entries goes through NAME_gsum (float, at
+-- least 4 entries: in double GCC's own vectorization of the plain loop is
+-- as fast as the transpose, on AVX2, and a smaller float group gains nothing)
+local function gsum_call(r, n)
+  return r == "float" and n >= 4
 end
 
 -- NAME_gsum: the running sums of GSUM gradient entries over a block's
@@ -773,14 +780,14 @@ local function gsum_helper(put, m)
   put("")
 end
 
-local function block_rows(put, m)
+local function block_rows(put, m, plan)
   local N, r = m.NAME, m.real
   local f = m.backward
   put("\t/* blocks of ", BLOCK, " rows: each value an array over the block, each run of")
   put("\t * statements without a call one loop, vectorized across rows */")
   put("\tfor (; i + ", BLOCK, " <= n; i += ", BLOCK, ") {")
   put("\t\tconst ", r, " *row = inputs + (long)i * ", N, "_N_INPUTS;")
-  local inputs, fused, dropped, summed = batch_plan(m)
+  local inputs, fused, dropped, summed = plan.inputs, plan.fused, plan.dropped, plan.summed
   if #inputs == 0 then
     put("\t\t(void)row;")
   else
@@ -909,14 +916,11 @@ local function block_rows(put, m)
     end
     put("\t\t{")
     local n = math.min(g, #summed - k + 1)
-    if r == "float" and n >= 4 then
+    if gsum_call(r, n) then
       put("\t\t\t", r, " gsum[", g, "] = {", concat(init, ", "), "};")
       put("\t\t\tconst ", r, " *const gsum_rows[", g, "] = {", concat(arrays, ", "), "};")
       put("\t\t\t", m.name, "_gsum(gsum, gsum_rows);")
     else
-      -- in double GCC vectorizes this loop across the entries (a load of
-      -- each into a vector per row) as fast as NAME_gsum's transpose, on
-      -- AVX2; a float group of fewer than 4 gains nothing from it either
       init = {table.unpack(init, 1, n)}
       put("\t\t\t", r, " gsum[", n, "] = {", concat(init, ", "), "};")
       put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
@@ -1092,8 +1096,8 @@ render_scalar_functions = function(put, m, sig)
   put("")
 
   -- batch: the backward statements in a loop over rows, gradients summed
-  local _, _, _, summed = batch_plan(m)
-  if #summed >= 4 and m.real == "float" then gsum_helper(put, m) end
+  local plan = batch_plan(m)
+  if gsum_call(m.real, math.min(GSUM[m.real], #plan.summed)) then gsum_helper(put, m) end
   put(sig.batch)
   put("{")
   put("\t/* parameters, read once */")
@@ -1103,7 +1107,7 @@ render_scalar_functions = function(put, m, sig)
   put("\tfor (int k = 0; k < ", N, "_N_PARAMS; k++)")
   put("\t\tgrad[k] = 0;")
   put("\tint i = 0;")
-  block_rows(put, m)
+  block_rows(put, m, plan)
   put("\t/* the rows left over, one at a time */")
   put("\tfor (; i < n; i++) {")
   put("\t\tconst ", r, " *row = inputs + (long)i * ", N, "_N_INPUTS;")
