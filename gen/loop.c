@@ -85,6 +85,13 @@ typedef struct Lower {
 	const char *lane_to;  /* NULL: the lanes loop over every lane; else its bound */
 	int lanes;
 	const char *rows_var, *in_var, *q_var, *sum_var; /* the batch's own names */
+	/* the batch's tiles in vector form: vn elements per vector (0: none);
+	 * while vlane is set, lane_at reads lanes vlane.. as one vector
+	 * (and sets vused); vacc: the accumulators' names */
+	int vn;
+	const char *vlane;
+	bool vused;
+	const char *vacc[16];
 	Mask *masks;          /* of the function being emitted */
 	int n_masks, cap_masks;
 	struct Table *tables; /* gathers' index tables of the function being emitted */
@@ -195,7 +202,18 @@ static const char *ix_add_text(Lower *l, const char *at, const char *ix)
 /* Element ix of row r in a batch's array: "s[r]", "s[i * 8 + r]", "s[24 + r]" */
 static const char *lane_at(Lower *l, const char *s, int size, const char *ix)
 {
-	long n;
+	long n, v;
+	if (l->vlane) { /* lanes vlane.. as a vector: "s[i * 8 + 4]" */
+		is_number(l->vlane, &v);
+		l->vused = true;
+		if (size == 1 || is_number(ix, &n))
+			return arena_printf(l->a, "%s[%ld]", s, (size == 1 ? 0 : n * l->lanes) + v);
+		size_t len = strlen(ix);
+		bool plain = strspn(ix, "abcdefghijklmnopqrstuvwxyz_0123456789") == len ||
+			     (ix[0] == '(' && strchr(ix, ')') == ix + len - 1);
+		return arena_printf(l->a, plain ? "%s[%s * %d%s]" : "%s[(%s) * %d%s]", s, ix, l->lanes,
+				    v ? arena_printf(l->a, " + %ld", v) : "");
+	}
 	if (size == 1)
 		return arena_printf(l->a, "%s[r]", s);
 	if (is_number(ix, &n))
@@ -451,6 +469,31 @@ static void emit_map(Lower *l, LFunc *f, const TVal *v)
 		put_each(l, f, v->has, v->size, false, &b);
 }
 
+/* ---- a batch's tiles as vectors ----
+ * With GCC's and clang's vector extension (#if NAME_VECTORS), a tile's
+ * accumulators are vectors of vn lanes held in registers; a vector
+ * operation is the same IEEE operation in each lane, so the vector form
+ * and the loops under #else compute the same bits. */
+
+/* NAME_V(e): the vector of vn elements from element e on */
+static const char *vec_of(Lower *l, const char *e)
+{
+	return arena_printf(l->a, "%s_V(%s)", l->NAME, e);
+}
+
+/* Element ix of v in lanes h..h + vn - 1 (h a number): a vector of its
+ * lanes when v differs by row, else the element, which the vector
+ * extension applies to every lane. */
+static const char *vval_at(Lower *l, const TVal *v, const char *ix, const char *h)
+{
+	const char *saved = l->vlane;
+	l->vlane = h;
+	l->vused = false;
+	const char *s = val_at(l, v, ix);
+	l->vlane = saved;
+	return l->vused ? vec_of(l, s) : s;
+}
+
 /* x(i, t) * y(t, j) of a product, and whether both exist as a C test ("" if always). */
 static const char *product(Lower *l, LFunc *f, const TVal *v, const char *i, const char *t,
 			   const char *j, const char **guard)
@@ -458,6 +501,10 @@ static const char *product(Lower *l, LFunc *f, const TVal *v, const char *i, con
 	const TVal *x = v->args[0], *y = v->args[1];
 	const char *xi = v->tx ? ix_lin(l, t, v->m, i) : ix_lin(l, i, v->k, t);
 	const char *yi = v->ty ? ix_lin(l, j, v->k, t) : ix_lin(l, t, v->n, j);
+	if (l->vlane) { /* a tile's vector form (no masks there) */
+		const char *h = l->vlane;
+		return arena_printf(l->a, "%s * %s", vval_at(l, x, xi, h), vval_at(l, y, yi, h));
+	}
 	*guard = "";
 	if (x->has)
 		*guard = arena_printf(l->a, "%s[%s]", mask_of(l, f, x->has, x->size, false), xi);
@@ -503,34 +550,85 @@ static void matmul_fold(Lower *l, LFunc *f, const TVal *v, const char *i, const 
 /* "i" + q as an index: "i", "(i + 1)" */
 static const char *plus(Lower *l, const char *i, int q)
 {
+	long n;
+	if (is_number(i, &n))
+		return arena_printf(l->a, "%ld", n + q);
 	return q ? arena_printf(l->a, "(%s + %d)", i, q) : i;
 }
 
-#define TILE 4 /* a batch's products: outputs per tile, each with its own lanes */
+/* A batch's products, outputs per tile (each with its own lanes): 8
+ * accumulators of 4 doubles or 8 floats in the vector form */
+static int tile(const Lower *l)
+{
+	return l->dt == DT_FLOAT ? 8 : 4;
+}
 
-/* A batch's product of a value that differs by row, TILE outputs at a
- * time along i (or j when the product has fewer than TILE rows): their
- * sums are independent chains, each still in k order per lane. */
+/* #if NAME_VECTORS, #else, #endif around a tile's two forms */
+static void put_pp(Lower *l, LFunc *f, const char *what)
+{
+	put(l, f, LI_PP, arena_printf(l->a, what, l->NAME), NULL);
+	l->prog->vectors = true;
+}
+
+/* A tile of a batch's product in vector form: accumulator q * nv + h
+ * holds lanes h * vn.. of output q; the same adds in k order per lane. */
+static void matmul_tile_vectors(Lower *l, LFunc *f, const TVal *v, bool along_i, const char *i,
+				const char *j, int T)
+{
+	int nv = l->lanes / l->vn;
+	const char *t = v->k == 2 ? "1" : "k";
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1 && v->k > 2)
+			put_for(l, f, "k", 1, v->k - 1);
+		for (int q = 0; q < T; q++) {
+			const char *iq = along_i ? plus(l, i, q) : i, *jq = along_i ? j : plus(l, j, q);
+			for (int h = 0; h < nv; h++) {
+				const char *acc = l->vacc[q * nv + h], *H = arena_printf(l->a, "%d", h * l->vn);
+				const char *g;
+				l->vlane = H;
+				const char *text =
+					pass == 0 ? arena_printf(l->a, "%s_v %s = %s;", l->NAME, acc,
+								 product(l, f, v, iq, "0", jq, &g))
+					: pass == 1 ? arena_printf(l->a, "%s += %s;", acc, product(l, f, v, iq, t, jq, &g))
+					: arena_printf(l->a, "%s = %s;", vval_at(l, v, ix_lin(l, iq, v->n, jq), H), acc);
+				l->vlane = NULL;
+				put(l, f, LI_STMT, text, NULL);
+			}
+		}
+		if (pass == 1 && v->k > 2)
+			put_end(l, f);
+	}
+}
+
+/* A batch's product of a value that differs by row, tile(l) outputs at a
+ * time along i (or j when the product has fewer rows): their sums are
+ * independent chains, each still in k order per lane. */
 static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
 {
-	bool along_i = v->m >= TILE;
+	int T = tile(l);
+	bool along_i = v->m >= T;
 	int ext = along_i ? v->m : v->n, L = l->lanes;
-	if (!l->rows || v->args[0]->has || v->args[1]->has || v->k < 2 || ext < TILE)
+	if (!l->rows || v->args[0]->has || v->args[1]->has || v->k < 2 || ext < T)
 		return false;
-	int full = ext / TILE * TILE;
+	int full = ext / T * T;
 	const char *g, *i = along_i ? "i" : v->m > 1 ? "i" : "0", *j = along_i ? (v->n > 1 ? "j" : "0") : "j";
 	put(l, f, LI_OPEN, arena_printf(l->a, "for (int %s = 0; %s < %d; %s += %d)", along_i ? "i" : "j",
-					along_i ? "i" : "j", full, along_i ? "i" : "j", TILE), NULL);
+					along_i ? "i" : "j", full, along_i ? "i" : "j", T), NULL);
 	bool loop_other = along_i ? v->n > 1 : v->m > 1;
 	if (loop_other)
 		put_for(l, f, along_i ? "j" : "i", 0, (along_i ? v->n : v->m) - 1);
-	put(l, f, LI_STMT, arena_printf(l->a, "%s acc[%d];", real(l), TILE * L), NULL);
+	if (l->vn) {
+		put_pp(l, f, "#if %s_VECTORS");
+		matmul_tile_vectors(l, f, v, along_i, i, j, T);
+		put_pp(l, f, "#else");
+	}
+	put(l, f, LI_STMT, arena_printf(l->a, "%s acc[%d];", real(l), T * L), NULL);
 	const char *t = v->k == 2 ? "1" : "k";
 	for (int pass = 0; pass < 3; pass++) {
 		if (pass == 1 && v->k > 2)
 			put_for(l, f, "k", 1, v->k - 1);
 		put_for(l, f, "r", 0, L - 1);
-		for (int q = 0; q < TILE; q++) {
+		for (int q = 0; q < T; q++) {
 			const char *iq = along_i ? plus(l, i, q) : i, *jq = along_i ? j : plus(l, j, q);
 			const char *acc = q ? arena_printf(l->a, "acc[%d + r]", q * L) : "acc[r]";
 			const char *text =
@@ -543,14 +641,27 @@ static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
 		if (pass == 1 && v->k > 2)
 			put_end(l, f);
 	}
+	if (l->vn)
+		put_pp(l, f, "#endif");
 	if (loop_other)
 		put_end(l, f);
 	put_end(l, f);
 	if (full == ext)
 		return true;
-	/* the outputs after the last whole tile, one at a time (in a block of
-	 * their own: a single one has no loop to scope its acc) */
+	/* the outputs after the last whole tile: one smaller tile in vector
+	 * form, else one at a time (in a block of their own: a single one has
+	 * no loop to scope its acc) */
 	put(l, f, LI_OPEN, "", NULL);
+	if (l->vn) {
+		const char *at = arena_printf(l->a, "%d", full);
+		put_pp(l, f, "#if %s_VECTORS");
+		if (loop_other)
+			put_for(l, f, along_i ? "j" : "i", 0, (along_i ? v->n : v->m) - 1);
+		matmul_tile_vectors(l, f, v, along_i, along_i ? at : i, along_i ? j : at, ext - full);
+		if (loop_other)
+			put_end(l, f);
+		put_pp(l, f, "#else");
+	}
 	if (along_i ? v->m - full > 1 : v->m > 1)
 		put_for(l, f, "i", along_i ? full : 0, v->m - 1);
 	const char *ii = along_i && v->m - full == 1 ? arena_printf(l->a, "%d", full) : i;
@@ -564,6 +675,8 @@ static bool emit_matmul_tiles(Lower *l, LFunc *f, const TVal *v)
 		put_end(l, f);
 	if (along_i ? v->m - full > 1 : v->m > 1)
 		put_end(l, f);
+	if (l->vn)
+		put_pp(l, f, "#endif");
 	put_end(l, f);
 	return true;
 }
@@ -1918,18 +2031,69 @@ static const char *y_at(Lower *l, const YRow *y, const char *jx)
 	return val_at(l, y->y, jx);
 }
 
+/* A tile of T rows i.. (i a variable or a number) by lanes columns j.. of
+ * grad[at + i * n + j] += x[i] * y[j] in vector form: accumulator
+ * t * nv + h holds columns j + h * vn.., its adds in row order. */
+static void outer_tile_vectors(Lower *l, LFunc *f, const char *at, const TVal *x, const YRow *y,
+			       const char *i, int T)
+{
+	int nv = l->lanes / l->vn;
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1)
+			put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", l->rows_var), NULL);
+		for (int t = 0; t < T; t++)
+			for (int h = 0; h < nv; h++) {
+				const char *jh = h ? arena_printf(l->a, "j + %d", h * l->vn) : "j";
+				const char *acc = l->vacc[t * nv + h];
+				const char *gi = vec_of(l, arena_printf(l->a, "grad[%s + %s]", at,
+									 ix_lin(l, plus(l, i, t), y->n, jh)));
+				const char *p = op_text(l, OP_MUL, val_at(l, x, plus(l, i, t)), vec_of(l, y_at(l, y, jh)));
+				put(l, f, LI_STMT, pass == 0 ? arena_printf(l->a, "%s_v %s = %s;", l->NAME, acc, gi)
+						   : pass == 1 ? arena_printf(l->a, "%s += %s;", acc, p)
+						   : arena_printf(l->a, "%s = %s;", gi, acc), NULL);
+			}
+		if (pass == 1)
+			put_end(l, f);
+	}
+}
+
+/* Rows ilo..ihi, columns jlo.. of grad[at + i * n + j] += x[i] * y[j],
+ * one element at a time, row after row. */
+static void outer_scalar(Lower *l, LFunc *f, const char *at, const TVal *x, const YRow *y, int ilo,
+			 int ihi, int jlo)
+{
+	int n = y->n;
+	if (ilo > ihi || jlo > n - 1)
+		return;
+	const char *i = ihi > ilo ? "i" : arena_printf(l->a, "%d", ilo);
+	const char *j = n - 1 > jlo ? "j" : arena_printf(l->a, "%d", jlo);
+	if (ihi > ilo)
+		put_for(l, f, "i", ilo, ihi);
+	put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", l->rows_var), NULL);
+	if (n - 1 > jlo)
+		put_for(l, f, "j", jlo, n - 1);
+	put(l, f, LI_STMT, arena_printf(l->a, "grad[%s + %s] += %s;", at, ix_lin(l, i, n, j),
+					op_text(l, OP_MUL, val_at(l, x, i), y_at(l, y, j))), NULL);
+	if (n - 1 > jlo)
+		put_end(l, f);
+	put_end(l, f);
+	if (ihi > ilo)
+		put_end(l, f);
+}
+
 /*
  * grad[at + i * n + j] += x[i] * y[j] over the block's rows, row after row:
- * a tile of TILE rows i by `lanes` columns j is held in sum while the rows
- * go by (each element's adds still in row order), then stored back; the
- * edges of the matrix one element at a time.
+ * a tile of tile(l) rows i by `lanes` columns j is held in sum (in vector
+ * form: accumulator t * nv + h, columns j + h * vn..) while the rows go by
+ * (each element's adds still in row order), then stored back; the edges
+ * of the matrix one element at a time.
  */
 static void emit_fused_outer(Lower *l, LFunc *f, Symbol *s, const TVal *g)
 {
 	const TVal *x = g->args[0];
 	const char *at = arena_printf(l->a, "%s_PARAM_%s", l->NAME, s->ident), *R = l->rows_var;
 	const char *q = l->q_var, *sum = l->sum_var;
-	int off, L = l->lanes, m = g->m, n = g->n;
+	int off, L = l->lanes, m = g->m, n = g->n, T = tile(l);
 	YRow y = {g->args[1], NULL, NULL, n};
 	const TVal *in = input_under(y.y, &off);
 	if (l->rowdep[y.y->id] && in) { /* read from the rows as they are */
@@ -1949,17 +2113,23 @@ static void emit_fused_outer(Lower *l, LFunc *f, Symbol *s, const TVal *g)
 	}
 	put(l, f, LI_COMMENT, arena_printf(l->a, "d_%s[i, j] = %s[i] * %s[j] (line %d), added row by row",
 					   s->ident, name_of(l, x), name_of(l, y.y), g->line), NULL);
-	int mt = m >= TILE ? m / TILE * TILE : 0, nt = n / L * L;
+	int mt = m >= T ? m / T * T : 0, nt = n / L * L;
 	const char *jq = arena_printf(l->a, "j + %s", q);
+	bool vec = l->vn && (y.base || y.copy); /* y[j..] contiguous */
 	if (mt && nt) {
-		put(l, f, LI_OPEN, arena_printf(l->a, "for (int i = 0; i < %d; i += %d)", mt, TILE), NULL);
+		put(l, f, LI_OPEN, arena_printf(l->a, "for (int i = 0; i < %d; i += %d)", mt, T), NULL);
 		put(l, f, LI_OPEN, arena_printf(l->a, "for (int j = 0; j < %d; j += %d)", nt, L), NULL);
-		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), sum, TILE * L), NULL);
+		if (vec) {
+			put_pp(l, f, "#if %s_VECTORS");
+			outer_tile_vectors(l, f, at, x, &y, "i", T);
+			put_pp(l, f, "#else");
+		}
+		put(l, f, LI_STMT, arena_printf(l->a, "%s %s[%d];", real(l), sum, T * L), NULL);
 		for (int pass = 0; pass < 3; pass++) {
 			if (pass == 1)
 				put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", R), NULL);
 			put_for(l, f, q, 0, L - 1);
-			for (int t = 0; t < TILE; t++) {
+			for (int t = 0; t < T; t++) {
 				const char *el = arena_printf(l->a, "%s[%s%s]", sum, t ? arena_printf(l->a, "%d + ", t * L) : "", q);
 				const char *gi = arena_printf(l->a, "grad[%s + %s]", at, ix_lin(l, plus(l, "i", t), n, jq));
 				const char *p = op_text(l, OP_MUL, val_at(l, x, plus(l, "i", t)), y_at(l, &y, jq));
@@ -1971,29 +2141,26 @@ static void emit_fused_outer(Lower *l, LFunc *f, Symbol *s, const TVal *g)
 			if (pass == 1)
 				put_end(l, f);
 		}
+		if (vec)
+			put_pp(l, f, "#endif");
 		put_end(l, f);
 		put_end(l, f);
 	}
 	/* outside the tiles, one element at a time: columns nt.. of rows ..mt,
-	 * then rows mt.. */
-	for (int part = 0; part < 2; part++) {
-		int ilo = part ? mt : 0, ihi = part ? m - 1 : mt - 1, jlo = part ? 0 : nt;
-		if (ilo > ihi || jlo > n - 1)
-			continue;
-		const char *i = ihi > ilo ? "i" : arena_printf(l->a, "%d", ilo);
-		const char *j = n - 1 > jlo ? "j" : arena_printf(l->a, "%d", jlo);
-		if (ihi > ilo)
-			put_for(l, f, "i", ilo, ihi);
-		put(l, f, LI_OPEN, arena_printf(l->a, "for (int r = 0; r < %s; r++)", R), NULL);
-		if (n - 1 > jlo)
-			put_for(l, f, "j", jlo, n - 1);
-		put(l, f, LI_STMT, arena_printf(l->a, "grad[%s + %s] += %s;", at, ix_lin(l, i, n, j),
-						op_text(l, OP_MUL, val_at(l, x, i), y_at(l, &y, j))), NULL);
-		if (n - 1 > jlo)
-			put_end(l, f);
+	 * then rows mt.. (in vector form: one smaller tile of the rows mt..
+	 * over columns ..nt, then their columns nt..) */
+	outer_scalar(l, f, at, x, &y, 0, mt - 1, nt);
+	if (vec && mt < m && nt) {
+		put_pp(l, f, "#if %s_VECTORS");
+		put(l, f, LI_OPEN, arena_printf(l->a, "for (int j = 0; j < %d; j += %d)", nt, L), NULL);
+		outer_tile_vectors(l, f, at, x, &y, arena_printf(l->a, "%d", mt), m - mt);
 		put_end(l, f);
-		if (ihi > ilo)
-			put_end(l, f);
+		outer_scalar(l, f, at, x, &y, mt, m - 1, nt);
+		put_pp(l, f, "#else");
+		outer_scalar(l, f, at, x, &y, mt, m - 1, 0);
+		put_pp(l, f, "#endif");
+	} else {
+		outer_scalar(l, f, at, x, &y, mt, m - 1, 0);
 	}
 }
 
@@ -2047,6 +2214,9 @@ static void emit_batch_fn(Lower *l)
 	l->in_var = names_take(l->names, "in");
 	l->q_var = names_take(l->names, "q");
 	l->sum_var = names_take(l->names, "sum");
+	l->vn = l->dt == DT_FLOAT ? 8 : 4; /* 32 bytes */
+	for (int k = 0; k < tile(l) * L / l->vn; k++)
+		l->vacc[k] = names_take(l->names, arena_printf(l->a, "acc%d", k));
 	l->n_masks = 0;
 	put(l, f, LI_COMMENT, "parameters", NULL);
 	bool any = false;
@@ -2139,6 +2309,7 @@ static void emit_batch_fn(Lower *l)
 	put_end(l, f);
 	put_end(l, f);
 	put(l, f, LI_STMT, "return loss_sum;", NULL);
+	l->vn = 0;
 	l->batch = false;
 	l->prog->n_kernels = saved;
 }
@@ -2230,6 +2401,7 @@ static void dump_func(FILE *out, const char *what, const LFunc *f)
 		case LI_FOR: fprintf(out, "for %s = %d .. %d\n", it->var, it->from, it->to); break;
 		case LI_IF: fprintf(out, "if %s\n", it->text); break;
 		case LI_OPEN: fprintf(out, "%s\n", it->text); break;
+		case LI_PP: fprintf(out, "%s\n", it->text); break;
 		case LI_END: fprintf(out, "end\n"); break;
 		}
 		if (it->kind == LI_FOR || it->kind == LI_IF || it->kind == LI_OPEN)

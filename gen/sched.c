@@ -194,7 +194,7 @@ static void reserve_generated(Namer *nm, const Model *m)
 	Arena *a = nm->arena;
 	const char *up = arena_upper(a, m->name);
 	static const char *const upper[] = {"GRAD_H", "N_PARAMS", "N_INPUTS", "N_OUTPUTS",
-					    "HESS_NNZ", NULL};
+					    "HESS_NNZ", "VECTORS", "V", "v", NULL};
 	static const char *const lower[] = {"forward", "backward", "predict", "backward_batch",
 					    "jacobian", "hessian", "hvp", "jvp", "vjp", "gnvp",
 					    "hessian_sparse", "hess_colptr", "hess_rowidx", "gsum", "model", "param_names", "input_names",

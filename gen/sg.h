@@ -628,11 +628,12 @@ bool names_free(const Names *n, const char *name);  /* not taken (nor reserved) 
 
 /* ---- loop.c: tensor programs with loops, for models too large to unroll ---- */
 /* One line of a loop program's function body; the template lays them out. */
-typedef enum { LI_STMT, LI_COMMENT, LI_BLANK, LI_FOR, LI_IF, LI_END, LI_OPEN } LItemKind;
+typedef enum { LI_STMT, LI_COMMENT, LI_BLANK, LI_FOR, LI_IF, LI_END, LI_OPEN, LI_PP } LItemKind;
 typedef struct LItem {
 	LItemKind kind;
 	const char *text;    /* STMT: a C statement; COMMENT: its text; IF: the condition;
-	                        OPEN: a block's head ("for (...)"), closed by an END */
+	                        OPEN: a block's head ("for (...)"), closed by an END;
+	                        PP: a preprocessor line ("#if NAME_VECTORS") */
 	const char *comment; /* STMT: an optional note */
 	const char *var;     /* FOR: the index, counting from..to inclusive (down when from > to) */
 	int from, to;
@@ -653,6 +654,7 @@ typedef struct LoopProg {
 	LFunc hvp, gnvp, jvp, vjp, jacobian, hessian; /* when asked for (n == 0 otherwise) */
 	LFunc batch;         /* backward_batch in blocks of rows (n == 0: too large a block) */
 	int lanes;           /* batch: rows per block, one lane each */
+	bool vectors;        /* batch: tiles also in vector form (#if NAME_VECTORS) */
 	long backward_fwd_ops; /* of backward.ops, the forward pass's */
 	int n_tensors;       /* values of the tensor program */
 	int n_kernels;       /* loops and statements emitted for them */

@@ -706,11 +706,11 @@ static int lua_canonical(lua_State *L)
  * {kind = "for", var = "i", from = 0, to = 99} (down when from > to),
  * {kind = "if", text = condition}, {kind = "open", text = "for (...)"},
  * {kind = "end"}, {kind = "comment"},
- * {kind = "blank"}. */
+ * {kind = "blank"}, {kind = "pp", text = "#if ..."} (a preprocessor line). */
 static void push_lfunc(lua_State *L, const LFunc *f)
 {
 	static const char *const kinds[] = {"stmt", "comment", "blank", "for", "if", "end",
-					    "open"};
+					    "open", "pp"};
 	lua_createtable(L, 0, 2);
 	lua_createtable(L, f->n, 0);
 	for (int i = 0; i < f->n; i++) {
@@ -796,6 +796,7 @@ static void push_model(lua_State *L, const Prog *p, const LoopProg *lp, const Tm
 			push_lfunc(L, &lp->batch);
 			lua_setfield(L, -2, "batch");
 			set_int(L, "lanes", lp->lanes);
+			set_bool(L, "vectors", lp->vectors);
 		}
 		set_int(L, "tensors", lp->n_tensors);
 		set_int(L, "kernels", lp->n_kernels);

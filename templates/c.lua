@@ -565,8 +565,30 @@ local function loop_body(put, items)
     elseif k == "end" then
       depth = depth - 1
       put(rep("\t", depth), "}")
+    elseif k == "pp" then
+      put(it.text)
     end
   end
+end
+
+-- The batch's tiles in vector form (loop.c puts them under #if
+-- NAME_VECTORS, beside the plain loops): NAME_v, 32 bytes of lanes.
+local function vector_types(put, m)
+  local N, r = m.NAME, m.real
+  local n = r == "float" and 8 or 4
+  put("/* The batch's tiles as vectors, with GCC's and clang's vector extension on")
+  put(" * machines with AVX: ", N, "_V(e) is the ", n, " ", r, "s from element e on, and each")
+  put(" * accumulator a register.  A vector operation is the same IEEE operation in")
+  put(" * every lane, so both forms of a tile compute the same bits. */")
+  put("#if defined(__GNUC__) && defined(__AVX__) && !defined(", N, "_NO_VECTORS)")
+  put("#define ", N, "_VECTORS 1")
+  put("typedef ", r, " ", N, "_v __attribute__((vector_size(32), aligned(", r == "float" and 4 or 8,
+      "), may_alias));")
+  put("#define ", N, "_V(e) (*(", N, "_v *)&(e))")
+  put("#else")
+  put("#define ", N, "_VECTORS 0")
+  put("#endif")
+  put("")
 end
 
 local function render_loop_functions(put, m, sig)
@@ -598,6 +620,7 @@ local function render_loop_functions(put, m, sig)
       put("")
     end
   end
+  if m.loop.batch and m.loop.vectors then vector_types(put, m) end
   put(sig.batch)
   put("{")
   if m.loop.batch then

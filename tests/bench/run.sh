@@ -530,9 +530,9 @@ section "Batched kernels: \`NAME_backward_batch\` on 256 rows, one thread" 12
 kflags="$cflags${isa:+ -march=$isa}"
 echo "Flags: \`$kflags\`; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| network, batch of 256 | dtype | \`backward_batch\`, ns per sample | \`backward\` row by row | speed-up | same bits | PyTorch, reference BLAS | PyTorch, OpenBLAS | PyTorch OpenBLAS / symgrad |"
-echo "|---|---|---|---|---|---|---|---|---|"
-echo "network,dtype,batch_ns,rowwise_ns,torch_ref_ns,torch_openblas_ns" >"$out/kernels.csv"
+echo "| network, batch of 256 | dtype | \`backward_batch\`, ns per sample | its plain loops (\`-DNAME_NO_VECTORS\`) | \`backward\` row by row | speed-up | same bits | PyTorch, reference BLAS | PyTorch, OpenBLAS | PyTorch OpenBLAS / symgrad |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "network,dtype,batch_ns,plain_ns,rowwise_ns,torch_ref_ns,torch_openblas_ns" >"$out/kernels.csv"
 for net in "mnist tests/loops/mnist.sg 784 100 10" "mlp64 tests/bench/mlp64.sg 64 128 64 10"; do
 	# shellcheck disable=SC2086
 	set -- $net
@@ -543,15 +543,22 @@ for net in "mnist tests/loops/mnist.sg 784 100 10" "mlp64 tests/bench/mlp64.sg 6
 		p=${p%loat}
 		sed "s/^model $name/model $p/" "$sg" >"$work/$p.sg"
 		"$symgrad" gen "$work/$p.sg" --dtype "$dt" -o "$work/${p}_grad.c"
-		# shellcheck disable=SC2086
-		$cc $kflags -I"$work" -DMODEL_H="\"${p}_grad.h\"" -DP="$p" -DREAL="$dt" \
-			tests/bench/kernels.c "$work/${p}_grad.c" -o "$work/$p" -lm
+		# and the same with the tiles' plain loops (-DNAME_NO_VECTORS)
+		P=$(echo "$p" | tr 'a-z' 'A-Z')
+		for form in "" "-D${P}_NO_VECTORS"; do
+			# shellcheck disable=SC2086
+			$cc $kflags $form -I"$work" -DMODEL_H="\"${p}_grad.h\"" -DP="$p" -DREAL="$dt" \
+				tests/bench/kernels.c "$work/${p}_grad.c" -o "$work/$p${form:+_plain}" -lm
+		done
 	done
 	: >"$work/res_d" && : >"$work/res_f" && : >"$work/same"
+	: >"$work/pl_d" && : >"$work/pl_f"
 	: >"$work/tr" && : >"$work/to"
 	for round in 1 2 3 4 5; do
 		"$work/k${name}d" 256 11 | tee -a "$work/res_d" | cut -d' ' -f3 >>"$work/same"
 		"$work/k${name}f" 256 11 | tee -a "$work/res_f" | cut -d' ' -f3 >>"$work/same"
+		"$work/k${name}d_plain" 256 11 | tee -a "$work/pl_d" | cut -d' ' -f3 >>"$work/same"
+		"$work/k${name}f_plain" 256 11 | tee -a "$work/pl_f" | cut -d' ' -f3 >>"$work/same"
 		if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 			OPENBLAS_NUM_THREADS=1 /usr/bin/python3 tests/bench/torch_kernels.py 256 11 "$@" >>"$work/tr"
 			if [ -n "${OPENBLAS_DIR:-}" ]; then
@@ -565,13 +572,14 @@ for net in "mnist tests/loops/mnist.sg 784 100 10" "mlp64 tests/bench/mlp64.sg 6
 	for dt in d f; do
 		col=$([ $dt = d ] && echo 1 || echo 2)
 		b=$(cut -d' ' -f1 "$work/res_$dt" | median)
+		pl=$(cut -d' ' -f1 "$work/pl_$dt" | median)
 		r=$(cut -d' ' -f2 "$work/res_$dt" | median)
 		tr=$( [ -s "$work/tr" ] && cut -d' ' -f$col "$work/tr" | median || echo "—")
 		to=$( [ -s "$work/to" ] && cut -d' ' -f$col "$work/to" | median || echo "—")
 		ratio=$( [ -s "$work/to" ] && echo "$to $b" | awk '{ printf "%.2f×", $1 / $2 }' || echo "—")
 		label=$(echo "$@" | sed 's/ /→/g')
-		echo "| $label | $([ $dt = d ] && echo float64 || echo float32) | $b | $r | $(echo "$r $b" | awk '{ printf "%.1f×", $1 / $2 }') | $same | $tr | $to | $ratio |"
-		echo "$label,$dt,$b,$r,$tr,$to" >>"$out/kernels.csv"
+		echo "| $label | $([ $dt = d ] && echo float64 || echo float32) | $b | $pl ($(echo "$pl $b" | awk '{ printf "%.2f×", $1 / $2 }')) | $r | $(echo "$r $b" | awk '{ printf "%.1f×", $1 / $2 }') | $same | $tr | $to | $ratio |"
+		echo "$label,$dt,$b,$pl,$r,$tr,$to" >>"$out/kernels.csv"
 	done
 done
 echo

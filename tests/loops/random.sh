@@ -1,14 +1,19 @@
 #!/bin/sh
-# random.sh SYMGRAD RANDMODEL CC DRIVER [SEED COUNT]: COUNT random tensor
+# random.sh SYMGRAD RANDMODEL CC DRIVER [SEED COUNT [CFLAGS]]: COUNT random tensor
 # models (randmodel.c, seed SEED: the same models every run), each generated
 # unrolled (--loops never) and as loops (--loops always), in double and in
 # float.  Every form must compile as strict C99 with -Werror, and the two
 # forms of each dtype must compute the same bits: forward, outputs, predict,
 # gradient and batch, and the HVP, JVP and VJP, at 3 points, printed as
 # hex floats by DRIVER
-# (compare.c) for all models of one form built together.
+# (compare.c) for all models of one form built together.  CFLAGS
+# "-march=native" builds the loops' batch in its vector form (AVX only).
 set -u
-symgrad=$1 randmodel=$2 cc=$3 driver=$4 seed=${5:-14} count=${6:-100}
+symgrad=$1 randmodel=$2 cc=$3 driver=$4 seed=${5:-14} count=${6:-100} extra=${7:-}
+if [ "$extra" = "-march=native" ] && ! "$cc" -march=native -dM -E - </dev/null | grep -q '__AVX__'; then
+	echo "this machine has no AVX, so no vector form to compare: skipped"
+	exit 77
+fi
 # in memory when possible: symgrad fsyncs every file it writes
 shm=; [ -d /dev/shm ] && [ -w /dev/shm ] && shm="-p /dev/shm"
 # shellcheck disable=SC2086
@@ -16,7 +21,7 @@ dir=$(mktemp -d $shm) || exit 1
 trap 'rm -rf "$dir"' EXIT
 mkdir "$dir/models"
 "$randmodel" "$seed" "$count" "$dir/models" || exit 1
-flags="-O0 -ffp-contract=off -std=c99 -Wall -Wextra -Wpedantic -Werror"
+flags="-O0 -ffp-contract=off -std=c99 -Wall -Wextra -Wpedantic -Werror $extra"
 fail=0
 
 # form LOOPS DTYPE: generates, compiles and runs every model in one form
@@ -53,7 +58,8 @@ form() {
 		fail=1
 		return
 	fi
-	$cc -O0 -std=c11 -w -DMODEL_LIST="\"$out/list.h\"" -include "$out/$first.h" \
+	# shellcheck disable=SC2086
+	$cc -O0 $extra -std=c11 -w -DMODEL_LIST="\"$out/list.h\"" -include "$out/$first.h" \
 		"$driver" "$out/all.o" -lm -o "$out/run" && "$out/run" 3 >"$out/values" ||
 		{ echo "--loops $1 --dtype $2: the driver did not build or run (status $?)"; fail=1; }
 }
