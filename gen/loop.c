@@ -86,10 +86,10 @@ typedef struct Lower {
 	int lanes;
 	const char *rows_var, *in_var, *q_var, *sum_var; /* the batch's own names */
 	/* the batch's tiles in vector form: vn elements per vector (0: none);
-	 * while vlane is set, lane_at reads lanes vlane.. as one vector
-	 * (and sets vused); vacc: the accumulators' names */
+	 * while vlane >= 0, lane_at reads lanes vlane.. as one vector (and
+	 * sets vused); vacc: the accumulators' names */
 	int vn;
-	const char *vlane;
+	int vlane;
 	bool vused;
 	const char *vacc[16];
 	Mask *masks;          /* of the function being emitted */
@@ -202,26 +202,21 @@ static const char *ix_add_text(Lower *l, const char *at, const char *ix)
 /* Element ix of row r in a batch's array: "s[r]", "s[i * 8 + r]", "s[24 + r]" */
 static const char *lane_at(Lower *l, const char *s, int size, const char *ix)
 {
-	long n, v;
-	if (l->vlane) { /* lanes vlane.. as a vector: "s[i * 8 + 4]" */
-		is_number(l->vlane, &v);
+	long n;
+	bool vec = l->vlane >= 0; /* lanes vlane.. as a vector: "s[i * 8 + 4]" */
+	if (vec)
 		l->vused = true;
-		if (size == 1 || is_number(ix, &n))
-			return arena_printf(l->a, "%s[%ld]", s, (size == 1 ? 0 : n * l->lanes) + v);
-		size_t len = strlen(ix);
-		bool plain = strspn(ix, "abcdefghijklmnopqrstuvwxyz_0123456789") == len ||
-			     (ix[0] == '(' && strchr(ix, ')') == ix + len - 1);
-		return arena_printf(l->a, plain ? "%s[%s * %d%s]" : "%s[(%s) * %d%s]", s, ix, l->lanes,
-				    v ? arena_printf(l->a, " + %ld", v) : "");
+	if (size == 1 || is_number(ix, &n)) {
+		long at = size == 1 ? 0 : n * l->lanes;
+		if (vec)
+			return arena_printf(l->a, "%s[%ld]", s, at + l->vlane);
+		return at ? arena_printf(l->a, "%s[%ld + r]", s, at) : arena_printf(l->a, "%s[r]", s);
 	}
-	if (size == 1)
-		return arena_printf(l->a, "%s[r]", s);
-	if (is_number(ix, &n))
-		return n ? arena_printf(l->a, "%s[%ld + r]", s, n * l->lanes) : arena_printf(l->a, "%s[r]", s);
+	const char *lane = !vec ? " + r" : l->vlane ? arena_printf(l->a, " + %d", l->vlane) : "";
 	size_t len = strlen(ix);
 	bool plain = strspn(ix, "abcdefghijklmnopqrstuvwxyz_0123456789") == len ||
 		     (ix[0] == '(' && strchr(ix, ')') == ix + len - 1);
-	return arena_printf(l->a, plain ? "%s[%s * %d + r]" : "%s[(%s) * %d + r]", s, ix, l->lanes);
+	return arena_printf(l->a, plain ? "%s[%s * %d%s]" : "%s[(%s) * %d%s]", s, ix, l->lanes, lane);
 }
 
 static const char *bcast_index(Lower *l, const TVal *v, const char *ix);
@@ -481,12 +476,12 @@ static const char *vec_of(Lower *l, const char *e)
 	return arena_printf(l->a, "%s_V(%s)", l->NAME, e);
 }
 
-/* Element ix of v in lanes h..h + vn - 1 (h a number): a vector of its
- * lanes when v differs by row, else the element, which the vector
- * extension applies to every lane. */
-static const char *vval_at(Lower *l, const TVal *v, const char *ix, const char *h)
+/* Element ix of v in lanes h..h + vn - 1: a vector of its lanes when v
+ * differs by row, else the element, which the vector extension applies to
+ * every lane. */
+static const char *vval_at(Lower *l, const TVal *v, const char *ix, int h)
 {
-	const char *saved = l->vlane;
+	int saved = l->vlane;
 	l->vlane = h;
 	l->vused = false;
 	const char *s = val_at(l, v, ix);
@@ -501,8 +496,8 @@ static const char *product(Lower *l, LFunc *f, const TVal *v, const char *i, con
 	const TVal *x = v->args[0], *y = v->args[1];
 	const char *xi = v->tx ? ix_lin(l, t, v->m, i) : ix_lin(l, i, v->k, t);
 	const char *yi = v->ty ? ix_lin(l, j, v->k, t) : ix_lin(l, t, v->n, j);
-	if (l->vlane) { /* a tile's vector form (no masks there) */
-		const char *h = l->vlane;
+	if (l->vlane >= 0) { /* a tile's vector form (no masks there) */
+		int h = l->vlane;
 		return arena_printf(l->a, "%s * %s", vval_at(l, x, xi, h), vval_at(l, y, yi, h));
 	}
 	*guard = "";
@@ -583,15 +578,15 @@ static void matmul_tile_vectors(Lower *l, LFunc *f, const TVal *v, bool along_i,
 		for (int q = 0; q < T; q++) {
 			const char *iq = along_i ? plus(l, i, q) : i, *jq = along_i ? j : plus(l, j, q);
 			for (int h = 0; h < nv; h++) {
-				const char *acc = l->vacc[q * nv + h], *H = arena_printf(l->a, "%d", h * l->vn);
-				const char *g;
+				const char *acc = l->vacc[q * nv + h], *g;
+				int H = h * l->vn;
 				l->vlane = H;
 				const char *text =
 					pass == 0 ? arena_printf(l->a, "%s_v %s = %s;", l->NAME, acc,
 								 product(l, f, v, iq, "0", jq, &g))
 					: pass == 1 ? arena_printf(l->a, "%s += %s;", acc, product(l, f, v, iq, t, jq, &g))
 					: arena_printf(l->a, "%s = %s;", vval_at(l, v, ix_lin(l, iq, v->n, jq), H), acc);
-				l->vlane = NULL;
+				l->vlane = -1;
 				put(l, f, LI_STMT, text, NULL);
 			}
 		}
@@ -2329,7 +2324,7 @@ static void row_dependence(Lower *l)
 
 LoopProg *loop_build(Arena *a, Tir *t, Model *m)
 {
-	Lower L = {.a = a, .t = t, .m = m, .dt = t->dtype};
+	Lower L = {.a = a, .t = t, .m = m, .dt = t->dtype, .vlane = -1};
 	Lower *l = &L;
 	l->NAME = arena_upper(a, m->name);
 	l->names = names_new(a, m);
