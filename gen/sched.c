@@ -45,7 +45,7 @@ static const char *const reserved[] = {
 	"M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2", "DOMAIN", "SING",
 	"OVERFLOW", "UNDERFLOW", "TLOSS", "PLOSS", "HUGE", "X_TLOSS",
 	/* names the generated code uses */
-	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row", "gsum", "gsum_rows",
+	"params", "inputs", "outputs", "grad", "n", "i", "k", "r", "loss_sum", "row", "rows", "gsum", "gsum_rows",
 	"vec", "hvp", "hess", "jac_params", "jac_inputs", "dparams", "dinputs", "doutputs",
 	"dloss", "gparams", "ginputs", "gnv", "hess_values",
 	"sg_model", "SG_MODEL_ABI", "size_t", "sgd_order", "sgd_lr", "sgd_sums", "sgd_p",

@@ -530,6 +530,10 @@ section "Batched kernels: \`NAME_backward_batch\` on 256 rows, one thread" 12
 kflags="$cflags${isa:+ -march=$isa}"
 echo "Flags: \`$kflags\`; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+# one core's peak (tests/bench/peak.c), measured before and after the
+# kernels, the better of the two
+$cc -O2 -march=native -ffp-contract=fast tests/bench/peak.c -o "$work/peak"
+"$work/peak" 10 >"$work/peak_runs"
 echo "| network, batch of 256 | dtype | \`backward_batch\`, ns per sample | its plain loops (\`-DNAME_NO_VECTORS\`) | \`backward\` row by row | speed-up | same bits | PyTorch, reference BLAS | PyTorch, OpenBLAS | PyTorch OpenBLAS / symgrad |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 echo "network,dtype,batch_ns,plain_ns,rowwise_ns,torch_ref_ns,torch_openblas_ns" >"$out/kernels.csv"
@@ -580,8 +584,33 @@ for net in "mnist tests/loops/mnist.sg 784 100 10" "mlp64 tests/bench/mlp64.sg 6
 		label=$(echo "$@" | sed 's/ /→/g')
 		echo "| $label | $([ $dt = d ] && echo float64 || echo float32) | $b | $pl ($(echo "$pl $b" | awk '{ printf "%.2f×", $1 / $2 }')) | $r | $(echo "$r $b" | awk '{ printf "%.1f×", $1 / $2 }') | $same | $tr | $to | $ratio |"
 		echo "$label,$dt,$b,$pl,$r,$tr,$to" >>"$out/kernels.csv"
+		echo "$label $dt $b $to $*" >>"$work/flops"
 	done
 done
+"$work/peak" 10 >>"$work/peak_runs"
+# shellcheck disable=SC2046
+set -- $(awk '{ for (i = 1; i <= 4; i++) if ($i > p[i]) p[i] = $i }
+	END { print p[1], p[2], p[3], p[4] }' "$work/peak_runs")
+echo
+echo "One core's peak, measured (\`tests/bench/peak.c\`, \`-O2 -march=native\`, the best of"\
+	"10 runs before and 10 after the kernels): $1 GFLOP/s in float64 and $3 in float32 with"\
+	"fused multiply-adds; $2 and $4 with separate multiplies and adds (as"\
+	"\`-ffp-contract=off\` code runs: a fused multiply-add rounds once where the model's"\
+	"product and sum round twice). The flops of a sample are its matrix products':"\
+	"2 per weight forward, 2 per weight for the weight's gradient and 2 per weight after"\
+	"the first layer for the input gradient (the elementwise work is left out)."
+echo
+echo "| network, batch of 256 | dtype | flops per sample | symgrad, GFLOP/s | of the FMA peak | of the multiply-and-add peak | PyTorch + OpenBLAS, GFLOP/s | of the FMA peak |"
+echo "|---|---|---|---|---|---|---|---|"
+awk -v fd="$1" -v md="$2" -v ff="$3" -v mf="$4" '
+	{ w = 0; w1 = $5 * $6; for (i = 5; i < NF; i++) w += $i * $(i + 1)
+	  fl = 4 * w + 2 * (w - w1); d = $2 == "d"
+	  pf = d ? fd : ff; pm = d ? md : mf; g = fl / $3
+	  o = $4 ~ /^[0-9.]+$/
+	  t = o ? sprintf("%.1f", fl / $4) : "—"
+	  tp = o ? sprintf("%.0f%%", 100 * fl / $4 / pf) : "—"
+	  printf "| %s | %s | %d | %.1f | %.0f%% | %.0f%% | %s | %s |\n", $1, d ? "float64" : "float32",
+		fl, g, 100 * g / pf, 100 * g / pm, t, tp }' "$work/flops"
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo

@@ -76,14 +76,17 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 		grad[k] = 0;
 	int i = 0;
 	/* blocks of 16 rows: each value an array over the block, each run of
-	 * statements without a call one loop, vectorized across rows */
-	for (; i + 16 <= n; i += 16) {
+	 * statements without a call one loop, vectorized across rows.  A last
+	 * block of 4 to 15 rows computes its last row again in the lanes past
+	 * its rows and sums only its own rows. */
+	for (; n - i >= 4; i += 16) {
+		const int rows = n - i < 16 ? n - i : 16;
 		const double *row = inputs + (long)i * EX4_2_N_INPUTS;
 		double x[16];
 		double y[16];
 		for (int r = 0; r < 16; r++) {
-			x[r] = row[(long)r * EX4_2_N_INPUTS + EX4_2_INPUT_x];
-			y[r] = row[(long)r * EX4_2_N_INPUTS + EX4_2_INPUT_y];
+			x[r] = row[(long)(r < rows ? r : rows - 1) * EX4_2_N_INPUTS + EX4_2_INPUT_x];
+			y[r] = row[(long)(r < rows ? r : rows - 1) * EX4_2_N_INPUTS + EX4_2_INPUT_y];
 		}
 		double loss[16];
 		double d_yhat[16];
@@ -96,13 +99,13 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 			d_yhat[r] = t2 + t2;
 			d_w[r] = d_yhat[r] * x[r];
 		}
-		for (int r = 0; r < 16; r++) {
+		for (int r = 0; r < rows; r++) {
 			loss_sum += loss[r];
 		}
 		/* the other entries, each summed over the block's rows in row order, 4 side by side */
 		{
 			double gsum[2] = {grad[EX4_2_PARAM_w], grad[EX4_2_PARAM_b]};
-			for (int r = 0; r < 16; r++) {
+			for (int r = 0; r < rows; r++) {
 				gsum[0] += d_w[r];
 				gsum[1] += d_yhat[r];
 			}
@@ -110,7 +113,7 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 			grad[EX4_2_PARAM_b] = gsum[1];
 		}
 	}
-	/* the rows left over, one at a time */
+	/* the rows left over (fewer than 4), one at a time */
 	for (; i < n; i++) {
 		const double *row = inputs + (long)i * EX4_2_N_INPUTS;
 		/* the steps of ex4_2_backward, on row i */

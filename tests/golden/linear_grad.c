@@ -68,14 +68,17 @@ double linear_backward_batch(int n, const double *restrict params, const double 
 		grad[k] = 0;
 	int i = 0;
 	/* blocks of 16 rows: each value an array over the block, each run of
-	 * statements without a call one loop, vectorized across rows */
-	for (; i + 16 <= n; i += 16) {
+	 * statements without a call one loop, vectorized across rows.  A last
+	 * block of 4 to 15 rows computes its last row again in the lanes past
+	 * its rows and sums only its own rows. */
+	for (; n - i >= 4; i += 16) {
+		const int rows = n - i < 16 ? n - i : 16;
 		const double *row = inputs + (long)i * LINEAR_N_INPUTS;
 		double x[16];
 		double y[16];
 		for (int r = 0; r < 16; r++) {
-			x[r] = row[(long)r * LINEAR_N_INPUTS + LINEAR_INPUT_x];
-			y[r] = row[(long)r * LINEAR_N_INPUTS + LINEAR_INPUT_y];
+			x[r] = row[(long)(r < rows ? r : rows - 1) * LINEAR_N_INPUTS + LINEAR_INPUT_x];
+			y[r] = row[(long)(r < rows ? r : rows - 1) * LINEAR_N_INPUTS + LINEAR_INPUT_y];
 		}
 		double loss[16];
 		double d_w[16];
@@ -86,19 +89,19 @@ double linear_backward_batch(int n, const double *restrict params, const double 
 			const double d_yhat = t1 + t1;
 			d_w[r] = d_yhat * x[r];
 		}
-		for (int r = 0; r < 16; r++) {
+		for (int r = 0; r < rows; r++) {
 			loss_sum += loss[r];
 		}
 		/* the other entries, each summed over the block's rows in row order, 4 side by side */
 		{
 			double gsum[1] = {grad[LINEAR_PARAM_w]};
-			for (int r = 0; r < 16; r++) {
+			for (int r = 0; r < rows; r++) {
 				gsum[0] += d_w[r];
 			}
 			grad[LINEAR_PARAM_w] = gsum[0];
 		}
 	}
-	/* the rows left over, one at a time */
+	/* the rows left over (fewer than 4), one at a time */
 	for (; i < n; i++) {
 		const double *row = inputs + (long)i * LINEAR_N_INPUTS;
 		/* the steps of linear_backward, on row i */

@@ -201,17 +201,22 @@ ParameterizedTestParameters(gradcheck, functions_agree)
 }
 
 /* forward, backward, predict and backward_batch agree bit for bit, at
- * several points (each with its own params and ROWS rows of inputs). */
+ * several points (each with its own params and ROWS rows of inputs); the
+ * batch on the first n rows for n in `counts`: a short last block done row
+ * by row (1, 3), one of 4 to 15 rows in a block's lanes (4, 7), whole blocks
+ * (16) and both (21). */
 ParameterizedTest(int *ci, gradcheck, functions_agree)
 {
 	const Case *c = &cases[*ci];
 	const sg_model *m = c->m;
-	enum { ROWS = 7, SETS = 6 };
+	enum { ROWS = 21, SETS = 6 };
+	static const int counts[] = {1, 3, 4, 7, 16, 21};
 	Point pt;
 	Rng rng = {77};
 	for (int set = 0; set < SETS; set++) {
 		double rows[ROWS][MAXV], flat[ROWS * MAXV];
 		double sum_g[MAXV] = {0}, batch_g[MAXV], sum_loss = 0;
+		int next = 0;
 		for (int r = 0; r < ROWS; r++) {
 			random_point(c, &rng, &pt); /* the params of the last row are used */
 			memcpy(rows[r], pt.in, sizeof pt.in);
@@ -229,14 +234,18 @@ ParameterizedTest(int *ci, gradcheck, functions_agree)
 			sum_loss += loss;
 			for (int i = 0; i < m->n_params; i++)
 				sum_g[i] += g[i];
+			if (r + 1 != counts[next])
+				continue;
+			next++;
+			for (int i = 0; i < MAXV; i++)
+				batch_g[i] = NAN; /* backward_batch must set every gradient */
+			double batch_loss = m->backward_batch_d(r + 1, pt.p, flat, batch_g);
+			cr_assert(eq(dbl, batch_loss, sum_loss), "%s: batch loss, %d rows", m->name, r + 1);
+			for (int i = 0; i < m->n_params; i++)
+				cr_assert(eq(dbl, batch_g[i], sum_g[i]), "%s: batch gradient %s at %s, %d rows",
+					  m->name, m->param_names[i], point_text(m, &pt), r + 1);
 		}
-		for (int i = 0; i < MAXV; i++)
-			batch_g[i] = NAN; /* backward_batch must set every gradient */
-		double batch_loss = m->backward_batch_d(ROWS, pt.p, flat, batch_g);
-		cr_assert(eq(dbl, batch_loss, sum_loss), "%s: batch loss", m->name);
-		for (int i = 0; i < m->n_params; i++)
-			cr_assert(eq(dbl, batch_g[i], sum_g[i]), "%s: batch gradient %s at %s", m->name,
-				  m->param_names[i], point_text(m, &pt));
+		cr_assert(eq(int, next, (int)(sizeof counts / sizeof counts[0])));
 		for (int i = 0; i < MAXV; i++)
 			batch_g[i] = NAN;
 		cr_assert(eq(dbl, m->backward_batch_d(0, pt.p, flat, batch_g), 0.0));
