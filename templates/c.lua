@@ -825,7 +825,7 @@ local function block_rows(put, m, plan)
   put("\t * statements without a call one loop, vectorized across rows.  A last")
   put("\t * block of ", SHORT, " to ", BLOCK - 1, " rows computes its last row again in the lanes past")
   put("\t * its rows and sums only its own rows. */")
-  put("\tfor (; n - i >= ", SHORT, "; i += ", BLOCK, ") {")
+  put("\twhile (n - i >= ", SHORT, ") {")
   put("\t\tconst int rows = n - i < ", BLOCK, " ? n - i : ", BLOCK, ";")
   put("\t\tconst ", r, " *row = inputs + (long)i * ", N, "_N_INPUTS;")
   local inputs, fused, dropped, summed = plan.inputs, plan.fused, plan.dropped, plan.summed
@@ -971,6 +971,7 @@ local function block_rows(put, m, plan)
     for _, b in ipairs(back) do put("\t\t\t", b) end
     put("\t\t}")
   end
+  put("\t\ti += rows;")
   put("\t}")
 end
 

@@ -79,7 +79,7 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 	 * statements without a call one loop, vectorized across rows.  A last
 	 * block of 4 to 15 rows computes its last row again in the lanes past
 	 * its rows and sums only its own rows. */
-	for (; n - i >= 4; i += 16) {
+	while (n - i >= 4) {
 		const int rows = n - i < 16 ? n - i : 16;
 		const double *row = inputs + (long)i * EX4_2_N_INPUTS;
 		double x[16];
@@ -112,6 +112,7 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 			grad[EX4_2_PARAM_w] = gsum[0];
 			grad[EX4_2_PARAM_b] = gsum[1];
 		}
+		i += rows;
 	}
 	/* the rows left over (fewer than 4), one at a time */
 	for (; i < n; i++) {
