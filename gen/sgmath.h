@@ -16,7 +16,8 @@
  * polynomials and case split of its e_exp.c, e_log.c, s_log1p.c,
  * s_expm1.c, s_tanh.c), rewritten branch-free; exp is a polynomial (no
  * division).  The float functions compute in double and round once, but
- * expf, which computes in float (twice the lanes).  Measured
+ * expf, which computes in float (twice the lanes), and logf, which
+ * reduces its argument in float.  Measured
  * maximum errors against MPFR's correctly rounded results are in README
  * "Elementary functions" (tests/math).
  *
@@ -24,11 +25,12 @@
  * "/" "*@ NAME DEPENDENCIES *" "/"; the generator copies a section, after
  * its dependencies, when the generated code calls NAME.
  */
-/*@ sg_base */
+/*@ sg_inc_ */
 #include <stdint.h>
 /* static inline: small enough that compilers inline them at -O2, which
  * vectorizes the loops that call them (tests/loops/vectorized.sh checks) */
 #define SG_INLINE static inline
+/*@ sg_base sg_inc_ */
 /* A double's bits and back (a union: C99 allows it, compilers fold it). */
 SG_INLINE uint64_t sg_bits_(double x)
 {
@@ -293,7 +295,7 @@ SG_INLINE double sg_tanh(double x)
 	res = sg_dbl_(sg_bits_(res) | sign);
 	return x != x ? x : res;
 }
-/*@ sg_basef_ sg_base */
+/*@ sg_basef_ sg_inc_ */
 /* A float's bits and back. */
 SG_INLINE uint32_t sg_bitsf_(float x)
 {
@@ -342,12 +344,47 @@ SG_INLINE float sg_expf(float x)
 	uint32_t u2 = u - u1;                  /* ceil(k/2) + 128 */
 	return y * sg_flt_((u1 - 1u) << 23) * sg_flt_((u2 - 1u) << 23);
 }
-/*@ sg_logf sg_log */
-/* logf is log rounded to float: one computed in float (fdlibm's e_logf.c
- * approximation, k ln2 + f in two parts) measured 0.888 ulp over every float
- * and was not kept, since it is not correctly rounded where log is (bce's
- * float results must equal PyTorch's, tests/gradcheck). */
-SG_INLINE float sg_logf(float x) { return (float)sg_log(x); }
+/*@ sg_logf sg_basef_ */
+/*
+ * logf, correctly rounded on every float (tests/math/logf_cr.c checks all
+ * 2^31 positive floats): the reduction in float (8 lanes of AVX2), the
+ * rest in double.  x = 2^k z, z in [sqrt(2)/2, sqrt(2)) (a subnormal x
+ * scaled by 2^23 first), f = z - 1 (exact), s = f/(2 + f), log(1 + f) =
+ * 2s + s R(s^2) = s (2 + R), R sg_log_'s polynomial (fdlibm's Lg1..Lg7),
+ * plus k ln2 (one constant), rounded to float once.  Three floats whose
+ * log lies within about 2^-53 of a midpoint between two floats round the
+ * wrong way by that, and are selected from constants.  (log in double
+ * rounded to float, as before, takes 1.3 to 1.5 times as long in a
+ * vectorized loop and misrounds five floats: two twice rounded, the three
+ * here.  fdlibm's e_logf.c, computed in float, measured 0.888 ulp; bce's
+ * float results must equal PyTorch's, tests/gradcheck.)
+ */
+SG_INLINE float sg_logf(float x)
+{
+	float xs = x < 0x1p-126f ? x * 0x1p23f : x;
+	float kadj = x < 0x1p-126f ? 23.0f : 0.0f;
+	uint32_t ix = sg_bitsf_(xs);
+	uint32_t t = ix - 0x3f3504f3u + 0x40000000u;     /* top 9 bits: k + 128 */
+	uint32_t kb = t >> 23;
+	float z = sg_flt_(ix - ((kb - 128u) << 23));
+	double f = (double)(z - 1.0f);                   /* exact (Sterbenz) */
+	double k = (double)((float)(int32_t)kb - 128.0f - kadj);
+	double s = f / (2.0 + f);
+	double z2 = s * s;
+	double w = z2 * z2;
+	double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
+		+ w * 1.531383769920937332e-01));
+	double t2 = z2 * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
+		+ w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+	float r = (float)(k * 6.93147180559945286227e-01 + s * (2.0 + (t2 + t1)));
+	r = x == 0x1.bacb4ap+25f ? 0x1.1e0696p+4f : r;
+	r = x == 0x1.b121a6p+76f ? 0x1.a9a3f2p+5f : r;
+	r = x == 0x1.6351d8p+95f ? 0x1.08b512p+6f : r;
+	r = x < 0.0f ? sg_flt_(0xffc00000u) : r;         /* the NaN 0/0 gives */
+	r = x == 0.0f ? -sg_flt_(0x7f800000u) : r;
+	r = x > 0x1.fffffep127f ? x : r;
+	return x != x ? x + x : r;                       /* a NaN, quiet */
+}
 /*@ sg_log1pf sg_log1p */
 SG_INLINE float sg_log1pf(float x) { return (float)sg_log1p(x); }
 /*@ sg_expm1f sg_expm1 */

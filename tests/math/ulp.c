@@ -8,7 +8,10 @@
  * F: +-0, +-Inf, NaN, subnormals, the overflow and underflow thresholds) and
  * hard cases.  --float-all: every one of the 2^32 floats, each function
  * (MPFR only where <math.h>'s double result, within 2^-28 float ulp of the
- * exact value, cannot tell the error is below 1 ulp).  An error above 1 ulp, or a special value other than Annex F's,
+ * exact value, cannot tell the error is below 1 ulp).  ulp --float-cr NAME:
+ * whether the float function is correctly rounded on every float (MPFR
+ * only where the double result lies within 2^-40 of a midpoint between two
+ * floats); the default run checks logf's hardest cases so.  An error above 1 ulp, or a special value other than Annex F's,
  * fails (exit 1).  Prints each function's maximum error in ulp, and the
  * input that reached it.  "ulp" is the spacing of the format at the exact
  * value (subnormal spacing below the normal range).
@@ -312,6 +315,64 @@ static int run_all_floats(const Fn *f)
 	return w.bad != 0;
 }
 
+/* The float nearest log(x) (MPFR, or the double result where it lies
+ * farther than 2^-40 from a midpoint between two floats); *viampfr set when
+ * MPFR was asked. */
+static float rounded(const Fn *f, float x, int *viampfr)
+{
+	double d = f->libm(x);
+	float c = (float)d;
+	*viampfr = 0;
+	if (!isfinite(d) || d == 0 || !isfinite(c))
+		return c;
+	double up = ((double)c + (double)nextafterf(c, INFINITY)) / 2;
+	double dn = ((double)c + (double)nextafterf(c, -INFINITY)) / 2;
+	double tol = fabs(d) * 0x1p-40;
+	if (fabs(d - up) >= tol && fabs(d - dn) >= tol)
+		return c;
+	mpfr_t m;
+	mpfr_init2(m, REF_PREC);
+	mpfr_set_flt(m, x, MPFR_RNDN);
+	f->mp(m, m, MPFR_RNDN);
+	c = mpfr_get_flt(m, MPFR_RNDN);
+	mpfr_clear(m);
+	*viampfr = 1;
+	return c;
+}
+
+/* Whether f's float is correctly rounded at x (a NaN: any NaN). */
+static int is_rounded(const Fn *f, float x, int *viampfr)
+{
+	float got = f->f(x), want = rounded(f, x, viampfr);
+	return isnan(want) ? isnan(got) : memcmp(&got, &want, 4) == 0;
+}
+
+/* Every float through f, each result compared with the correctly rounded
+ * one. */
+static int run_float_cr(const Fn *f)
+{
+	long bad = 0, viampfr = 0;
+	uint32_t u = 0;
+	do {
+		float x;
+		int m;
+		memcpy(&x, &u, 4);
+		if (!is_rounded(f, x, &m) && bad++ < 5)
+			printf("  FAIL %sf(%a) = %a, correctly rounded %a\n", f->name, x, f->f(x),
+			       rounded(f, x, &m));
+		viampfr += m;
+	} while (++u != 0);
+	printf("%-6s float  all 2^32: %ld not correctly rounded (%ld through MPFR)%s\n", f->name, bad,
+	       viampfr, bad ? "  FAILED" : "");
+	return bad != 0;
+}
+
+/* logf's hardest floats (ulp --float-cr log): the first two misrounded by
+ * log in double rounded to float, the last three by logf's k ln2 as one
+ * constant (gen/sgmath.h).  The default run checks them. */
+static const float logf_hard[] = {0x1.827a74p-7f, 0x1.2f1fd6p+3f, 0x1.bacb4ap+25f,
+				  0x1.b121a6p+76f, 0x1.6351d8p+95f};
+
 /* A function of two arguments: symgrad's, in double and float, and MPFR's
  * (whose special values are C99 Annex F's). */
 typedef struct Fn2 {
@@ -459,6 +520,13 @@ static int run_hypot(int isf, long n)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a line per function, as it ends */
+	if (argc > 2 && !strcmp(argv[1], "--float-cr")) {
+		for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+			if (!strcmp(argv[2], fns[i].name))
+				return run_float_cr(&fns[i]);
+		fprintf(stderr, "ulp: no function %s\n", argv[2]);
+		return 1;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--float-all")) {
 		int bad = 0;
 		for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
@@ -477,6 +545,16 @@ int main(int argc, char **argv)
 		for (int isf = 0; isf < types; isf++)
 			if (!only || !strcmp(only, fns[i].name))
 				bad |= run(&fns[i], isf, n);
+	if (!only || !strcmp(only, "log")) {
+		int m, wrong = 0;
+		for (size_t i = 0; i < sizeof logf_hard / sizeof *logf_hard; i++)
+			if (!is_rounded(&fns[1], logf_hard[i], &m) && wrong++ < 5)
+				printf("  FAIL logf(%a) = %a, correctly rounded %a\n", logf_hard[i],
+				       fns[1].f(logf_hard[i]), rounded(&fns[1], logf_hard[i], &m));
+		printf("log    float  %zu hardest cases: %d not correctly rounded%s\n",
+		       sizeof logf_hard / sizeof *logf_hard, wrong, wrong ? "  FAILED" : "");
+		bad |= wrong != 0;
+	}
 	for (int isf = 0; isf < types; isf++) {
 		if (!only || !strcmp(only, "pow"))
 			bad |= run_pow(isf, n);
