@@ -44,12 +44,14 @@ SG_INLINE double sg_dbl_(uint64_t u)
 	v.u = u;
 	return v.d;
 }
+/*@ sg_nan_ sg_base */
 /* Special results as constants, not as divisions: a select computes both
  * of its sides in every lane of a vectorized loop, and a division costs
  * as much as a dozen adds.  sg_nan_ is the NaN that 0/0 gives on x86 (sign
  * set, quiet, no payload), now on every machine; sg_inf_(s) is s times
  * +Inf, s = 1 or -1. */
 SG_INLINE double sg_nan_(void) { return sg_dbl_(0xfff8000000000000u); }
+/*@ sg_inf_ sg_base */
 SG_INLINE double sg_inf_(double s) { return s * sg_dbl_(0x7ff0000000000000u); }
 /*@ sg_2sum_ sg_base */
 /* Knuth's TwoSum: s + *e = a + b exactly */
@@ -165,7 +167,7 @@ SG_INLINE double sg_log_(double u, double cu, double fk)
 	return kd * 6.93147180369123816490e-01
 		- ((hfsq - (s * (hfsq + R) + (kd * 1.90821492927058770002e-10 + cu))) - f);
 }
-/*@ sg_log sg_log_ */
+/*@ sg_log sg_log_ sg_nan_ sg_inf_ */
 /* log(x); -Inf at +-0, NaN below 0, Inf at Inf. */
 SG_INLINE double sg_log(double x)
 {
@@ -175,7 +177,7 @@ SG_INLINE double sg_log(double x)
 	r = x > 0x1.fffffffffffffp1023 ? x : r;
 	return x != x ? x : r;
 }
-/*@ sg_log1p sg_log_ */
+/*@ sg_log1p sg_log_ sg_nan_ sg_inf_ */
 /* log(1 + x) = log(u + c), u = 1 + x rounded, c = what the rounding lost
  * (Fast2Sum, the larger operand first); x itself where u is near 1. */
 SG_INLINE double sg_log1p(double x)
@@ -507,6 +509,7 @@ SG_INLINE double sg_reduce_(double x, double *y1, int *q)
 	*q = (int)(small ? cn : pn) & 3;
 	return small ? c0 : p0;
 }
+/*@ sg_ksincos_ sg_trig_ */
 SG_INLINE double sg_ksin_(double x, double y)
 {
 	double z = x * x;
@@ -527,7 +530,7 @@ SG_INLINE double sg_kcos_(double x, double y)
 	w = 1.0 - hz;
 	return w + (((1.0 - w) - hz) + (z * r - x * y));
 }
-/*@ sg_sin sg_trig_ */
+/*@ sg_sin sg_ksincos_ */
 /* sin(x) = sign(x) sin|x|; sin(+-0) = +-0, NaN at +-Inf and NaN. */
 SG_INLINE double sg_sin(double x)
 {
@@ -540,7 +543,7 @@ SG_INLINE double sg_sin(double x)
 	r = sg_dbl_(sg_bits_(r) ^ (sg_bits_(x) & 0x8000000000000000u));
 	return x - x == 0.0 ? r : x - x;
 }
-/*@ sg_cos sg_trig_ */
+/*@ sg_cos sg_ksincos_ */
 /* cos(x) = cos|x|; cos(+-0) = 1, NaN at +-Inf and NaN. */
 SG_INLINE double sg_cos(double x)
 {
@@ -556,7 +559,7 @@ SG_INLINE double sg_cos(double x)
 SG_INLINE float sg_sinf(float x) { return (float)sg_sin(x); }
 /*@ sg_cosf sg_cos */
 SG_INLINE float sg_cosf(float x) { return (float)sg_cos(x); }
-/*@ sg_pow sg_rint_ sg_scale_ */
+/*@ sg_pow sg_rint_ sg_scale_ sg_nan_ */
 /*
  * pow(x, y), by fdlibm's method (e_pow.c; rewritten branch-free): log2|x|
  * = t1 + t2 to about 2^-64 relative, t1 with 29 trailing zero bits, from
@@ -752,7 +755,7 @@ SG_INLINE double sg_asinr_(double t)
 		+ t * (-6.88283971605453293030e-01 + t * 7.70381505559019352791e-02)));
 	return p / q;
 }
-/*@ sg_asin sg_asin_ */
+/*@ sg_asin sg_asin_ sg_nan_ */
 /*
  * asin(x), by fdlibm's method (e_asin.c): x + x R(x^2) below |x| = 0.5;
  * above, pi/2 - 2 asin(s), s = sqrt((1 - |x|)/2) (sqrt is correctly
@@ -780,7 +783,7 @@ SG_INLINE double sg_asin(double x)
 	r = a > 1.0 ? sg_nan_() : r;
 	return x != x ? x : r;
 }
-/*@ sg_acos sg_asin_ */
+/*@ sg_acos sg_asin_ sg_nan_ */
 /*
  * acos(x), by fdlibm's method (e_acos.c): pi/2 - (x + x R(x^2)) below
  * |x| = 0.5; above, 2 asin(s), s = sqrt((1 - x)/2), s split in two; below
@@ -813,7 +816,7 @@ SG_INLINE float sg_atan2f(float y, float x) { return (float)sg_atan2(y, x); }
 SG_INLINE float sg_asinf(float x) { return (float)sg_asin(x); }
 /*@ sg_acosf sg_acos */
 SG_INLINE float sg_acosf(float x) { return (float)sg_acos(x); }
-/*@ sg_log2 sg_base */
+/*@ sg_log2 sg_base sg_nan_ sg_inf_ */
 /*
  * log2(x): the reduction of sg_log_ (x = 2^k z, f = z - 1, s = f/(2 + f),
  * log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2))), then f - f^2/2 split as
@@ -1285,7 +1288,7 @@ SG_INLINE double sg_asinh(double x)
 	y = sg_dbl_(sg_bits_(y) | sign);
 	return x != x ? x : y;
 }
-/*@ sg_acosh sg_logdd_ sg_sqrtdd_ */
+/*@ sg_acosh sg_logdd_ sg_sqrtdd_ sg_nan_ */
 /*
  * acosh(x) = log(x + sqrt(x^2 - 1)) for x >= 1, the argument in
  * double-double (x^2 by Dekker's product, x^2 - 1 by TwoSum, the square
@@ -1312,7 +1315,7 @@ SG_INLINE double sg_acosh(double x)
 	y = x < 1.0 ? sg_nan_() : y;
 	return x != x ? x : y;
 }
-/*@ sg_atanh sg_logdd_ */
+/*@ sg_atanh sg_logdd_ sg_nan_ sg_inf_ */
 /*
  * atanh(x) = sign(x) log((1 + a)/(1 - a))/2, a = |x|: the quotient in
  * double-double (both sums by TwoSum, the quotient corrected by its exact
