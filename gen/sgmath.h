@@ -135,7 +135,20 @@ SG_INLINE double sg_exp(double x)
 	double h = sg_expr_(xc, &ki, &t);
 	return sg_scale_(h + t, ki);
 }
-/*@ sg_log_ sg_base */
+/*@ sg_logr_ sg_inc_ */
+/* fdlibm's R(s^2) of log(1 + f) = 2s + s R(s^2), s = f/(2 + f), |s| <=
+ * 0.1716 (its Lg1..Lg7, within 2^-58.45), in two halves by w = s^4. */
+SG_INLINE double sg_logr_(double s)
+{
+	double z2 = s * s;
+	double w = z2 * z2;
+	double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
+		+ w * 1.531383769920937332e-01));
+	double t2 = z2 * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
+		+ w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+	return t2 + t1;
+}
+/*@ sg_log_ sg_base sg_logr_ */
 /*
  * log(u + c) for u > 0 finite, c a correction below u's ulp (log1p's
  * rounding of 1 + x), given cu = c/u (the caller divides, so log, whose c
@@ -156,13 +169,7 @@ SG_INLINE double sg_log_(double u, double cu, double fk)
 	double f = kd == 0.0 ? fk : z - 1.0;
 	cu = kd == 0.0 ? 0.0 : cu;
 	double s = f / (2.0 + f);
-	double z2 = s * s;
-	double w = z2 * z2;
-	double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
-		+ w * 1.531383769920937332e-01));
-	double t2 = z2 * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
-		+ w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
-	double R = t2 + t1;
+	double R = sg_logr_(s);
 	double hfsq = 0.5 * f * f;
 	return kd * 6.93147180369123816490e-01
 		- ((hfsq - (s * (hfsq + R) + (kd * 1.90821492927058770002e-10 + cu))) - f);
@@ -346,7 +353,7 @@ SG_INLINE float sg_expf(float x)
 	uint32_t u2 = u - u1;                  /* ceil(k/2) + 128 */
 	return y * sg_flt_((u1 - 1u) << 23) * sg_flt_((u2 - 1u) << 23);
 }
-/*@ sg_logf sg_basef_ */
+/*@ sg_logf sg_basef_ sg_logr_ */
 /*
  * logf, correctly rounded on every float (tests/math/logf_cr.c checks all
  * 2^31 positive floats): the reduction in float (8 lanes of AVX2), the
@@ -372,13 +379,7 @@ SG_INLINE float sg_logf(float x)
 	double f = (double)(z - 1.0f);                   /* exact (Sterbenz) */
 	double k = (double)((float)(int32_t)kb - 128.0f - kadj);
 	double s = f / (2.0 + f);
-	double z2 = s * s;
-	double w = z2 * z2;
-	double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
-		+ w * 1.531383769920937332e-01));
-	double t2 = z2 * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
-		+ w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
-	float r = (float)(k * 6.93147180559945286227e-01 + s * (2.0 + (t2 + t1)));
+	float r = (float)(k * 6.93147180559945286227e-01 + s * (2.0 + sg_logr_(s)));
 	r = x == 0x1.bacb4ap+25f ? 0x1.1e0696p+4f : r;
 	r = x == 0x1.b121a6p+76f ? 0x1.a9a3f2p+5f : r;
 	r = x == 0x1.6351d8p+95f ? 0x1.08b512p+6f : r;
@@ -816,7 +817,7 @@ SG_INLINE float sg_atan2f(float y, float x) { return (float)sg_atan2(y, x); }
 SG_INLINE float sg_asinf(float x) { return (float)sg_asin(x); }
 /*@ sg_acosf sg_acos */
 SG_INLINE float sg_acosf(float x) { return (float)sg_acos(x); }
-/*@ sg_log2 sg_base sg_nan_ sg_inf_ */
+/*@ sg_log2 sg_base sg_nan_ sg_inf_ sg_logr_ */
 /*
  * log2(x): the reduction of sg_log_ (x = 2^k z, f = z - 1, s = f/(2 + f),
  * log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2))), then f - f^2/2 split as
@@ -834,13 +835,7 @@ SG_INLINE double sg_log2(double x)
 	double kd = sg_dbl_(0x4330000000000000u | kb) - 0x1p52 - 1024.0 - kadj;
 	double f = z - 1.0;
 	double s = f / (2.0 + f);
-	double z2 = s * s;
-	double w = z2 * z2;
-	double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
-		+ w * 1.531383769920937332e-01));
-	double t2 = z2 * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
-		+ w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
-	double R = t2 + t1;
+	double R = sg_logr_(s);
 	double hfsq = 0.5 * f * f;
 	double hi = sg_dbl_(sg_bits_(f - hfsq) & 0xffffffff00000000u);
 	double lo = (f - hi) - hfsq + s * (hfsq + R);
@@ -1208,7 +1203,7 @@ SG_INLINE double sg_tan(double x)
 }
 /*@ sg_tanf sg_tan */
 SG_INLINE float sg_tanf(float x) { return (float)sg_tan(x); }
-/*@ sg_logdd_ sg_2sum_ */
+/*@ sg_logdd_ sg_2sum_ sg_logr_ */
 /*
  * log(h + l) = hi + *lo within about 2^-60 of the result, for h + l > 0 in
  * double-double, h normal and |l| below h's ulp: sg_log_'s reduction and
@@ -1226,18 +1221,13 @@ SG_INLINE double sg_logdd_(double h, double l, double *lo)
 	double kd = sg_dbl_(0x4330000000000000u | kb) - 0x1p52 - 1024.0;
 	double f = z - 1.0;
 	double s = f / (2.0 + f);
-	double z2 = s * s;
-	double w = z2 * z2;
-	double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01
-		+ w * 1.531383769920937332e-01));
-	double t2 = z2 * (6.666666666666735130e-01 + w * (2.857142874366239149e-01
-		+ w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+	double R = sg_logr_(s);
 	double c = 134217729.0 * f;
 	double fh = c - (c - f), fl = f - fh;
 	double p = f * f, pe = ((fh * fh - p) + 2.0 * fh * fl) + fl * fl;
 	double hh = 0.5 * p, hl = 0.5 * pe;  /* f^2/2 = hh + hl */
 	double de, d = sg_2sum_(f, -hh, &de);
-	double corr = s * (hh + (t1 + t2));
+	double corr = s * (hh + R);
 	double low = ((de - hl) + corr) + (l / h + kd * 1.90821492927058770002e-10);
 	double se, S = sg_2sum_(kd * 6.93147180369123816490e-01, d, &se);
 	low += se;
