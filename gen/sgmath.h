@@ -355,8 +355,8 @@ SG_INLINE float sg_expf(float x)
 }
 /*@ sg_logf sg_basef_ sg_logr_ */
 /*
- * logf, correctly rounded on every float (tests/math/logf_cr.c checks all
- * 2^31 positive floats): the reduction in float (8 lanes of AVX2), the
+ * logf, correctly rounded on every float (tests/math/ulp.c --float-cr log
+ * checks all 2^32): the reduction in float (8 lanes of AVX2), the
  * rest in double.  x = 2^k z, z in [sqrt(2)/2, sqrt(2)) (a subnormal x
  * scaled by 2^23 first), f = z - 1 (exact), s = f/(2 + f), log(1 + f) =
  * 2s + s R(s^2) = s (2 + R), R sg_log_'s polynomial (fdlibm's Lg1..Lg7),

@@ -315,7 +315,7 @@ static int run_all_floats(const Fn *f)
 	return w.bad != 0;
 }
 
-/* The float nearest log(x) (MPFR, or the double result where it lies
+/* The float nearest f(x) (MPFR, or the double result where it lies
  * farther than 2^-40 from a midpoint between two floats); *viampfr set when
  * MPFR was asked. */
 static float rounded(const Fn *f, float x, int *viampfr)
@@ -365,6 +365,15 @@ static int run_float_cr(const Fn *f)
 	printf("%-6s float  all 2^32: %ld not correctly rounded (%ld through MPFR)%s\n", f->name, bad,
 	       viampfr, bad ? "  FAILED" : "");
 	return bad != 0;
+}
+
+/* The function of that name, or NULL. */
+static const Fn *fn_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+		if (!strcmp(name, fns[i].name))
+			return &fns[i];
+	return NULL;
 }
 
 /* logf's hardest floats (ulp --float-cr log): the first two misrounded by
@@ -521,9 +530,9 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0); /* a line per function, as it ends */
 	if (argc > 2 && !strcmp(argv[1], "--float-cr")) {
-		for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
-			if (!strcmp(argv[2], fns[i].name))
-				return run_float_cr(&fns[i]);
+		const Fn *f = fn_named(argv[2]);
+		if (f)
+			return run_float_cr(f);
 		fprintf(stderr, "ulp: no function %s\n", argv[2]);
 		return 1;
 	}
@@ -546,11 +555,12 @@ int main(int argc, char **argv)
 			if (!only || !strcmp(only, fns[i].name))
 				bad |= run(&fns[i], isf, n);
 	if (!only || !strcmp(only, "log")) {
+		const Fn *lg = fn_named("log");
 		int m, wrong = 0;
 		for (size_t i = 0; i < sizeof logf_hard / sizeof *logf_hard; i++)
-			if (!is_rounded(&fns[1], logf_hard[i], &m) && wrong++ < 5)
+			if (!is_rounded(lg, logf_hard[i], &m) && wrong++ < 5)
 				printf("  FAIL logf(%a) = %a, correctly rounded %a\n", logf_hard[i],
-				       fns[1].f(logf_hard[i]), rounded(&fns[1], logf_hard[i], &m));
+				       lg->f(logf_hard[i]), rounded(lg, logf_hard[i], &m));
 		printf("log    float  %zu hardest cases: %d not correctly rounded%s\n",
 		       sizeof logf_hard / sizeof *logf_hard, wrong, wrong ? "  FAILED" : "");
 		bad |= wrong != 0;
