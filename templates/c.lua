@@ -389,8 +389,9 @@ local BLOCK = 16
 -- lecture 7 network (4.5 in double; 16 rows take 700 ns in float, one row
 -- 200 ns).
 local SHORT = 4
--- entries of the batch's gradient summed side by side (one AVX register)
-local GSUM = {double = 4, float = 8}
+-- entries of the batch's gradient summed side by side (NAME_gsum: one
+-- AVX-512 register of doubles, two AVX registers, one AVX register of floats)
+local GSUM = {double = 8, float = 8}
 
 -- symgrad's own elementary functions: m.sgmath is gen/sgmath.h, in sections
 -- that each start with a line "/*@ NAME DEPENDENCIES */".  The functions the
@@ -747,12 +748,115 @@ local function batch_plan(m)
   return {inputs = inputs, fused = fused, dropped = dropped, summed = summed}
 end
 
--- Whether a group of n summed entries goes through NAME_gsum (float, at
--- least 4 entries: in double GCC's own vectorization of the plain loop is
--- as fast as the transpose, on AVX2, and a smaller float group gains nothing)
+-- Whether a group of n summed entries goes through NAME_gsum (at least 4
+-- entries: a smaller group gains nothing)
 local function gsum_call(r, n)
-  return r == "float" and n >= 4
+  return n >= 4
 end
+
+-- NAME_gsum's AVX bodies: float, 8 rows of 8 entries transposed in ymm
+-- registers; double, 4 rows of 4 entries, twice.
+local GSUM_AVX = {
+  float = [[
+	__m256 s = _mm256_loadu_ps(gsum);
+	for (int r = 0; r < rows; r += 8) {
+		__m256 a = _mm256_loadu_ps(v[0] + r), b = _mm256_loadu_ps(v[1] + r);
+		__m256 c = _mm256_loadu_ps(v[2] + r), d = _mm256_loadu_ps(v[3] + r);
+		__m256 e = _mm256_loadu_ps(v[4] + r), f = _mm256_loadu_ps(v[5] + r);
+		__m256 g = _mm256_loadu_ps(v[6] + r), h = _mm256_loadu_ps(v[7] + r);
+		if (rows - r < 8) {
+			const __m256 z = _mm256_set1_ps(-0.0f);
+			const __m256 in = _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7),
+							_mm256_set1_ps((float)(rows - r)), _CMP_LT_OQ);
+			a = _mm256_blendv_ps(z, a, in), b = _mm256_blendv_ps(z, b, in);
+			c = _mm256_blendv_ps(z, c, in), d = _mm256_blendv_ps(z, d, in);
+			e = _mm256_blendv_ps(z, e, in), f = _mm256_blendv_ps(z, f, in);
+			g = _mm256_blendv_ps(z, g, in), h = _mm256_blendv_ps(z, h, in);
+		}
+		const __m256 ab0 = _mm256_unpacklo_ps(a, b), ab1 = _mm256_unpackhi_ps(a, b);
+		const __m256 cd0 = _mm256_unpacklo_ps(c, d), cd1 = _mm256_unpackhi_ps(c, d);
+		const __m256 ef0 = _mm256_unpacklo_ps(e, f), ef1 = _mm256_unpackhi_ps(e, f);
+		const __m256 gh0 = _mm256_unpacklo_ps(g, h), gh1 = _mm256_unpackhi_ps(g, h);
+		/* rows r + j (low half) and r + 4 + j (high half) of entries 0-3, 4-7 */
+		const __m256 l0 = _mm256_shuffle_ps(ab0, cd0, 0x44), h0 = _mm256_shuffle_ps(ef0, gh0, 0x44);
+		const __m256 l1 = _mm256_shuffle_ps(ab0, cd0, 0xee), h1 = _mm256_shuffle_ps(ef0, gh0, 0xee);
+		const __m256 l2 = _mm256_shuffle_ps(ab1, cd1, 0x44), h2 = _mm256_shuffle_ps(ef1, gh1, 0x44);
+		const __m256 l3 = _mm256_shuffle_ps(ab1, cd1, 0xee), h3 = _mm256_shuffle_ps(ef1, gh1, 0xee);
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l0, h0, 0x20)); /* row r */
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l1, h1, 0x20));
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l2, h2, 0x20));
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l3, h3, 0x20));
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l0, h0, 0x31)); /* row r + 4 */
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l1, h1, 0x31));
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l2, h2, 0x31));
+		s = _mm256_add_ps(s, _mm256_permute2f128_ps(l3, h3, 0x31));
+	}
+	_mm256_storeu_ps(gsum, s);]],
+  double = [[
+	__m256d s0 = _mm256_loadu_pd(gsum), s1 = _mm256_loadu_pd(gsum + 4);
+	for (int r = 0; r < rows; r += 4) {
+		__m256d a = _mm256_loadu_pd(v[0] + r), b = _mm256_loadu_pd(v[1] + r);
+		__m256d c = _mm256_loadu_pd(v[2] + r), d = _mm256_loadu_pd(v[3] + r);
+		__m256d e = _mm256_loadu_pd(v[4] + r), f = _mm256_loadu_pd(v[5] + r);
+		__m256d g = _mm256_loadu_pd(v[6] + r), h = _mm256_loadu_pd(v[7] + r);
+		if (rows - r < 4) {
+			const __m256d z = _mm256_set1_pd(-0.0);
+			const __m256d in = _mm256_cmp_pd(_mm256_setr_pd(0, 1, 2, 3),
+							 _mm256_set1_pd((double)(rows - r)), _CMP_LT_OQ);
+			a = _mm256_blendv_pd(z, a, in), b = _mm256_blendv_pd(z, b, in);
+			c = _mm256_blendv_pd(z, c, in), d = _mm256_blendv_pd(z, d, in);
+			e = _mm256_blendv_pd(z, e, in), f = _mm256_blendv_pd(z, f, in);
+			g = _mm256_blendv_pd(z, g, in), h = _mm256_blendv_pd(z, h, in);
+		}
+		/* rows r, r + 2 (ab0: a b a b) and r + 1, r + 3 (ab1) */
+		const __m256d ab0 = _mm256_unpacklo_pd(a, b), ab1 = _mm256_unpackhi_pd(a, b);
+		const __m256d cd0 = _mm256_unpacklo_pd(c, d), cd1 = _mm256_unpackhi_pd(c, d);
+		const __m256d ef0 = _mm256_unpacklo_pd(e, f), ef1 = _mm256_unpackhi_pd(e, f);
+		const __m256d gh0 = _mm256_unpacklo_pd(g, h), gh1 = _mm256_unpackhi_pd(g, h);
+		s0 = _mm256_add_pd(s0, _mm256_permute2f128_pd(ab0, cd0, 0x20)); /* row r */
+		s1 = _mm256_add_pd(s1, _mm256_permute2f128_pd(ef0, gh0, 0x20));
+		s0 = _mm256_add_pd(s0, _mm256_permute2f128_pd(ab1, cd1, 0x20)); /* row r + 1 */
+		s1 = _mm256_add_pd(s1, _mm256_permute2f128_pd(ef1, gh1, 0x20));
+		s0 = _mm256_add_pd(s0, _mm256_permute2f128_pd(ab0, cd0, 0x31)); /* row r + 2 */
+		s1 = _mm256_add_pd(s1, _mm256_permute2f128_pd(ef0, gh0, 0x31));
+		s0 = _mm256_add_pd(s0, _mm256_permute2f128_pd(ab1, cd1, 0x31)); /* row r + 3 */
+		s1 = _mm256_add_pd(s1, _mm256_permute2f128_pd(ef1, gh1, 0x31));
+	}
+	_mm256_storeu_pd(gsum, s0);
+	_mm256_storeu_pd(gsum + 4, s1);]],
+}
+
+-- NAME_gsum's AVX-512 body in double: 8 rows of 8 entries transposed in
+-- zmm registers (unpack pairs, then 256- and 128-bit halves).
+local GSUM_AVX512_DOUBLE = [[
+	__m512d s = _mm512_loadu_pd(gsum);
+	for (int r = 0; r < rows; r += 8) {
+		const __mmask8 m = rows - r < 8 ? (__mmask8)((1u << (rows - r)) - 1) : 0xff;
+		const __m512d z = _mm512_set1_pd(-0.0);
+		const __m512d a = _mm512_mask_loadu_pd(z, m, v[0] + r), b = _mm512_mask_loadu_pd(z, m, v[1] + r);
+		const __m512d c = _mm512_mask_loadu_pd(z, m, v[2] + r), d = _mm512_mask_loadu_pd(z, m, v[3] + r);
+		const __m512d e = _mm512_mask_loadu_pd(z, m, v[4] + r), f = _mm512_mask_loadu_pd(z, m, v[5] + r);
+		const __m512d g = _mm512_mask_loadu_pd(z, m, v[6] + r), h = _mm512_mask_loadu_pd(z, m, v[7] + r);
+		/* ab0: rows r, r + 2, r + 4, r + 6 of a and b; ab1: r + 1, r + 3, ... */
+		const __m512d ab0 = _mm512_unpacklo_pd(a, b), ab1 = _mm512_unpackhi_pd(a, b);
+		const __m512d cd0 = _mm512_unpacklo_pd(c, d), cd1 = _mm512_unpackhi_pd(c, d);
+		const __m512d ef0 = _mm512_unpacklo_pd(e, f), ef1 = _mm512_unpackhi_pd(e, f);
+		const __m512d gh0 = _mm512_unpacklo_pd(g, h), gh1 = _mm512_unpackhi_pd(g, h);
+		/* l0: rows r, r + 4 of a b c d; l1: r + 2, r + 6; l2, l3: r + 1 ... */
+		const __m512d l0 = _mm512_shuffle_f64x2(ab0, cd0, 0x88), h0 = _mm512_shuffle_f64x2(ef0, gh0, 0x88);
+		const __m512d l1 = _mm512_shuffle_f64x2(ab0, cd0, 0xdd), h1 = _mm512_shuffle_f64x2(ef0, gh0, 0xdd);
+		const __m512d l2 = _mm512_shuffle_f64x2(ab1, cd1, 0x88), h2 = _mm512_shuffle_f64x2(ef1, gh1, 0x88);
+		const __m512d l3 = _mm512_shuffle_f64x2(ab1, cd1, 0xdd), h3 = _mm512_shuffle_f64x2(ef1, gh1, 0xdd);
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l0, h0, 0x88)); /* row r */
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l2, h2, 0x88));
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l1, h1, 0x88));
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l3, h3, 0x88));
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l0, h0, 0xdd)); /* row r + 4 */
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l2, h2, 0xdd));
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l1, h1, 0xdd));
+		s = _mm512_add_pd(s, _mm512_shuffle_f64x2(l3, h3, 0xdd));
+	}
+	_mm512_storeu_pd(gsum, s);]]
 
 -- NAME_gsum: the running sums of GSUM gradient entries over a block's
 -- rows, in row order.  With AVX, rows are loaded as vectors of each entry
@@ -769,46 +873,19 @@ local function gsum_helper(put, m)
   put("/* gsum[k] += v[k][r] for r = 0, 1, ..., rows - 1 (rows <= ", BLOCK, "), each of the ", g,
       " entries k:")
   put(" * a gradient entry's sum over the block's rows in row order.  With AVX the")
-  put(" * same adds in the same order, one vector add per row across the ", g, " entries,")
-  put(" * after a transpose of ", g, " rows of each entry (loaded as vectors) in registers;")
+  put(" * same adds in the same order, one vector add per row across the entries,")
+  put(" * after a transpose of rows of each entry (loaded as vectors) in registers;")
   put(" * the lanes of rows past the block's are -0, and x + -0 is x for every x. */")
   put("static inline void ", P, "_gsum(", r, " gsum[", g, "], const ", r, " *const v[", g, "], int rows)")
   put("{")
-  put("#ifdef __AVX__")
-  put("\t__m256 s = _mm256_loadu_ps(gsum);")
-  put("\tfor (int r = 0; r < rows; r += 8) {")
-  put("\t\t__m256 a = _mm256_loadu_ps(v[0] + r), b = _mm256_loadu_ps(v[1] + r);")
-  put("\t\t__m256 c = _mm256_loadu_ps(v[2] + r), d = _mm256_loadu_ps(v[3] + r);")
-  put("\t\t__m256 e = _mm256_loadu_ps(v[4] + r), f = _mm256_loadu_ps(v[5] + r);")
-  put("\t\t__m256 g = _mm256_loadu_ps(v[6] + r), h = _mm256_loadu_ps(v[7] + r);")
-  put("\t\tif (rows - r < 8) {")
-  put("\t\t\tconst __m256 z = _mm256_set1_ps(-0.0f);")
-  put("\t\t\tconst __m256 in = _mm256_cmp_ps(_mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7),")
-  put("\t\t\t\t\t\t\t_mm256_set1_ps((float)(rows - r)), _CMP_LT_OQ);")
-  put("\t\t\ta = _mm256_blendv_ps(z, a, in), b = _mm256_blendv_ps(z, b, in);")
-  put("\t\t\tc = _mm256_blendv_ps(z, c, in), d = _mm256_blendv_ps(z, d, in);")
-  put("\t\t\te = _mm256_blendv_ps(z, e, in), f = _mm256_blendv_ps(z, f, in);")
-  put("\t\t\tg = _mm256_blendv_ps(z, g, in), h = _mm256_blendv_ps(z, h, in);")
-  put("\t\t}")
-  put("\t\tconst __m256 ab0 = _mm256_unpacklo_ps(a, b), ab1 = _mm256_unpackhi_ps(a, b);")
-  put("\t\tconst __m256 cd0 = _mm256_unpacklo_ps(c, d), cd1 = _mm256_unpackhi_ps(c, d);")
-  put("\t\tconst __m256 ef0 = _mm256_unpacklo_ps(e, f), ef1 = _mm256_unpackhi_ps(e, f);")
-  put("\t\tconst __m256 gh0 = _mm256_unpacklo_ps(g, h), gh1 = _mm256_unpackhi_ps(g, h);")
-  put("\t\t/* rows r + j (low half) and r + 4 + j (high half) of entries 0-3, 4-7 */")
-  put("\t\tconst __m256 l0 = _mm256_shuffle_ps(ab0, cd0, 0x44), h0 = _mm256_shuffle_ps(ef0, gh0, 0x44);")
-  put("\t\tconst __m256 l1 = _mm256_shuffle_ps(ab0, cd0, 0xee), h1 = _mm256_shuffle_ps(ef0, gh0, 0xee);")
-  put("\t\tconst __m256 l2 = _mm256_shuffle_ps(ab1, cd1, 0x44), h2 = _mm256_shuffle_ps(ef1, gh1, 0x44);")
-  put("\t\tconst __m256 l3 = _mm256_shuffle_ps(ab1, cd1, 0xee), h3 = _mm256_shuffle_ps(ef1, gh1, 0xee);")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l0, h0, 0x20)); /* row r */")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l1, h1, 0x20));")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l2, h2, 0x20));")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l3, h3, 0x20));")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l0, h0, 0x31)); /* row r + 4 */")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l1, h1, 0x31));")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l2, h2, 0x31));")
-  put("\t\ts = _mm256_add_ps(s, _mm256_permute2f128_ps(l3, h3, 0x31));")
-  put("\t}")
-  put("\t_mm256_storeu_ps(gsum, s);")
+  if r == "double" then
+    put("#if defined(__AVX512F__)")
+    put(GSUM_AVX512_DOUBLE)
+    put("#elif defined(__AVX__)")
+  else
+    put("#ifdef __AVX__")
+  end
+  put(GSUM_AVX[r])
   put("#else")
   put("\tfor (int r = 0; r < rows; r++)")
   put("\t\tfor (int k = 0; k < ", g, "; k++)")

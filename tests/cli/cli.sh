@@ -53,8 +53,10 @@ strict_c() {
 	${CC:-cc} -std=c99 -Wall -Wextra -Wpedantic -Werror -c "$1" -o "$tmp/obj.o" 2>cc.err ||
 		{ fail "$1 does not compile:"; head -20 cc.err >&2; }
 	h=${1%.c}.h
-	# C99 7.1.3: __x and _X anywhere, _x at file scope, are the implementation's
-	reserved=$(sed 's/__cplusplus//g' "$1" "$h" | grep -oE '(^|[^A-Za-z0-9_])(_[A-Za-z_]|[A-Za-z0-9]+__)[A-Za-z0-9_]*' | sed -E 's/^[^A-Za-z0-9_]//' | sort -u | tr '\n' ' ')
+	# C99 7.1.3: __x and _X anywhere, _x at file scope, are the implementation's;
+	# the parts for an ISA (from "#if... __AVX..." to its "#else" or "#endif")
+	# use the implementation's own names (<immintrin.h>) and are left out
+	reserved=$(sed -e '/^#if.*__AVX/,/^#\(else\|endif\)/d' -e 's/__cplusplus//g' "$1" "$h" | grep -oE '(^|[^A-Za-z0-9_])(_[A-Za-z_]|[A-Za-z0-9]+__)[A-Za-z0-9_]*' | sed -E 's/^[^A-Za-z0-9_]//' | sort -u | tr '\n' ' ')
 	[ -z "$reserved" ] || fail "$1 uses reserved identifiers: $reserved"
 }
 

@@ -102,7 +102,7 @@ double ex4_2_backward_batch(int n, const double *restrict params, const double *
 		for (int r = 0; r < rows; r++) {
 			loss_sum += loss[r];
 		}
-		/* the other entries, each summed over the block's rows in row order, 4 side by side */
+		/* the other entries, each summed over the block's rows in row order, 8 side by side */
 		{
 			double gsum[2] = {grad[EX4_2_PARAM_w], grad[EX4_2_PARAM_b]};
 			for (int r = 0; r < rows; r++) {

@@ -122,7 +122,7 @@ double ex4_4_backward_batch(int n, const double *restrict params, const double *
 		for (int r = 0; r < rows; r++) {
 			loss_sum += loss[r];
 		}
-		/* the other entries, each summed over the block's rows in row order, 4 side by side */
+		/* the other entries, each summed over the block's rows in row order, 8 side by side */
 		{
 			double gsum[3] = {grad[EX4_4_PARAM_w2], grad[EX4_4_PARAM_w1], grad[EX4_4_PARAM_b]};
 			for (int r = 0; r < rows; r++) {

@@ -92,7 +92,7 @@ double linear_backward_batch(int n, const double *restrict params, const double 
 		for (int r = 0; r < rows; r++) {
 			loss_sum += loss[r];
 		}
-		/* the other entries, each summed over the block's rows in row order, 4 side by side */
+		/* the other entries, each summed over the block's rows in row order, 8 side by side */
 		{
 			double gsum[1] = {grad[LINEAR_PARAM_w]};
 			for (int r = 0; r < rows; r++) {
