@@ -168,12 +168,13 @@ size_t ex4_2_sgd_epoch(size_t n, const size_t *restrict sgd_order, const double 
 			const double d_w = t2 * (x + x);
 			sgd_g[EX4_2_PARAM_w] = d_w;
 			sgd_g[EX4_2_PARAM_b] = d_yhat;
-			double sgd_sq = 0;
 			for (int k = 0; k < EX4_2_N_PARAMS; k++) {
 				const double sgd_step = sgd_lr * sgd_g[k];
 				sgd_p[k] = sgd_p[k] - sgd_step;
-				sgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];
 			}
+			double sgd_sq = (double)sgd_g[0] * (double)sgd_g[0]; /* 0 + a square is the square */
+			for (int k = 1; k < EX4_2_N_PARAMS; k++)
+				sgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];
 			loss_sum = loss_sum + (double)loss;
 			sgd_norms = sgd_norms + sqrt(sgd_sq);
 			sgd_last = (double)loss;

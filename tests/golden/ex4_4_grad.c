@@ -201,12 +201,13 @@ size_t ex4_4_sgd_epoch(size_t n, const size_t *restrict sgd_order, const double 
 			sgd_g[EX4_4_PARAM_w2] = d_w2;
 			sgd_g[EX4_4_PARAM_w1] = d_w1;
 			sgd_g[EX4_4_PARAM_b] = d_yhat;
-			double sgd_sq = 0;
 			for (int k = 0; k < EX4_4_N_PARAMS; k++) {
 				const double sgd_step = sgd_lr * sgd_g[k];
 				sgd_p[k] = sgd_p[k] - sgd_step;
-				sgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];
 			}
+			double sgd_sq = (double)sgd_g[0] * (double)sgd_g[0]; /* 0 + a square is the square */
+			for (int k = 1; k < EX4_4_N_PARAMS; k++)
+				sgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];
 			loss_sum = loss_sum + (double)loss;
 			sgd_norms = sgd_norms + sqrt(sgd_sq);
 			sgd_last = (double)loss;

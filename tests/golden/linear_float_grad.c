@@ -151,12 +151,11 @@ size_t linear_sgd_epoch(size_t n, const size_t *restrict sgd_order, const float 
 			const float d_yhat = t1 + t1;
 			const float d_w = t1 * (x + x);
 			sgd_g[LINEAR_PARAM_w] = d_w;
-			double sgd_sq = 0;
 			for (int k = 0; k < LINEAR_N_PARAMS; k++) {
 				const float sgd_step = sgd_lr * sgd_g[k];
 				sgd_p[k] = sgd_p[k] - sgd_step;
-				sgd_sq = sgd_sq + (double)sgd_g[k] * (double)sgd_g[k];
 			}
+			double sgd_sq = (double)sgd_g[0] * (double)sgd_g[0]; /* 0 + a square is the square */
 			loss_sum = loss_sum + (double)loss;
 			sgd_norms = sgd_norms + sqrt(sgd_sq);
 			sgd_last = (double)loss;
