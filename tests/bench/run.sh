@@ -157,9 +157,18 @@ echo
 # builds it, against the same network by hand, structure of arrays,
 # -O3 -march=native -ffast-math (tests/bench/soa.c), in one process,
 # alternating; 5 runs, each a median of 21 trials; the median of the runs.
+# With taskset, on each of the first two cores the process may use, in
+# turn (the cores of a virtual machine need not run at one speed, and the
+# two codes need not lose the same on a slower one); else wherever the
+# system puts it.
+cores=
+if command -v taskset >/dev/null 2>&1; then
+	cores=$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/self/status | tr ',' '\n' |
+		awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -2 | tr '\n' ' ')
+fi
 echo "| lecture 7 batch (759 rows), ns per row | exact, \`symgrad train\`'s build ($jitflags${isa:+ -march=$isa}) | by hand, SoA, \`-O3 -march=native -ffast-math\` (not exact) | ratio |"
 echo "|---|---|---|---|"
-echo "dtype,exact_ns,soa_ns" >"$out/limit.csv"
+echo "dtype,core,exact_ns,soa_ns" >"$out/limit.csv"
 for dt in double float; do
 	s=${dt%ouble}
 	s=${s%loat}
@@ -170,12 +179,18 @@ for dt in double float; do
 	$cc $cflags ${isa:+-march=$isa} -I"$work" -DMODEL_H="\"lim_$s.h\"" -DP=diabetes \
 		-DREAL="$dt" -DSOA="soa_$s" tests/bench/limit.c "$work/lim_$s.c" "$work/soa_$s.o" \
 		-o "$work/lim_$s" -lm
-	: >"$work/lim"
-	for i in 1 2 3 4 5; do "$work/lim_$s" examples/lecture07_diabetes/diabetes.csv 21 >>"$work/lim"; done
-	grep -q WRONG "$work/lim" && echo "soa.c disagrees with the generated gradient ($dt)" >&2
-	a=$(cut -d' ' -f1 "$work/lim" | median) b=$(cut -d' ' -f2 "$work/lim" | median)
-	echo "| $dt | $a | $b | $(echo "$a $b" | awk '{ printf "%.2f×", $1 / $2 }') |"
-	echo "$dt,$a,$b" >>"$out/limit.csv"
+	for core in ${cores:-any}; do
+		pin=
+		[ "$core" = any ] || pin="taskset -c $core"
+		: >"$work/lim"
+		for i in 1 2 3 4 5; do $pin "$work/lim_$s" examples/lecture07_diabetes/diabetes.csv 21 >>"$work/lim"; done
+		grep -q WRONG "$work/lim" && echo "soa.c disagrees with the generated gradient ($dt)" >&2
+		a=$(cut -d' ' -f1 "$work/lim" | median) b=$(cut -d' ' -f2 "$work/lim" | median)
+		label=$dt
+		[ "$core" = any ] || label="$dt, core $core"
+		echo "| $label | $a | $b | $(echo "$a $b" | awk '{ printf "%.2f×", $1 / $2 }') |"
+		echo "$dt,$core,$a,$b" >>"$out/limit.csv"
+	done
 done
 echo
 # Full-batch training through symgrad train: (time of E epochs - time of
