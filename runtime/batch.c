@@ -44,6 +44,7 @@
 #define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,8 +95,8 @@ typedef struct event {
  * the thread that computes the block writes it, the caller reads it. */
 typedef struct slot {
 	double loss;
-	unsigned ready;  /* the number of the job that wrote it (atomic) */
-	char pad[LINE - sizeof(double) - sizeof(unsigned)];
+	uint64_t ready;  /* the job that wrote it, its seq (atomic) */
+	char pad[LINE - sizeof(double) - sizeof(uint64_t)];
 } slot;
 
 /* A barrier for n threads, sense-reversing, on an event. */
@@ -130,6 +131,9 @@ struct sg_batch {
 	OWN_LINE event done;   /* the jobs the workers have finished, summed */
 	/* the job of the current call, written before the workers start it */
 	OWN_LINE unsigned job_no;  /* the caller's count of jobs started */
+	uint64_t seq;     /* the same in 64 bits, which never wrap: a slot
+			   * marked in a job long before is never taken for
+			   * one marked in this job */
 	int quit;         /* set before the last start: workers return */
 	size_t n;
 	const void *params, *inputs;
@@ -393,7 +397,7 @@ static void fold_loss(sg_batch *b, size_t ja, size_t jb)
  * (measured: 700 cycles a block on lecture 7). */
 static void wait_block(sg_batch *b, size_t j)
 {
-	if (__atomic_load_n(&b->slots[j].ready, __ATOMIC_ACQUIRE) != b->job_no)
+	if (__atomic_load_n(&b->slots[j].ready, __ATOMIC_ACQUIRE) != b->seq)
 		event_wait(&b->done, b->job_no * (unsigned)(b->n_threads - 1));
 }
 
@@ -453,7 +457,7 @@ static void job(sg_batch *b, int me, int N, int *sense)
 			else
 				b->slots[j].loss = l;
 			if (streamed && me > 0)
-				__atomic_store_n(&b->slots[j].ready, b->job_no, __ATOMIC_RELEASE);
+				__atomic_store_n(&b->slots[j].ready, b->seq, __ATOMIC_RELEASE);
 		}
 		if (streamed) {
 			/* thread 0's blocks come first: it folds them while
@@ -511,6 +515,7 @@ static void *worker(void *arg)
 static void run_pool(sg_batch *b)
 {
 	b->job_no++;
+	b->seq++;
 	event_set(&b->go, b->job_no);
 	job(b, 0, b->n_threads, &b->sense);
 	event_wait(&b->done, b->job_no * (unsigned)(b->n_threads - 1));
