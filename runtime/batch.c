@@ -130,10 +130,11 @@ struct sg_batch {
 	OWN_LINE event go;     /* the number of the job the workers are to start */
 	OWN_LINE event done;   /* the jobs the workers have finished, summed */
 	/* the job of the current call, written before the workers start it */
-	OWN_LINE unsigned job_no;  /* the caller's count of jobs started */
-	uint64_t seq;     /* the same in 64 bits, which never wrap: a slot
-			   * marked in a job long before is never taken for
-			   * one marked in this job */
+	OWN_LINE uint64_t job_no;  /* the caller's count of jobs started, in
+				    * 64 bits, which never wrap: a slot marked
+				    * in a job long before is never taken for
+				    * one marked in this job (the events hold
+				    * its low 32 bits) */
 	int quit;         /* set before the last start: workers return */
 	size_t n;
 	const void *params, *inputs;
@@ -397,8 +398,8 @@ static void fold_loss(sg_batch *b, size_t ja, size_t jb)
  * (measured: 700 cycles a block on lecture 7). */
 static void wait_block(sg_batch *b, size_t j)
 {
-	if (__atomic_load_n(&b->slots[j].ready, __ATOMIC_ACQUIRE) != b->seq)
-		event_wait(&b->done, b->job_no * (unsigned)(b->n_threads - 1));
+	if (__atomic_load_n(&b->slots[j].ready, __ATOMIC_ACQUIRE) != b->job_no)
+		event_wait(&b->done, (unsigned)b->job_no * (unsigned)(b->n_threads - 1));
 }
 
 /* Whether the threads fold a last wave of nw blocks together (each its
@@ -457,20 +458,21 @@ static void job(sg_batch *b, int me, int N, int *sense)
 			else
 				b->slots[j].loss = l;
 			if (streamed && me > 0)
-				__atomic_store_n(&b->slots[j].ready, b->seq, __ATOMIC_RELEASE);
+				__atomic_store_n(&b->slots[j].ready, b->job_no, __ATOMIC_RELEASE);
 		}
 		if (streamed) {
 			/* thread 0's blocks come first: it folds them while
-			 * the others still compute, then theirs in order (with
-			 * more threads than blocks, the batch's first block,
-			 * the start of the sum, may be another's) */
-			if (me == 0 && w0 == 0 && hi == 0)
-				wait_block(b, 0);
-			for (j = w0 ? 0 : 1; me == 0 && j < nw; j++) {
+			 * the others still compute, then theirs in order (the
+			 * batch's first block, the start of the sum, is
+			 * waited for but not folded; with more threads than
+			 * blocks it may be another's) */
+			for (j = 0; me == 0 && j < nw; j++) {
 				if (j >= hi)
 					wait_block(b, j);
-				fold(b, j, j + 1, 0, b->np);
-				fold_loss(b, j, j + 1);
+				if (w0 + j > 0) {
+					fold(b, j, j + 1, 0, b->np);
+					fold_loss(b, j, j + 1);
+				}
 			}
 			return;
 		}
@@ -515,10 +517,9 @@ static void *worker(void *arg)
 static void run_pool(sg_batch *b)
 {
 	b->job_no++;
-	b->seq++;
-	event_set(&b->go, b->job_no);
+	event_set(&b->go, (unsigned)b->job_no);
 	job(b, 0, b->n_threads, &b->sense);
-	event_wait(&b->done, b->job_no * (unsigned)(b->n_threads - 1));
+	event_wait(&b->done, (unsigned)b->job_no * (unsigned)(b->n_threads - 1));
 }
 
 /* Starts the n_threads - 1 workers behind the gate, then makes the barrier
@@ -612,7 +613,7 @@ void sg_batch_free(sg_batch *b)
 		return;
 	if (b->gated) {
 		b->quit = 1;
-		event_set(&b->go, ++b->job_no);
+		event_set(&b->go, (unsigned)++b->job_no);
 		for (i = 0; i < b->running; i++)
 			pthread_join(b->tid[i], NULL);
 		event_destroy(&b->bar.sense);
