@@ -50,7 +50,7 @@ static const char *const reserved[] = {
 	"dloss", "gparams", "ginputs", "gnv", "hess_values",
 	"sg_model", "SG_MODEL_ABI", "size_t", "sgd_order", "sgd_lr", "sgd_sums", "sgd_p",
 	"sgd_g", "sgd_p0", "sgd_bad", "sgd_sq", "sgd_step", "sgd_norms", "sgd_last", "sgd_end",
-	"sgd_s0", "sgd_n0", "sgd_l0", "sgd_chk", "sgd_j", NULL};
+	"sgd_s0", "sgd_n0", "sgd_l0", "sgd_chk", "sgd_j", "bce_soft", "bce_q", "bce_l", NULL};
 
 /* <math.h> functions; each also with an f or l suffix */
 static const char *const math_funcs[] = {

@@ -899,6 +899,44 @@ local function gsum_helper(put, m)
   put("")
 end
 
+-- bce(p, y) over a block, where every y is 0 or 1 (hard labels, the usual
+-- case) and every p in [0, 1]: one log a row, not two, and the same bits.
+-- The term is (y - 1) max(log(1 - p), -100) - y max(log(p), -100) (ops.h),
+-- max(l, -100) written -100 > l ? -100 : l.  With p in [0, 1] both logs
+-- are in [-inf, +0], +0 only at 1, so both maxima M1 (of 1 - p) and M2 (of
+-- p) are in [-100, +0], and 0 times one is -0, or +0 where it is +0:
+--   y = 1:  +0 M1 - M2 = -M2, also where M2 = +0 (p = 1: M1 = -100, so
+--           -0 - +0 = -0 = -M2);
+--   y = +-0: -M1 - y M2 = y - M1: where M1 = +0 (1 - p rounds to 1, so
+--           p < 1 and M2 < 0), -0 - y M2 is +0 for y = +0, -0 for y = -0,
+--           as y - M1 is; elsewhere both are -M1.
+-- So the term is z - M with M the maximum of log(y == 1 ? p : 1 - p) and
+-- z = -0 where y = 1, else y.  bce_soft marks a block with any other y
+-- (a soft label, a NaN) or p (a loop after the run's); the block's terms
+-- are then computed again as written.  tests/gradcheck's bce_hard_labels
+-- checks the rows of each kind against the per-row function, bit for bit.
+local function hard_bce(put, m, st, e)
+  local r = m.real
+  local f = r == "float" and "f" or ""
+  local log = (m.sgmath and "sg_" or "") .. "log" .. f
+  local function operand(a)
+    local row = a .. "[r]"
+    local at = e:find("%f[%w_]" .. a:gsub("%p", "%%%0") .. "%[r%]")
+    return at and row or a
+  end
+  local p, y = operand(st.args[1]), operand(st.args[2])
+  local one, zero = "1.0" .. f, "0.0" .. f
+  put("\t\t\tconst ", r, " bce_q = ", y, " == ", one, " ? ", p, " : ", one, " - ", p, ";")
+  put("\t\t\tconst ", r, " bce_l = ", log, "(bce_q);")
+  put("\t\t\t", st.name, "[r] = (", y, " == ", one, " ? -", zero, " : ", y,
+      ") - (-100.0", f, " > bce_l ? -100.0", f, " : bce_l);")
+  -- the check, after the run's loop: a flag updated in it stops GCC 12
+  -- from vectorizing it for SSE (an int reduction beside doubles)
+  return {name = st.name, expr = e,
+          check = "bce_soft |= (" .. y .. " == " .. zero .. " || " .. y .. " == " .. one .. ") && " ..
+                  p .. " >= " .. zero .. " && " .. p .. " <= " .. one .. " ? 0 : 1;"}
+end
+
 local function block_rows(put, m, plan)
   local N, r = m.NAME, m.real
   local f = m.backward
@@ -930,7 +968,11 @@ local function block_rows(put, m, plan)
   local k = 1
   while k <= #stmts do
     local j = k
-    while j + 1 <= #stmts and (not call(stmts[j + 1])) == (not call(stmts[k])) do j = j + 1 end
+    -- a bce ends its run: its check (hard_bce) follows the run's loop
+    while j + 1 <= #stmts and (not call(stmts[j + 1])) == (not call(stmts[k]))
+          and stmts[j].op ~= "BCE" do
+      j = j + 1
+    end
     runs[#runs + 1] = {k, j}
     for q = k, j do run_of[stmts[q].name] = #runs end
     k = j + 1
@@ -951,6 +993,22 @@ local function block_rows(put, m, plan)
     end
   end
   array[f.row_loss:match("^([%w_]+)%[r%]$") or ""] = true
+  -- a bce's operands and value are arrays: its check may compute it again
+  for _, st in ipairs(stmts) do
+    if st.op == "BCE" and not dropped[st.name] then
+      array[st.name] = true
+      for _, a in ipairs(st.args) do
+        if run_of[a] then array[a] = true end
+      end
+    end
+  end
+  local hard
+  for _, st in ipairs(stmts) do
+    if st.op == "BCE" and not dropped[st.name] then
+      put("\t\tint bce_soft = 0;  /* a label not 0 or 1, or a p outside [0, 1] */")
+      break
+    end
+  end
   for _, run in ipairs(runs) do
     local live = false
     for q = run[1], run[2] do
@@ -970,7 +1028,9 @@ local function block_rows(put, m, plan)
           e = e:gsub("%f[%w_]" .. a .. "%[r%]", a)
         end
       end
-      if array[st.name] then
+      if st.op == "BCE" then
+        hard = hard_bce(put, m, st, e)
+      elseif array[st.name] then
         put("\t\t\t", st.name, "[r] = ", e, ";")
       else
         put("\t\t\tconst ", r, " ", st.name, " = ", e, ";")
@@ -978,6 +1038,15 @@ local function block_rows(put, m, plan)
       ::next::
     end
     put("\t\t}")
+    if hard then
+      put("\t\tfor (int r = 0; r < ", BLOCK, "; r++)")
+      put("\t\t\t", hard.check)
+      put("\t\tif (bce_soft) {")
+      put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++)")
+      put("\t\t\t\t", hard.name, "[r] = ", hard.expr, ";")
+      put("\t\t}")
+      hard = nil
+    end
     ::done::
   end
   if next(fused) then

@@ -183,6 +183,44 @@ Test(gradcheck_float, bce_saturated)
 	}
 }
 
+/* bce's batch with hard labels in float, as gradcheck_test.c's
+ * bce_hard_labels: the batch of 16 and of 21 rows equals the per-row sums
+ * bit for bit, with p where 1 - p rounds to 1 (2^-30) and where p rounds
+ * 1 - p (1 - 2^-24) in float. */
+Test(gradcheck_float, bce_hard_labels)
+{
+	static const float ps[] = {0.0f, -0.0f, 0x1p-149f, 0x1p-30f, 1e-8f, 0.25f, 0.5f, 0.75f,
+				   1 - 0x1p-12f, 1 - 0x1p-24f, 1.0f, NAN, 1.5f, -0.5f, INFINITY};
+	static const float odd[] = {0.25f, NAN, 2.0f};
+	const sg_model *m = &gc_bce_p_model;
+	int hard = 0;
+	for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+		for (int pattern = 0; pattern < 7; pattern++) {
+			float y[21];
+			for (int r = 0; r < 21; r++) {
+				static const float mix[3] = {0.0f, 1.0f, -0.0f};
+				y[r] = pattern < 3 ? mix[pattern] : mix[(r * 7 + pattern) % 3];
+			}
+			if (pattern >= 4)
+				y[5 + pattern] = odd[pattern - 4];
+			hard += pattern < 4 && ps[k] >= 0 && ps[k] <= 1;
+			for (int n = 16; n <= 21; n += 5) {
+				float p = ps[k], g, sum_g = 0, sum = 0, batch_g;
+				for (int r = 0; r < n; r++) {
+					sum += m->backward_f(&p, &y[r], &g);
+					sum_g += g;
+				}
+				float batch = m->backward_batch_f(n, &p, y, &batch_g);
+				cr_assert(same_bits(batch, sum), "p = %a, pattern %d, %d rows: loss %a, rows %a",
+					  p, pattern, n, batch, sum);
+				cr_assert(same_bits(batch_g, sum_g), "p = %a, pattern %d, %d rows: d/dp %a, rows %a",
+					  p, pattern, n, batch_g, sum_g);
+			}
+		}
+	}
+	cr_assert(eq(int, hard, 4 * 11));
+}
+
 /* gc_bce_p and gc_bce_mean in float against PyTorch's float32 numbers. */
 Test(gradcheck_float, bce_matches_pytorch)
 {

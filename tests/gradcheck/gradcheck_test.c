@@ -489,6 +489,49 @@ Test(gradcheck, bce_matches_pytorch)
 	}
 }
 
+/* bce's batch with hard labels (templates/c.lua hard_bce): a block whose
+ * labels are all 0 or 1 and whose p are all in [0, 1] takes one log a row
+ * instead of two; any other block is computed as written.  Both must give
+ * the per-row function's bits: the loss and the gradient of 16 and of 21
+ * rows (a whole block, and one with a short block after it) equal the
+ * per-row sums, for p at 0, -0, the smallest subnormal, where 1 - p rounds
+ * to 1, inside, where p rounds 1 - p, at 1, and outside [0, 1] (NaN, 1.5,
+ * -0.5, Inf); for labels all +0, all -0, all 1, mixed, and mixed with one
+ * soft label (0.25), a NaN or a 2. */
+Test(gradcheck, bce_hard_labels)
+{
+	static const double ps[] = {0.0, -0.0, 0x1p-1074, 0x1p-60, 1e-8, 0.25, 0.5, 0.75,
+				    1 - 0x1p-20, 1 - 0x1p-53, 1.0, NAN, 1.5, -0.5, INFINITY};
+	static const double odd[] = {0.25, NAN, 2.0};
+	const sg_model *m = &gc_bce_p_model;
+	int hard = 0;
+	for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+		for (int pattern = 0; pattern < 7; pattern++) {
+			double y[21];
+			for (int r = 0; r < 21; r++) {
+				static const double mix[3] = {0.0, 1.0, -0.0};
+				y[r] = pattern < 3 ? mix[pattern] : mix[(r * 7 + pattern) % 3];
+			}
+			if (pattern >= 4)
+				y[5 + pattern] = odd[pattern - 4];
+			hard += pattern < 4 && ps[k] >= 0 && ps[k] <= 1;
+			for (int n = 16; n <= 21; n += 5) {
+				double p = ps[k], g, sum_g = 0, sum = 0, batch_g;
+				for (int r = 0; r < n; r++) {
+					sum += m->backward_d(&p, &y[r], &g);
+					sum_g += g;
+				}
+				double batch = m->backward_batch_d(n, &p, y, &batch_g);
+				cr_assert(same_bits(batch, sum), "p = %a, pattern %d, %d rows: loss %a, rows %a",
+					  p, pattern, n, batch, sum);
+				cr_assert(same_bits(batch_g, sum_g), "p = %a, pattern %d, %d rows: d/dp %a, rows %a",
+					  p, pattern, n, batch_g, sum_g);
+			}
+		}
+	}
+	cr_assert(eq(int, hard, 4 * 11));
+}
+
 /* gc_loss_broadcast (mse, bce and bce_logits of operands of different shapes,
  * each the mean over the broadcast shape) against PyTorch's float64 numbers
  * (tests/torch/loss_broadcast_reference.py), within 4 ulp: PyTorch sums the
