@@ -926,10 +926,12 @@ local function hard_bce(put, m, st, e)
   end
   local p, y = operand(st.args[1]), operand(st.args[2])
   local one, zero = "1.0" .. f, "0.0" .. f
-  put("\t\t\tconst ", r, " bce_q = ", y, " == ", one, " ? ", p, " : ", one, " - ", p, ";")
-  put("\t\t\tconst ", r, " bce_l = ", log, "(bce_q);")
-  put("\t\t\t", st.name, "[r] = (", y, " == ", one, " ? -", zero, " : ", y,
+  put("\t\t\t{")
+  put("\t\t\t\tconst ", r, " bce_q = ", y, " == ", one, " ? ", p, " : ", one, " - ", p, ";")
+  put("\t\t\t\tconst ", r, " bce_l = ", log, "(bce_q);")
+  put("\t\t\t\t", st.name, "[r] = (", y, " == ", one, " ? -", zero, " : ", y,
       ") - (-100.0", f, " > bce_l ? -100.0", f, " : bce_l);")
+  put("\t\t\t}")
   -- the check, after the run's loop: a flag updated in it stops GCC 12
   -- from vectorizing it for SSE (an int reduction beside doubles)
   return {name = st.name, expr = e,
@@ -968,9 +970,21 @@ local function block_rows(put, m, plan)
   local k = 1
   while k <= #stmts do
     local j = k
-    -- a bce ends its run: its check (hard_bce) follows the run's loop
-    while j + 1 <= #stmts and (not call(stmts[j + 1])) == (not call(stmts[k]))
-          and stmts[j].op ~= "BCE" do
+    -- a bce's check (hard_bce) follows its run's loop, so nothing after
+    -- it in the run may read it
+    local bces = {}
+    local function reads_bce(st)
+      for _, a in ipairs(st.args) do
+        if bces[a] then return true end
+      end
+      return false
+    end
+    while true do
+      if stmts[j].op == "BCE" then bces[stmts[j].name] = true end
+      if j + 1 > #stmts or (not call(stmts[j + 1])) ~= (not call(stmts[k]))
+         or reads_bce(stmts[j + 1]) then
+        break
+      end
       j = j + 1
     end
     runs[#runs + 1] = {k, j}
@@ -1002,7 +1016,7 @@ local function block_rows(put, m, plan)
       end
     end
   end
-  local hard
+  local hard = {}
   for _, st in ipairs(stmts) do
     if st.op == "BCE" and not dropped[st.name] then
       put("\t\tint bce_soft = 0;  /* a label not 0 or 1, or a p outside [0, 1] */")
@@ -1029,7 +1043,7 @@ local function block_rows(put, m, plan)
         end
       end
       if st.op == "BCE" then
-        hard = hard_bce(put, m, st, e)
+        hard[#hard + 1] = hard_bce(put, m, st, e)
       elseif array[st.name] then
         put("\t\t\t", st.name, "[r] = ", e, ";")
       else
@@ -1038,14 +1052,18 @@ local function block_rows(put, m, plan)
       ::next::
     end
     put("\t\t}")
-    if hard then
+    -- one check loop per bce (GCC 12 vectorizes one reduction a loop)
+    for _, h in ipairs(hard) do
       put("\t\tfor (int r = 0; r < ", BLOCK, "; r++)")
-      put("\t\t\t", hard.check)
+      put("\t\t\t", h.check)
+    end
+    if #hard > 0 then
       put("\t\tif (bce_soft) {")
-      put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++)")
-      put("\t\t\t\t", hard.name, "[r] = ", hard.expr, ";")
+      put("\t\t\tfor (int r = 0; r < ", BLOCK, "; r++) {")
+      for _, h in ipairs(hard) do put("\t\t\t\t", h.name, "[r] = ", h.expr, ";") end
+      put("\t\t\t}")
       put("\t\t}")
-      hard = nil
+      hard = {}
     end
     ::done::
   end
