@@ -172,3 +172,90 @@ bool same_bits(double a, double b)
 {
 	return !memcmp(&a, &b, sizeof a);
 }
+
+/* The batch of n rows against the per-row sums, loss and gradient, bit for
+ * bit, in the model's type (p and rows given in double, exact in float:
+ * every value below is a float). */
+static void batch_is_rows_sum(const sg_model *m, const double *p, const double *rows, int n,
+			      const char *what, int k, int pattern)
+{
+	enum { MP = 4, MR = 21 * 4 };
+	double g[MP], sum_g[MP] = {0}, batch_g[MP], sum = 0, batch;
+	cr_assert(m->n_params <= MP && n * m->n_inputs <= MR);
+	if (m->backward_f) {
+		float pf[MP], xf[MR], gf[MP], sum_gf[MP] = {0}, batch_gf[MP], sumf = 0;
+		for (int i = 0; i < m->n_params; i++)
+			pf[i] = (float)p[i];
+		for (int i = 0; i < n * m->n_inputs; i++)
+			xf[i] = (float)rows[i];
+		for (int r = 0; r < n; r++) {
+			sumf += m->backward_f(pf, xf + r * m->n_inputs, gf);
+			for (int i = 0; i < m->n_params; i++)
+				sum_gf[i] += gf[i];
+		}
+		batch = m->backward_batch_f(n, pf, xf, batch_gf);
+		sum = sumf;
+		for (int i = 0; i < m->n_params; i++)
+			sum_g[i] = sum_gf[i], batch_g[i] = batch_gf[i];
+	} else {
+		for (int r = 0; r < n; r++) {
+			sum += m->backward_d(p, rows + r * m->n_inputs, g);
+			for (int i = 0; i < m->n_params; i++)
+				sum_g[i] += g[i];
+		}
+		batch = m->backward_batch_d(n, p, rows, batch_g);
+	}
+	cr_assert(same_bits(batch, sum), "%s, p %d, pattern %d, %d rows: loss %a, rows %a", what,
+		  k, pattern, n, batch, sum);
+	for (int i = 0; i < m->n_params; i++)
+		cr_assert(same_bits(batch_g[i], sum_g[i]),
+			  "%s, p %d, pattern %d, %d rows: gradient %d %a, rows %a", what, k, pattern,
+			  n, i, batch_g[i], sum_g[i]);
+}
+
+/*
+ * bce's batch with hard labels (templates/c.lua hard_bce): a block whose
+ * labels are all 0 or 1 and whose p are all in [0, 1] takes one log a row
+ * instead of two; any other block is computed as written.  Both must give
+ * the per-row function's bits: the loss and the gradient of 16 and of 21
+ * rows (a whole block, and one with a short block after it) equal the
+ * per-row sums, for p at 0, -0, the smallest subnormal, where 1 - p rounds
+ * to 1, inside, where p rounds 1 - p, at 1, and outside [0, 1] (NaN, 1.5,
+ * -0.5, Inf), each in the model's type; for labels all +0, all -0, all 1,
+ * mixed, and mixed with one soft label (0.25), a NaN or a 2.  Once with one
+ * bce a row (gc_bce_p), once with four in one loop over the block
+ * (gc_bce_mean, the odd label in a row's last element).
+ */
+void bce_hard_labels(const sg_model *bce_p, const sg_model *bce_mean)
+{
+	static const double pd[] = {0.0, -0.0, 0x1p-1074, 0x1p-60, 1e-8, 0.25, 0.5, 0.75,
+				    1 - 0x1p-20, 1 - 0x1p-53, 1.0, NAN, 1.5, -0.5, INFINITY};
+	static const double pf[] = {0.0, -0.0, 0x1p-149, 0x1p-30, 0x1.5798eep-27, 0.25, 0.5, 0.75,
+				    1 - 0x1p-12, 1 - 0x1p-24, 1.0, NAN, 1.5, -0.5, INFINITY};
+	static const double odd[] = {0.25, NAN, 2.0}, mix[3] = {0.0, 1.0, -0.0};
+	enum { NP = sizeof pd / sizeof pd[0] };
+	const double *ps = bce_p->backward_f ? pf : pd;
+	int hard = 0;
+	for (int k = 0; k < NP; k++) {
+		for (int pattern = 0; pattern < 7; pattern++) {
+			double y[21], y4[21 * 4], p4[4];
+			for (int r = 0; r < 21; r++)
+				y[r] = pattern < 3 ? mix[pattern] : mix[(r * 7 + pattern) % 3];
+			if (pattern >= 4)
+				y[5 + pattern] = odd[pattern - 4];
+			hard += pattern < 4 && ps[k] >= 0 && ps[k] <= 1;
+			/* four p: this one and three after it */
+			for (int i = 0; i < 4; i++)
+				p4[i] = ps[(k + 5 * i) % NP];
+			for (int r = 0; r < 21 * 4; r++)
+				y4[r] = pattern < 3 ? mix[pattern] : mix[(r * 5 + pattern) % 3];
+			if (pattern >= 4)
+				y4[4 * (pattern + 5) + 3] = odd[pattern - 4];
+			for (int n = 16; n <= 21; n += 5) {
+				batch_is_rows_sum(bce_p, &ps[k], y, n, "bce_p", k, pattern);
+				batch_is_rows_sum(bce_mean, p4, y4, n, "bce_mean", k, pattern);
+			}
+		}
+	}
+	cr_assert(eq(int, hard, 4 * 11));
+}

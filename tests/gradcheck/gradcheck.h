@@ -58,6 +58,9 @@ typedef struct FnCase {
 int functions_torch_cases(FnCase *out, int max);
 /* a and b are the same bits (a signed zero is not the other zero). */
 bool same_bits(double a, double b);
+/* bce's batch with hard labels against the per-row sums, bit for bit, on
+ * the models gc_bce_p and gc_bce_mean of either type. */
+void bce_hard_labels(const sg_model *bce_p, const sg_model *bce_mean);
 
 /* The generator's view of a model: compiled in-process, evaluated by dag_eval. */
 typedef struct Reference {

@@ -183,63 +183,10 @@ Test(gradcheck_float, bce_saturated)
 	}
 }
 
-/* bce's batch with hard labels in float, as gradcheck_test.c's
- * bce_hard_labels: the batch of 16 and of 21 rows equals the per-row sums
- * bit for bit, with p where 1 - p rounds to 1 (2^-30) and where p rounds
- * 1 - p (1 - 2^-24) in float. */
-
-/* The batch of n rows against the per-row sums, loss and gradient, bit for
- * bit (the message names the case). */
-static void batch_is_rows_sum(const sg_model *m, const float *p, const float *rows, int n,
-			      const char *what, int k, int pattern)
-{
-	float g[8], sum_g[8] = {0}, batch_g[8], sum = 0;
-	for (int r = 0; r < n; r++) {
-		sum += m->backward_f(p, rows + r * m->n_inputs, g);
-		for (int i = 0; i < m->n_params; i++)
-			sum_g[i] += g[i];
-	}
-	float batch = m->backward_batch_f(n, p, rows, batch_g);
-	cr_assert(same_bits(batch, sum), "%s, p %d, pattern %d, %d rows: loss %a, rows %a", what,
-		  k, pattern, n, batch, sum);
-	for (int i = 0; i < m->n_params; i++)
-		cr_assert(same_bits(batch_g[i], sum_g[i]),
-			  "%s, p %d, pattern %d, %d rows: gradient %d %a, rows %a", what, k, pattern,
-			  n, i, batch_g[i], sum_g[i]);
-}
-
+/* bce's batch with hard labels in float (gradcheck.c bce_hard_labels) */
 Test(gradcheck_float, bce_hard_labels)
 {
-	static const float ps[] = {0.0f, -0.0f, 0x1p-149f, 0x1p-30f, 1e-8f, 0.25f, 0.5f, 0.75f,
-				   1 - 0x1p-12f, 1 - 0x1p-24f, 1.0f, NAN, 1.5f, -0.5f, INFINITY};
-	static const float odd[] = {0.25f, NAN, 2.0f};
-	static const float mix[3] = {0.0f, 1.0f, -0.0f};
-	enum { NP = sizeof ps / sizeof ps[0] };
-	int hard = 0;
-	for (int k = 0; k < NP; k++) {
-		for (int pattern = 0; pattern < 7; pattern++) {
-			/* gc_bce_p: one p, a label a row */
-			float y[21], y4[21 * 4], p4[4];
-			for (int r = 0; r < 21; r++)
-				y[r] = pattern < 3 ? mix[pattern] : mix[(r * 7 + pattern) % 3];
-			if (pattern >= 4)
-				y[5 + pattern] = odd[pattern - 4];
-			hard += pattern < 4 && ps[k] >= 0 && ps[k] <= 1;
-			/* gc_bce_mean: four p (this one and three after it), four
-			 * labels a row, the odd one in a block's last element */
-			for (int i = 0; i < 4; i++)
-				p4[i] = ps[(k + 5 * i) % NP];
-			for (int r = 0; r < 21 * 4; r++)
-				y4[r] = pattern < 3 ? mix[pattern] : mix[(r * 5 + pattern) % 3];
-			if (pattern >= 4)
-				y4[4 * (pattern + 5) + 3] = odd[pattern - 4];
-			for (int n = 16; n <= 21; n += 5) {
-				batch_is_rows_sum(&gc_bce_p_model, &ps[k], y, n, "bce_p", k, pattern);
-				batch_is_rows_sum(&gc_bce_mean_model, p4, y4, n, "bce_mean", k, pattern);
-			}
-		}
-	}
-	cr_assert(eq(int, hard, 4 * 11));
+	bce_hard_labels(&gc_bce_p_model, &gc_bce_mean_model);
 }
 
 /* gc_bce_p and gc_bce_mean in float against PyTorch's float32 numbers. */
