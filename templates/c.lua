@@ -1008,20 +1008,18 @@ local function block_rows(put, m, plan)
   end
   array[f.row_loss:match("^([%w_]+)%[r%]$") or ""] = true
   -- a bce's operands and value are arrays: its check may compute it again
+  local hard, any_bce = {}, false
   for _, st in ipairs(stmts) do
     if st.op == "BCE" and not dropped[st.name] then
+      any_bce = true
       array[st.name] = true
       for _, a in ipairs(st.args) do
         if run_of[a] then array[a] = true end
       end
     end
   end
-  local hard = {}
-  for _, st in ipairs(stmts) do
-    if st.op == "BCE" and not dropped[st.name] then
-      put("\t\tint bce_soft = 0;  /* a label not 0 or 1, or a p outside [0, 1] */")
-      break
-    end
+  if any_bce then
+    put("\t\tint bce_soft = 0;  /* a label not 0 or 1, or a p outside [0, 1] */")
   end
   for _, run in ipairs(runs) do
     local live = false
