@@ -25,21 +25,20 @@
  * barrier each thread folds a fixed slice of the parameters over the
  * wave's buffers in block order (thread 0 also folds the losses), and a
  * barrier ends the wave.  The last wave (the only one of most batches) of
- * a small model is folded by the caller alone: its fold is short next to
- * the blocks (one add per block and parameter against a whole backward
- * pass per row), no barrier.  The caller's own blocks come first in block
- * order, so it folds them as soon as it has computed them, then each
- * other thread's block in order that its thread has marked ready by then
- * (a line per block holds its loss and the job's number, stored with
- * release); at the first block not ready it waits for the workers to be
- * done, then folds the rest.  So most of the fold runs while the workers
- * compute.  A large model's last wave, which
- * reads megabytes, is folded by all threads, each its slice, after a
- * barrier.  How the blocks fall into waves and threads changes who
- * computes what and when, never which operations are done on which
- * values: every block sum is the same, and every gradient entry is folded
- * in block order.  No scheduler beyond that fixed partition; nothing is
- * allocated after sg_batch_new.
+ * a small model is folded along a chain instead, no barrier: worker t
+ * computes the wave's run t - 1 and the caller the last run; each folds
+ * its own blocks, as they come or onto the prefix sum of the runs before
+ * it, which the thread of the run before hands over (job_chain).  So a
+ * block's sums never leave the core that computed them, and one prefix a
+ * thread crosses to the next: on a virtual machine whose cores are far
+ * apart, each line that crosses costs a quarter of a microsecond or more,
+ * and a small model's step lasts a few tens of microseconds.  A large
+ * model's last wave, which reads megabytes, is folded by all threads, each
+ * its slice, after a barrier.  How the blocks fall into waves and threads
+ * changes who computes what and when, never which operations are done on
+ * which values: every block sum is the same, and every gradient entry is
+ * folded in block order.  No scheduler beyond that fixed partition;
+ * nothing is allocated after sg_batch_new.
  */
 #define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
@@ -91,12 +90,11 @@ typedef struct event {
 	pthread_cond_t cv;
 } event;
 
-/* A block's loss and whether its sums are ready, a cache line of its own:
- * the thread that computes the block writes it, the caller reads it. */
+/* A block's loss, a cache line of its own: the thread that computes the
+ * block writes it. */
 typedef struct slot {
 	double loss;
-	uint64_t ready;  /* the job that wrote it, its seq (atomic) */
-	char pad[LINE - sizeof(double) - sizeof(uint64_t)];
+	char pad[LINE - sizeof(double)];
 } slot;
 
 /* A barrier for n threads, sense-reversing, on an event. */
@@ -117,7 +115,7 @@ struct sg_batch {
 			   * the per-block and per-thread arrays, so that no two
 			   * threads write into one cache line */
 	char *bufs;       /* W block gradients, np reals each */
-	slot *slots;      /* W block losses, and when they are ready */
+	slot *slots;      /* W block losses */
 	char *xb, *gt;    /* per thread: gathered rows, one row's gradient */
 	size_t xb_stride; /* bytes of a thread's xb, whole cache lines */
 	pthread_t *tid;   /* the N - 1 workers */
@@ -129,13 +127,11 @@ struct sg_batch {
 	OWN_LINE barrier bar;  /* the caller and the running workers, between waves */
 	OWN_LINE event go;     /* the number of the job the workers are to start */
 	OWN_LINE event done;   /* the jobs the workers have finished, summed */
-	/* the job of the current call, written before the workers start it */
-	OWN_LINE uint64_t job_no;  /* the caller's count of jobs started, in
-				    * 64 bits, which never wrap: a slot marked
-				    * in a job long before is never taken for
-				    * one marked in this job (the events hold
-				    * its low 32 bits) */
-	int quit;         /* set before the last start: workers return */
+	/* the job of the current call, written before the workers start it
+	 * and each field only when it changes (SET), so that the workers'
+	 * copies of these lines stay valid from one job to the next, as they
+	 * do in a training loop */
+	OWN_LINE int quit;  /* set before the last start: workers return */
 	size_t n;
 	const void *params, *inputs;
 	const size_t *order;
@@ -147,7 +143,21 @@ struct sg_batch {
 	/* written by the caller during a job */
 	OWN_LINE double loss;
 	int sense;        /* the caller's barrier sense */
+	int go_unchecked; /* the go was stored without a fence (go_start) */
+	unsigned job_no;  /* the caller's count of jobs started (the events
+			   * hold it, modulo 2^32 as it is) */
+	/* per worker: the prefix sum it hands to the next run (np_pad reals)
+	 * and its loss, each on lines of its own */
+	char *pub;
+	slot *pub_loss;
 };
+
+/* Stores a job field only when it changes (see struct sg_batch). */
+#define SET(field, v)                      \
+	do {                               \
+		if ((field) != (v))        \
+			(field) = (v);     \
+	} while (0)
 
 /* 0, or -1 when the event's mutex or condition cannot be made. */
 static int event_init(event *e, int yield)
@@ -219,6 +229,32 @@ static void event_wake(event *e)
 		pthread_cond_broadcast(&e->cv);
 		pthread_mutex_unlock(&e->mu);
 	}
+}
+
+/* Sets the word to v without waiting for the store to reach the other
+ * cores (no fence): a sleeper that had already counted itself is woken now,
+ * and one that was counting itself at that moment may have missed the new
+ * word, so go_check must run before the caller waits for anything.  The
+ * caller goes on computing while the store travels (a fence stalls for the
+ * other core to give up the line: about 0.3 us here). */
+static void go_start(sg_batch *b, unsigned v)
+{
+	__atomic_store_n(&b->go.val, v, __ATOMIC_RELEASE);
+	event_wake(&b->go);
+	b->go_unchecked = 1;
+}
+
+/* After go_start, before the caller waits: the fence orders the word's
+ * store before the look at the sleepers (as event_set's sequentially
+ * consistent store does), so a worker that counted itself is seen and
+ * woken, and one that did not will see the word. */
+static void go_check(sg_batch *b)
+{
+	if (!b->go_unchecked)
+		return;
+	b->go_unchecked = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	event_wake(&b->go);
 }
 
 /* Sets the word to v (release). */
@@ -390,18 +426,6 @@ static void fold_loss(sg_batch *b, size_t ja, size_t jb)
 				      : b->loss + b->slots[j].loss;
 }
 
-/* Waits until block j of the current job is ready (acquire: its sums are
- * seen after).  It looks once: a block not yet ready, the caller waits for
- * the whole job, on the word the workers write last.  Spinning on the
- * block's own line would take the line from its thread each time, and its
- * store that marks the block ready would stall that thread's next block
- * (measured: 700 cycles a block on lecture 7). */
-static void wait_block(sg_batch *b, size_t j)
-{
-	if (__atomic_load_n(&b->slots[j].ready, __ATOMIC_ACQUIRE) != b->job_no)
-		event_wait(&b->done, (unsigned)b->job_no * (unsigned)(b->n_threads - 1));
-}
-
 /* Whether the threads fold a last wave of nw blocks together (each its
  * slice of the parameters, one barrier more) rather than the caller alone:
  * when the fold reads more than a core's share of cache, as a large
@@ -427,9 +451,148 @@ static void blocks_job(sg_batch *b, int me, int N)
 	}
 }
 
+/* The sum's next term in the model's real type: a loss a + c. */
+static double add_loss(const sg_batch *b, double a, double c)
+{
+	return b->is_float ? (double)((float)a + (float)c) : a + c;
+}
+
+/* d = start + the wave's block sums [ja, jb), each entry folded in block
+ * order (start and d may be one array).  CHUNK entries at a time, so that
+ * the compiler keeps them in vector registers across the blocks: a chunk
+ * is loaded and stored once, however many blocks are folded onto it. */
+#define CHUNK 16
+#define FOLD_RUN(NAME, T)                                                              \
+	static void NAME(T *d, const T *start, const T *bufs, size_t stride, size_t np,    \
+			 size_t ja, size_t jb)                                             \
+	{                                                                                  \
+		size_t i = 0, j, c;                                                        \
+		T s[CHUNK];                                                                \
+                                                                                           \
+		for (; i + CHUNK <= np; i += CHUNK) {                                      \
+			for (c = 0; c < CHUNK; c++)                                        \
+				s[c] = start[i + c];                                       \
+			for (j = ja; j < jb; j++)                                          \
+				for (c = 0; c < CHUNK; c++)                                \
+					s[c] = s[c] + bufs[j * stride + i + c];            \
+			for (c = 0; c < CHUNK; c++)                                        \
+				d[i + c] = s[c];                                           \
+		}                                                                          \
+		for (; i < np; i++) {                                                      \
+			T v = start[i];                                                    \
+			for (j = ja; j < jb; j++)                                          \
+				v = v + bufs[j * stride + i];                              \
+			d[i] = v;                                                          \
+		}                                                                          \
+	}
+FOLD_RUN(fold_run_d, double)
+FOLD_RUN(fold_run_f, float)
+
+static void fold_run(sg_batch *b, void *d, const void *start, size_t ja, size_t jb)
+{
+	if (b->is_float)
+		fold_run_f(d, start, (const float *)b->bufs, b->np_pad, b->np, ja, jb);
+	else
+		fold_run_d(d, start, (const double *)b->bufs, b->np_pad, b->np, ja, jb);
+}
+
+/* Asks for the cache lines of n bytes at p for writing, without waiting
+ * for them (a hint: PREFETCHW on x86-64, a no-op where it is unknown). */
+static void want_lines(void *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i += LINE) {
+#if defined(__x86_64__) || defined(__i386__)
+		__asm__ volatile("prefetchw %0" : : "m"(((char *)p)[i]));
+#else
+		__builtin_prefetch((char *)p + i, 1, 3);
+#endif
+	}
+}
+
+/* Thread me's part of a small model's last wave, w0 its first block, nw
+ * its blocks, job number no: the fold is a chain along the runs.  Thread
+ * t > 0 computes run t - 1 of the wave's N fixed runs and the caller the
+ * last, so that the sum ends where the caller reads it.  Each thread folds
+ * its own blocks onto the sum of the blocks before them (the prefix), which
+ * the thread of the run before handed over in its pub buffer: in block
+ * order, the same operations as one thread folding every block.  A
+ * thread's blocks stay in its own cache; only the prefixes cross, one a
+ * thread (before, the caller read every block of every worker, and each
+ * worker's next job took those lines back).  A worker asks for its pub
+ * lines at the start, so that taking them back from the thread that read
+ * them runs while it computes.  The threads take turns on the done word:
+ * worker t folds once it reads the job's base + t - 1 (workers 1 .. t - 1
+ * have), then adds 1; the caller folds once every worker has. */
+static void job_chain(sg_batch *b, int me, int N, size_t w0, size_t nw, unsigned no)
+{
+	int run = me == 0 ? N - 1 : me - 1, r;
+	size_t lo, hi, plo = 0, phi = 0, j, row = b->np_pad * b->rs;
+	unsigned base = (no - 1) * (unsigned)(N - 1);
+	int starts;       /* this run holds the batch's first block */
+	void *d;          /* where this run's prefix sum goes */
+	void *acc;        /* where a run that starts the sum sums */
+	double *dl, l = 0;
+
+	share(nw, 1, run, N, &lo, &hi);
+	starts = w0 == 0 && lo == 0 && hi > 0;
+	if (me == 0) {
+		d = b->grad, dl = &b->loss;
+	} else {
+		d = b->pub + (size_t)me * row, dl = &b->pub_loss[me].loss;
+		if (hi > lo) {
+			want_lines(d, b->np * b->rs);
+			want_lines(dl, sizeof *dl);
+		}
+	}
+	/* a worker sums in its first block's buffer, the caller in the
+	 * batch's gradient */
+	acc = me == 0 ? d : b->bufs + lo * row;
+	for (j = lo; j < hi; j++) {
+		size_t first = (w0 + j) * SG_BLOCK_ROWS;
+		size_t k = b->n - first < SG_BLOCK_ROWS ? b->n - first : SG_BLOCK_ROWS;
+		void *g = starts && j == lo ? acc : b->bufs + j * row;
+		double lj = block_sum(b, me, k, block_rows(b, me, first, k), g);
+
+		if (!starts) {
+			b->slots[j].loss = lj;
+		} else if (j == lo) {
+			l = lj; /* s = b0 */
+		} else {
+			/* nothing before: fold each block as it comes */
+			fold_run(b, acc, acc, j, j + 1);
+			l = add_loss(b, l, lj);
+		}
+	}
+	if (me == 0)
+		go_check(b);
+	/* the turn: workers 1 .. me - 1 (the caller: all) have folded */
+	event_wait(&b->done, me == 0 ? base + (unsigned)(N - 1) : base + (unsigned)(me - 1));
+	if (lo == hi)
+		return;
+	if (starts) {
+		if (me > 0) /* hand the sum over: a copy */
+			fold_run(b, d, acc, 0, 0);
+		*dl = l;
+		return;
+	}
+	/* the prefix: the last nonempty run's before this one (its thread's
+	 * pub), else the earlier waves' sum, in the batch's gradient (a run
+	 * without either would hold block 0) */
+	for (r = run - 1; r >= 0 && phi == plo; r--)
+		share(nw, 1, r, N, &plo, &phi);
+	r++; /* the run that has it, thread r + 1 */
+	fold_run(b, d, phi > plo ? b->pub + (size_t)(r + 1) * row : b->grad, lo, hi);
+	l = phi > plo ? b->pub_loss[r + 1].loss : b->loss;
+	for (j = lo; j < hi; j++)
+		l = add_loss(b, l, b->slots[j].loss);
+	*dl = l;
+}
+
 /* Thread me's part (of N) of the job: every wave's blocks, then its fold
  * slice. */
-static void job(sg_batch *b, int me, int N, int *sense)
+static void job(sg_batch *b, int me, int N, int *sense, unsigned no)
 {
 	size_t nb = (b->n + SG_BLOCK_ROWS - 1) / SG_BLOCK_ROWS, w0, nw, j, lo, hi;
 
@@ -439,12 +602,12 @@ static void job(sg_batch *b, int me, int N, int *sense)
 	}
 
 	for (w0 = 0; w0 < nb; w0 += nw) {
-		/* the last wave, short to fold: the caller folds it alone,
-		 * each block as soon as it is ready, one barrier fewer */
-		int streamed;
-
 		nw = nb - w0 < b->wave ? nb - w0 : b->wave;
-		streamed = N > 1 && w0 + nw == nb && !fold_together(b, nw);
+		/* the last wave, short to fold: a chain, one barrier fewer */
+		if (N > 1 && w0 + nw == nb && !fold_together(b, nw)) {
+			job_chain(b, me, N, w0, nw, no);
+			return;
+		}
 		share(nw, 1, me, N, &lo, &hi);
 		for (j = lo; j < hi; j++) {
 			size_t first = (w0 + j) * SG_BLOCK_ROWS;
@@ -457,25 +620,9 @@ static void job(sg_batch *b, int me, int N, int *sense)
 				b->loss = l;
 			else
 				b->slots[j].loss = l;
-			if (streamed && me > 0)
-				__atomic_store_n(&b->slots[j].ready, b->job_no, __ATOMIC_RELEASE);
 		}
-		if (streamed) {
-			/* thread 0's blocks come first: it folds them while
-			 * the others still compute, then theirs in order (the
-			 * batch's first block, the start of the sum, is
-			 * waited for but not folded; with more threads than
-			 * blocks it may be another's) */
-			for (j = 0; me == 0 && j < nw; j++) {
-				if (j >= hi)
-					wait_block(b, j);
-				if (w0 + j > 0) {
-					fold(b, j, j + 1, 0, b->np);
-					fold_loss(b, j, j + 1);
-				}
-			}
-			return;
-		}
+		if (me == 0)
+			go_check(b);
 		if (N > 1)
 			barrier_wait(&b->bar, sense);
 		share(b->np, SLICE, me, N, &lo, &hi);
@@ -505,7 +652,7 @@ static void *worker(void *arg)
 		event_wait(&b->go, no);
 		if (b->quit)
 			return NULL;
-		job(b, me, b->n_threads, &sense);
+		job(b, me, b->n_threads, &sense, no);
 		event_add(&b->done);
 	}
 }
@@ -517,9 +664,10 @@ static void *worker(void *arg)
 static void run_pool(sg_batch *b)
 {
 	b->job_no++;
-	event_set(&b->go, (unsigned)b->job_no);
-	job(b, 0, b->n_threads, &b->sense);
-	event_wait(&b->done, (unsigned)b->job_no * (unsigned)(b->n_threads - 1));
+	go_start(b, b->job_no);
+	job(b, 0, b->n_threads, &b->sense, b->job_no);
+	go_check(b);
+	event_wait(&b->done, b->job_no * (unsigned)(b->n_threads - 1));
 }
 
 /* Starts the n_threads - 1 workers behind the gate, then makes the barrier
@@ -592,8 +740,10 @@ sg_batch *sg_batch_new(const sg_model *m, int n_threads, sg_error *err)
 	b->slots = (slot *)lines(b->wave * sizeof *b->slots);
 	b->xb = lines((size_t)n_threads * b->xb_stride);
 	b->gt = lines((size_t)n_threads * b->np_pad * b->rs);
+	b->pub = lines((size_t)n_threads * b->np_pad * b->rs);
+	b->pub_loss = (slot *)lines((size_t)n_threads * sizeof *b->pub_loss);
 	b->tid = calloc((size_t)n_threads, sizeof *b->tid);
-	if (!b->bufs || !b->slots || !b->xb || !b->gt || !b->tid) {
+	if (!b->bufs || !b->slots || !b->xb || !b->gt || !b->pub || !b->pub_loss || !b->tid) {
 		sg_errorf(err, "out of memory");
 		sg_batch_free(b);
 		return NULL;
@@ -613,7 +763,7 @@ void sg_batch_free(sg_batch *b)
 		return;
 	if (b->gated) {
 		b->quit = 1;
-		event_set(&b->go, (unsigned)++b->job_no);
+		event_set(&b->go, ++b->job_no);
 		for (i = 0; i < b->running; i++)
 			pthread_join(b->tid[i], NULL);
 		event_destroy(&b->bar.sense);
@@ -625,6 +775,8 @@ void sg_batch_free(sg_batch *b)
 	free(b->slots);
 	free(b->xb);
 	free(b->gt);
+	free(b->pub);
+	free(b->pub_loss);
 	free(b->tid);
 	free(b);
 }
@@ -637,18 +789,18 @@ int sg_batch_threads(const sg_batch *b)
 double sg_batch_grad(sg_batch *b, size_t n, const void *params, const void *inputs,
 		     const size_t *order, void *grad)
 {
-	b->n = n;
-	b->params = params;
-	b->inputs = inputs;
-	b->order = order;
-	b->grad = grad;
+	SET(b->n, n);
+	SET(b->params, params);
+	SET(b->inputs, inputs);
+	SET(b->order, order);
+	SET(b->grad, grad);
 	b->loss = 0;
 	if (n == 0) {
 		memset(grad, 0, b->np * b->rs);
 		return 0;
 	}
 	if (b->n_threads == 1 || n <= SG_BLOCK_ROWS) {
-		job(b, 0, 1, &b->sense); /* one block, or no pool: the caller alone */
+		job(b, 0, 1, &b->sense, 0); /* one block, or no pool: the caller alone */
 		return b->loss;
 	}
 	run_pool(b);
@@ -661,20 +813,20 @@ void sg_batch_blocks(sg_batch *b, size_t n, const void *params, const void *inpu
 {
 	if (j1 <= j0)
 		return;
-	b->n = n;
-	b->params = params;
-	b->inputs = inputs;
-	b->order = order;
-	b->j0 = j0;
-	b->nbk = j1 - j0;
-	b->sums = sums;
-	b->sum_losses = losses;
+	SET(b->n, n);
+	SET(b->params, params);
+	SET(b->inputs, inputs);
+	SET(b->order, order);
+	SET(b->j0, j0);
+	SET(b->nbk, j1 - j0);
+	SET(b->sums, (char *)sums);
+	SET(b->sum_losses, losses);
 	if (b->n_threads == 1 || j1 - j0 == 1)
 		blocks_job(b, 0, 1);
 	else
 		run_pool(b);
-	b->sums = NULL;
-	b->sum_losses = NULL;
+	SET(b->sums, NULL);
+	SET(b->sum_losses, NULL);
 }
 
 void sg_batch_fold(const sg_batch *b, size_t nb, const void *sums,

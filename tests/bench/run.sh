@@ -488,7 +488,11 @@ thr_row() { # thr_row LABEL E TRAIN-ARGS...
 	echo "| $label | $m1 | $m2 | $(echo "$m1 $m2" | awk '{ printf "%.2f×", $1 / $2 }') |"
 	printf '%s,%s,%s\n' "$label" "$m1" "$m2" >>"$out/threads.csv"
 }
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+# A cache line's round trip between the two cores (tests/bench/pingpong.c):
+# every hand-over of a threaded batch costs about one; on a virtual machine
+# it moves with the host's placement of the cores.
+$cc -O2 -pthread tests/bench/pingpong.c -o "$work/pingpong"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores); a cache line's round trip between two cores (\`tests/bench/pingpong.c\`): $("$work/pingpong") ns"
 echo
 # The batch gradient alone (sg_batch_grad, what train calls for a batch):
 # tests/bench/threads.c, 1 and 2 threads alternating in one process, wall
@@ -530,7 +534,7 @@ d7="examples/lecture07_diabetes/diabetes.sg --data examples/lecture07_diabetes/d
 		--data "$work/mnist.csv" --batch 256 --lr 0.01 --dtype float
 }
 echo
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); round trip between two cores: $("$work/pingpong") ns"
 echo
 fi
 # ---- 12: batched kernels ----
