@@ -116,6 +116,9 @@ struct sg_batch {
 			   * threads write into one cache line */
 	char *bufs;       /* W block gradients, np reals each */
 	slot *slots;      /* W block losses */
+	char *pub;        /* per thread: the prefix sum it hands to the next
+			   * run of the chain (np_pad reals) */
+	slot *pub_loss;   /* per thread: that prefix's loss */
 	char *xb, *gt;    /* per thread: gathered rows, one row's gradient */
 	size_t xb_stride; /* bytes of a thread's xb, whole cache lines */
 	pthread_t *tid;   /* the N - 1 workers */
@@ -146,10 +149,6 @@ struct sg_batch {
 	int go_unchecked; /* the go was stored without a fence (go_start) */
 	unsigned job_no;  /* the caller's count of jobs started (the events
 			   * hold it, modulo 2^32 as it is) */
-	/* per worker: the prefix sum it hands to the next run (np_pad reals)
-	 * and its loss, each on lines of its own */
-	char *pub;
-	slot *pub_loss;
 };
 
 /* Stores a job field only when it changes (see struct sg_batch). */
