@@ -426,7 +426,7 @@ static void fold_loss(sg_batch *b, size_t ja, size_t jb)
 }
 
 /* Whether the threads fold a last wave of nw blocks together (each its
- * slice of the parameters, one barrier more) rather than the caller alone:
+ * slice of the parameters, one barrier more) rather than along the chain:
  * when the fold reads more than a core's share of cache, as a large
  * model's does (784->100->10: 3 block sums of 79,510 reals, about 0.1 ms
  * on one core, next to 1 ms of blocks per thread). */
