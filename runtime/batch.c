@@ -43,7 +43,6 @@
 #define _GNU_SOURCE /* sched_getaffinity */
 #include <pthread.h>
 #include <sched.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -392,37 +391,61 @@ static void share(size_t n, size_t align, int me, int N, size_t *lo, size_t *hi)
 		*hi = n;
 }
 
-/* Folds the block sums [ja, jb) of the wave into the gradient's entries
- * [lo, hi), in block order (the batch's block 0 is the start, not
- * folded). */
-static void fold(sg_batch *b, size_t ja, size_t jb, size_t lo, size_t hi)
+/* The sum's next term in the model's real type: a loss a + c. */
+static double add_loss(const sg_batch *b, double a, double c)
 {
-	size_t j, i;
-
-	for (j = ja; j < jb; j++) {
-		if (b->is_float) {
-			float *s = b->grad;
-			const float *v = (const float *)b->bufs + j * b->np_pad;
-			for (i = lo; i < hi; i++)
-				s[i] = s[i] + v[i];
-		} else {
-			double *s = b->grad;
-			const double *v = (const double *)b->bufs + j * b->np_pad;
-			for (i = lo; i < hi; i++)
-				s[i] = s[i] + v[i];
-		}
-	}
+	return b->is_float ? (double)((float)a + (float)c) : a + c;
 }
 
-/* Folds the block losses [ja, jb) of the wave into b->loss, in the
- * model's real type. */
+/* d = start + the wave's block sums [ja, jb), entries [lo, hi), each
+ * entry folded in block order (start and d may be one array).  CHUNK
+ * entries at a time, so that the compiler keeps them in vector registers
+ * across the blocks: a chunk is loaded and stored once, however many
+ * blocks are folded onto it.  Used by the chain and by the threads' slices
+ * of a wave alike. */
+#define CHUNK 16
+#define FOLD_RUN(NAME, T)                                                              \
+	static void NAME(T *d, const T *start, const T *bufs, size_t stride, size_t ja,    \
+			 size_t jb, size_t lo, size_t hi)                                  \
+	{                                                                                  \
+		size_t i = lo, j, c;                                                       \
+		T s[CHUNK];                                                                \
+                                                                                           \
+		for (; i + CHUNK <= hi; i += CHUNK) {                                      \
+			for (c = 0; c < CHUNK; c++)                                        \
+				s[c] = start[i + c];                                       \
+			for (j = ja; j < jb; j++)                                          \
+				for (c = 0; c < CHUNK; c++)                                \
+					s[c] = s[c] + bufs[j * stride + i + c];            \
+			for (c = 0; c < CHUNK; c++)                                        \
+				d[i + c] = s[c];                                           \
+		}                                                                          \
+		for (; i < hi; i++) {                                                      \
+			T v = start[i];                                                    \
+			for (j = ja; j < jb; j++)                                          \
+				v = v + bufs[j * stride + i];                              \
+			d[i] = v;                                                          \
+		}                                                                          \
+	}
+FOLD_RUN(fold_run_d, double)
+FOLD_RUN(fold_run_f, float)
+
+static void fold_run(sg_batch *b, void *d, const void *start, size_t ja, size_t jb,
+		     size_t lo, size_t hi)
+{
+	if (b->is_float)
+		fold_run_f(d, start, (const float *)b->bufs, b->np_pad, ja, jb, lo, hi);
+	else
+		fold_run_d(d, start, (const double *)b->bufs, b->np_pad, ja, jb, lo, hi);
+}
+
+/* Folds the block losses [ja, jb) of the wave into b->loss. */
 static void fold_loss(sg_batch *b, size_t ja, size_t jb)
 {
 	size_t j;
 
 	for (j = ja; j < jb; j++)
-		b->loss = b->is_float ? (double)((float)b->loss + (float)b->slots[j].loss)
-				      : b->loss + b->slots[j].loss;
+		b->loss = add_loss(b, b->loss, b->slots[j].loss);
 }
 
 /* Whether the threads fold a last wave of nw blocks together (each its
@@ -448,51 +471,6 @@ static void blocks_job(sg_batch *b, int me, int N)
 		b->sum_losses[j] = block_sum(b, me, k, block_rows(b, me, first, k),
 					     b->sums + j * b->np * b->rs);
 	}
-}
-
-/* The sum's next term in the model's real type: a loss a + c. */
-static double add_loss(const sg_batch *b, double a, double c)
-{
-	return b->is_float ? (double)((float)a + (float)c) : a + c;
-}
-
-/* d = start + the wave's block sums [ja, jb), each entry folded in block
- * order (start and d may be one array).  CHUNK entries at a time, so that
- * the compiler keeps them in vector registers across the blocks: a chunk
- * is loaded and stored once, however many blocks are folded onto it. */
-#define CHUNK 16
-#define FOLD_RUN(NAME, T)                                                              \
-	static void NAME(T *d, const T *start, const T *bufs, size_t stride, size_t np,    \
-			 size_t ja, size_t jb)                                             \
-	{                                                                                  \
-		size_t i = 0, j, c;                                                        \
-		T s[CHUNK];                                                                \
-                                                                                           \
-		for (; i + CHUNK <= np; i += CHUNK) {                                      \
-			for (c = 0; c < CHUNK; c++)                                        \
-				s[c] = start[i + c];                                       \
-			for (j = ja; j < jb; j++)                                          \
-				for (c = 0; c < CHUNK; c++)                                \
-					s[c] = s[c] + bufs[j * stride + i + c];            \
-			for (c = 0; c < CHUNK; c++)                                        \
-				d[i + c] = s[c];                                           \
-		}                                                                          \
-		for (; i < np; i++) {                                                      \
-			T v = start[i];                                                    \
-			for (j = ja; j < jb; j++)                                          \
-				v = v + bufs[j * stride + i];                              \
-			d[i] = v;                                                          \
-		}                                                                          \
-	}
-FOLD_RUN(fold_run_d, double)
-FOLD_RUN(fold_run_f, float)
-
-static void fold_run(sg_batch *b, void *d, const void *start, size_t ja, size_t jb)
-{
-	if (b->is_float)
-		fold_run_f(d, start, (const float *)b->bufs, b->np_pad, b->np, ja, jb);
-	else
-		fold_run_d(d, start, (const double *)b->bufs, b->np_pad, b->np, ja, jb);
 }
 
 /* Asks for the cache lines of n bytes at p for writing, without waiting
@@ -560,7 +538,7 @@ static void job_chain(sg_batch *b, int me, int N, size_t w0, size_t nw, unsigned
 			l = lj; /* s = b0 */
 		} else {
 			/* nothing before: fold each block as it comes */
-			fold_run(b, acc, acc, j, j + 1);
+			fold_run(b, acc, acc, j, j + 1, 0, b->np);
 			l = add_loss(b, l, lj);
 		}
 	}
@@ -572,7 +550,7 @@ static void job_chain(sg_batch *b, int me, int N, size_t w0, size_t nw, unsigned
 		return;
 	if (starts) {
 		if (me > 0) /* hand the sum over: a copy */
-			fold_run(b, d, acc, 0, 0);
+			fold_run(b, d, acc, 0, 0, 0, b->np);
 		*dl = l;
 		return;
 	}
@@ -582,7 +560,7 @@ static void job_chain(sg_batch *b, int me, int N, size_t w0, size_t nw, unsigned
 	for (r = run - 1; r >= 0 && phi == plo; r--)
 		share(nw, 1, r, N, &plo, &phi);
 	r++; /* the run that has it, thread r + 1 */
-	fold_run(b, d, phi > plo ? b->pub + (size_t)(r + 1) * row : b->grad, lo, hi);
+	fold_run(b, d, phi > plo ? b->pub + (size_t)(r + 1) * row : b->grad, lo, hi, 0, b->np);
 	l = phi > plo ? b->pub_loss[r + 1].loss : b->loss;
 	for (j = lo; j < hi; j++)
 		l = add_loss(b, l, b->slots[j].loss);
@@ -625,7 +603,10 @@ static void job(sg_batch *b, int me, int N, int *sense, unsigned no)
 		if (N > 1)
 			barrier_wait(&b->bar, sense);
 		share(b->np, SLICE, me, N, &lo, &hi);
-		fold(b, w0 ? 0 : 1, nw, lo, hi);
+		/* a pass over the slice per block: the sums of a large
+		 * model's blocks are read one stream at a time */
+		for (j = w0 ? 0 : 1; j < nw; j++)
+			fold_run(b, b->grad, b->grad, j, j + 1, lo, hi);
 		if (me == 0)
 			fold_loss(b, w0 ? 0 : 1, nw);
 		/* the last wave ends when the workers are done */
