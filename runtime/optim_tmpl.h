@@ -18,12 +18,19 @@
  * tensor operations, so lr*g is rounded before the subtraction.  (The
  * fused form of torch.optim.SGD, fma(-lr, g, p), can differ in the last
  * bit; the lecture's traces are the reference for plain SGD.) */
-static void FN(sgd)(int n, REAL *p, const REAL *g, double lr)
+static void FN(sgd)(int n, REAL *restrict p, const REAL *restrict g, double lr)
 {
 	REAL a = (REAL)lr;
-	int i;
+	int i = 0, c;
 
-	for (i = 0; i < n; i++) {
+	/* 8 at a time: a loop of constant length, which the compiler
+	 * vectorizes at -O2 (the same operations on each entry) */
+	for (; i + 8 <= n; i += 8)
+		for (c = 0; c < 8; c++) {
+			REAL step = a * g[i + c];
+			p[i + c] = p[i + c] - step;
+		}
+	for (; i < n; i++) {
 		REAL step = a * g[i];
 		p[i] = p[i] - step;
 	}

@@ -14,13 +14,16 @@ static const REAL *FN(rows)(const sg_trainer *t, const sg_data *d)
 	return (const REAL *)FN(data_of)(t, d);
 }
 
-/* Loss of the step's k rows (summed) and their mean gradient in t->g. */
+/* Loss of the step's k rows (summed) and their gradient in t->g: the
+ * summed gradient with *mean = 1 (the caller divides it by k), or the
+ * one row's with *mean = 0. */
 static REAL FN(step_grad)(sg_trainer *t, const sg_data *d, const REAL *x, size_t first,
-			  size_t k)
+			  size_t k, int *mean)
 {
 	const sg_model *m = t->m;
-	REAL *g = t->g, loss, kr = (REAL)k;
-	int i;
+	REAL *g = t->g, loss;
+
+	*mean = 0;
 
 	/* a shared table: the step's rows, fetched (share_rows: every process
 	 * computes a small step; share_blocks: this process's blocks) */
@@ -47,22 +50,54 @@ static REAL FN(step_grad)(sg_trainer *t, const sg_data *d, const REAL *x, size_t
 	else
 		loss = (REAL)sg_batch_grad(t->batch, k, t->p,
 					   x + first * (size_t)m->n_inputs, NULL, g);
-	for (i = 0; i < m->n_params; i++)
-		g[i] = g[i] / kr;
+	*mean = 1;
 	return loss;
 }
 
+/* Entries a pass over the parameters takes at a time: loops of this
+ * constant length the compiler vectorizes at -O2, where it leaves a loop
+ * of unknown length scalar. */
+#define SG_LANES 8
+
 /* 1 when x and all of v[0..n) are finite: x - x is 0 for a finite x and
- * NaN otherwise, so the sum is NaN exactly when something is not finite
- * (one branch per step instead of one per value). */
+ * NaN otherwise, so the sum is NaN exactly when something is not finite,
+ * in whatever order it is taken (one branch per step instead of one per
+ * value; SG_LANES sums side by side). */
 static int FN(all_finite)(REAL x, const REAL *v, int n)
 {
-	REAL acc = x - x;
-	int i;
+	REAL acc[SG_LANES] = {0}, a = x - x;
+	int i = 0, c;
 
-	for (i = 0; i < n; i++)
-		acc = acc + (v[i] - v[i]);
-	return acc == acc;
+	for (; i + SG_LANES <= n; i += SG_LANES)
+		for (c = 0; c < SG_LANES; c++)
+			acc[c] = acc[c] + (v[i + c] - v[i + c]);
+	for (; i < n; i++)
+		a = a + (v[i] - v[i]);
+	for (c = 0; c < SG_LANES; c++)
+		a = a + acc[c];
+	return a == a;
+}
+
+/* g[i] = g[i] / k for every i < n (each quotient rounded once, as alone),
+ * and all_finite(loss, g, n) of the quotients, in one pass. */
+static int FN(mean_finite)(REAL *g, int n, REAL k, REAL loss)
+{
+	REAL acc[SG_LANES] = {0}, a = loss - loss;
+	int i = 0, c;
+
+	for (; i + SG_LANES <= n; i += SG_LANES)
+		for (c = 0; c < SG_LANES; c++) {
+			REAL q = g[i + c] / k;
+			g[i + c] = q;
+			acc[c] = acc[c] + (q - q);
+		}
+	for (; i < n; i++) {
+		g[i] = g[i] / k;
+		a = a + (g[i] - g[i]);
+	}
+	for (c = 0; c < SG_LANES; c++)
+		a = a + acc[c];
+	return a == a;
 }
 
 /* Copies n reals from src to dst (small n: no call to memcpy). */
@@ -175,7 +210,7 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 	REAL *p = t->p, *prev = t->p_prev;
 	size_t n = t->d_rows, bs = t->o.batch && t->o.batch < n ? t->o.batch : n;
 	size_t first, k;
-	int np = m->n_params, bad, fast;
+	int np = m->n_params, bad, fast, mean;
 	double sum = 0, last = 0, norms = 0, lr = 0, acc[3];
 	long steps = 0;
 	REAL loss;
@@ -190,8 +225,9 @@ static int FN(epoch)(sg_trainer *t, const sg_data *d, long epoch,
 				break;
 		}
 		k = n - first < bs ? n - first : bs;
-		loss = FN(step_grad)(t, d, x, first, k);
-		if (!FN(all_finite)(loss, t->g, np))
+		loss = FN(step_grad)(t, d, x, first, k, &mean);
+		if (mean ? !FN(mean_finite)(t->g, np, (REAL)k, loss)
+			 : !FN(all_finite)(loss, t->g, np))
 			return FN(report_bad)(t, d, epoch, first, k, loss,
 						 err);
 		sum += (double)loss;
@@ -250,3 +286,4 @@ static void FN(predict)(sg_trainer *t, const double *in, double *out)
 #undef FN
 #undef SG_CAT
 #undef SG_CAT_
+#undef SG_LANES
