@@ -321,13 +321,15 @@ SG_INLINE float sg_flt_(uint32_t u)
 /*@ sg_expf sg_basef_ */
 /*
  * expf computes in float (16 lanes of AVX-512, 8 of AVX2), within 1 ulp,
- * checked on every float (tests/math/ulp.c --float-all).  exp(x) =
- * 2^k exp(r) as sg_exp: k = round(x/ln2), r + rl = x - k ln2
- * (ln2hi of 15 bits, so k ln2hi is exact for |k| <= 150), exp(r) = 1 + r +
- * r^2 q(r), q the Taylor polynomial of degree 5 (the next term, r^8/8!, is
- * below 2^-27.2 on |r| <= ln2/2), 1 + r in two parts; 2^k in two exact
- * steps, so a subnormal result is rounded once.  x is clamped to
- * [-104, 89] (a NaN passes).
+ * checked on every float (tests/math/ulp.c --float-all: 0.808 ulp at
+ * most).  exp(x) = 2^k exp(r): k = round(x/ln2), r = x - k ln2 (ln2hi of
+ * 15 bits, so k ln2hi and x - k ln2hi are exact for |k| <= 150; r is the
+ * difference with k ln2lo, rounded once), exp(r) = 1 + r + r^2 q(r), q of
+ * degree 4, the minimax polynomial for exp's relative error on |r| <=
+ * ln2/2, its coefficients rounded to float (tests/math/fit_expf.py: within
+ * 2^-28.0 of e^r), 1 + r in two parts; 2^k in two exact steps, so a
+ * subnormal result is rounded once.  x is clamped to [-104, 89] (a NaN
+ * passes).
  */
 SG_INLINE float sg_expf(float x)
 {
@@ -337,21 +339,17 @@ SG_INLINE float sg_expf(float x)
 	uint32_t ki = sg_bitsf_(kf);
 	kf -= 0x1.8p23f;
 	float hi = xc - kf * 0x1.62e4p-1f;
-	float lo = kf * 0x1.7f7d1cp-20f;
-	float r = hi - lo;
-	float rl = (hi - r) - lo;
+	float r = hi - kf * 0x1.7f7d1cp-20f;
 	float r2 = r * r;
-	float p0 = 0x1p-1f + r * 0x1.555556p-3f;
-	float p1 = 0x1.555556p-5f + r * 0x1.111112p-7f;
-	float p2 = 0x1.6c16c2p-10f + r * 0x1.a01a02p-13f;
-	float q = p0 + r2 * (p1 + r2 * p2);
+	float p0 = 0x1.fffffcp-2f + r * 0x1.555492p-3f;
+	float p1 = 0x1.5558f2p-5f + r * 0x1.123a2p-7f;
+	float q = p0 + r2 * (p1 + r2 * 0x1.6a23cep-10f);
 	float h = 1.0f + r;
 	float e = (1.0f - h) + r;
-	float y = h + (e + (r2 * q + rl));
-	uint32_t u = ki - 0x4b400000u + 256u;  /* k + 256, k in [-150, 128] */
-	uint32_t u1 = u >> 1;                  /* floor(k/2) + 128 */
-	uint32_t u2 = u - u1;                  /* ceil(k/2) + 128 */
-	return y * sg_flt_((u1 - 1u) << 23) * sg_flt_((u2 - 1u) << 23);
+	float y = h + (e + r2 * q);
+	uint32_t u = ki - (0x4b400000u - 254u); /* k + 254, k in [-150, 128] */
+	uint32_t u1 = u >> 1;                    /* floor(k/2) + 127 */
+	return y * sg_flt_(u1 << 23) * sg_flt_((u - u1) << 23); /* 2^floor(k/2) 2^ceil(k/2) */
 }
 /*@ sg_logf sg_basef_ sg_logr_ */
 /*
