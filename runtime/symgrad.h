@@ -228,8 +228,9 @@ int sg_optim_parse_kind(const char *s, sg_optim_kind *kind);
  * (sizeof(double) or sizeof(float)); NULL and *err on failure. */
 sg_optim *sg_optim_new(const sg_optim_opts *o, int n, int real_size,
 		       sg_error *err);
-/* One update of p by gradient g; the _f form rounds every operation to
- * float exactly like PyTorch on float32 tensors. */
+/* One update of p by gradient g (two arrays that do not overlap); the _f
+ * form rounds every operation to float exactly like PyTorch on float32
+ * tensors. */
 void sg_optim_step_d(sg_optim *o, double *p, const double *g);
 void sg_optim_step_f(sg_optim *o, float *p, const float *g);
 /* Sets the learning rate of the next steps (for schedules). */
